@@ -1,0 +1,173 @@
+# pangolin build.
+#
+#   make            build build/pangolin (BPF skeletons embedded)
+#   make SAN=1      the same with ASan + UBSan, in build-san/
+#   make test       install dependencies, build both variants, run every test
+#   make run        install dependencies, build, run the sensor (NDJSON to stdout)
+#   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
+#   make bench      run the benchmarks in bench/ (not part of the tests)
+#
+# Sources are discovered: src/*.c is the program, src/bpf/*.bpf.c the kernel side,
+# tests/unit/test_*.c the unit tests, fuzz/fuzz_*.c the fuzz targets. Adding a file
+# needs no edit here.
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PROTOC_C ?= protoc-c
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+ifeq ($(SAN),1)
+O        ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT      := -O1 -g
+else
+O        ?= build
+SANFLAGS :=
+OPT      := -O2 -g
+endif
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+# The BPF side is compiled once (not per variant) against vmlinux.h from this host's BTF.
+# A build host without /sys/kernel/btf/vmlinux can point VMLINUX_BTF at any BTF file of the
+# target kernel (for example a vmlinux with .BTF from the kernel's debug package).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+BPF_OUT  := build/bpf
+
+PKGS     := libbpf libelf zlib jansson rdkafka libprotobuf-c libpcap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldw -lm -lpthread
+
+CFLAGS   := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	    -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
+	    -D_GNU_SOURCE -DPG_VERSION='"$(VERSION)"' \
+	    -Isrc -I$(BPF_OUT) -I$(O)/gen $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS  := $(SANFLAGS) $(EXTRA_LDFLAGS)
+
+BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
+BPF_OBJS := $(patsubst src/bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst src/bpf/%.bpf.c,$(BPF_OUT)/%.skel.h,$(BPF_SRCS))
+
+PROTOS   := $(wildcard proto/*.proto)
+PROTO_C  := $(patsubst proto/%.proto,$(O)/gen/%.pb-c.c,$(PROTOS))
+PROTO_O  := $(PROTO_C:.c=.o)
+
+SRCS     := $(filter-out src/main.c,$(wildcard src/*.c))
+OBJS     := $(patsubst src/%.c,$(O)/obj/%.o,$(SRCS)) $(PROTO_O)
+LIB      := $(O)/libpangolin.a
+BIN      := $(O)/pangolin
+
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
+
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps test unit run fuzz bench clean san format
+.SUFFIXES:
+.SECONDARY:
+
+all: $(BIN) $(TEST_BINS) $(O)/tests/helpers
+
+deps:
+	bash scripts/install-deps.sh
+
+# --- BPF -----------------------------------------------------------------------------------
+$(BPF_OUT)/vmlinux.h:
+	@mkdir -p $(@D)
+	@test -r $(VMLINUX_BTF) || { echo "no BTF at $(VMLINUX_BTF): set VMLINUX_BTF=<file with .BTF of the target kernel> (see docs/build.md)"; exit 1; }
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_OUT)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) src/pg_abi.h $(BPF_OUT)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		-I$(BPF_OUT) -Isrc -c $< -o $@
+
+$(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# --- protobuf ------------------------------------------------------------------------------
+$(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	$(PROTOC_C) --proto_path=proto --c_out=$(O)/gen $<
+
+$(O)/gen/%.pb-c.o: $(O)/gen/%.pb-c.c
+	$(CC) $(filter-out -Wmissing-prototypes -Wstrict-prototypes,$(CFLAGS)) -c $< -o $@
+
+# --- userspace -----------------------------------------------------------------------------
+$(O)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(PROTO_C)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): src/main.c $(LIB)
+	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -o $@
+
+# --- tests ---------------------------------------------------------------------------------
+$(O)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -lcmocka -o $@
+
+# Small C workload programs the integration tests and benchmarks drive.
+$(O)/tests/helpers: $(wildcard tests/helpers/*.c)
+	@mkdir -p $(O)/tests
+	@for f in $^; do \
+		n=$$(basename $$f .c); \
+		echo "  CC tests/helpers/$$n"; \
+		$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Werror $$f -o $(O)/tests/$$n -lpthread || exit 1; \
+	done
+	@touch $@
+
+# --- fuzzing (clang libFuzzer; always with ASan + UBSan) -----------------------------------
+# The library is rebuilt with clang and coverage instrumentation; targets link the archive, so
+# each pulls in only the objects it uses.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -DPG_VERSION='"fuzz"' \
+	       -Isrc -I$(BPF_OUT) -Ibuild/fuzz/gen $(PKG_CFLAGS)
+FUZZ_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(SRCS)) \
+	     $(patsubst proto/%.proto,build/fuzz/gen/%.pb-c.o,$(PROTOS))
+
+build/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(patsubst proto/%.proto,build/fuzz/gen/%.pb-c.c,$(PROTOS))
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/gen/%.pb-c.c build/fuzz/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	$(PROTOC_C) --proto_path=proto --c_out=build/fuzz/gen $<
+
+build/fuzz/gen/%.pb-c.o: build/fuzz/gen/%.pb-c.c
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/libpangolin.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libpangolin.a
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libpangolin.a $(PKG_LIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+
+# --- entry points --------------------------------------------------------------------------
+test: deps
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	$(MAKE) fuzz
+	bash tests/run
+
+run: deps
+	$(MAKE) $(BIN)
+	$(BIN) run
+
+bench: all
+	bash bench/run
+
+san:
+	$(MAKE) SAN=1 all
+
+format:
+	clang-format -i src/*.c src/*.h src/bpf/*.c tests/unit/*.c fuzz/*.c
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything pangolin needs to build, test and benchmark on Debian 12.
+# Idempotent: packages already present are skipped by apt.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+PKGS=(
+	# build
+	make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev pkg-config
+	libjansson-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
+	libpcap-dev libyaml-dev
+	# tests
+	libcmocka-dev libclang-rt-14-dev iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython tcpdump tshark dnsutils kcat
+	# broker for the Kafka tests (jars come from Maven Central)
+	maven default-jre-headless
+	# peers for side-by-side benchmarks
+	libbpf-tools bpftrace linux-perf hyperfine stress-ng jq
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	apt-get update -qq
+	# tshark asks whether non-root users may capture; answer no without a prompt.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps: ok"

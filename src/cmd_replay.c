@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pangolin replay: a recording through the same pipeline and sinks the live sensor uses. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void replay_help(FILE *out)
+{
+	fputs("usage: pangolin replay FILE|- [options]\n"
+	      "\n"
+	      "Read an NDJSON recording (from 'pangolin record', or any file in the format of\n"
+	      "docs/events.md) and send its events through the pipeline to the output.\n"
+	      "\n"
+	      "options:\n"
+	      "  -f, --filter EXPR     keep only events matching EXPR (docs/filter.md)\n"
+	      "  -o, --output PATH     write to PATH instead of standard output ('-')\n"
+	      "      --format FMT      output format: json (default)\n"
+	      "      --rotate-size N   rotate the output file at N bytes (e.g. 64M)\n"
+	      "      --skip-bad        skip malformed lines (counted, first 10 shown) instead of\n"
+	      "                        stopping at the first one\n"
+	      "  -q, --quiet           no summary line on standard error\n"
+	      "  -h, --help            this help\n"
+	      "\n"
+	      "exit status: 0 success, 1 bad input or I/O error, 2 bad command line\n",
+	      out);
+}
+
+struct warn_state {
+	unsigned long long shown;
+};
+
+static void warn_line(void *ctx, const char *msg)
+{
+	struct warn_state *w = ctx;
+
+	if (w->shown++ < 10)
+		fprintf(stderr, "pangolin replay: skipped %s\n", msg);
+	else if (w->shown == 11)
+		fprintf(stderr, "pangolin replay: more lines skipped; the summary counts them\n");
+}
+
+static int replay_run(const struct pg_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "filter", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "rotate-size", required_argument, NULL, 'R' },
+		{ "skip-bad", no_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct pg_output_opts out = { 0 };
+	struct pg_replay_opts ro = { .fd = -1 };
+	struct warn_state ws = { 0 };
+	const char *filter = NULL;
+	struct pg_pipeline pl;
+	struct pg_source *src = NULL;
+	struct pg_sink *sink;
+	bool quiet = false;
+	char err[512];
+	int c, rc, status = PG_EXIT_OK;
+	double t0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': filter = optarg; break;
+		case 'o': out.spec = optarg; break;
+		case 'F': out.format = optarg; break;
+		case 'R':
+			if (pg_parse_size(optarg, &out.rotate_bytes) || !out.rotate_bytes) {
+				pg_cli_err("replay", "--rotate-size: '%s' is not a size (e.g. 64M, 1G)", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		case 'S': ro.skip_bad = true; break;
+		case 'q': quiet = true; break;
+		case 'h': replay_help(stdout); return PG_EXIT_OK;
+		default: return pg_cli_usage_error("replay", argc, argv);
+		}
+	}
+	if (optind + 1 != argc) {
+		pg_cli_err("replay", optind == argc ? "which recording? give a FILE, or - for standard input"
+						    : "one recording at a time (got '%s' too)",
+			   optind < argc ? argv[optind + 1] : "");
+		return PG_EXIT_USAGE;
+	}
+	ro.path = argv[optind];
+	ro.warn = warn_line;
+	ro.warn_ctx = &ws;
+
+	pg_pipeline__init(&pl);
+	if (pg_cli_add_filter("replay", &pl, filter)) {
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_USAGE;
+	}
+	sink = pg_output__open(&out, err, sizeof(err));
+	if (!sink) {
+		pg_cli_err("replay", "%s", err);
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_FAIL;
+	}
+	pg_pipeline__add_sink(&pl, sink);
+	src = pg_source_replay__new(&ro);
+	if (!src) {
+		pg_cli_err("replay", "cannot open %s: %s", ro.path, strerror(errno));
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_FAIL;
+	}
+
+	t0 = pg_now_seconds();
+	for (;;) {
+		if (*cli->stop) {
+			pg_cli_err("replay", "interrupted; stopping after the events read so far");
+			status = PG_EXIT_FAIL;
+			break;
+		}
+		rc = pg_source__poll(src, -1, pg_pipeline__on_event, &pl);
+		if (rc == PG_SOURCE_EOF)
+			break;
+		if (rc < 0) {
+			if (src->errmsg[0])
+				fprintf(stderr, "pangolin replay: %s\n", src->errmsg);
+			else if (sink->errmsg[0])
+				fprintf(stderr, "pangolin replay: %s\n", sink->errmsg);
+			else
+				pg_cli_err("replay", "%s", strerror(-rc));
+			if (src->errmsg[0] && !ro.skip_bad)
+				fprintf(stderr, "pangolin replay: stopped; use --skip-bad to skip bad lines and count them\n");
+			status = PG_EXIT_FAIL;
+			break;
+		}
+	}
+	rc = pg_pipeline__flush(&pl, 5000);
+	if (rc) {
+		fprintf(stderr, "pangolin replay: %s\n", sink->errmsg[0] ? sink->errmsg : strerror(-rc));
+		status = PG_EXIT_FAIL;
+	}
+	if (!quiet)
+		pg_cli_summary("replay", src, &pl, pg_now_seconds() - t0);
+	pg_source__free(src);
+	pg_pipeline__destroy(&pl);
+	return status;
+}
+
+const struct pg_cmd pg_cmd_replay = {
+	.name = "replay",
+	.summary = "replay an NDJSON recording through filters to an output",
+	.run = replay_run,
+	.help = replay_help,
+};

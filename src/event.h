@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The userspace view of an event: the kernel record (pg_abi.h) plus what userspace learns
+ * about it afterwards (node, cgroup path, container, pod). Sources fill one, stages read and
+ * amend it, sinks encode it.
+ */
+#ifndef PANGOLIN_EVENT_H
+#define PANGOLIN_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pg_abi.h"
+
+/* Storage for any record; a source keeps one and reuses it. */
+union pg_record {
+	struct pg_event_hdr hdr;
+	struct pg_exec_event exec;
+	struct pg_fork_event fork;
+	struct pg_exit_event exit;
+	struct pg_open_event open;
+	struct pg_connect_event connect;
+	struct pg_dns_event dns;
+	struct pg_setid_event setid;
+};
+
+/*
+ * Userspace-only facts about where the event came from. NULL means unknown. The strings are
+ * borrowed: whoever set them (an enrich cache, the replay decoder) keeps them alive at least
+ * until the source produces its next event. Stages may point them elsewhere; nobody frees them.
+ */
+struct pg_event_meta {
+	const char *node;
+	const char *cgroup; /* cgroup v2 path relative to the mount, e.g. "/system.slice/x.service" */
+	const char *container_id;
+	const char *pod_uid;
+};
+
+struct pg_event {
+	union pg_record r;
+	struct pg_event_meta meta;
+};
+
+/* "exec", "open", ... for a type; NULL when the type is unknown. */
+const char *pg_event_type_name(unsigned int type);
+/* The type named by a string of length len; PG_EV_NONE when unknown. */
+unsigned int pg_event_type_from_name(const char *name, size_t len);
+/* sizeof the record struct of a type; 0 when unknown. */
+size_t pg_event_record_size(unsigned int type);
+/* Start a record of a type: zero it and set hdr.type and hdr.size. */
+void pg_event_init(struct pg_event *ev, unsigned int type);
+
+/* Names of enum pg_setid_call values ("setuid", ...); NULL when unknown. */
+const char *pg_setid_call_name(unsigned int call);
+unsigned int pg_setid_call_from_name(const char *name, size_t len);
+
+/* DNS record type names ("A", "AAAA", ...); NULL when pangolin has no name for it. */
+const char *pg_dns_type_name(unsigned int qtype);
+/* 0 when unknown; accepts "TYPE<n>" (RFC 3597) too. */
+unsigned int pg_dns_type_from_name(const char *name, size_t len);
+
+/*
+ * Fields as the filter language and the encoders name them. Each field lives at a per-type
+ * offset in the record (or in meta); types that lack it have offset -1.
+ */
+enum pg_field_kind {
+	PG_FK_UINT, /* unsigned integer of size 1, 2, 4 or 8 */
+	PG_FK_INT, /* signed integer of size 4 */
+	PG_FK_STR, /* NUL-terminated char array of the given size */
+	PG_FK_ADDR, /* 16-byte address; family at a sibling field */
+	PG_FK_TYPE, /* the event type, compared by name */
+	PG_FK_ARGV, /* argv joined by spaces */
+	PG_FK_META, /* a string in struct pg_event_meta */
+	PG_FK_QTYPE, /* a DNS type, compared by name or number */
+	PG_FK_FAMILY, /* AF_INET/AF_INET6, compared as "inet"/"inet6" or a number */
+	PG_FK_SETID_CALL, /* enum pg_setid_call, compared by name */
+};
+
+enum pg_field_id {
+	PG_FLD_TYPE,
+	PG_FLD_TS,
+	PG_FLD_PID,
+	PG_FLD_TID,
+	PG_FLD_PPID,
+	PG_FLD_UID,
+	PG_FLD_GID,
+	PG_FLD_COMM,
+	PG_FLD_CGROUP_ID,
+	PG_FLD_START_NS,
+	PG_FLD_NODE,
+	PG_FLD_CGROUP,
+	PG_FLD_CONTAINER_ID,
+	PG_FLD_POD_UID,
+	PG_FLD_PATH,
+	PG_FLD_ARGV,
+	PG_FLD_ARGC,
+	PG_FLD_CHILD_PID,
+	PG_FLD_CHILD_START_NS,
+	PG_FLD_EXIT_CODE,
+	PG_FLD_SIGNAL,
+	PG_FLD_LIFETIME_NS,
+	PG_FLD_DIRFD,
+	PG_FLD_FLAGS,
+	PG_FLD_MODE,
+	PG_FLD_RET,
+	PG_FLD_FAMILY,
+	PG_FLD_DADDR,
+	PG_FLD_DPORT,
+	PG_FLD_FD,
+	PG_FLD_QNAME,
+	PG_FLD_QTYPE,
+	PG_FLD_DNS_ID,
+	PG_FLD_CALL,
+	PG_FLD_ID_REAL,
+	PG_FLD_ID_EFFECTIVE,
+	PG_FLD_ID_SAVED,
+	PG_FLD_COUNT
+};
+
+struct pg_field {
+	const char *name;
+	enum pg_field_kind kind;
+	unsigned short size; /* bytes of the value in the record */
+	short common; /* header fields: offset + 1 in every type; 0 for payload fields */
+	short off[PG_EV_TYPE_COUNT]; /* payload fields: offset per type; 0 when the type lacks it */
+	short meta_off; /* PG_FK_META: offset in struct pg_event_meta */
+};
+
+extern const struct pg_field pg_fields[PG_FLD_COUNT];
+
+/* The field named name (length len); NULL when there is none. */
+const struct pg_field *pg_field_lookup(const char *name, size_t len);
+
+/* Offset of field f in records of this event's type, or -1 if the type lacks it. */
+static inline int pg_field_offset(const struct pg_field *f, unsigned int type)
+{
+	if (f->common)
+		return f->common - 1;
+	if (type >= PG_EV_TYPE_COUNT || !f->off[type])
+		return -1;
+	return f->off[type];
+}
+
+/* Read an integer field (UINT/INT/FAMILY/QTYPE/SETID_CALL kinds) of the event's record. */
+int64_t pg_field_int(const struct pg_event *ev, const struct pg_field *f, int off);
+
+#endif /* PANGOLIN_EVENT_H */

@@ -1,0 +1,917 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Filter language: a recursive-descent parser into a small tree, and an evaluator over
+ * events. Literals are converted once at parse time (type names to numbers, addresses to
+ * bytes), so matching does no parsing.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "filter.h"
+
+enum tok {
+	T_EOF,
+	T_IDENT,
+	T_STRING,
+	T_NUMBER,
+	T_LPAREN,
+	T_RPAREN,
+	T_LBRACK,
+	T_RBRACK,
+	T_COMMA,
+	T_AND,
+	T_OR,
+	T_NOT,
+	T_EQ,
+	T_NE,
+	T_LT,
+	T_LE,
+	T_GT,
+	T_GE,
+	T_IN,
+	T_STARTSWITH,
+	T_ENDSWITH,
+	T_CONTAINS,
+	T_GLOB,
+};
+
+struct parser {
+	const char *src;
+	size_t pos;
+	/* current token */
+	enum tok tok;
+	size_t tstart, tlen;
+	int64_t num;
+	char *str; /* T_STRING value, owned until taken */
+	size_t slen;
+	struct pg_filter_error *err;
+	int depth;
+};
+
+#define MAX_DEPTH 64
+
+__attribute__((format(printf, 3, 4))) static int perr(struct parser *p, size_t pos,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->err->msg[0])
+		return -EINVAL; /* keep the first error */
+	p->err->column = pos + 1;
+	va_start(ap, fmt);
+	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const char *tok_name(enum tok t)
+{
+	static const char *const names[] = {
+		[T_EOF] = "end of the filter", [T_IDENT] = "a field name", [T_STRING] = "a string",
+		[T_NUMBER] = "a number",	[T_LPAREN] = "'('",	   [T_RPAREN] = "')'",
+		[T_LBRACK] = "'['",		[T_RBRACK] = "']'",	   [T_COMMA] = "','",
+		[T_AND] = "'&&'",		[T_OR] = "'||'",	   [T_NOT] = "'!'",
+		[T_EQ] = "'=='",		[T_NE] = "'!='",	   [T_LT] = "'<'",
+		[T_LE] = "'<='",		[T_GT] = "'>'",		   [T_GE] = "'>='",
+		[T_IN] = "'in'",		[T_STARTSWITH] = "'startswith'",
+		[T_ENDSWITH] = "'endswith'",	[T_CONTAINS] = "'contains'", [T_GLOB] = "'glob'",
+	};
+	return names[t];
+}
+
+static int lex_string(struct parser *p)
+{
+	char q = p->src[p->pos];
+	size_t i = p->pos + 1, cap = 16, n = 0;
+	char *s = malloc(cap);
+
+	if (!s)
+		return -ENOMEM;
+	for (;;) {
+		char c = p->src[i];
+
+		if (!c) {
+			free(s);
+			return perr(p, p->pos, "unterminated string: add the closing %c", q);
+		}
+		if (c == q)
+			break;
+		if (c == '\\') {
+			char e = p->src[i + 1];
+
+			switch (e) {
+			case '\\': case '"': case '\'': c = e; break;
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case 'x': {
+				int hi = isxdigit((unsigned char)p->src[i + 2]) ? 1 : 0;
+				int lo = hi && isxdigit((unsigned char)p->src[i + 3]);
+				char hex[3] = { p->src[i + 2], p->src[i + 3], 0 };
+
+				if (!lo) {
+					free(s);
+					return perr(p, i, "\\x needs two hex digits");
+				}
+				c = (char)strtol(hex, NULL, 16);
+				if (!c) {
+					free(s);
+					return perr(p, i, "\\x00 cannot appear in a string");
+				}
+				i += 2;
+				break;
+			}
+			default:
+				free(s);
+				return perr(p, i, "unknown escape '\\%c' (use \\\\, \\\", \\', \\n, \\t or \\xHH)",
+					    e ? e : ' ');
+			}
+			i++;
+		}
+		if (n + 1 >= cap) {
+			char *ns = realloc(s, cap *= 2);
+
+			if (!ns) {
+				free(s);
+				return -ENOMEM;
+			}
+			s = ns;
+		}
+		s[n++] = c;
+		i++;
+	}
+	s[n] = 0;
+	p->str = s;
+	p->slen = n;
+	p->tok = T_STRING;
+	p->tlen = i + 1 - p->pos;
+	p->pos = i + 1;
+	return 0;
+}
+
+static int lex_number(struct parser *p)
+{
+	const char *s = p->src + p->pos;
+	bool neg = *s == '-';
+	const char *digits = s + neg;
+	int base = 10;
+	unsigned long long v = 0;
+	size_t i = 0;
+
+	if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+		base = 16;
+		i = 2;
+	} else if (digits[0] == '0' && (digits[1] == 'o' || digits[1] == 'O')) {
+		base = 8;
+		i = 2;
+	} else if (digits[0] == '0' && isdigit((unsigned char)digits[1])) {
+		base = 8; /* C style 0644, as in mode == 0644 */
+		i = 1;
+	}
+	size_t first = i;
+
+	for (;; i++) {
+		int d;
+		char c = digits[i];
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			break;
+		if (d >= base)
+			return perr(p, p->pos + neg + i, "digit '%c' is not valid in a base-%d number", c,
+				    base);
+		if (v > (~0ULL - (unsigned)d) / (unsigned)base)
+			return perr(p, p->pos, "number too large");
+		v = v * (unsigned)base + (unsigned)d;
+	}
+	if (i == first)
+		return perr(p, p->pos, "expected digits");
+	if (isalpha((unsigned char)digits[i]) || digits[i] == '_')
+		return perr(p, p->pos + neg + i, "unexpected '%c' in a number", digits[i]);
+	if (neg ? v > (1ULL << 63) : v > (unsigned long long)INT64_MAX)
+		return perr(p, p->pos, "number out of range");
+	p->num = neg ? (int64_t)(0 - v) : (int64_t)v;
+	p->tok = T_NUMBER;
+	p->tlen = neg + i;
+	p->pos += p->tlen;
+	return 0;
+}
+
+static int next(struct parser *p)
+{
+	const char *s = p->src;
+
+	while (s[p->pos] == ' ' || s[p->pos] == '\t' || s[p->pos] == '\n' || s[p->pos] == '\r')
+		p->pos++;
+	p->tstart = p->pos;
+	p->tlen = 1;
+	char c = s[p->pos];
+	char c2 = c ? s[p->pos + 1] : 0;
+
+#define TOK2(t)             \
+	do {                \
+		p->tok = t; \
+		p->tlen = 2; \
+		p->pos += 2; \
+		return 0;   \
+	} while (0)
+#define TOK1(t)             \
+	do {                \
+		p->tok = t; \
+		p->pos += 1; \
+		return 0;   \
+	} while (0)
+	switch (c) {
+	case 0: p->tok = T_EOF; p->tlen = 0; return 0;
+	case '(': TOK1(T_LPAREN);
+	case ')': TOK1(T_RPAREN);
+	case '[': TOK1(T_LBRACK);
+	case ']': TOK1(T_RBRACK);
+	case ',': TOK1(T_COMMA);
+	case '&':
+		if (c2 == '&')
+			TOK2(T_AND);
+		return perr(p, p->pos, "'&' is not an operator: use '&&' or 'and'");
+	case '|':
+		if (c2 == '|')
+			TOK2(T_OR);
+		return perr(p, p->pos, "'|' is not an operator: use '||' or 'or'");
+	case '=':
+		if (c2 == '=')
+			TOK2(T_EQ);
+		return perr(p, p->pos, "'=' is not an operator: use '==' to compare");
+	case '!':
+		if (c2 == '=')
+			TOK2(T_NE);
+		TOK1(T_NOT);
+	case '<':
+		if (c2 == '=')
+			TOK2(T_LE);
+		TOK1(T_LT);
+	case '>':
+		if (c2 == '=')
+			TOK2(T_GE);
+		TOK1(T_GT);
+	case '"':
+	case '\'':
+		return lex_string(p);
+	}
+#undef TOK1
+#undef TOK2
+	if (isdigit((unsigned char)c) || (c == '-' && isdigit((unsigned char)c2)))
+		return lex_number(p);
+	if (isalpha((unsigned char)c) || c == '_') {
+		size_t i = p->pos;
+		static const struct {
+			const char *kw;
+			enum tok t;
+		} kws[] = { { "and", T_AND },	      { "or", T_OR },
+			    { "not", T_NOT },	      { "in", T_IN },
+			    { "startswith", T_STARTSWITH }, { "endswith", T_ENDSWITH },
+			    { "contains", T_CONTAINS }, { "glob", T_GLOB } };
+
+		while (isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '.')
+			i++;
+		p->tlen = i - p->pos;
+		p->tok = T_IDENT;
+		for (size_t k = 0; k < sizeof(kws) / sizeof(kws[0]); k++)
+			if (strlen(kws[k].kw) == p->tlen && !memcmp(kws[k].kw, s + p->pos, p->tlen))
+				p->tok = kws[k].t;
+		p->pos = i;
+		return 0;
+	}
+	return perr(p, p->pos, "unexpected character '%c'", isprint((unsigned char)c) ? c : '?');
+}
+
+static void node_free(struct pg_filter_node *n)
+{
+	if (!n)
+		return;
+	node_free(n->left);
+	node_free(n->right);
+	for (size_t i = 0; i < n->nvals; i++)
+		free(n->vals[i].str);
+	free(n->vals);
+	free(n);
+}
+
+static struct pg_filter_node *node_new(enum pg_filter_op op)
+{
+	struct pg_filter_node *n = calloc(1, sizeof(*n));
+
+	if (n)
+		n->op = op;
+	return n;
+}
+
+static int parse_or(struct parser *p, struct pg_filter_node **out);
+
+static bool field_is_stringy(const struct pg_field *f)
+{
+	return f->kind == PG_FK_STR || f->kind == PG_FK_META || f->kind == PG_FK_ARGV;
+}
+
+static const char *field_kind_desc(const struct pg_field *f)
+{
+	switch (f->kind) {
+	case PG_FK_STR:
+	case PG_FK_META:
+	case PG_FK_ARGV:
+		return "a string";
+	case PG_FK_ADDR:
+		return "an IP address";
+	case PG_FK_TYPE:
+		return "an event type";
+	default:
+		return "a number";
+	}
+}
+
+static int parse_addr(struct parser *p, struct pg_filter_value *v, size_t at)
+{
+	char tmp[64];
+	char *slash;
+	unsigned int maxp;
+
+	if (v->len >= sizeof(tmp))
+		return perr(p, at, "\"%s\" is not an IP address or CIDR", v->str);
+	memcpy(tmp, v->str, v->len + 1);
+	slash = strchr(tmp, '/');
+	if (slash)
+		*slash = 0;
+	if (inet_pton(AF_INET, tmp, v->addr) == 1) {
+		v->family = AF_INET;
+		maxp = 32;
+	} else if (inet_pton(AF_INET6, tmp, v->addr) == 1) {
+		v->family = AF_INET6;
+		maxp = 128;
+	} else {
+		return perr(p, at, "\"%s\" is not an IP address or CIDR (e.g. \"10.0.0.0/8\", \"::1\")",
+			    v->str);
+	}
+	v->prefix = maxp;
+	if (slash) {
+		char *end;
+		long pl = strtol(slash + 1, &end, 10);
+
+		if (!slash[1] || *end || pl < 0 || (unsigned long)pl > maxp)
+			return perr(p, at, "bad prefix length in \"%s\" (0..%u)", v->str, maxp);
+		v->prefix = (unsigned int)pl;
+	}
+	return 0;
+}
+
+/* Parse one literal for field f into v, converting to the field's representation. */
+static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp cmp,
+		       struct pg_filter_value *v)
+{
+	size_t at = p->tstart;
+
+	if (p->tok != T_STRING && p->tok != T_NUMBER)
+		return perr(p, at, "expected a value (a number or a \"string\"), found %s",
+			    tok_name(p->tok));
+	if (p->tok == T_STRING) {
+		v->str = p->str;
+		v->len = p->slen;
+		p->str = NULL;
+	} else {
+		v->num = p->num;
+	}
+
+	switch (f->kind) {
+	case PG_FK_STR:
+	case PG_FK_META:
+	case PG_FK_ARGV:
+		if (p->tok != T_STRING)
+			return perr(p, at, "field %s is a string: quote the value", f->name);
+		break;
+	case PG_FK_UINT:
+	case PG_FK_INT:
+		if (p->tok != T_NUMBER)
+			return perr(p, at, "field %s is a number: remove the quotes", f->name);
+		break;
+	case PG_FK_TYPE:
+		if (p->tok != T_STRING)
+			return perr(p, at, "compare type with a name, e.g. type == \"open\"");
+		v->num = pg_event_type_from_name(v->str, v->len);
+		if (!v->num)
+			return perr(p, at, "unknown event type \"%s\" (exec, fork, exit, open, connect, dns, setid)",
+				    v->str);
+		break;
+	case PG_FK_QTYPE:
+		if (p->tok == T_STRING) {
+			v->num = pg_dns_type_from_name(v->str, v->len);
+			if (!v->num)
+				return perr(p, at, "unknown DNS type \"%s\" (e.g. \"A\", \"AAAA\", \"TYPE65\")",
+					    v->str);
+		}
+		break;
+	case PG_FK_FAMILY:
+		if (p->tok == T_STRING) {
+			if (!strcmp(v->str, "inet"))
+				v->num = AF_INET;
+			else if (!strcmp(v->str, "inet6"))
+				v->num = AF_INET6;
+			else
+				return perr(p, at, "family is \"inet\" or \"inet6\"");
+		}
+		break;
+	case PG_FK_SETID_CALL:
+		if (p->tok != T_STRING)
+			return perr(p, at, "compare call with a name, e.g. call == \"setuid\"");
+		v->num = pg_setid_call_from_name(v->str, v->len);
+		if (!v->num)
+			return perr(p, at, "unknown call \"%s\" (setuid, setreuid, setresuid, setfsuid, setgid, setregid, setresgid, setfsgid)",
+				    v->str);
+		break;
+	case PG_FK_ADDR:
+		if (p->tok != T_STRING)
+			return perr(p, at, "quote the address, e.g. daddr == \"127.0.0.1\"");
+		if (parse_addr(p, v, at))
+			return -EINVAL;
+		break;
+	}
+	if (cmp >= PG_CMP_LT && cmp <= PG_CMP_GE &&
+	    (field_is_stringy(f) || f->kind == PG_FK_ADDR || f->kind == PG_FK_TYPE ||
+	     f->kind == PG_FK_SETID_CALL))
+		return perr(p, at, "field %s is %s: '<', '<=', '>', '>=' need a number", f->name,
+			    field_kind_desc(f));
+	return next(p);
+}
+
+static int parse_cmp(struct parser *p, struct pg_filter_node **out)
+{
+	struct pg_filter_node *n;
+	const struct pg_field *f;
+	size_t fstart = p->tstart;
+	enum pg_cmp cmp;
+	int err;
+
+	if (p->tok != T_IDENT)
+		return perr(p, p->tstart, "expected a field name, '(' or 'not', found %s",
+			    tok_name(p->tok));
+	f = pg_field_lookup(p->src + p->tstart, p->tlen);
+	if (!f) {
+		char name[48];
+		size_t l = p->tlen < sizeof(name) - 1 ? p->tlen : sizeof(name) - 1;
+
+		memcpy(name, p->src + p->tstart, l);
+		name[l] = 0;
+		return perr(p, p->tstart, "unknown field '%s' (see docs/filter.md for the list)", name);
+	}
+	if ((err = next(p)))
+		return err;
+	switch (p->tok) {
+	case T_EQ: cmp = PG_CMP_EQ; break;
+	case T_NE: cmp = PG_CMP_NE; break;
+	case T_LT: cmp = PG_CMP_LT; break;
+	case T_LE: cmp = PG_CMP_LE; break;
+	case T_GT: cmp = PG_CMP_GT; break;
+	case T_GE: cmp = PG_CMP_GE; break;
+	case T_IN: cmp = PG_CMP_IN; break;
+	case T_STARTSWITH: cmp = PG_CMP_STARTSWITH; break;
+	case T_ENDSWITH: cmp = PG_CMP_ENDSWITH; break;
+	case T_CONTAINS: cmp = PG_CMP_CONTAINS; break;
+	case T_GLOB: cmp = PG_CMP_GLOB; break;
+	default:
+		return perr(p, p->tstart, "expected an operator after '%s' (==, !=, <, <=, >, >=, in, startswith, endswith, contains, glob), found %s",
+			    f->name, tok_name(p->tok));
+	}
+	if (cmp >= PG_CMP_STARTSWITH && !field_is_stringy(f))
+		return perr(p, p->tstart, "'%s' works on strings; field %s is %s",
+			    tok_name(p->tok), f->name, field_kind_desc(f));
+	if ((err = next(p)))
+		return err;
+
+	n = node_new(PG_FOP_CMP);
+	if (!n)
+		return -ENOMEM;
+	n->field = f;
+	n->cmp = cmp;
+	n->column = fstart + 1;
+	*out = n;
+	if (cmp != PG_CMP_IN) {
+		n->vals = calloc(1, sizeof(*n->vals));
+		if (!n->vals)
+			return -ENOMEM;
+		n->nvals = 1;
+		return parse_value(p, f, cmp, &n->vals[0]);
+	}
+	/* in [a, b, c]  or  in (a, b, c) */
+	enum tok close;
+
+	if (p->tok == T_LBRACK)
+		close = T_RBRACK;
+	else if (p->tok == T_LPAREN)
+		close = T_RPAREN;
+	else
+		return perr(p, p->tstart, "expected a list after 'in', e.g. [1, 2] or (\"a\", \"b\")");
+	if ((err = next(p)))
+		return err;
+	for (;;) {
+		struct pg_filter_value *nv = realloc(n->vals, (n->nvals + 1) * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		n->vals = nv;
+		memset(&nv[n->nvals], 0, sizeof(*nv));
+		n->nvals++;
+		if ((err = parse_value(p, f, PG_CMP_EQ, &nv[n->nvals - 1])))
+			return err;
+		if (p->tok == T_COMMA) {
+			if ((err = next(p)))
+				return err;
+			continue;
+		}
+		if (p->tok == close)
+			return next(p);
+		return perr(p, p->tstart, "expected ',' or %s in the list, found %s", tok_name(close),
+			    tok_name(p->tok));
+	}
+}
+
+static int parse_unary(struct parser *p, struct pg_filter_node **out)
+{
+	int err;
+
+	if (++p->depth > MAX_DEPTH)
+		return perr(p, p->tstart, "filter nested deeper than %d levels", MAX_DEPTH);
+	if (p->tok == T_NOT) {
+		struct pg_filter_node *n = node_new(PG_FOP_NOT);
+
+		if (!n)
+			return -ENOMEM;
+		*out = n;
+		if ((err = next(p)))
+			return err;
+		err = parse_unary(p, &n->left);
+	} else if (p->tok == T_LPAREN) {
+		size_t open = p->tstart;
+
+		if ((err = next(p)) || (err = parse_or(p, out)))
+			return err;
+		if (p->tok != T_RPAREN)
+			return perr(p, p->tstart, "expected ')' to close the '(' at column %zu, found %s",
+				    open + 1, tok_name(p->tok));
+		err = next(p);
+	} else {
+		err = parse_cmp(p, out);
+	}
+	p->depth--;
+	return err;
+}
+
+static int parse_binary(struct parser *p, struct pg_filter_node **out, enum tok optok,
+			enum pg_filter_op op, int (*sub)(struct parser *, struct pg_filter_node **))
+{
+	int err = sub(p, out);
+
+	while (!err && p->tok == optok) {
+		struct pg_filter_node *n = node_new(op);
+
+		if (!n)
+			return -ENOMEM;
+		n->left = *out;
+		*out = n;
+		if ((err = next(p)))
+			return err;
+		err = sub(p, &n->right);
+	}
+	return err;
+}
+
+static int parse_and(struct parser *p, struct pg_filter_node **out)
+{
+	return parse_binary(p, out, T_AND, PG_FOP_AND, parse_unary);
+}
+
+static int parse_or(struct parser *p, struct pg_filter_node **out)
+{
+	return parse_binary(p, out, T_OR, PG_FOP_OR, parse_and);
+}
+
+struct pg_filter *pg_filter__parse(const char *expr, struct pg_filter_error *err)
+{
+	struct pg_filter_error dummy;
+	struct parser p = { 0 };
+	struct pg_filter *f;
+	int rc;
+
+	if (!err)
+		err = &dummy;
+	memset(err, 0, sizeof(*err));
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		goto enomem;
+	f->source = strdup(expr ? expr : "");
+	if (!f->source)
+		goto enomem;
+	p.src = f->source;
+	p.err = err;
+	rc = next(&p);
+	if (!rc && p.tok == T_EOF) {
+		f->root = node_new(PG_FOP_TRUE);
+		if (!f->root)
+			goto enomem;
+		return f;
+	}
+	if (!rc)
+		rc = parse_or(&p, &f->root);
+	if (!rc && p.tok != T_EOF)
+		rc = perr(&p, p.tstart, "expected '&&', '||' or the end of the filter, found %s",
+			  tok_name(p.tok));
+	free(p.str);
+	if (rc == -ENOMEM)
+		goto enomem;
+	if (rc) {
+		pg_filter__free(f);
+		errno = EINVAL;
+		return NULL;
+	}
+	return f;
+enomem:
+	free(p.str);
+	pg_filter__free(f);
+	snprintf(err->msg, sizeof(err->msg), "out of memory");
+	errno = ENOMEM;
+	return NULL;
+}
+
+void pg_filter__free(struct pg_filter *f)
+{
+	if (!f)
+		return;
+	node_free(f->root);
+	free(f->source);
+	free(f);
+}
+
+/* --- evaluation --------------------------------------------------------------------------- */
+
+static bool str_cmp(enum pg_cmp cmp, const char *s, size_t n, const struct pg_filter_value *v)
+{
+	switch (cmp) {
+	case PG_CMP_EQ:
+	case PG_CMP_IN:
+		return n == v->len && !memcmp(s, v->str, n);
+	case PG_CMP_NE:
+		return !(n == v->len && !memcmp(s, v->str, n));
+	case PG_CMP_STARTSWITH:
+		return n >= v->len && !memcmp(s, v->str, v->len);
+	case PG_CMP_ENDSWITH:
+		return n >= v->len && !memcmp(s + n - v->len, v->str, v->len);
+	case PG_CMP_CONTAINS:
+		return memmem(s, n, v->str, v->len) != NULL;
+	case PG_CMP_GLOB: {
+		char tmp[PG_ARGV_LEN + 1];
+
+		if (n >= sizeof(tmp))
+			return false;
+		memcpy(tmp, s, n);
+		tmp[n] = 0;
+		return fnmatch(v->str, tmp, 0) == 0;
+	}
+	default:
+		return false;
+	}
+}
+
+static bool num_cmp(enum pg_cmp cmp, int64_t a, int64_t b)
+{
+	switch (cmp) {
+	case PG_CMP_EQ:
+	case PG_CMP_IN:
+		return a == b;
+	case PG_CMP_NE: return a != b;
+	case PG_CMP_LT: return a < b;
+	case PG_CMP_LE: return a <= b;
+	case PG_CMP_GT: return a > b;
+	case PG_CMP_GE: return a >= b;
+	default: return false;
+	}
+}
+
+static bool addr_match(const struct pg_filter_value *v, unsigned int family,
+		       const unsigned char *addr)
+{
+	unsigned int full = v->prefix / 8, rest = v->prefix % 8;
+
+	if (family != v->family)
+		return false;
+	if (memcmp(addr, v->addr, full))
+		return false;
+	if (rest) {
+		unsigned char mask = (unsigned char)(0xff << (8 - rest));
+
+		return (addr[full] & mask) == (v->addr[full] & mask);
+	}
+	return true;
+}
+
+static bool cmp_match(const struct pg_filter_node *n, const struct pg_event *ev)
+{
+	const struct pg_field *f = n->field;
+	unsigned int type = ev->r.hdr.type;
+	const char *s = NULL;
+	size_t slen = 0;
+	char joined[PG_ARGV_LEN];
+	int off;
+	bool any = false, ne = n->cmp == PG_CMP_NE;
+
+	if (f->kind == PG_FK_META) {
+		s = *(const char *const *)((const char *)&ev->meta + f->meta_off);
+		if (!s)
+			return false; /* unknown metadata: every comparison is false */
+		slen = strlen(s);
+	} else {
+		off = pg_field_offset(f, type);
+		if (off < 0)
+			return false; /* the event has no such field */
+		if (type == PG_EV_DNS && !(ev->r.dns.flags & PG_DNS_F_PARSED) &&
+		    (f == &pg_fields[PG_FLD_QNAME] || f == &pg_fields[PG_FLD_QTYPE] ||
+		     f == &pg_fields[PG_FLD_DNS_ID]))
+			return false;
+		if (f->kind == PG_FK_STR) {
+			s = (const char *)&ev->r + off;
+			slen = strnlen(s, f->size);
+		} else if (f->kind == PG_FK_ARGV) {
+			const struct pg_exec_event *e = &ev->r.exec;
+			size_t len = e->argv_len < PG_ARGV_LEN ? e->argv_len : PG_ARGV_LEN;
+
+			memcpy(joined, e->argv, len);
+			for (size_t i = 0; i + 1 < len; i++)
+				if (!joined[i])
+					joined[i] = ' ';
+			slen = len ? strnlen(joined, len) : 0;
+			s = joined;
+		} else if (f->kind == PG_FK_ADDR) {
+			int foff = pg_field_offset(&pg_fields[PG_FLD_FAMILY], type);
+			unsigned int family = (unsigned int)pg_field_int(ev, &pg_fields[PG_FLD_FAMILY], foff);
+			const unsigned char *addr = (const unsigned char *)&ev->r + off;
+
+			for (size_t i = 0; i < n->nvals; i++)
+				if (addr_match(&n->vals[i], family, addr))
+					return !ne;
+			return ne;
+		}
+	}
+
+	if (s) {
+		if (ne)
+			return str_cmp(PG_CMP_NE, s, slen, &n->vals[0]);
+		for (size_t i = 0; i < n->nvals && !any; i++)
+			any = str_cmp(n->cmp, s, slen, &n->vals[i]);
+		return any;
+	}
+	int64_t val = f->kind == PG_FK_TYPE ? (int64_t)type : pg_field_int(ev, f, off);
+
+	for (size_t i = 0; i < n->nvals && !any; i++)
+		any = num_cmp(n->cmp, val, n->vals[i].num);
+	return any;
+}
+
+bool pg_filter_node__match(const struct pg_filter_node *n, const struct pg_event *ev)
+{
+	switch (n->op) {
+	case PG_FOP_TRUE:
+		return true;
+	case PG_FOP_AND:
+		return pg_filter_node__match(n->left, ev) && pg_filter_node__match(n->right, ev);
+	case PG_FOP_OR:
+		return pg_filter_node__match(n->left, ev) || pg_filter_node__match(n->right, ev);
+	case PG_FOP_NOT:
+		return !pg_filter_node__match(n->left, ev);
+	case PG_FOP_CMP:
+		return cmp_match(n, ev);
+	}
+	return false;
+}
+
+bool pg_filter__match(const struct pg_filter *f, const struct pg_event *ev)
+{
+	return pg_filter_node__match(f->root, ev);
+}
+
+void pg_filter_error__format(const char *expr, const struct pg_filter_error *err, char *buf,
+			     size_t size)
+{
+	size_t col = err->column ? err->column - 1 : 0;
+	size_t elen = strlen(expr);
+	int n;
+
+	if (col > elen)
+		col = elen;
+	n = snprintf(buf, size, "column %zu: %s\n  %s\n  %*s^", col + 1, err->msg, expr, (int)col, "");
+	(void)n;
+}
+
+static size_t conjuncts(const struct pg_filter_node *n, const struct pg_filter_node **out,
+			size_t max, size_t i)
+{
+	if (n->op == PG_FOP_AND) {
+		i = conjuncts(n->left, out, max, i);
+		return conjuncts(n->right, out, max, i);
+	}
+	if (i < max)
+		out[i] = n;
+	return i + 1;
+}
+
+size_t pg_filter__conjuncts(const struct pg_filter *f, const struct pg_filter_node **out,
+			    size_t max)
+{
+	if (f->root->op == PG_FOP_TRUE)
+		return 0;
+	return conjuncts(f->root, out, max, 0);
+}
+
+static const char *cmp_text(enum pg_cmp c)
+{
+	static const char *const t[] = { "==", "!=", "<", "<=", ">", ">=", "in", "startswith",
+					 "endswith", "contains", "glob" };
+	return t[c];
+}
+
+struct fmt {
+	char *buf;
+	size_t size, len;
+};
+
+__attribute__((format(printf, 2, 3))) static void fput(struct fmt *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->len >= o->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+}
+
+static void fmt_value(struct fmt *o, const struct pg_field *f, const struct pg_filter_value *v)
+{
+	if (v->str)
+		fput(o, "\"%s\"", v->str);
+	else if (f->kind == PG_FK_TYPE)
+		fput(o, "\"%s\"", pg_event_type_name((unsigned int)v->num));
+	else
+		fput(o, "%lld", (long long)v->num);
+}
+
+static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
+{
+	switch (n->op) {
+	case PG_FOP_TRUE:
+		fput(o, "true");
+		break;
+	case PG_FOP_AND:
+	case PG_FOP_OR:
+		fput(o, "(");
+		fmt_node(o, n->left);
+		fput(o, n->op == PG_FOP_AND ? " && " : " || ");
+		fmt_node(o, n->right);
+		fput(o, ")");
+		break;
+	case PG_FOP_NOT:
+		fput(o, "!");
+		fmt_node(o, n->left);
+		break;
+	case PG_FOP_CMP:
+		fput(o, "%s %s ", n->field->name, cmp_text(n->cmp));
+		if (n->cmp == PG_CMP_IN) {
+			fput(o, "[");
+			for (size_t i = 0; i < n->nvals; i++) {
+				if (i)
+					fput(o, ", ");
+				fmt_value(o, n->field, &n->vals[i]);
+			}
+			fput(o, "]");
+		} else {
+			fmt_value(o, n->field, &n->vals[0]);
+		}
+		break;
+	}
+}
+
+void pg_filter_node__format(const struct pg_filter_node *n, char *buf, size_t size)
+{
+	struct fmt o = { buf, size, 0 };
+
+	if (size)
+		buf[0] = 0;
+	fmt_node(&o, n);
+}

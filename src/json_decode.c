@@ -1,0 +1,834 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Strict NDJSON decoder for pangolin events.
+ *
+ * One pass over the line: each key is matched (first against the key the canonical order
+ * predicts, then against the whole table), its value parsed straight into typed storage, and
+ * only when the object closes is the record assembled, because JSON does not promise that
+ * "type" comes before the fields that depend on it. Nothing recurses, so deep nesting costs
+ * nothing but an error at the first unexpected '[' or '{'.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "json.h"
+
+enum key {
+	K_V, K_TYPE, K_TIME, K_TS, K_PID, K_TID, K_PPID, K_UID, K_GID, K_COMM, K_CGROUP_ID,
+	K_START_NS, K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID,
+	K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED,
+	K_CHILD_PID, K_CHILD_START_NS,
+	K_EXIT_CODE, K_SIGNAL, K_LIFETIME_NS, K_CORE_DUMPED,
+	K_DIRFD, K_FLAGS, K_MODE, K_RET,
+	K_FAMILY, K_DADDR, K_DPORT, K_FD,
+	K_TRANSPORT, K_MALFORMED, K_DNS_ID, K_QNAME, K_QTYPE, K_QCLASS,
+	K_CALL, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED,
+	K_COUNT
+};
+
+enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_FAMILY };
+
+struct keydef {
+	const char *name;
+	unsigned char len;
+	unsigned char kind;
+	unsigned short strmax; /* V_STR: buffer size, NUL included */
+	unsigned long long max; /* V_UINT: largest value; V_INT: s32 */
+};
+
+/* String sizes match pg_abi.h and struct pg_json_decoder. */
+static const struct keydef keydefs[K_COUNT] = {
+	[K_V] = { "v", 1, V_UINT, 0, 0xffff },
+	[K_TYPE] = { "type", 4, V_STR, 16, 0 },
+	[K_TIME] = { "time", 4, V_STR, 64, 0 },
+	[K_TS] = { "ts", 2, V_UINT, 0, ~0ULL },
+	[K_PID] = { "pid", 3, V_UINT, 0, 0xffffffffULL },
+	[K_TID] = { "tid", 3, V_UINT, 0, 0xffffffffULL },
+	[K_PPID] = { "ppid", 4, V_UINT, 0, 0xffffffffULL },
+	[K_UID] = { "uid", 3, V_UINT, 0, 0xffffffffULL },
+	[K_GID] = { "gid", 3, V_UINT, 0, 0xffffffffULL },
+	[K_COMM] = { "comm", 4, V_STR, PG_COMM_LEN, 0 },
+	[K_CGROUP_ID] = { "cgroup_id", 9, V_UINT, 0, ~0ULL },
+	[K_START_NS] = { "start_ns", 8, V_UINT, 0, ~0ULL },
+	[K_NODE] = { "node", 4, V_STR, PG_JSON_META_LEN, 0 },
+	[K_CGROUP] = { "cgroup", 6, V_STR, PG_JSON_CGROUP_LEN, 0 },
+	[K_CONTAINER_ID] = { "container_id", 12, V_STR, PG_JSON_META_LEN, 0 },
+	[K_POD_UID] = { "pod_uid", 7, V_STR, PG_JSON_META_LEN, 0 },
+	[K_PATH] = { "path", 4, V_STR, PG_PATH_LEN, 0 },
+	[K_ARGV] = { "argv", 4, V_ARGV, PG_ARGV_LEN, 0 },
+	[K_PATH_TRUNCATED] = { "path_truncated", 14, V_BOOL, 0, 0 },
+	[K_ARGV_TRUNCATED] = { "argv_truncated", 14, V_BOOL, 0, 0 },
+	[K_CHILD_PID] = { "child_pid", 9, V_UINT, 0, 0xffffffffULL },
+	[K_CHILD_START_NS] = { "child_start_ns", 14, V_UINT, 0, ~0ULL },
+	[K_EXIT_CODE] = { "exit_code", 9, V_INT, 0, 0 },
+	[K_SIGNAL] = { "signal", 6, V_UINT, 0, 0xffffffffULL },
+	[K_LIFETIME_NS] = { "lifetime_ns", 11, V_UINT, 0, ~0ULL },
+	[K_CORE_DUMPED] = { "core_dumped", 11, V_BOOL, 0, 0 },
+	[K_DIRFD] = { "dirfd", 5, V_INT, 0, 0 },
+	[K_FLAGS] = { "flags", 5, V_UINT, 0, 0xffffffffULL },
+	[K_MODE] = { "mode", 4, V_UINT, 0, 0xffffffffULL },
+	[K_RET] = { "ret", 3, V_INT, 0, 0 },
+	[K_FAMILY] = { "family", 6, V_FAMILY, 8, 0xffff },
+	[K_DADDR] = { "daddr", 5, V_STR, 48, 0 },
+	[K_DPORT] = { "dport", 5, V_UINT, 0, 0xffff },
+	[K_FD] = { "fd", 2, V_INT, 0, 0 },
+	[K_TRANSPORT] = { "transport", 9, V_STR, 8, 0 },
+	[K_MALFORMED] = { "malformed", 9, V_BOOL, 0, 0 },
+	[K_DNS_ID] = { "dns_id", 6, V_UINT, 0, 0xffff },
+	[K_QNAME] = { "qname", 5, V_STR, PG_QNAME_LEN, 0 },
+	[K_QTYPE] = { "qtype", 5, V_STR, 16, 0 },
+	[K_QCLASS] = { "qclass", 6, V_UINT, 0, 0xffff },
+	[K_CALL] = { "call", 4, V_STR, 16, 0 },
+	[K_ID_REAL] = { "id_real", 7, V_UINT, 0, 0xffffffffULL },
+	[K_ID_EFFECTIVE] = { "id_effective", 12, V_UINT, 0, 0xffffffffULL },
+	[K_ID_SAVED] = { "id_saved", 8, V_UINT, 0, 0xffffffffULL },
+};
+
+#define BIT(k) (1ULL << (k))
+#define COMMON_REQUIRED                                                                      \
+	(BIT(K_V) | BIT(K_TYPE) | BIT(K_TS) | BIT(K_PID) | BIT(K_TID) | BIT(K_PPID) |        \
+	 BIT(K_UID) | BIT(K_GID) | BIT(K_COMM) | BIT(K_CGROUP_ID) | BIT(K_START_NS))
+#define COMMON_OPTIONAL \
+	(BIT(K_TIME) | BIT(K_NODE) | BIT(K_CGROUP) | BIT(K_CONTAINER_ID) | BIT(K_POD_UID))
+
+/* Payload keys per type: required, then optional (absent means false). */
+static const unsigned long long type_required[PG_EV_TYPE_COUNT] = {
+	[PG_EV_EXEC] = BIT(K_PATH) | BIT(K_ARGV),
+	[PG_EV_FORK] = BIT(K_CHILD_PID) | BIT(K_CHILD_START_NS),
+	[PG_EV_EXIT] = BIT(K_EXIT_CODE) | BIT(K_SIGNAL) | BIT(K_LIFETIME_NS),
+	[PG_EV_OPEN] = BIT(K_DIRFD) | BIT(K_FLAGS) | BIT(K_MODE) | BIT(K_RET) | BIT(K_PATH),
+	[PG_EV_CONNECT] = BIT(K_FAMILY) | BIT(K_DADDR) | BIT(K_DPORT) | BIT(K_FD) | BIT(K_RET),
+	[PG_EV_DNS] = BIT(K_FAMILY) | BIT(K_DADDR) | BIT(K_DPORT) | BIT(K_TRANSPORT),
+	[PG_EV_SETID] = BIT(K_CALL) | BIT(K_RET) | BIT(K_ID_REAL) | BIT(K_ID_EFFECTIVE) |
+			BIT(K_ID_SAVED),
+};
+static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
+	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED),
+	[PG_EV_EXIT] = BIT(K_CORE_DUMPED),
+	[PG_EV_OPEN] = BIT(K_PATH_TRUNCATED),
+	[PG_EV_DNS] = BIT(K_MALFORMED) | BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) |
+		      BIT(K_QCLASS),
+};
+/* Keys the canonical form may leave out: prediction looks past them. */
+#define PREDICT_SKIPPABLE                                                                    \
+	(COMMON_OPTIONAL | BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_CORE_DUMPED) | \
+	 BIT(K_MALFORMED))
+#define DNS_PARSED_KEYS (BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) | BIT(K_QCLASS))
+
+/* Canonical key order, to predict the next key: common keys, then each type's payload. */
+static const unsigned char order_common[] = { K_V, K_TYPE, K_TIME, K_TS, K_PID, K_TID, K_PPID,
+					      K_UID, K_GID, K_COMM, K_CGROUP_ID, K_START_NS,
+					      K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID };
+
+struct state {
+	const char *line;
+	size_t len;
+	size_t pos;
+	struct pg_json_error *err;
+	struct pg_json_decoder *dec;
+	unsigned long long seen;
+	long long num[K_COUNT];
+	unsigned char b[K_COUNT]; /* booleans */
+	size_t slen[K_COUNT];
+	char small[K_COUNT][64]; /* short strings (type, time, daddr, family, ...) */
+	char comm[PG_COMM_LEN];
+	unsigned int argc;
+	size_t argv_len;
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(struct state *st, size_t pos,
+							  const char *fmt, ...)
+{
+	va_list ap;
+
+	st->err->column = pos + 1;
+	va_start(ap, fmt);
+	vsnprintf(st->err->msg, sizeof(st->err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static inline void skip_ws(struct state *st)
+{
+	while (st->pos < st->len) {
+		char c = st->line[st->pos];
+
+		if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			break;
+		st->pos++;
+	}
+}
+
+/* What the parser found at pos, for "expected X, found Y" messages. */
+static const char *found_what(const struct state *st, size_t pos)
+{
+	if (pos >= st->len)
+		return "end of line";
+	switch (st->line[pos]) {
+	case '{': return "an object";
+	case '[': return "an array";
+	case '"': return "a string";
+	case 't': case 'f': return "a boolean";
+	case 'n': return "null";
+	case '-': case '0' ... '9': return "a number";
+	default: return "an invalid character";
+	}
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int read_u16hex(struct state *st, size_t at, unsigned int *out)
+{
+	unsigned int v = 0;
+
+	if (at + 4 > st->len)
+		return fail(st, at, "truncated \\u escape");
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(st->line[at + i]);
+
+		if (h < 0)
+			return fail(st, at + i, "invalid hex digit in \\u escape");
+		v = v * 16 + (unsigned int)h;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Length of a valid UTF-8 sequence at p, 0 if invalid (same rules as the encoder). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Parse a JSON string at pos (which holds '"') into dst (cap bytes, NUL added). \udc80..\udcff
+ * alone become the raw bytes 0x80..0xff. NUL bytes are refused: every string is a C string.
+ */
+static int parse_string(struct state *st, const char *field, char *dst, size_t cap, size_t *outlen)
+{
+	const unsigned char *s = (const unsigned char *)st->line;
+	size_t start = st->pos, i = st->pos + 1, n = 0;
+
+	for (;;) {
+		size_t run = i;
+
+		while (run < st->len && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' &&
+		       s[run] != '\\')
+			run++;
+		if (run > i) {
+			if (n + (run - i) >= cap)
+				goto too_long;
+			memcpy(dst + n, s + i, run - i);
+			n += run - i;
+			i = run;
+		}
+		if (i >= st->len)
+			return fail(st, start, "field \"%s\": unterminated string", field);
+		unsigned char c = s[i];
+
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return fail(st, i, "field \"%s\": control character 0x%02x in a string must be escaped",
+				    field, c);
+		if (c >= 0x80) {
+			size_t l = utf8_len(s + i, st->len - i);
+
+			if (!l)
+				return fail(st, i, "field \"%s\": invalid UTF-8 byte 0x%02x (write bytes that are not UTF-8 as \\udc80..\\udcff)",
+					    field, c);
+			if (n + l >= cap)
+				goto too_long;
+			memcpy(dst + n, s + i, l);
+			n += l;
+			i += l;
+			continue;
+		}
+		/* backslash */
+		if (i + 1 >= st->len)
+			return fail(st, i, "field \"%s\": unterminated escape", field);
+		char e = (char)s[i + 1];
+		unsigned int cp, lo;
+		char tmp[4];
+		size_t tl = 1;
+
+		switch (e) {
+		case '"': tmp[0] = '"'; break;
+		case '\\': tmp[0] = '\\'; break;
+		case '/': tmp[0] = '/'; break;
+		case 'b': tmp[0] = '\b'; break;
+		case 'f': tmp[0] = '\f'; break;
+		case 'n': tmp[0] = '\n'; break;
+		case 'r': tmp[0] = '\r'; break;
+		case 't': tmp[0] = '\t'; break;
+		case 'u':
+			if (read_u16hex(st, i + 2, &cp))
+				return -EINVAL;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (i + 12 > st->len || s[i + 6] != '\\' || s[i + 7] != 'u')
+					return fail(st, i, "field \"%s\": high surrogate \\u%04x without its low half",
+						    field, cp);
+				if (read_u16hex(st, i + 8, &lo))
+					return -EINVAL;
+				if (lo < 0xdc00 || lo > 0xdfff)
+					return fail(st, i + 6, "field \"%s\": \\u%04x is not a low surrogate",
+						    field, lo);
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+				if (cp < 0xdc80 || cp > 0xdcff)
+					return fail(st, i, "field \"%s\": lone surrogate \\u%04x (only \\udc80..\\udcff, raw bytes, may stand alone)",
+						    field, cp);
+				tmp[0] = (char)(cp - 0xdc00);
+				i += 6;
+				goto put;
+			}
+			if (cp == 0)
+				return fail(st, i, "field \"%s\": \\u0000 is not allowed (strings are C strings)",
+					    field);
+			if (cp < 0x80) {
+				tmp[0] = (char)cp;
+			} else if (cp < 0x800) {
+				tmp[0] = (char)(0xc0 | (cp >> 6));
+				tmp[1] = (char)(0x80 | (cp & 0x3f));
+				tl = 2;
+			} else if (cp < 0x10000) {
+				tmp[0] = (char)(0xe0 | (cp >> 12));
+				tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				tmp[2] = (char)(0x80 | (cp & 0x3f));
+				tl = 3;
+			} else {
+				tmp[0] = (char)(0xf0 | (cp >> 18));
+				tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				tmp[3] = (char)(0x80 | (cp & 0x3f));
+				tl = 4;
+			}
+			i += 4;
+			break;
+		default:
+			return fail(st, i, "field \"%s\": invalid escape \\%c", field,
+				    e >= 0x20 && e < 0x7f ? e : '?');
+		}
+		i += 2;
+put:
+		if (n + tl >= cap)
+			goto too_long;
+		memcpy(dst + n, tmp, tl);
+		n += tl;
+	}
+	dst[n] = 0;
+	*outlen = n;
+	st->pos = i + 1;
+	return 0;
+too_long:
+	return fail(st, start, "field \"%s\": string longer than %zu bytes", field, cap - 1);
+}
+
+/* A JSON integer; fractions and exponents are refused (no field holds one). */
+static int parse_int(struct state *st, const struct keydef *kd, long long *out)
+{
+	const char *s = st->line;
+	size_t start = st->pos, i = st->pos;
+	bool neg = false;
+	unsigned long long v = 0;
+
+	if (i < st->len && s[i] == '-') {
+		neg = true;
+		i++;
+	}
+	if (i >= st->len || s[i] < '0' || s[i] > '9')
+		return fail(st, start, "field \"%s\": expected %s integer, found %s", kd->name,
+			    kd->kind == V_INT ? "an" : "an unsigned", found_what(st, start));
+	if (s[i] == '0' && i + 1 < st->len && s[i + 1] >= '0' && s[i + 1] <= '9')
+		return fail(st, i, "field \"%s\": leading zeros are not allowed", kd->name);
+	while (i < st->len && s[i] >= '0' && s[i] <= '9') {
+		unsigned int d = (unsigned int)(s[i] - '0');
+
+		if (v > (~0ULL - d) / 10)
+			return fail(st, start, "field \"%s\": number does not fit in 64 bits", kd->name);
+		v = v * 10 + d;
+		i++;
+	}
+	if (i < st->len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
+		return fail(st, start, "field \"%s\": expected an integer, found a fraction or exponent",
+			    kd->name);
+	if (kd->kind == V_INT) {
+		if ((!neg && v > 0x7fffffffULL) || (neg && v > 0x80000000ULL))
+			return fail(st, start, "field \"%s\": %s%llu is out of range for a 32-bit signed integer",
+				    kd->name, neg ? "-" : "", v);
+		*out = neg ? -(long long)v : (long long)v;
+	} else {
+		if (neg && v)
+			return fail(st, start, "field \"%s\": expected an unsigned integer, found -%llu",
+				    kd->name, v);
+		if (v > kd->max)
+			return fail(st, start, "field \"%s\": %llu is out of range (at most %llu)",
+				    kd->name, v, kd->max);
+		*out = (long long)v;
+	}
+	st->pos = i;
+	return 0;
+}
+
+static int parse_bool(struct state *st, const struct keydef *kd, unsigned char *out)
+{
+	const char *s = st->line + st->pos;
+	size_t left = st->len - st->pos;
+
+	if (left >= 4 && !memcmp(s, "true", 4)) {
+		*out = 1;
+		st->pos += 4;
+		return 0;
+	}
+	if (left >= 5 && !memcmp(s, "false", 5)) {
+		*out = 0;
+		st->pos += 5;
+		return 0;
+	}
+	return fail(st, st->pos, "field \"%s\": expected true or false, found %s", kd->name,
+		    found_what(st, st->pos));
+}
+
+static int parse_argv(struct state *st, const struct keydef *kd)
+{
+	char *dst = st->dec->argv;
+	size_t used = 0, n;
+
+	st->argc = 0;
+	if (st->pos >= st->len || st->line[st->pos] != '[')
+		return fail(st, st->pos, "field \"argv\": expected an array of strings, found %s",
+			    found_what(st, st->pos));
+	st->pos++;
+	skip_ws(st);
+	if (st->pos < st->len && st->line[st->pos] == ']') {
+		st->pos++;
+		goto done;
+	}
+	for (;;) {
+		skip_ws(st);
+		if (st->pos >= st->len || st->line[st->pos] != '"')
+			return fail(st, st->pos, "field \"argv\": expected a string, found %s",
+				    found_what(st, st->pos));
+		if (st->argc == PG_ARGV_MAX)
+			return fail(st, st->pos, "field \"argv\": more than %d arguments", PG_ARGV_MAX);
+		if (used >= PG_ARGV_LEN)
+			return fail(st, st->pos, "field \"argv\": more than %d bytes in all", PG_ARGV_LEN);
+		if (parse_string(st, kd->name, dst + used, PG_ARGV_LEN - used, &n))
+			return -EINVAL;
+		used += n + 1;
+		st->argc++;
+		skip_ws(st);
+		if (st->pos < st->len && st->line[st->pos] == ',') {
+			st->pos++;
+			continue;
+		}
+		if (st->pos < st->len && st->line[st->pos] == ']') {
+			st->pos++;
+			break;
+		}
+		return fail(st, st->pos, "field \"argv\": expected ',' or ']', found %s",
+			    found_what(st, st->pos));
+	}
+done:
+	st->argv_len = used;
+	return 0;
+}
+
+/* Where each string key's value goes. */
+static char *str_dest(struct state *st, enum key k)
+{
+	switch (k) {
+	case K_COMM: return st->comm;
+	case K_NODE: return st->dec->node;
+	case K_CGROUP: return st->dec->cgroup;
+	case K_CONTAINER_ID: return st->dec->container_id;
+	case K_POD_UID: return st->dec->pod_uid;
+	case K_PATH: return st->dec->path;
+	case K_QNAME: return st->dec->qname;
+	default: return st->small[k];
+	}
+}
+
+static int parse_value(struct state *st, enum key k)
+{
+	const struct keydef *kd = &keydefs[k];
+
+	switch (kd->kind) {
+	case V_UINT:
+	case V_INT:
+		return parse_int(st, kd, &st->num[k]);
+	case V_BOOL:
+		return parse_bool(st, kd, &st->b[k]);
+	case V_ARGV:
+		return parse_argv(st, kd);
+	case V_FAMILY:
+		if (st->pos < st->len && st->line[st->pos] != '"') {
+			st->slen[k] = 0;
+			return parse_int(st, &(struct keydef){ .name = kd->name, .kind = V_UINT,
+							       .max = kd->max },
+					 &st->num[k]);
+		}
+		/* fallthrough */
+	case V_STR:
+		if (st->pos >= st->len || st->line[st->pos] != '"')
+			return fail(st, st->pos, "field \"%s\": expected a string, found %s", kd->name,
+				    found_what(st, st->pos));
+		return parse_string(st, kd->name, str_dest(st, k),
+				    kd->strmax ? kd->strmax : sizeof(st->small[0]), &st->slen[k]);
+	}
+	return -EINVAL;
+}
+
+static int lookup_key(const char *s, size_t n)
+{
+	for (int k = 0; k < K_COUNT; k++)
+		if (keydefs[k].len == n && !memcmp(keydefs[k].name, s, n))
+			return k;
+	return -1;
+}
+
+static bool streq(const char *a, size_t alen, const char *lit)
+{
+	return strlen(lit) == alen && !memcmp(a, lit, alen);
+}
+
+/* Turn the parsed values into the record. */
+static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
+{
+	unsigned long long seen = st->seen, missing, extra;
+	unsigned int type;
+	union pg_record *r = &ev->r;
+	int k;
+
+	if (!(seen & BIT(K_TYPE)))
+		return fail(st, endpos, "missing field \"type\"");
+	type = pg_event_type_from_name(st->small[K_TYPE], st->slen[K_TYPE]);
+	if (type == PG_EV_NONE)
+		return fail(st, endpos, "unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid)",
+			    st->small[K_TYPE]);
+	if (!(seen & BIT(K_V)))
+		return fail(st, endpos, "missing field \"v\" (the schema version)");
+	if (st->num[K_V] != PG_SCHEMA_VERSION)
+		return fail(st, endpos,
+			    st->num[K_V] > PG_SCHEMA_VERSION
+				    ? "schema version %lld is newer than this pangolin reads (%d): upgrade pangolin"
+				    : "unknown schema version %lld (this pangolin reads %d)",
+			    st->num[K_V], PG_SCHEMA_VERSION);
+
+	missing = (COMMON_REQUIRED | type_required[type]) & ~seen;
+	extra = seen & ~(COMMON_REQUIRED | COMMON_OPTIONAL | type_required[type] | type_optional[type]);
+	if (type == PG_EV_DNS) {
+		bool malformed = (seen & BIT(K_MALFORMED)) && st->b[K_MALFORMED];
+
+		if (malformed)
+			extra |= seen & DNS_PARSED_KEYS;
+		else
+			missing |= DNS_PARSED_KEYS & ~seen;
+	}
+	if (missing) {
+		k = __builtin_ctzll(missing);
+		return fail(st, endpos, "missing field \"%s\" (required in %s events)", keydefs[k].name,
+			    pg_event_type_name(type));
+	}
+	if (extra) {
+		k = __builtin_ctzll(extra);
+		return fail(st, endpos, "field \"%s\" does not belong in %s events", keydefs[k].name,
+			    pg_event_type_name(type));
+	}
+
+	pg_event_init(ev, type);
+	r->hdr.ts_ns = (unsigned long long)st->num[K_TS];
+	r->hdr.pid = (unsigned int)st->num[K_PID];
+	r->hdr.tid = (unsigned int)st->num[K_TID];
+	r->hdr.ppid = (unsigned int)st->num[K_PPID];
+	r->hdr.uid = (unsigned int)st->num[K_UID];
+	r->hdr.gid = (unsigned int)st->num[K_GID];
+	r->hdr.cgroup_id = (unsigned long long)st->num[K_CGROUP_ID];
+	r->hdr.start_ns = (unsigned long long)st->num[K_START_NS];
+	memcpy(r->hdr.comm, st->comm, st->slen[K_COMM]);
+	if (seen & BIT(K_NODE))
+		ev->meta.node = st->dec->node;
+	if (seen & BIT(K_CGROUP))
+		ev->meta.cgroup = st->dec->cgroup;
+	if (seen & BIT(K_CONTAINER_ID))
+		ev->meta.container_id = st->dec->container_id;
+	if (seen & BIT(K_POD_UID))
+		ev->meta.pod_uid = st->dec->pod_uid;
+
+	switch (type) {
+	case PG_EV_EXEC:
+		memcpy(r->exec.path, st->dec->path, st->slen[K_PATH]);
+		memcpy(r->exec.argv, st->dec->argv, st->argv_len);
+		r->exec.argc = (unsigned short)st->argc;
+		r->exec.argv_len = (unsigned short)st->argv_len;
+		if (st->b[K_PATH_TRUNCATED])
+			r->exec.flags |= PG_TRUNC_PATH;
+		if (st->b[K_ARGV_TRUNCATED])
+			r->exec.flags |= PG_TRUNC_ARGV;
+		break;
+	case PG_EV_FORK:
+		r->fork.child_pid = (unsigned int)st->num[K_CHILD_PID];
+		r->fork.child_start_ns = (unsigned long long)st->num[K_CHILD_START_NS];
+		break;
+	case PG_EV_EXIT:
+		r->exit.exit_code = (int)st->num[K_EXIT_CODE];
+		r->exit.signal = (unsigned int)st->num[K_SIGNAL];
+		r->exit.lifetime_ns = (unsigned long long)st->num[K_LIFETIME_NS];
+		r->exit.core_dumped = st->b[K_CORE_DUMPED];
+		break;
+	case PG_EV_OPEN:
+		r->open.dirfd = (int)st->num[K_DIRFD];
+		r->open.flags = (unsigned int)st->num[K_FLAGS];
+		r->open.mode = (unsigned int)st->num[K_MODE];
+		r->open.ret = (int)st->num[K_RET];
+		memcpy(r->open.path, st->dec->path, st->slen[K_PATH]);
+		if (st->b[K_PATH_TRUNCATED])
+			r->open.pflags |= PG_TRUNC_PATH;
+		break;
+	case PG_EV_CONNECT:
+	case PG_EV_DNS: {
+		unsigned int family;
+		unsigned char *daddr = type == PG_EV_DNS ? r->dns.daddr : r->connect.daddr;
+		const char *fs = st->small[K_FAMILY], *as = st->small[K_DADDR];
+		size_t fl = st->slen[K_FAMILY];
+
+		if (fl == 0)
+			family = (unsigned int)st->num[K_FAMILY];
+		else if (streq(fs, fl, "inet"))
+			family = AF_INET;
+		else if (streq(fs, fl, "inet6"))
+			family = AF_INET6;
+		else
+			return fail(st, endpos, "field \"family\": \"%s\" is not \"inet\", \"inet6\" or a number",
+				    fs);
+		if (family == AF_INET || family == AF_INET6) {
+			if (inet_pton((int)family, as, daddr) != 1)
+				return fail(st, endpos, "field \"daddr\": \"%s\" is not an %s address", as,
+					    family == AF_INET ? "IPv4" : "IPv6");
+		} else if (st->slen[K_DADDR]) {
+			return fail(st, endpos, "field \"daddr\": must be \"\" for address family %u",
+				    family);
+		}
+		if (type == PG_EV_CONNECT) {
+			r->connect.family = (unsigned short)family;
+			r->connect.dport = (unsigned short)st->num[K_DPORT];
+			r->connect.fd = (int)st->num[K_FD];
+			r->connect.ret = (int)st->num[K_RET];
+			break;
+		}
+		r->dns.family = (unsigned short)family;
+		r->dns.dport = (unsigned short)st->num[K_DPORT];
+		if (streq(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], "tcp"))
+			r->dns.flags |= PG_DNS_F_TCP;
+		else if (!streq(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], "udp"))
+			return fail(st, endpos, "field \"transport\": \"%s\" is not \"udp\" or \"tcp\"",
+				    st->small[K_TRANSPORT]);
+		if (st->b[K_MALFORMED])
+			break;
+		r->dns.flags |= PG_DNS_F_PARSED;
+		r->dns.id = (unsigned short)st->num[K_DNS_ID];
+		r->dns.qclass = (unsigned short)st->num[K_QCLASS];
+		r->dns.qtype = (unsigned short)pg_dns_type_from_name(st->small[K_QTYPE],
+								      st->slen[K_QTYPE]);
+		if (!r->dns.qtype)
+			return fail(st, endpos, "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
+				    st->small[K_QTYPE]);
+		memcpy(r->dns.qname, st->dec->qname, st->slen[K_QNAME]);
+		break;
+	}
+	case PG_EV_SETID:
+		r->setid.call = pg_setid_call_from_name(st->small[K_CALL], st->slen[K_CALL]);
+		if (!r->setid.call)
+			return fail(st, endpos, "field \"call\": unknown call \"%s\" (setuid, setreuid, setresuid, setfsuid, setgid, setregid, setresgid, setfsgid)",
+				    st->small[K_CALL]);
+		r->setid.ret = (int)st->num[K_RET];
+		r->setid.id_real = (unsigned int)st->num[K_ID_REAL];
+		r->setid.id_effective = (unsigned int)st->num[K_ID_EFFECTIVE];
+		r->setid.id_saved = (unsigned int)st->num[K_ID_SAVED];
+		break;
+	}
+	return 0;
+}
+
+/* The payload key order of each type, for prediction (mirrors json_encode.c). */
+static const unsigned char *order_payload(unsigned int type, size_t *n)
+{
+#define M K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID
+	static const unsigned char exec_o[] = { M, K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED };
+	static const unsigned char fork_o[] = { M, K_CHILD_PID, K_CHILD_START_NS };
+	static const unsigned char exit_o[] = { M, K_EXIT_CODE, K_SIGNAL, K_LIFETIME_NS, K_CORE_DUMPED };
+	static const unsigned char open_o[] = { M, K_DIRFD, K_FLAGS, K_MODE, K_RET, K_PATH,
+						K_PATH_TRUNCATED };
+	static const unsigned char conn_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_FD, K_RET };
+	static const unsigned char dns_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_TRANSPORT, K_MALFORMED, K_DNS_ID,
+					       K_QNAME, K_QTYPE, K_QCLASS };
+	static const unsigned char setid_o[] = { M, K_CALL, K_RET, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED };
+#define O(a)                      \
+	do {                      \
+		*n = sizeof(a);   \
+		return a;         \
+	} while (0)
+	switch (type) {
+	case PG_EV_EXEC: O(exec_o);
+	case PG_EV_FORK: O(fork_o);
+	case PG_EV_EXIT: O(exit_o);
+	case PG_EV_OPEN: O(open_o);
+	case PG_EV_CONNECT: O(conn_o);
+	case PG_EV_DNS: O(dns_o);
+	case PG_EV_SETID: O(setid_o);
+	}
+#undef O
+#undef M
+	*n = 0;
+	return NULL;
+}
+
+int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
+		   struct pg_event *ev, struct pg_json_error *err)
+{
+	struct state st;
+	const unsigned char *order = order_common;
+	size_t order_n = sizeof(order_common), oi = 0;
+	bool first = true;
+
+	st.line = line;
+	st.len = len;
+	st.pos = 0;
+	st.err = err;
+	st.dec = dec;
+	st.seen = 0;
+	st.argc = 0;
+	st.argv_len = 0;
+	memset(st.b, 0, sizeof(st.b));
+	st.slen[K_FAMILY] = 0;
+	err->column = 0;
+	err->msg[0] = 0;
+
+	skip_ws(&st);
+	if (st.pos >= len)
+		return fail(&st, st.pos, "empty line: expected a JSON object");
+	if (line[st.pos] != '{')
+		return fail(&st, st.pos, "expected a JSON object '{', found %s", found_what(&st, st.pos));
+	st.pos++;
+	for (;;) {
+		size_t kstart, klen;
+		const char *kname;
+		int k = -1;
+
+		skip_ws(&st);
+		if (st.pos < len && line[st.pos] == '}' && first) {
+			st.pos++;
+			break;
+		}
+		if (st.pos >= len || line[st.pos] != '"')
+			return fail(&st, st.pos, "expected a field name in quotes, found %s",
+				    found_what(&st, st.pos));
+		kstart = st.pos + 1;
+		kname = line + kstart;
+		{
+			const char *q = memchr(kname, '"', len - kstart);
+
+			if (!q)
+				return fail(&st, st.pos, "unterminated field name");
+			klen = (size_t)(q - kname);
+		}
+		if (memchr(kname, '\\', klen))
+			return fail(&st, kstart, "field names with escapes are not part of the schema");
+		/* predicted key first: canonical lines hit here every time */
+		for (size_t j = oi; j < order_n; j++) {
+			const struct keydef *kd = &keydefs[order[j]];
+
+			if (kd->len == klen && !memcmp(kd->name, kname, klen)) {
+				k = order[j];
+				oi = j + 1;
+				break;
+			}
+			if (!(BIT(order[j]) & PREDICT_SKIPPABLE))
+				break;
+		}
+		if (k < 0)
+			k = lookup_key(kname, klen);
+		if (k < 0) {
+			char shown[40];
+			size_t sl = klen < sizeof(shown) - 4 ? klen : sizeof(shown) - 4;
+
+			memcpy(shown, kname, sl);
+			strcpy(shown + sl, klen > sl ? "..." : "");
+			for (size_t i = 0; i < sl; i++)
+				if ((unsigned char)shown[i] < 0x20 || (unsigned char)shown[i] >= 0x7f)
+					shown[i] = '?';
+			return fail(&st, kstart - 1, "unknown field \"%s\"", shown);
+		}
+		if (st.seen & BIT(k))
+			return fail(&st, kstart - 1, "duplicate field \"%s\"", keydefs[k].name);
+		st.seen |= BIT(k);
+		st.pos = kstart + klen + 1;
+		skip_ws(&st);
+		if (st.pos >= len || line[st.pos] != ':')
+			return fail(&st, st.pos, "expected ':' after field name \"%s\"", keydefs[k].name);
+		st.pos++;
+		skip_ws(&st);
+		if (parse_value(&st, (enum key)k))
+			return -EINVAL;
+		if (k == K_START_NS && order == order_common && (st.seen & BIT(K_TYPE))) {
+			/* switch prediction to this type's payload after the common keys */
+			unsigned int t = pg_event_type_from_name(st.small[K_TYPE], st.slen[K_TYPE]);
+			const unsigned char *po;
+			size_t pn;
+
+			po = order_payload(t, &pn);
+			if (po) {
+				order = po;
+				order_n = pn;
+				oi = 0;
+			}
+		}
+		first = false;
+		skip_ws(&st);
+		if (st.pos < len && line[st.pos] == ',') {
+			st.pos++;
+			continue;
+		}
+		if (st.pos < len && line[st.pos] == '}') {
+			st.pos++;
+			break;
+		}
+		return fail(&st, st.pos, "expected ',' or '}' after field \"%s\", found %s",
+			    keydefs[k].name, found_what(&st, st.pos));
+	}
+	skip_ws(&st);
+	if (st.pos < len)
+		return fail(&st, st.pos, "unexpected data after the JSON object");
+	return assemble(&st, st.pos ? st.pos - 1 : 0, ev);
+}

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Canonical NDJSON encoder. Key order here is the schema's key order (docs/events.md). */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "json.h"
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if the bytes there are not one. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0)
+			return 0; /* overlong */
+		if (c == 0xed && s[1] >= 0xa0)
+			return 0; /* UTF-16 surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && s[1] < 0x90)
+			return 0; /* overlong */
+		if (c == 0xf4 && s[1] >= 0x90)
+			return 0; /* above U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+void pg_json_put_string(struct pg_buf *out, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run;
+
+	/* worst case: every byte becomes a 6-byte escape */
+	if (pg_buf__reserve(out, n * 6 + 2))
+		return;
+	out->data[out->len++] = '"';
+	while (i < n) {
+		run = i;
+		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			memcpy(out->data + out->len, s + i, run - i);
+			out->len += run - i;
+			i = run;
+			if (i == n)
+				break;
+		}
+		unsigned char c = s[i];
+		char *d = out->data + out->len;
+
+		if (c >= 0x80) {
+			size_t l = utf8_seq_len(s + i, n - i);
+
+			if (l) {
+				memcpy(d, s + i, l);
+				out->len += l;
+				i += l;
+				continue;
+			}
+			/* not UTF-8: one byte as a lone low surrogate, \udc80..\udcff */
+			memcpy(d, "\\udc", 4);
+			d[4] = hexdig[c >> 4];
+			d[5] = hexdig[c & 15];
+			out->len += 6;
+			i++;
+			continue;
+		}
+		d[0] = '\\';
+		switch (c) {
+		case '"': d[1] = '"'; out->len += 2; break;
+		case '\\': d[1] = '\\'; out->len += 2; break;
+		case '\n': d[1] = 'n'; out->len += 2; break;
+		case '\t': d[1] = 't'; out->len += 2; break;
+		case '\r': d[1] = 'r'; out->len += 2; break;
+		case '\b': d[1] = 'b'; out->len += 2; break;
+		case '\f': d[1] = 'f'; out->len += 2; break;
+		default:
+			memcpy(d + 1, "u00", 3);
+			d[4] = hexdig[c >> 4];
+			d[5] = hexdig[c & 15];
+			out->len += 6;
+		}
+		i++;
+	}
+	out->data[out->len++] = '"';
+}
+
+static void put_cstr(struct pg_buf *out, const char *s, size_t max)
+{
+	pg_json_put_string(out, s, strnlen(s, max));
+}
+
+/* ts as RFC 3339 UTC with nanoseconds, computed without libc time zone machinery. */
+static void put_time(struct pg_buf *out, unsigned long long ts)
+{
+	unsigned long long secs = ts / 1000000000ULL;
+	unsigned int nsec = (unsigned int)(ts % 1000000000ULL);
+	long long days = (long long)(secs / 86400);
+	unsigned int sod = (unsigned int)(secs % 86400);
+	/* civil_from_days (H. Hinnant), valid for every date after 1970 */
+	long long z = days + 719468;
+	long long era = z / 146097;
+	unsigned int doe = (unsigned int)(z - era * 146097);
+	unsigned int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long y = (long long)yoe + era * 400;
+	unsigned int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned int mp = (5 * doy + 2) / 153;
+	unsigned int d = doy - (153 * mp + 2) / 5 + 1;
+	unsigned int m = mp < 10 ? mp + 3 : mp - 9;
+	char tmp[32];
+	unsigned int v[6] = { 0, m, d, sod / 3600, sod / 60 % 60, sod % 60 };
+	char *p = tmp;
+
+	y += m <= 2;
+	if (y > 9999)
+		y = 9999;
+	*p++ = '"';
+	*p++ = (char)('0' + y / 1000);
+	*p++ = (char)('0' + y / 100 % 10);
+	*p++ = (char)('0' + y / 10 % 10);
+	*p++ = (char)('0' + y % 10);
+	for (int i = 1; i < 6; i++) {
+		*p++ = i == 1 || i == 2 ? '-' : i == 3 ? 'T' : ':';
+		*p++ = (char)('0' + v[i] / 10);
+		*p++ = (char)('0' + v[i] % 10);
+	}
+	*p++ = '.';
+	for (int i = 8; i >= 0; i--) {
+		p[i] = (char)('0' + nsec % 10);
+		nsec /= 10;
+	}
+	p += 9;
+	*p++ = 'Z';
+	*p++ = '"';
+	pg_buf__put(out, tmp, (size_t)(p - tmp));
+}
+
+static void put_addr(struct pg_buf *out, unsigned int family, const unsigned char *addr)
+{
+	char tmp[INET6_ADDRSTRLEN + 2];
+
+	if (family == AF_INET || family == AF_INET6) {
+		if (!inet_ntop((int)family, addr, tmp + 1, sizeof(tmp) - 2))
+			tmp[1] = 0;
+	} else {
+		tmp[1] = 0;
+	}
+	tmp[0] = '"';
+	size_t n = strlen(tmp);
+
+	tmp[n] = '"';
+	pg_buf__put(out, tmp, n + 1);
+}
+
+static void put_family(struct pg_buf *out, unsigned int family)
+{
+	if (family == AF_INET)
+		pg_buf__lit(out, "\"inet\"");
+	else if (family == AF_INET6)
+		pg_buf__lit(out, "\"inet6\"");
+	else
+		pg_buf__u64(out, family);
+}
+
+#define KEY(k) pg_buf__lit(out, ",\"" k "\":")
+
+static void put_exec(struct pg_buf *out, const struct pg_exec_event *e)
+{
+	size_t len = e->argv_len < PG_ARGV_LEN ? e->argv_len : PG_ARGV_LEN;
+	size_t i = 0;
+
+	KEY("path");
+	put_cstr(out, e->path, sizeof(e->path));
+	KEY("argv");
+	pg_buf__putc(out, '[');
+	for (unsigned int a = 0; a < e->argc && i < len; a++) {
+		size_t n = strnlen(e->argv + i, len - i);
+
+		if (a)
+			pg_buf__putc(out, ',');
+		pg_json_put_string(out, e->argv + i, n);
+		i += n + 1;
+	}
+	pg_buf__putc(out, ']');
+	if (e->flags & PG_TRUNC_PATH)
+		pg_buf__lit(out, ",\"path_truncated\":true");
+	if (e->flags & PG_TRUNC_ARGV)
+		pg_buf__lit(out, ",\"argv_truncated\":true");
+}
+
+static void put_dns(struct pg_buf *out, const struct pg_dns_event *e)
+{
+	const char *tn;
+
+	KEY("family");
+	put_family(out, e->family);
+	KEY("daddr");
+	put_addr(out, e->family, e->daddr);
+	KEY("dport");
+	pg_buf__u64(out, e->dport);
+	KEY("transport");
+	if (e->flags & PG_DNS_F_TCP)
+		pg_buf__lit(out, "\"tcp\"");
+	else
+		pg_buf__lit(out, "\"udp\"");
+	if (!(e->flags & PG_DNS_F_PARSED)) {
+		pg_buf__lit(out, ",\"malformed\":true");
+		return;
+	}
+	KEY("dns_id");
+	pg_buf__u64(out, e->id);
+	KEY("qname");
+	put_cstr(out, e->qname, sizeof(e->qname));
+	KEY("qtype");
+	tn = pg_dns_type_name(e->qtype);
+	if (tn) {
+		pg_buf__putc(out, '"');
+		pg_buf__puts(out, tn);
+		pg_buf__putc(out, '"');
+	} else {
+		pg_buf__lit(out, "\"TYPE");
+		pg_buf__u64(out, e->qtype);
+		pg_buf__putc(out, '"');
+	}
+	KEY("qclass");
+	pg_buf__u64(out, e->qclass);
+}
+
+void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
+{
+	const union pg_record *r = &ev->r;
+	const struct pg_event_hdr *h = &r->hdr;
+	const char *tname = pg_event_type_name(h->type);
+
+	pg_buf__lit(out, "{\"v\":1,\"type\":");
+	if (tname) {
+		pg_buf__putc(out, '"');
+		pg_buf__puts(out, tname);
+		pg_buf__putc(out, '"');
+	} else {
+		pg_buf__u64(out, h->type); /* never produced by a source; kept visible */
+	}
+	KEY("time");
+	put_time(out, h->ts_ns);
+	KEY("ts");
+	pg_buf__u64(out, h->ts_ns);
+	KEY("pid");
+	pg_buf__u64(out, h->pid);
+	KEY("tid");
+	pg_buf__u64(out, h->tid);
+	KEY("ppid");
+	pg_buf__u64(out, h->ppid);
+	KEY("uid");
+	pg_buf__u64(out, h->uid);
+	KEY("gid");
+	pg_buf__u64(out, h->gid);
+	KEY("comm");
+	put_cstr(out, h->comm, sizeof(h->comm));
+	KEY("cgroup_id");
+	pg_buf__u64(out, h->cgroup_id);
+	KEY("start_ns");
+	pg_buf__u64(out, h->start_ns);
+	if (ev->meta.node) {
+		KEY("node");
+		pg_json_put_string(out, ev->meta.node, strlen(ev->meta.node));
+	}
+	if (ev->meta.cgroup) {
+		KEY("cgroup");
+		pg_json_put_string(out, ev->meta.cgroup, strlen(ev->meta.cgroup));
+	}
+	if (ev->meta.container_id) {
+		KEY("container_id");
+		pg_json_put_string(out, ev->meta.container_id, strlen(ev->meta.container_id));
+	}
+	if (ev->meta.pod_uid) {
+		KEY("pod_uid");
+		pg_json_put_string(out, ev->meta.pod_uid, strlen(ev->meta.pod_uid));
+	}
+
+	switch (h->type) {
+	case PG_EV_EXEC:
+		put_exec(out, &r->exec);
+		break;
+	case PG_EV_FORK:
+		KEY("child_pid");
+		pg_buf__u64(out, r->fork.child_pid);
+		KEY("child_start_ns");
+		pg_buf__u64(out, r->fork.child_start_ns);
+		break;
+	case PG_EV_EXIT:
+		KEY("exit_code");
+		pg_buf__i64(out, r->exit.exit_code);
+		KEY("signal");
+		pg_buf__u64(out, r->exit.signal);
+		KEY("lifetime_ns");
+		pg_buf__u64(out, r->exit.lifetime_ns);
+		if (r->exit.core_dumped)
+			pg_buf__lit(out, ",\"core_dumped\":true");
+		break;
+	case PG_EV_OPEN:
+		KEY("dirfd");
+		pg_buf__i64(out, r->open.dirfd);
+		KEY("flags");
+		pg_buf__u64(out, r->open.flags);
+		KEY("mode");
+		pg_buf__u64(out, r->open.mode);
+		KEY("ret");
+		pg_buf__i64(out, r->open.ret);
+		KEY("path");
+		put_cstr(out, r->open.path, sizeof(r->open.path));
+		if (r->open.pflags & PG_TRUNC_PATH)
+			pg_buf__lit(out, ",\"path_truncated\":true");
+		break;
+	case PG_EV_CONNECT:
+		KEY("family");
+		put_family(out, r->connect.family);
+		KEY("daddr");
+		put_addr(out, r->connect.family, r->connect.daddr);
+		KEY("dport");
+		pg_buf__u64(out, r->connect.dport);
+		KEY("fd");
+		pg_buf__i64(out, r->connect.fd);
+		KEY("ret");
+		pg_buf__i64(out, r->connect.ret);
+		break;
+	case PG_EV_DNS:
+		put_dns(out, &r->dns);
+		break;
+	case PG_EV_SETID: {
+		const char *cn = pg_setid_call_name(r->setid.call);
+
+		KEY("call");
+		if (cn) {
+			pg_buf__putc(out, '"');
+			pg_buf__puts(out, cn);
+			pg_buf__putc(out, '"');
+		} else {
+			pg_buf__u64(out, r->setid.call);
+		}
+		KEY("ret");
+		pg_buf__i64(out, r->setid.ret);
+		KEY("id_real");
+		pg_buf__u64(out, r->setid.id_real);
+		KEY("id_effective");
+		pg_buf__u64(out, r->setid.id_effective);
+		KEY("id_saved");
+		pg_buf__u64(out, r->setid.id_saved);
+		break;
+	}
+	default:
+		break;
+	}
+	pg_buf__putc(out, '}');
+}

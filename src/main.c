@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * pangolin: an eBPF runtime sensor. This file holds the only global state (the stop flag set
+ * by signals) and the command table; each command lives in its own cmd_*.c.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+extern const struct pg_cmd pg_cmd_replay;
+
+static const struct pg_cmd *const commands[] = {
+	&pg_cmd_replay,
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: pangolin COMMAND [options]\n"
+	      "       pangolin COMMAND --help\n"
+	      "       pangolin --version\n"
+	      "\n"
+	      "pangolin watches a Linux host from inside the kernel and ships what matters as\n"
+	      "NDJSON events.\n"
+	      "\n"
+	      "commands:\n",
+	      out);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\ndocs: README.md, docs/events.md, docs/filter.md\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	struct pg_cli cli = { .prog = "pangolin", .stop = &stop_requested };
+	struct sigaction sa;
+
+	if (argc < 2) {
+		usage(stderr);
+		return PG_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			for (size_t i = 0; i < NCOMMANDS; i++)
+				if (!strcmp(argv[2], commands[i]->name)) {
+					commands[i]->help(stdout);
+					return PG_EXIT_OK;
+				}
+		}
+		usage(stdout);
+		return PG_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("pangolin %s (event schema v%d)\n", PG_VERSION, PG_SCHEMA_VERSION);
+		return PG_EXIT_OK;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report, not a kill */
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i]->name))
+			return commands[i]->run(&cli, argc - 1, argv + 1);
+
+	fprintf(stderr, "pangolin: unknown command '%s'; 'pangolin --help' lists them\n", argv[1]);
+	return PG_EXIT_USAGE;
+}

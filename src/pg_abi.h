@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * pangolin event ABI: the one header the kernel programs (src/bpf/) and userspace share.
+ *
+ * Every record that crosses the ring buffer starts with struct pg_event_hdr; hdr.type says
+ * which payload struct follows and hdr.size how many bytes the record holds. Records are
+ * fixed-size per type. The layout is pinned by tests/unit/test_abi.c: change a field and that
+ * test fails until the expected offsets are updated on purpose.
+ *
+ * Rules for changing this file without breaking recordings:
+ *  - never renumber an enum pg_event_type value, never reuse a retired one;
+ *  - add new types at the end; add fields only at the end of a payload struct;
+ *  - NDJSON (docs/events.md) carries names, not numbers, so recordings survive renumbering
+ *    of nothing but the code; bump PG_SCHEMA_VERSION when a field changes meaning.
+ */
+#ifndef PANGOLIN_ABI_H
+#define PANGOLIN_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Version of the NDJSON/protobuf schema built from these structs ("v" in every line). */
+#define PG_SCHEMA_VERSION 1
+
+#define PG_COMM_LEN  16
+#define PG_PATH_LEN  256 /* bytes of a path captured, NUL included */
+#define PG_ARGV_LEN  1024 /* bytes of NUL-separated argv captured */
+#define PG_ARGV_MAX  64 /* arguments captured at most */
+#define PG_QNAME_LEN 256 /* DNS name in dotted form, NUL included */
+#define PG_DNS_PAYLOAD_LEN 512 /* bytes of a DNS message copied by the kernel */
+
+enum pg_event_type {
+	PG_EV_NONE = 0,
+	PG_EV_EXEC = 1, /* a program image replaced the process (sched_process_exec) */
+	PG_EV_FORK = 2, /* a new process (not thread) was created */
+	PG_EV_EXIT = 3, /* the last thread of a process exited */
+	PG_EV_OPEN = 4, /* open/openat/openat2/creat returned */
+	PG_EV_CONNECT = 5, /* connect(2) on an INET/INET6 socket returned */
+	PG_EV_DNS = 6, /* a DNS query left through sendto/sendmsg/sendmmsg */
+	PG_EV_SETID = 7, /* setuid/setgid family changed credentials */
+	PG_EV_TYPE_COUNT /* keep last: array bound, not an ABI value */
+};
+
+/*
+ * Common header, 64 bytes, on every record.
+ *
+ * ts_ns:    the kernel writes CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns); the BPF source
+ *           rewrites it to ns since the Unix epoch before anything else sees the event.
+ * start_ns: CLOCK_BOOTTIME ns at which the process (thread-group leader) started. With pid it
+ *           names one process for the life of the machine even when pids are reused.
+ */
+struct pg_event_hdr {
+	__u64 ts_ns;
+	__u64 start_ns;
+	__u64 cgroup_id; /* cgroup v2 id of the task (the inode number of its cgroup dir) */
+	__u32 pid; /* thread-group id, what userspace calls the pid */
+	__u32 tid;
+	__u32 ppid; /* pid of the real parent */
+	__u32 uid;
+	__u32 gid;
+	__u16 type; /* enum pg_event_type */
+	__u16 size; /* bytes in the whole record, header included */
+	char comm[PG_COMM_LEN];
+};
+
+/* Flags shared by payloads that carry strings the kernel had to cut. */
+#define PG_TRUNC_PATH (1u << 0) /* path filled its buffer: the real one is longer */
+#define PG_TRUNC_ARGV (1u << 1) /* more argv than PG_ARGV_LEN/PG_ARGV_MAX */
+
+struct pg_exec_event {
+	struct pg_event_hdr hdr;
+	__u32 flags; /* PG_TRUNC_* */
+	__u16 argc; /* arguments captured in argv */
+	__u16 argv_len; /* bytes used in argv, every argument NUL-terminated */
+	char path[PG_PATH_LEN]; /* the file executed, as passed to execve */
+	char argv[PG_ARGV_LEN];
+};
+
+struct pg_fork_event {
+	struct pg_event_hdr hdr; /* the parent */
+	__u32 child_pid;
+	__u32 flags; /* reserved, 0 */
+	__u64 child_start_ns; /* with child_pid, the child's identity */
+};
+
+struct pg_exit_event {
+	struct pg_event_hdr hdr;
+	__s32 exit_code; /* the status passed to exit(), 0..255, when not killed */
+	__u32 signal; /* the signal that killed it, 0 if it exited */
+	__u64 lifetime_ns; /* from process start to exit */
+	__u32 core_dumped; /* 1 when the signal dumped core */
+	__u32 pad;
+};
+
+struct pg_open_event {
+	struct pg_event_hdr hdr;
+	__s32 dirfd; /* AT_FDCWD (-100) for open/creat */
+	__u32 flags; /* O_* */
+	__u32 mode;
+	__s32 ret; /* fd, or -errno */
+	__u32 pflags; /* PG_TRUNC_PATH */
+	__u32 pad;
+	char path[PG_PATH_LEN];
+};
+
+/* Addresses are network byte order, IPv4 in the first 4 bytes of addr. Ports host order. */
+struct pg_connect_event {
+	struct pg_event_hdr hdr;
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 dport;
+	__s32 fd;
+	__s32 ret; /* 0 or -errno (-EINPROGRESS for non-blocking sockets) */
+	__u32 pad;
+	__u8 daddr[16];
+};
+
+#define PG_DNS_F_TCP   (1u << 0) /* sent over a stream socket (2-byte length prefix) */
+#define PG_DNS_F_PARSED (1u << 1) /* qname/qtype/id are filled in */
+
+struct pg_dns_event {
+	struct pg_event_hdr hdr;
+	__u16 family;
+	__u16 dport;
+	__u16 id; /* DNS transaction id */
+	__u16 qtype;
+	__u16 qclass;
+	__u16 payload_len; /* bytes copied in payload (0 after a replay) */
+	__u32 flags; /* PG_DNS_F_* */
+	__u8 daddr[16];
+	char qname[PG_QNAME_LEN]; /* dotted, without the final dot; "" for the root */
+	__u8 payload[PG_DNS_PAYLOAD_LEN]; /* the kernel copies the message; userspace parses it */
+};
+
+/* Which credential call ran; the value is part of the ABI. */
+enum pg_setid_call {
+	PG_SETID_SETUID = 1,
+	PG_SETID_SETREUID = 2,
+	PG_SETID_SETRESUID = 3,
+	PG_SETID_SETFSUID = 4,
+	PG_SETID_SETGID = 5,
+	PG_SETID_SETREGID = 6,
+	PG_SETID_SETRESGID = 7,
+	PG_SETID_SETFSGID = 8,
+};
+
+/* Arguments of -1 ("unchanged") are kept as 0xffffffff. */
+struct pg_setid_event {
+	struct pg_event_hdr hdr;
+	__u32 call; /* enum pg_setid_call */
+	__s32 ret;
+	__u32 id_real;
+	__u32 id_effective;
+	__u32 id_saved;
+	__u32 pad;
+};
+
+/*
+ * Both compilers (gcc for userspace, clang -target bpf for the kernel side) check these, so
+ * the two sides cannot disagree on a size; tests/unit/test_abi.c pins every offset as well.
+ */
+_Static_assert(sizeof(struct pg_event_hdr) == 64, "pg_event_hdr layout changed");
+_Static_assert(sizeof(struct pg_exec_event) == 1352, "pg_exec_event layout changed");
+_Static_assert(sizeof(struct pg_fork_event) == 80, "pg_fork_event layout changed");
+_Static_assert(sizeof(struct pg_exit_event) == 88, "pg_exit_event layout changed");
+_Static_assert(sizeof(struct pg_open_event) == 344, "pg_open_event layout changed");
+_Static_assert(sizeof(struct pg_connect_event) == 96, "pg_connect_event layout changed");
+_Static_assert(sizeof(struct pg_dns_event) == 864, "pg_dns_event layout changed");
+_Static_assert(sizeof(struct pg_setid_event) == 88, "pg_setid_event layout changed");
+
+#endif /* PANGOLIN_ABI_H */

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+void pg_pipeline__init(struct pg_pipeline *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+}
+
+int pg_pipeline__add_stage(struct pg_pipeline *pl, struct pg_stage *st)
+{
+	if (pl->nstages == PG_PIPELINE_MAX_STAGES)
+		return -ENOSPC;
+	pl->stages[pl->nstages++] = st;
+	return 0;
+}
+
+int pg_pipeline__add_sink(struct pg_pipeline *pl, struct pg_sink *sink)
+{
+	if (pl->nsinks == PG_PIPELINE_MAX_SINKS)
+		return -ENOSPC;
+	pl->sinks[pl->nsinks++] = sink;
+	return 0;
+}
+
+static int run_from(struct pg_pipeline *pl, size_t first, struct pg_event *ev)
+{
+	int rc = 0;
+
+	pl->stats.in++;
+	for (size_t i = first; i < pl->nstages; i++) {
+		int v = pg_stage__process(pl->stages[i], pl, ev);
+
+		if (v == PG_PASS)
+			continue;
+		if (v == PG_DROP) {
+			pl->stats.filtered++;
+			return 0;
+		}
+		pl->stats.stage_errors++;
+		if (!pl->last_err)
+			pl->last_err = v;
+		return 0;
+	}
+	pl->stats.passed++;
+	for (size_t i = 0; i < pl->nsinks; i++) {
+		int err = pg_sink__send(pl->sinks[i], ev);
+
+		if (err) {
+			pl->stats.sink_errors++;
+			if (!pl->last_err)
+				pl->last_err = err;
+			if (!rc)
+				rc = err;
+		}
+	}
+	return rc;
+}
+
+int pg_pipeline__push(struct pg_pipeline *pl, struct pg_event *ev)
+{
+	return run_from(pl, 0, ev);
+}
+
+int pg_pipeline__emit(struct pg_pipeline *pl, const struct pg_stage *from, struct pg_event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nstages; i++)
+		if (pl->stages[i] == from)
+			break;
+	return run_from(pl, i < pl->nstages ? i + 1 : pl->nstages, ev);
+}
+
+int pg_pipeline__on_event(void *ctx, struct pg_event *ev)
+{
+	return pg_pipeline__push(ctx, ev);
+}
+
+int pg_pipeline__flush(struct pg_pipeline *pl, int timeout_ms)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < pl->nsinks; i++) {
+		int err = pg_sink__flush(pl->sinks[i], timeout_ms);
+
+		if (err && !rc)
+			rc = err;
+	}
+	return rc;
+}
+
+void pg_pipeline__tick(struct pg_pipeline *pl)
+{
+	for (size_t i = 0; i < pl->nsinks; i++)
+		pg_sink__tick(pl->sinks[i]);
+}
+
+void pg_pipeline__destroy(struct pg_pipeline *pl)
+{
+	for (size_t i = 0; i < pl->nstages; i++)
+		pg_stage__free(pl->stages[i]);
+	for (size_t i = 0; i < pl->nsinks; i++)
+		pg_sink__free(pl->sinks[i]);
+	pl->nstages = pl->nsinks = 0;
+}

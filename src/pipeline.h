@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The pipeline: stages in order, then every sink. Plain C over in-memory events, no I/O of
+ * its own: the same code runs behind the kernel source, a replay and a unit test.
+ */
+#ifndef PANGOLIN_PIPELINE_H
+#define PANGOLIN_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sink.h"
+#include "source.h"
+#include "stage.h"
+
+#define PG_PIPELINE_MAX_STAGES 8
+#define PG_PIPELINE_MAX_SINKS 4
+
+struct pg_pipeline_stats {
+	uint64_t in; /* events pushed in (source events plus emitted ones) */
+	uint64_t filtered; /* dropped on purpose by a stage */
+	uint64_t passed; /* reached the sinks */
+	uint64_t sink_errors; /* sends that failed (per sink; the event is counted lost there) */
+	uint64_t stage_errors; /* events a stage failed on (dropped, counted) */
+};
+
+struct pg_pipeline {
+	struct pg_stage *stages[PG_PIPELINE_MAX_STAGES];
+	size_t nstages;
+	struct pg_sink *sinks[PG_PIPELINE_MAX_SINKS];
+	size_t nsinks;
+	struct pg_pipeline_stats stats;
+	int last_err; /* first -errno a sink or stage returned, 0 if none */
+};
+
+void pg_pipeline__init(struct pg_pipeline *pl);
+/* Takes ownership. 0, or -ENOSPC when full. */
+int pg_pipeline__add_stage(struct pg_pipeline *pl, struct pg_stage *st);
+int pg_pipeline__add_sink(struct pg_pipeline *pl, struct pg_sink *sink);
+
+/* Run one event through every stage and into every sink. 0, or the first -errno of a sink. */
+int pg_pipeline__push(struct pg_pipeline *pl, struct pg_event *ev);
+
+/* A stage's new event (an alert), processed by the stages after `from` and then the sinks. */
+int pg_pipeline__emit(struct pg_pipeline *pl, const struct pg_stage *from, struct pg_event *ev);
+
+/* pg_event_fn adapter: pass the pipeline as ctx. A sink error stops the source (returned). */
+int pg_pipeline__on_event(void *ctx, struct pg_event *ev);
+
+/* Flush every sink; the first error wins. */
+int pg_pipeline__flush(struct pg_pipeline *pl, int timeout_ms);
+void pg_pipeline__tick(struct pg_pipeline *pl);
+
+/* Free stages and sinks. */
+void pg_pipeline__destroy(struct pg_pipeline *pl);
+
+#endif /* PANGOLIN_PIPELINE_H */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* EventSink: where events go (NDJSON stdout/file, memory for tests, Kafka). */
+#ifndef PANGOLIN_SINK_H
+#define PANGOLIN_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+
+struct pg_sink_stats {
+	uint64_t sent; /* events accepted by send() */
+	uint64_t written; /* events durably handed on (written to the fd, acknowledged by a broker) */
+	uint64_t failed; /* events that could not be delivered and are gone (counted, reported) */
+	uint64_t queued; /* accepted, not yet written or acknowledged */
+	uint64_t bytes; /* payload bytes written */
+};
+
+struct pg_sink;
+
+struct pg_sink_ops {
+	const char *name;
+	/* Take one event. 0 on success, -errno on failure; the event stays the caller's. */
+	int (*send)(struct pg_sink *sink, const struct pg_event *ev);
+	/* Deliver everything buffered; blocks up to timeout_ms. 0, -ETIMEDOUT or -errno. */
+	int (*flush)(struct pg_sink *sink, int timeout_ms);
+	/* Let the sink do background work (delivery reports); never blocks. May be NULL. */
+	void (*tick)(struct pg_sink *sink);
+	void (*stats)(struct pg_sink *sink, struct pg_sink_stats *st);
+	/* Release everything without flushing; NULL-safe through pg_sink__free. */
+	void (*free)(struct pg_sink *sink);
+};
+
+struct pg_sink {
+	const struct pg_sink_ops *ops;
+	char errmsg[512]; /* why the last call failed, for the user */
+};
+
+static inline int pg_sink__send(struct pg_sink *s, const struct pg_event *ev)
+{
+	return s->ops->send(s, ev);
+}
+
+static inline int pg_sink__flush(struct pg_sink *s, int timeout_ms)
+{
+	return s->ops->flush(s, timeout_ms);
+}
+
+static inline void pg_sink__tick(struct pg_sink *s)
+{
+	if (s->ops->tick)
+		s->ops->tick(s);
+}
+
+static inline void pg_sink__stats(struct pg_sink *s, struct pg_sink_stats *st)
+{
+	s->ops->stats(s, st);
+}
+
+static inline void pg_sink__free(struct pg_sink *s)
+{
+	if (s)
+		s->ops->free(s);
+}
+
+/* --- NDJSON to a file or stdout ------------------------------------------------------------ */
+
+struct pg_ndjson_opts {
+	const char *path; /* NULL or "-" for standard output */
+	int fd; /* >= 0: write this descriptor (not closed by the sink) instead of opening path */
+	size_t buffer; /* bytes buffered before a write; 0 means 256 KiB */
+	uint64_t rotate_bytes; /* > 0: when the file would grow past this, rename it to path.1 */
+	unsigned int rotate_keep; /* rotated files kept (path.1 .. path.N); 0 means 5 */
+	bool line_buffered; /* flush after every event (interactive use) */
+};
+
+struct pg_sink *pg_sink_ndjson__new(const struct pg_ndjson_opts *opts);
+
+/* --- record: events kept in memory (tests) -------------------------------------------------- */
+
+struct pg_sink *pg_sink_record__new(void);
+/* The events recorded so far, in order; metadata strings are copies owned by the sink. */
+size_t pg_sink_record__count(const struct pg_sink *sink);
+const struct pg_event *pg_sink_record__get(const struct pg_sink *sink, size_t i);
+/* The next send() fails with this -errno (0: succeed again): tests of failure paths. */
+void pg_sink_record__fail_with(struct pg_sink *sink, int err);
+
+#endif /* PANGOLIN_SINK_H */

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * NDJSON sink: canonical JSON lines into a buffer, written with write(2) when the buffer
+ * fills, on flush, or after every event when line-buffered. With rotate_bytes the file is
+ * renamed to path.1 (path.1 to path.2, ...) before it would grow past the limit, and lines
+ * are never split across files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "sink.h"
+
+struct sink_ndjson {
+	struct pg_sink base;
+	int fd;
+	bool own_fd;
+	bool line_buffered;
+	char *path;
+	struct pg_buf buf;
+	size_t limit;
+	uint64_t rotate_bytes;
+	unsigned int rotate_keep;
+	uint64_t file_bytes; /* bytes in the current file */
+	uint64_t buffered_events;
+	struct pg_sink_stats stats;
+};
+
+static int write_all(struct sink_ndjson *s, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(s->fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = -errno;
+
+			snprintf(s->base.errmsg, sizeof(s->base.errmsg), "%s: write: %s",
+				 s->path ? s->path : "<stdout>", strerror(errno));
+			return err;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int open_out(struct sink_ndjson *s)
+{
+	s->fd = open(s->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (s->fd < 0) {
+		int err = -errno;
+
+		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "cannot open %s for writing: %s",
+			 s->path, strerror(errno));
+		return err;
+	}
+	struct stat sb;
+
+	s->file_bytes = fstat(s->fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	return 0;
+}
+
+static int rotate(struct sink_ndjson *s)
+{
+	size_t n = strlen(s->path) + 16;
+	char *from = malloc(n), *to = malloc(n);
+	int err = 0;
+
+	if (!from || !to) {
+		err = -ENOMEM;
+		goto out;
+	}
+	close(s->fd);
+	s->fd = -1;
+	for (unsigned int i = s->rotate_keep; i >= 1; i--) {
+		if (i == 1)
+			snprintf(from, n, "%s", s->path);
+		else
+			snprintf(from, n, "%s.%u", s->path, i - 1);
+		snprintf(to, n, "%s.%u", s->path, i);
+		if (rename(from, to) && errno != ENOENT) {
+			err = -errno;
+			snprintf(s->base.errmsg, sizeof(s->base.errmsg), "rotate %s to %s: %s", from, to,
+				 strerror(errno));
+			goto out;
+		}
+	}
+	err = open_out(s);
+out:
+	free(from);
+	free(to);
+	return err;
+}
+
+static int drain(struct sink_ndjson *s)
+{
+	int err;
+
+	if (!s->buf.len)
+		return 0;
+	err = write_all(s, s->buf.data, s->buf.len);
+	if (err) {
+		/* what was buffered is gone: count it, never pretend */
+		s->stats.failed += s->buffered_events;
+	} else {
+		s->stats.written += s->buffered_events;
+		s->stats.bytes += s->buf.len;
+		s->file_bytes += s->buf.len;
+	}
+	s->buffered_events = 0;
+	s->buf.len = 0;
+	return err;
+}
+
+static int ndjson_send(struct pg_sink *sink, const struct pg_event *ev)
+{
+	struct sink_ndjson *s = (struct sink_ndjson *)sink;
+	size_t before = s->buf.len;
+	int err = 0;
+
+	pg_json_encode(ev, &s->buf);
+	pg_buf__putc(&s->buf, '\n');
+	if (s->buf.err) {
+		s->buf.len = before;
+		s->buf.err = 0;
+		s->stats.failed++;
+		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "out of memory encoding an event");
+		return -ENOMEM;
+	}
+	s->stats.sent++;
+	if (s->rotate_bytes && s->own_fd &&
+	    s->file_bytes + s->buf.len > s->rotate_bytes && s->file_bytes + before > 0) {
+		/* the new line would cross the limit: write what came before, then rotate */
+		size_t line = s->buf.len - before;
+		char *tmp = malloc(line);
+
+		if (!tmp) {
+			s->stats.failed++;
+			s->buf.len = before;
+			return -ENOMEM;
+		}
+		memcpy(tmp, s->buf.data + before, line);
+		s->buf.len = before;
+		err = drain(s);
+		if (!err)
+			err = rotate(s);
+		pg_buf__put(&s->buf, tmp, line);
+		free(tmp);
+		if (err) {
+			s->stats.failed++;
+			s->buf.len = 0;
+			return err;
+		}
+	}
+	s->buffered_events++;
+	if (s->line_buffered || s->buf.len >= s->limit)
+		err = drain(s);
+	return err;
+}
+
+static int ndjson_flush(struct pg_sink *sink, int timeout_ms)
+{
+	return drain((struct sink_ndjson *)sink);
+}
+
+static void ndjson_stats(struct pg_sink *sink, struct pg_sink_stats *st)
+{
+	struct sink_ndjson *s = (struct sink_ndjson *)sink;
+
+	*st = s->stats;
+	st->queued = s->buffered_events;
+}
+
+static void ndjson_free(struct pg_sink *sink)
+{
+	struct sink_ndjson *s = (struct sink_ndjson *)sink;
+
+	if (s->own_fd && s->fd >= 0)
+		close(s->fd);
+	pg_buf__free(&s->buf);
+	free(s->path);
+	free(s);
+}
+
+static const struct pg_sink_ops ndjson_ops = {
+	.name = "ndjson",
+	.send = ndjson_send,
+	.flush = ndjson_flush,
+	.stats = ndjson_stats,
+	.free = ndjson_free,
+};
+
+struct pg_sink *pg_sink_ndjson__new(const struct pg_ndjson_opts *opts)
+{
+	struct sink_ndjson *s = calloc(1, sizeof(*s));
+	bool use_stdout = !opts->path || !strcmp(opts->path, "-");
+
+	if (!s)
+		return NULL;
+	s->base.ops = &ndjson_ops;
+	s->fd = -1;
+	s->limit = opts->buffer ? opts->buffer : 256 * 1024;
+	s->line_buffered = opts->line_buffered;
+	s->rotate_bytes = opts->rotate_bytes;
+	s->rotate_keep = opts->rotate_keep ? opts->rotate_keep : 5;
+	if (pg_buf__reserve(&s->buf, s->limit + 4096))
+		goto enomem;
+	if (opts->fd >= 0) {
+		s->fd = opts->fd;
+	} else if (use_stdout) {
+		s->fd = STDOUT_FILENO;
+	} else {
+		s->path = strdup(opts->path);
+		if (!s->path)
+			goto enomem;
+		s->own_fd = true;
+		if (open_out(s)) {
+			int err = errno;
+
+			ndjson_free(&s->base);
+			errno = err;
+			return NULL;
+		}
+	}
+	return &s->base;
+enomem:
+	ndjson_free(&s->base);
+	errno = ENOMEM;
+	return NULL;
+}

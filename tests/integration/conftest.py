@@ -1,0 +1,49 @@
+"""Shared fixtures for pangolin's integration tests.
+
+Markers:
+  kernel - loads BPF programs (needs root and this machine's kernel)
+  kafka  - needs the Kafka broker the harness starts (tests/kafka)
+  slow   - takes more than a few seconds
+Tests that are not marked run anywhere, as any user.
+"""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config):
+    for m in ("kernel: loads BPF programs; needs root",
+              "kafka: needs the Kafka broker started by tests/kafka",
+              "slow: takes more than a few seconds"):
+        config.addinivalue_line("markers", m)
+
+
+@pytest.fixture(scope="session")
+def root():
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def pangolin():
+    """Path of the pangolin binary under test (PANGOLIN_BIN, else build/pangolin)."""
+    p = os.environ.get("PANGOLIN_BIN", str(ROOT / "build" / "pangolin"))
+    assert os.access(p, os.X_OK), f"{p} is not built: run make"
+    return p
+
+
+@pytest.fixture(scope="session")
+def helpers_dir():
+    """Directory of the compiled workload helpers (tests/helpers/*.c)."""
+    return ROOT / "build" / "tests"
+
+
+def run(cmd, **kw):
+    """subprocess.run with text output captured and a timeout, for brevity in tests."""
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 120)
+    return subprocess.run(cmd, **kw)

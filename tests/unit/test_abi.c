@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Pins the kernel/userspace ABI: every struct's size and every field's offset. The BPF side
+ * compiles the same header with the same _Static_asserts (pg_abi.h), so a change that moves a
+ * field fails both builds and this test until the numbers below are updated on purpose.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "event.h"
+
+#define OFF(type, field, expect) assert_int_equal(offsetof(struct type, field), expect)
+
+static void test_header(void **state)
+{
+	assert_int_equal(sizeof(struct pg_event_hdr), 64);
+	OFF(pg_event_hdr, ts_ns, 0);
+	OFF(pg_event_hdr, start_ns, 8);
+	OFF(pg_event_hdr, cgroup_id, 16);
+	OFF(pg_event_hdr, pid, 24);
+	OFF(pg_event_hdr, tid, 28);
+	OFF(pg_event_hdr, ppid, 32);
+	OFF(pg_event_hdr, uid, 36);
+	OFF(pg_event_hdr, gid, 40);
+	OFF(pg_event_hdr, type, 44);
+	OFF(pg_event_hdr, size, 46);
+	OFF(pg_event_hdr, comm, 48);
+}
+
+static void test_exec(void **state)
+{
+	assert_int_equal(sizeof(struct pg_exec_event), 1352);
+	OFF(pg_exec_event, flags, 64);
+	OFF(pg_exec_event, argc, 68);
+	OFF(pg_exec_event, argv_len, 70);
+	OFF(pg_exec_event, path, 72);
+	OFF(pg_exec_event, argv, 328);
+}
+
+static void test_fork_exit(void **state)
+{
+	assert_int_equal(sizeof(struct pg_fork_event), 80);
+	OFF(pg_fork_event, child_pid, 64);
+	OFF(pg_fork_event, flags, 68);
+	OFF(pg_fork_event, child_start_ns, 72);
+	assert_int_equal(sizeof(struct pg_exit_event), 88);
+	OFF(pg_exit_event, exit_code, 64);
+	OFF(pg_exit_event, signal, 68);
+	OFF(pg_exit_event, lifetime_ns, 72);
+	OFF(pg_exit_event, core_dumped, 80);
+}
+
+static void test_open(void **state)
+{
+	assert_int_equal(sizeof(struct pg_open_event), 344);
+	OFF(pg_open_event, dirfd, 64);
+	OFF(pg_open_event, flags, 68);
+	OFF(pg_open_event, mode, 72);
+	OFF(pg_open_event, ret, 76);
+	OFF(pg_open_event, pflags, 80);
+	OFF(pg_open_event, path, 88);
+}
+
+static void test_connect(void **state)
+{
+	assert_int_equal(sizeof(struct pg_connect_event), 96);
+	OFF(pg_connect_event, family, 64);
+	OFF(pg_connect_event, dport, 66);
+	OFF(pg_connect_event, fd, 68);
+	OFF(pg_connect_event, ret, 72);
+	OFF(pg_connect_event, daddr, 80);
+}
+
+static void test_dns(void **state)
+{
+	assert_int_equal(sizeof(struct pg_dns_event), 864);
+	OFF(pg_dns_event, family, 64);
+	OFF(pg_dns_event, dport, 66);
+	OFF(pg_dns_event, id, 68);
+	OFF(pg_dns_event, qtype, 70);
+	OFF(pg_dns_event, qclass, 72);
+	OFF(pg_dns_event, payload_len, 74);
+	OFF(pg_dns_event, flags, 76);
+	OFF(pg_dns_event, daddr, 80);
+	OFF(pg_dns_event, qname, 96);
+	OFF(pg_dns_event, payload, 352);
+}
+
+static void test_setid(void **state)
+{
+	assert_int_equal(sizeof(struct pg_setid_event), 88);
+	OFF(pg_setid_event, call, 64);
+	OFF(pg_setid_event, ret, 68);
+	OFF(pg_setid_event, id_real, 72);
+	OFF(pg_setid_event, id_effective, 76);
+	OFF(pg_setid_event, id_saved, 80);
+}
+
+/* Numbers of event types are ABI: recordings name types, but kernel maps key on numbers. */
+static void test_type_numbers(void **state)
+{
+	assert_int_equal(PG_EV_EXEC, 1);
+	assert_int_equal(PG_EV_FORK, 2);
+	assert_int_equal(PG_EV_EXIT, 3);
+	assert_int_equal(PG_EV_OPEN, 4);
+	assert_int_equal(PG_EV_CONNECT, 5);
+	assert_int_equal(PG_EV_DNS, 6);
+	assert_int_equal(PG_EV_SETID, 7);
+	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++) {
+		const char *n = pg_event_type_name(t);
+
+		assert_non_null(n);
+		assert_int_equal(pg_event_type_from_name(n, strlen(n)), t);
+		assert_true(pg_event_record_size(t) >= sizeof(struct pg_event_hdr));
+		assert_true(pg_event_record_size(t) <= sizeof(union pg_record));
+		assert_int_equal(pg_event_record_size(t) % 8, 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header),	    cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_fork_exit),   cmocka_unit_test(test_open),
+		cmocka_unit_test(test_connect),	    cmocka_unit_test(test_dns),
+		cmocka_unit_test(test_setid),	    cmocka_unit_test(test_type_numbers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
