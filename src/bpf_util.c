@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf_util.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+static int print_warn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int print_all(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+void pg_bpf_setup_logging(bool verbose)
+{
+	libbpf_set_print(verbose ? print_all : print_warn);
+}
+
+unsigned long long pg_cap_effective(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long caps = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+int pg_tracefs_ensure(char *msg, size_t len)
+{
+	struct stat st;
+
+	if (stat(TRACEFS "/events", &st) == 0)
+		return 0;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0 && stat(TRACEFS "/events", &st) == 0)
+		return 0;
+	int err = -errno;
+
+	snprintf(msg, len,
+		 "tracefs is not mounted at " TRACEFS " and mounting it failed (%s): run 'mount -t tracefs nodev " TRACEFS "'",
+		 strerror(errno));
+	return err ? err : -ENOENT;
+}
+
+bool pg_tracepoint_exists(const char *category, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/id", category, name);
+	return access(path, F_OK) == 0;
+}
+
+int pg_bpf_preflight(char *msg, size_t len)
+{
+	unsigned long long caps = pg_cap_effective();
+	bool admin = caps & (1ULL << CAP_SYS_ADMIN_BIT);
+	bool bpf = caps & (1ULL << CAP_BPF_BIT);
+	bool perfmon = caps & (1ULL << CAP_PERFMON_BIT);
+
+	if (!admin && !(bpf && perfmon)) {
+		snprintf(msg, len,
+			 "not enough privilege to load BPF: run as root, or grant CAP_BPF and CAP_PERFMON (missing:%s%s)",
+			 bpf ? "" : " CAP_BPF", perfmon ? "" : " CAP_PERFMON");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(msg, len,
+			 "cannot load: kernel lacks BTF (/sys/kernel/btf/vmlinux); use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	return pg_tracefs_ensure(msg, len);
+}
