@@ -489,7 +489,7 @@ static int parse_cmp(struct parser *p, struct pg_filter_node **out)
 			    f->name, tok_name(p->tok));
 	}
 	if (cmp >= PG_CMP_STARTSWITH && !field_is_stringy(f))
-		return perr(p, p->tstart, "'%s' works on strings; field %s is %s",
+		return perr(p, p->tstart, "%s works on strings; field %s is %s",
 			    tok_name(p->tok), f->name, field_kind_desc(f));
 	if ((err = next(p)))
 		return err;
@@ -803,19 +803,6 @@ bool pg_filter__match(const struct pg_filter *f, const struct pg_event *ev)
 	return pg_filter_node__match(f->root, ev);
 }
 
-void pg_filter_error__format(const char *expr, const struct pg_filter_error *err, char *buf,
-			     size_t size)
-{
-	size_t col = err->column ? err->column - 1 : 0;
-	size_t elen = strlen(expr);
-	int n;
-
-	if (col > elen)
-		col = elen;
-	n = snprintf(buf, size, "column %zu: %s\n  %s\n  %*s^", col + 1, err->msg, expr, (int)col, "");
-	(void)n;
-}
-
 static size_t conjuncts(const struct pg_filter_node *n, const struct pg_filter_node **out,
 			size_t max, size_t i)
 {
@@ -862,10 +849,31 @@ __attribute__((format(printf, 2, 3))) static void fput(struct fmt *o, const char
 		o->len += (size_t)n;
 }
 
+/* A string literal the parser reads back as the same bytes. */
+static void fmt_string(struct fmt *o, const char *s, size_t n)
+{
+	fput(o, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fput(o, "\\%c", c);
+		else if (c == '\n')
+			fput(o, "\\n");
+		else if (c == '\t')
+			fput(o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			fput(o, "\\x%02x", c);
+		else
+			fput(o, "%c", c);
+	}
+	fput(o, "\"");
+}
+
 static void fmt_value(struct fmt *o, const struct pg_field *f, const struct pg_filter_value *v)
 {
 	if (v->str)
-		fput(o, "\"%s\"", v->str);
+		fmt_string(o, v->str, v->len);
 	else if (f->kind == PG_FK_TYPE)
 		fput(o, "\"%s\"", pg_event_type_name((unsigned int)v->num));
 	else
@@ -914,4 +922,30 @@ void pg_filter_node__format(const struct pg_filter_node *n, char *buf, size_t si
 	if (size)
 		buf[0] = 0;
 	fmt_node(&o, n);
+}
+
+void pg_filter_error__format(const char *expr, const struct pg_filter_error *err, char *buf,
+			     size_t size)
+{
+	size_t col = err->column ? err->column - 1 : 0;
+	size_t elen = strlen(expr), width = 0;
+	struct fmt o = { buf, size, 0 };
+
+	if (size)
+		buf[0] = 0;
+	if (col > elen)
+		col = elen;
+	fput(&o, "column %zu: %s\n  ", col + 1, err->msg);
+	/*
+	 * The expression on one line (tabs and newlines shown as spaces), and the caret under
+	 * the character the column names: UTF-8 continuation bytes take no place on screen.
+	 */
+	for (size_t i = 0; i < elen; i++) {
+		unsigned char c = (unsigned char)expr[i];
+
+		fput(&o, "%c", c < 0x20 ? ' ' : c);
+		if (i < col && (c & 0xc0) != 0x80)
+			width++;
+	}
+	fput(&o, "\n  %*s^", (int)width, "");
 }
