@@ -111,11 +111,16 @@ static int lex_string(struct parser *p)
 			case 'n': c = '\n'; break;
 			case 't': c = '\t'; break;
 			case 'x': {
-				int hi = isxdigit((unsigned char)p->src[i + 2]) ? 1 : 0;
-				int lo = hi && isxdigit((unsigned char)p->src[i + 3]);
-				char hex[3] = { p->src[i + 2], p->src[i + 3], 0 };
+				/* the second digit is only looked at when the first is one: a string may
+				 * end right after "\x" */
+				char hex[3] = { p->src[i + 2], 0, 0 };
+				bool ok = isxdigit((unsigned char)hex[0]);
 
-				if (!lo) {
+				if (ok) {
+					hex[1] = p->src[i + 3];
+					ok = isxdigit((unsigned char)hex[1]);
+				}
+				if (!ok) {
 					free(s);
 					return perr(p, i, "\\x needs two hex digits");
 				}
@@ -880,6 +885,23 @@ static void fmt_value(struct fmt *o, const struct pg_field *f, const struct pg_f
 		fput(o, "%lld", (long long)v->num);
 }
 
+static void fmt_node(struct fmt *o, const struct pg_filter_node *n);
+
+/*
+ * The operands of an and/or node. "a || b || c" parses into a left-leaning chain; printing it
+ * without inner parentheses keeps long chains readable and within the parser's nesting limit,
+ * and reads back as the same tree.
+ */
+static void fmt_binary(struct fmt *o, const struct pg_filter_node *n)
+{
+	if (n->left->op == n->op)
+		fmt_binary(o, n->left);
+	else
+		fmt_node(o, n->left);
+	fput(o, n->op == PG_FOP_AND ? " && " : " || ");
+	fmt_node(o, n->right);
+}
+
 static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
 {
 	switch (n->op) {
@@ -889,9 +911,7 @@ static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
 	case PG_FOP_AND:
 	case PG_FOP_OR:
 		fput(o, "(");
-		fmt_node(o, n->left);
-		fput(o, n->op == PG_FOP_AND ? " && " : " || ");
-		fmt_node(o, n->right);
+		fmt_binary(o, n);
 		fput(o, ")");
 		break;
 	case PG_FOP_NOT:

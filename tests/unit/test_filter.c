@@ -192,6 +192,7 @@ static const struct ecase ecases[] = {
 	{ "comm == \"a\\qb\"", "\\q", "unknown escape '\\q'" },
 	{ "comm == \"a\\", "\\", "unknown escape" },
 	{ "comm == \"\\x4\"", "\\x", "\\x needs two hex digits" },
+	{ "comm == \"\\x", "\\x", "\\x needs two hex digits" }, /* found by fuzz_filter_parse: read past the end */
 	{ "comm == \"\\xg0\"", "\\x", "\\x needs two hex digits" },
 	{ "comm == \"\\x00\"", "\\x", "\\x00 cannot appear in a string" },
 	{ "(pid == 1", NULL, "expected ')' to close the '(' at column 1, found end of the filter" },
@@ -297,6 +298,18 @@ static void test_nesting_limit(void **state)
 		n += (size_t)sprintf(longf + n, "%spid == %d", i ? " || " : "", i);
 	f = parse_ok(longf);
 	assert_false(pg_filter__match(f, &events[E_OPEN]));
+	{
+		/* its format is one flat chain, which parses again (no nesting) */
+		char *buf = malloc(2000 * 20);
+		struct pg_filter *g;
+
+		pg_filter_node__format(f->root, buf, 2000 * 20);
+		assert_int_equal(buf[0], '(');
+		assert_int_not_equal(buf[1], '(');
+		g = parse_ok(buf);
+		pg_filter__free(g);
+		free(buf);
+	}
 	pg_filter__free(f);
 	sprintf(longf + n, " || pid == 4321");
 	f = parse_ok(longf);
@@ -645,6 +658,9 @@ static void test_format(void **state)
 		{ "pid==1", "pid == 1" },
 		{ "pid == 1 || pid == 2 && pid == 3", "(pid == 1 || (pid == 2 && pid == 3))" },
 		{ "(pid == 1 || pid == 2) && pid == 3", "((pid == 1 || pid == 2) && pid == 3)" },
+		{ "pid == 1 || pid == 2 || pid == 3", "(pid == 1 || pid == 2 || pid == 3)" },
+		{ "pid == 1 && pid == 2 && pid == 3 || pid == 4", "((pid == 1 && pid == 2 && pid == 3) || pid == 4)" },
+		{ "pid == 1 || (pid == 2 || pid == 3)", "(pid == 1 || (pid == 2 || pid == 3))" },
 		{ "not pid == 1", "!pid == 1" },
 		{ "not (pid == 1 or tid == 2)", "!(pid == 1 || tid == 2)" },
 		{ "mode == 0644", "mode == 420" },
