@@ -91,6 +91,15 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			   optind < argc ? argv[optind + 1] : "");
 		return PG_EXIT_USAGE;
 	}
+	/* checked before anything is opened, so a typo costs nothing and exits 2 */
+	if (out.format && strcmp(out.format, "json")) {
+		pg_cli_err("replay", "unknown --format '%s' (this build writes: json)", out.format);
+		return PG_EXIT_USAGE;
+	}
+	if (out.rotate_bytes && (!out.spec || !strcmp(out.spec, "-"))) {
+		pg_cli_err("replay", "--rotate-size needs --output FILE (standard output is not rotated)");
+		return PG_EXIT_USAGE;
+	}
 	ro.path = argv[optind];
 	ro.warn = warn_line;
 	ro.warn_ctx = &ws;
@@ -124,6 +133,8 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		rc = pg_source__poll(src, -1, pg_pipeline__on_event, &pl);
 		if (rc == PG_SOURCE_EOF)
 			break;
+		if (rc == -EINTR)
+			continue; /* a signal woke a blocked read: the loop looks at the stop flag */
 		if (rc < 0) {
 			if (src->errmsg[0])
 				fprintf(stderr, "pangolin replay: %s\n", src->errmsg);

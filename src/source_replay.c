@@ -83,9 +83,9 @@ static int fill(struct source_replay *r)
 		r->buf = nb;
 		r->cap = ncap;
 	}
-	do {
-		n = read(r->fd, r->buf + r->end, r->cap - r->end);
-	} while (n < 0 && errno == EINTR);
+	n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	if (n < 0 && errno == EINTR)
+		return -EINTR; /* a signal: let the caller look at its stop flag, then poll again */
 	if (n < 0) {
 		int err = -errno;
 
