@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -101,6 +102,17 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		return PG_EXIT_USAGE;
 	}
 	ro.path = argv[optind];
+	if (out.spec && strcmp(out.spec, "-") && strcmp(ro.path, "-")) {
+		struct stat in_st, out_st;
+
+		/* appending to the file being read would replay its own output until the disk is full */
+		if (!stat(ro.path, &in_st) && !stat(out.spec, &out_st) && in_st.st_dev == out_st.st_dev &&
+		    in_st.st_ino == out_st.st_ino) {
+			pg_cli_err("replay", "--output %s is the recording being read; write to another file",
+				   out.spec);
+			return PG_EXIT_USAGE;
+		}
+	}
 	ro.warn = warn_line;
 	ro.warn_ctx = &ws;
 

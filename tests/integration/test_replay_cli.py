@@ -195,6 +195,17 @@ def test_output_rotation(pangolin, tmp_path):
     assert big.read_bytes().endswith(kept)
 
 
+def test_output_is_input(pangolin, tmp_path):
+    f = tmp_path / "rec.ndjson"
+    f.write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "link.ndjson").symlink_to(f)
+    for out in (f, tmp_path / "link.ndjson"):
+        r = replay(pangolin, f, "-o", out)
+        assert r.returncode == 2
+        assert f"--output {out} is the recording being read" in r.stderr
+    assert f.read_bytes() == SAMPLE.read_bytes()
+
+
 def test_output_errors(pangolin, tmp_path):
     r = replay(pangolin, SAMPLE, "-o", tmp_path / "no" / "such" / "dir.ndjson")
     assert r.returncode == 1
