@@ -77,12 +77,17 @@ static size_t depth(const struct pg_filter_node *n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct fixture *fx = fixture();
-	char *expr = malloc(size + 1), *buf = malloc(FMT_MAX), *again = malloc(FMT_MAX);
+	static char *buf, *again; /* allocated once: 1 MiB per run would dominate the run time */
+	char *expr = malloc(size + 1);
 	struct pg_filter_error err;
 	struct pg_filter *f, *g;
 	const struct pg_filter_node *conj[8];
 	size_t len;
 
+	if (!buf) {
+		buf = malloc(FMT_MAX);
+		again = malloc(FMT_MAX);
+	}
 	memcpy(expr, data, size);
 	expr[size] = 0;
 	len = strlen(expr);
@@ -128,7 +133,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	pg_filter__free(f);
 	free(expr);
-	free(buf);
-	free(again);
 	return 0;
 }
