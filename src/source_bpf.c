@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_util.h"
+#include "dns.h"
 #include "source_bpf.h" /* before the skeleton: it names struct pg_prefix */
 #include "sensor.skel.h"
 
@@ -127,6 +128,31 @@ static void fix_exec(struct pg_exec_event *e)
 	e->argc = (unsigned short)argc;
 }
 
+/*
+ * Userspace half of a DNS record: the kernel copied the message, here it is parsed. A message
+ * that does not parse stays an event (it left the host) marked malformed.
+ */
+static void fix_dns(struct pg_dns_event *e)
+{
+	const uint8_t *p = e->payload;
+	size_t n = e->payload_len < PG_DNS_PAYLOAD_LEN ? e->payload_len : PG_DNS_PAYLOAD_LEN;
+	struct pg_dns_msg m;
+
+	if (e->flags & PG_DNS_F_TCP) {
+		if (n < 2)
+			return;
+		p += 2; /* the 2-byte length prefix of DNS over a stream */
+		n -= 2;
+	}
+	if (pg_dns_parse(p, n, &m, NULL, 0) || m.qdcount == 0)
+		return;
+	e->id = m.id;
+	e->qtype = m.qtype;
+	e->qclass = m.qclass;
+	memcpy(e->qname, m.qname, sizeof(e->qname));
+	e->flags |= PG_DNS_F_PARSED;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct source_bpf *s = ctx;
@@ -143,6 +169,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	s->ev.r.hdr.ts_ns += (unsigned long long)s->boot_to_epoch;
 	if (h->type == PG_EV_EXEC)
 		fix_exec(&s->ev.r.exec);
+	else if (h->type == PG_EV_DNS)
+		fix_dns(&s->ev.r.dns);
 	s->delivered++;
 	return s->fn(s->fn_ctx, &s->ev);
 }

@@ -248,3 +248,91 @@ def test_doctor(pangolin):
     assert re.search(r"sensor programs load\s+ok", p.stdout)
     assert re.search(r"syscalls/sys_enter_openat\s+ok", p.stdout)
     assert re.search(r"kprobes\s+MISSING\s+\(not used by pangolin\)", p.stdout)
+
+
+@pytest.fixture
+def dns_server():
+    """Our resolver on 127.0.0.77:53 (never the machine's configured one)."""
+    import pathlib
+    srv = subprocess.Popen(["/usr/bin/python3", str(pathlib.Path(__file__).with_name("dnsserver.py")),
+                            "127.0.0.77", "53"], stdout=subprocess.PIPE, text=True)
+    assert srv.stdout.readline().strip() == "ready"
+    yield "127.0.0.77"
+    srv.kill()
+    srv.wait()
+
+
+def test_dns_query_from_dig(pangolin, dns_server):
+    name = f"q{uuid.uuid4().hex[:12]}.pangolin.test"
+    with Sensor(pangolin, "--filter", 'type == "dns"') as s:
+        p = subprocess.run(["dig", "+tries=1", "+time=2", f"@{dns_server}", name, "AAAA"],
+                           capture_output=True, text=True, timeout=30)
+    assert "2001:db8::1" in p.stdout
+    e = [x for x in s.events if x.get("qname") == name]
+    assert len(e) == 1, s.events
+    assert e[0]["qtype"] == "AAAA" and e[0]["qclass"] == 1
+    assert e[0]["daddr"] == dns_server and e[0]["dport"] == 53 and e[0]["transport"] == "udp"
+    assert e[0]["family"] == "inet" and "malformed" not in e[0]
+
+
+@pytest.fixture
+def netns_resolver():
+    """A network namespace whose resolv.conf names our resolver inside it, so glibc's own
+    resolver (connect + sendmmsg on a connected socket) is what sends the query."""
+    import pathlib
+    ns = f"pgdns{uuid.uuid4().hex[:6]}"
+    etc = pathlib.Path("/etc/netns") / ns
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        etc.mkdir(parents=True)
+        (etc / "resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:2 attempts:1\n")
+        srv = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3",
+                                str(pathlib.Path(__file__).with_name("dnsserver.py")), "127.0.0.1", "53"],
+                               stdout=subprocess.PIPE, text=True)
+        assert srv.stdout.readline().strip() == "ready"
+        yield ns
+        srv.kill()
+        srv.wait()
+    finally:
+        import shutil
+        shutil.rmtree(etc, ignore_errors=True)
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+def test_dns_query_from_glibc_resolver(pangolin, netns_resolver):
+    name = f"g{uuid.uuid4().hex[:12]}.pangolin.test"
+    with Sensor(pangolin, "--filter", 'type == "dns" && comm == "getent"') as s:
+        p = subprocess.run(["ip", "netns", "exec", netns_resolver, "getent", "ahosts", name],
+                           capture_output=True, text=True, timeout=30)
+    assert "192.0.2.1" in p.stdout, p.stdout + p.stderr
+    e = [x for x in s.events if x.get("qname") == name]
+    types = sorted(x["qtype"] for x in e)
+    assert "A" in types and "AAAA" in types, s.events
+    for x in e:
+        assert x["daddr"] == "127.0.0.1" and x["dport"] == 53 and x["comm"] == "getent"
+        assert x["transport"] == "udp"
+    # the cgroup and namespace do not hide it: same host, same sensor
+    assert all(x["cgroup_id"] > 0 for x in e)
+
+
+def test_dns_filter_by_port_in_kernel(pangolin, dns_server):
+    """dport is decided in the kernel: a filter on another port emits nothing."""
+    with Sensor(pangolin, "--filter", 'type == "dns" && dport == 5353') as s:
+        subprocess.run(["dig", "+tries=1", "+time=1", f"@{dns_server}", "x.pangolin.test"],
+                       capture_output=True, timeout=30)
+    assert s.stats["kernel"]["dns"]["filtered"] >= 1
+    assert s.stats["kernel"]["dns"]["emitted"] == 0
+
+
+def test_status_line_on_a_terminal(pangolin):
+    """On a terminal, a status line every few seconds says the rate and quiet vs dropping;
+    --quiet silences it and the summary."""
+    p = subprocess.run(["script", "-qec", f"{pangolin} run --duration 5 -o /dev/null", "/dev/null"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout
+    assert "events/s" in p.stdout and "quiet: nothing lost" in p.stdout
+    assert "read," in p.stdout  # the summary
+    q = subprocess.run(["script", "-qec", f"{pangolin} run --quiet --duration 3 -o /dev/null", "/dev/null"],
+                       capture_output=True, text=True, timeout=60)
+    assert q.returncode == 0 and "events/s" not in q.stdout and "read," not in q.stdout
