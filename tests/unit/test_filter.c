@@ -674,8 +674,8 @@ static void test_format(void **state)
 		{ "daddr == \"10.0.0.0/8\"", "daddr == \"10.0.0.0/8\"" },
 		{ "path glob '/etc/*'", "path glob \"/etc/*\"" },
 		{ "comm == 'a\"b\\\\c'", "comm == \"a\\\"b\\\\c\"" },
-		{ "comm == \"\\n\\t\\x01\\x7f\"", "comm == \"\\n\\t\\x01\\x7f\"" },
-		{ "path == \"caf\xc3\xa9\\xff\"", "path == \"caf\xc3\xa9\xff\"" },
+		{ "comm == \"\\n\\t\\x01\\x7f\"", "comm == \"\\x0a\\x09\\x01\\x7f\"" },
+		{ "path == \"caf\xc3\xa9\\xff\"", "path == \"caf\\xc3\\xa9\\xff\"" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
