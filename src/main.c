@@ -10,9 +10,13 @@
 #include "cli.h"
 
 extern const struct pg_cmd pg_cmd_replay;
+extern const struct pg_cmd pg_cmd_profile;
+extern const struct pg_cmd pg_cmd_latency;
 
 static const struct pg_cmd *const commands[] = {
 	&pg_cmd_replay,
+	&pg_cmd_profile,
+	&pg_cmd_latency,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

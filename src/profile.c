@@ -90,6 +90,16 @@ static int sbuf_put(struct sbuf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* The frame separator, which sbuf_put would rewrite. */
+static int sbuf_sep(struct sbuf *b)
+{
+	int err = sbuf_put(b, " ", 1);
+
+	if (!err)
+		b->s[b->len - 1] = ';';
+	return err;
+}
+
 int pg_profile__fold(const struct pg_profile *p, struct pg_folded *out)
 {
 	struct sbuf b = { 0 };
@@ -105,16 +115,14 @@ int pg_profile__fold(const struct pg_profile *p, struct pg_folded *out)
 		for (uint32_t j = s->nframes; j-- > 0 && !err;) {
 			const struct pg_frame *f = &s->frames[j];
 
-			err = sbuf_put(&b, ";", 1);
+			err = sbuf_sep(&b);
 			if (!err)
 				err = sbuf_put(&b, f->name, strlen(f->name));
 			if (!err && f->kind == PG_FRAME_KERNEL)
 				err = sbuf_put(&b, PG_KERNEL_SUFFIX, sizeof(PG_KERNEL_SUFFIX) - 1);
 		}
-		if (!err) {
-			/* sbuf_put rewrote ';' inside names, so write the separators raw */
+		if (!err)
 			err = pg_folded__add(out, b.s, b.len, s->count);
-		}
 	}
 	free(b.s);
 	if (err) {
