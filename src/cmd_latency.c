@@ -583,7 +583,7 @@ static int latency_run(const struct pg_cli *cli, int argc, char **argv)
 			break;
 		if (o.duration > 0 && now - t0 >= o.duration)
 			break;
-		if (o.pid && kill(o.pid, 0) && errno == ESRCH) {
+		if (o.pid && !pg_pid_running(o.pid)) {
 			fprintf(stderr, "pangolin latency: process %d exited\n", (int)o.pid);
 			break;
 		}

@@ -703,7 +703,7 @@ static int profile_run(const struct pg_cli *cli, int argc, char **argv)
 			break;
 		if (o.duration > 0 && now - st.t_start >= o.duration)
 			break;
-		if (o.pid && kill(o.pid, 0) && errno == ESRCH) {
+		if (o.pid && !pg_pid_running(o.pid)) {
 			fprintf(stderr, "pangolin profile: process %d exited\n", (int)o.pid);
 			break;
 		}
