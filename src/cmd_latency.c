@@ -149,12 +149,19 @@ static int keyed_cmp(const void *a, const void *b)
 
 static int read_hists(struct lat_state *st, struct keyed **out, size_t *n)
 {
-	int fd = bpf_map__fd(st->skel->maps.hists);
+	int fd = bpf_map__fd(st->skel->maps.hists), ncpus = libbpf_num_possible_cpus();
 	uint32_t key, next;
 	struct keyed *v = NULL;
 	size_t cnt = 0, cap = 0;
 	void *prev = NULL;
+	struct pg_hist *percpu;
 
+	if (ncpus <= 0)
+		return -ENODEV;
+	/* a per-CPU map hands back one value per possible CPU */
+	percpu = calloc((size_t)ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
@@ -164,15 +171,20 @@ static int read_hists(struct lat_state *st, struct keyed **out, size_t *n)
 
 			if (!nv) {
 				free(v);
+				free(percpu);
 				return -ENOMEM;
 			}
 			v = nv;
 			cap = c;
 		}
-		if (bpf_map_lookup_elem(fd, &key, &v[cnt].h))
+		if (bpf_map_lookup_elem(fd, &key, percpu))
 			continue;
+		memset(&v[cnt].h, 0, sizeof(v[cnt].h));
+		for (int c = 0; c < ncpus; c++)
+			pg_hist_add(&v[cnt].h, &percpu[c]);
 		v[cnt++].key = key;
 	}
+	free(percpu);
 	if (cnt)
 		qsort(v, cnt, sizeof(*v), keyed_cmp);
 	*out = v;
