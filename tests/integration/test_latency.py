@@ -9,9 +9,16 @@ Tolerance of the cross-checks (both tools run at the same time over the same loa
     apart out of 6 s, while the load runs inside both windows, and (b) the probe effect: each
     tool adds a few hundred ns to the events the other times, which moves values that sit near
     a bucket boundary into the next bucket.
-  * So we require: the median bucket within one bucket, the total variation distance between
-    the two bucket-mass distributions at most 0.2 (at most 20% of the mass may sit in a
-    different bucket), and event totals within a factor of 1.5.
+  * The probe effect matters most where latencies are a few microseconds: when the machine
+    has many 1-4 us run-queue waits (busy neighbours), a shift of well under a microsecond moves
+    a large share of them across the 2 us and 4 us boundaries (we have seen 27 % of the mass
+    move between the 0-1, 2-3 and 4-7 us buckets while every bucket above 8 us matched within
+    a few events). A bucket-by-bucket distance cannot tell that from a real disagreement; the
+    earth mover's distance in bucket units can: it is how far, in buckets, the mass had to move.
+  * So we require: the median bucket within one bucket; earth mover's distance at most 0.5
+    bucket (on average less than half a bucket apart); above 8 us, where a sub-microsecond
+    shift cannot cross a boundary, total variation distance at most 0.1 of all events; and
+    event totals within a factor of 1.5.
 """
 import json
 import math
@@ -78,15 +85,34 @@ def wait_line(stream, needle, timeout=30):
     raise AssertionError(f"never saw {needle!r}: {seen}")
 
 
+def emd(a, b):
+    """Earth mover's distance between two bucket distributions, in buckets."""
+    ta, tb = sum(a.values()), sum(b.values())
+    ca = cb = d = 0.0
+    for k in range(0, max(list(a) + list(b)) + 1):
+        ca += a.get(k, 0) / ta
+        cb += b.get(k, 0) / tb
+        d += abs(ca - cb)
+    return d
+
+
+def tvd_above(a, b, slot):
+    ta, tb = sum(a.values()), sum(b.values())
+    keys = [k for k in set(a) | set(b) if k >= slot]
+    return 0.5 * sum(abs(a.get(k, 0) / ta - b.get(k, 0) / tb) for k in keys)
+
+
 def compare(ours, peer, what):
     assert sum(ours.values()) > 50 and sum(peer.values()) > 50, (ours, peer)
     ratio = sum(ours.values()) / sum(peer.values())
-    d = tvd(ours, peer)
+    d, e, tail = tvd(ours, peer), emd(ours, peer), tvd_above(ours, peer, 3)
     m1, m2 = median_slot(ours), median_slot(peer)
-    msg = f"{what}: pangolin {sorted(ours.items())} vs peer {sorted(peer.items())}; tvd {d:.3f}, medians {m1}/{m2}, ratio {ratio:.2f}"
+    msg = (f"{what}: pangolin {sorted(ours.items())} vs peer {sorted(peer.items())}; "
+           f"emd {e:.3f} buckets, tvd {d:.3f} (>= 8 us: {tail:.3f}), medians {m1}/{m2}, ratio {ratio:.2f}")
     print(msg)
     assert abs(m1 - m2) <= 1, msg
-    assert d <= 0.2, msg
+    assert e <= 0.5, msg
+    assert tail <= 0.1, msg
     assert 1 / 1.5 <= ratio <= 1.5, msg
 
 
