@@ -109,8 +109,17 @@ $(O)/gen/%.pb-c.o: $(O)/gen/%.pb-c.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(filter-out -Wmissing-prototypes -Wstrict-prototypes,$(CFLAGS)) -c $< -o $@
 
+# --- generated tables ----------------------------------------------------------------------
+# Syscall number -> name for the build's architecture, from the C library's <sys/syscall.h>:
+# the preprocessor lists the __NR_ names and the compiler evaluates their numbers.
+%/gen/syscall_names.h:
+	@mkdir -p $(@D)
+	echo '#include <sys/syscall.h>' | $(CC) -dM -E -x c - | sed -n 's/^#define __NR_\([a-z0-9_]*\) .*/\1/p' | \
+		sort -u | awk '{ printf "#ifdef __NR_%s\n\t{ __NR_%s, \"%s\" },\n#endif\n", $$1, $$1, $$1 }' > $@.tmp
+	mv $@.tmp $@
+
 # --- userspace -----------------------------------------------------------------------------
-$(O)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(PROTO_C)
+$(O)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(PROTO_C) $(O)/gen/syscall_names.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -148,7 +157,8 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -DPG
 FUZZ_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(SRCS)) \
 	     $(patsubst proto/%.proto,build/fuzz/gen/%.pb-c.o,$(PROTOS))
 
-build/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(patsubst proto/%.proto,build/fuzz/gen/%.pb-c.c,$(PROTOS))
+build/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(patsubst proto/%.proto,build/fuzz/gen/%.pb-c.c,$(PROTOS)) \
+		build/fuzz/gen/syscall_names.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

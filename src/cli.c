@@ -156,3 +156,23 @@ void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *
 		fprintf(stderr, " in %.2f s (%.0f events/s)", seconds, (double)ss.read / seconds);
 	fputc('\n', stderr);
 }
+
+bool pg_pid_running(int pid)
+{
+	char path[64], buf[512], *close_paren;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* "pid (comm) S ...": comm may hold spaces and parentheses, the last ')' ends it */
+	close_paren = strrchr(buf, ')');
+	if (!close_paren || close_paren[1] != ' ')
+		return true;
+	return close_paren[2] != 'Z' && close_paren[2] != 'X';
+}

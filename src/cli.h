@@ -58,4 +58,7 @@ void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *
 
 double pg_now_seconds(void);
 
+/* Is pid still running? False when it is gone or a zombie (exited, not yet reaped). */
+bool pg_pid_running(int pid);
+
 #endif /* PANGOLIN_CLI_H */

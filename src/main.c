@@ -12,12 +12,16 @@
 extern const struct pg_cmd pg_cmd_run;
 extern const struct pg_cmd pg_cmd_record;
 extern const struct pg_cmd pg_cmd_replay;
+extern const struct pg_cmd pg_cmd_profile;
+extern const struct pg_cmd pg_cmd_latency;
 extern const struct pg_cmd pg_cmd_doctor;
 
 static const struct pg_cmd *const commands[] = {
 	&pg_cmd_run,
 	&pg_cmd_record,
 	&pg_cmd_replay,
+	&pg_cmd_profile,
+	&pg_cmd_latency,
 	&pg_cmd_doctor,
 };
 
