@@ -14,7 +14,9 @@
 # topics and offsets (the fault test relies on it).
 #
 # Environment:
-#   KAFKA_HOME        cache and state directory (default: build/kafka in the repository)
+#   KAFKA_HOME        jar cache (default: build/kafka in the repository)
+#   KAFKA_RUN         state of one broker: config, data, logs (default: $KAFKA_HOME/run); the
+#                     tests use their own, so they never touch a broker started by hand
 #   KAFKA_PORT        client port (default: a free port chosen at the first start, then kept)
 #   KAFKA_AUTO_CREATE true|false: auto.create.topics.enable (default false, as in production;
 #                     the tests create their topics and check the missing-topic error)
@@ -25,7 +27,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KAFKA_HOME=${KAFKA_HOME:-$ROOT/build/kafka}
 LIB=$KAFKA_HOME/lib
-RUN=$KAFKA_HOME/run
+RUN=${KAFKA_RUN:-$KAFKA_HOME/run}
 POM=$ROOT/scripts/kafka/pom.xml
 PIDFILE=$RUN/broker.pid
 HEAP=${KAFKA_HEAP:-1g}
@@ -230,7 +232,7 @@ bootstrap)
 	echo "127.0.0.1:$(port)"
 	;;
 *)
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac
