@@ -9,10 +9,16 @@
 
 #include "cli.h"
 
+extern const struct pg_cmd pg_cmd_run;
+extern const struct pg_cmd pg_cmd_record;
 extern const struct pg_cmd pg_cmd_replay;
+extern const struct pg_cmd pg_cmd_doctor;
 
 static const struct pg_cmd *const commands[] = {
+	&pg_cmd_run,
+	&pg_cmd_record,
 	&pg_cmd_replay,
+	&pg_cmd_doctor,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
