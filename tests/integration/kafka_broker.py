@@ -29,10 +29,26 @@ class Broker:
         return r.stdout.strip()
 
     def start(self, fresh=False):
-        """Start (or start again, same port and data); returns once it serves clients."""
+        """Start (or start again, same port and data); returns once it serves clients and
+        every partition it holds has a leader again (after a restart that takes a moment)."""
+        from confluent_kafka.admin import AdminClient
+
         self._script("start", *(["--fresh"] if fresh else []))
         self.bootstrap = self._script("bootstrap")
-        return self
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                md = admin.list_topics(timeout=10)
+                if all(not t.error and all(p.leader >= 0 and not p.error
+                                           for p in t.partitions.values())
+                       for t in md.topics.values()):
+                    return self
+            except Exception:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("partitions have no leader 60 s after the broker started")
+            time.sleep(0.2)
 
     def stop(self):
         self._script("stop", timeout=60)
@@ -62,13 +78,21 @@ class Broker:
         from confluent_kafka import Consumer, TopicPartition
 
         c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "pangolin-count"})
+        deadline = time.monotonic() + 30
         try:
-            md = c.list_topics(topic, timeout=10).topics[topic]
-            total = 0
-            for p in md.partitions:
-                lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-                total += hi - lo
-            return total
+            while True:
+                try:
+                    md = c.list_topics(topic, timeout=10).topics[topic]
+                    total = 0
+                    for p in md.partitions:
+                        lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                        total += hi - lo
+                    return total
+                except Exception:
+                    # a leader being elected after a restart: ask again, for a while
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
         finally:
             c.close()
 
