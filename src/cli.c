@@ -147,29 +147,38 @@ static struct pg_sink *open_kafka(const struct pg_output_opts *o, bool protobuf,
 	return pg_sink_kafka__new(&ko, err, errlen);
 }
 
-struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_t errlen)
+int pg_output__check(const struct pg_output_opts *o, char *err, size_t errlen)
 {
 	const char *format = o->format ? o->format : "json";
 	bool kafka = o->spec && !strncmp(o->spec, "kafka://", 8);
-	bool protobuf = !strcmp(format, "protobuf");
-	struct pg_sink *sink;
 
-	if (strcmp(format, "json") && !protobuf) {
+	if (strcmp(format, "json") && strcmp(format, "protobuf")) {
 		snprintf(err, errlen, "unknown --format '%s' (this build writes: json, protobuf)", format);
-		return NULL;
+		return -EINVAL;
 	}
 	if (kafka)
-		return open_kafka(o, protobuf, err, errlen);
-	if (protobuf) {
+		return 0;
+	if (!strcmp(format, "protobuf")) {
 		snprintf(err, errlen, "--format protobuf needs a kafka:// output (files and standard output are NDJSON)");
-		return NULL;
+		return -EINVAL;
 	}
 	if (o->nprops || o->kafka_key || o->kafka_spill || o->kafka_timeout_ms) {
 		snprintf(err, errlen, "%s applies to kafka:// outputs only",
 			 o->nprops ? "-X" : o->kafka_key ? "--kafka-key" : o->kafka_spill ? "--kafka-spill"
 											   : "--kafka-timeout");
-		return NULL;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_t errlen)
+{
+	struct pg_sink *sink;
+
+	if (pg_output__check(o, err, errlen))
+		return NULL;
+	if (o->spec && !strncmp(o->spec, "kafka://", 8))
+		return open_kafka(o, o->format && !strcmp(o->format, "protobuf"), err, errlen);
 	struct pg_ndjson_opts no = {
 		.path = o->spec,
 		.fd = -1,

@@ -95,6 +95,10 @@ enum {
  */
 int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const char *arg);
 
+/* Whether the options make sense together (format, Kafka-only options), before anything is
+ * opened: 0, or -EINVAL with the reason in err (a usage error). */
+int pg_output__check(const struct pg_output_opts *o, char *err, size_t errlen);
+
 /* Build the sink for an output spec. NULL with a message in err on failure. */
 struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_t errlen);
 

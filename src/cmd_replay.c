@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "enrich.h"
@@ -124,7 +125,27 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			   optind < argc ? argv[optind + 1] : "");
 		return PG_EXIT_USAGE;
 	}
+	/* checked before anything is opened, so a typo costs nothing and exits 2 */
+	if (pg_output__check(&out, err, sizeof(err))) {
+		pg_cli_err("replay", "%s", err);
+		return PG_EXIT_USAGE;
+	}
+	if (out.rotate_bytes && (!out.spec || !strcmp(out.spec, "-"))) {
+		pg_cli_err("replay", "--rotate-size needs --output FILE (standard output is not rotated)");
+		return PG_EXIT_USAGE;
+	}
 	ro.path = argv[optind];
+	if (out.spec && strcmp(out.spec, "-") && strcmp(ro.path, "-")) {
+		struct stat in_st, out_st;
+
+		/* appending to the file being read would replay its own output until the disk is full */
+		if (!stat(ro.path, &in_st) && !stat(out.spec, &out_st) && in_st.st_dev == out_st.st_dev &&
+		    in_st.st_ino == out_st.st_ino) {
+			pg_cli_err("replay", "--output %s is the recording being read; write to another file",
+				   out.spec);
+			return PG_EXIT_USAGE;
+		}
+	}
 	ro.warn = warn_line;
 	ro.warn_ctx = &ws;
 
@@ -162,6 +183,8 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		rc = pg_source__poll(src, -1, pg_pipeline__on_event, &pl);
 		if (rc == PG_SOURCE_EOF)
 			break;
+		if (rc == -EINTR)
+			continue; /* a signal woke a blocked read: the loop looks at the stop flag */
 		if (rc < 0) {
 			if (src->errmsg[0])
 				fprintf(stderr, "pangolin replay: %s\n", src->errmsg);

@@ -356,6 +356,14 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			   o->cmd);
 		return PG_EXIT_USAGE;
 	}
+	{
+		char err[256];
+
+		if (pg_output__check(&o->out, err, sizeof(err))) {
+			pg_cli_err(o->cmd, "%s", err);
+			return PG_EXIT_USAGE;
+		}
+	}
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "json.h"
@@ -134,6 +135,10 @@ struct state {
 	size_t slen[K_COUNT];
 	char small[K_COUNT][64]; /* short strings (type, time, daddr, family, ...) */
 	char comm[PG_COMM_LEN];
+	/* where each key and its value start, so errors found after the object closed (unknown
+	 * type, bad address, a field the type lacks) still point at the field they are about */
+	size_t kpos[K_COUNT], vpos[K_COUNT];
+	bool family_num; /* "family" was given as a number, not "inet"/"inet6" */
 	unsigned int argc;
 	size_t argv_len;
 };
@@ -161,6 +166,11 @@ static inline void skip_ws(struct state *st)
 	}
 }
 
+static bool literal_at(const struct state *st, size_t pos, const char *lit, size_t n)
+{
+	return st->len - pos >= n && !memcmp(st->line + pos, lit, n);
+}
+
 /* What the parser found at pos, for "expected X, found Y" messages. */
 static const char *found_what(const struct state *st, size_t pos)
 {
@@ -170,11 +180,37 @@ static const char *found_what(const struct state *st, size_t pos)
 	case '{': return "an object";
 	case '[': return "an array";
 	case '"': return "a string";
-	case 't': case 'f': return "a boolean";
-	case 'n': return "null";
-	case '-': case '0' ... '9': return "a number";
+	case '}': return "'}'";
+	case ']': return "']'";
+	case ',': return "','";
+	case ':': return "':'";
+	case 't':
+	case 'f':
+		if (literal_at(st, pos, "true", 4) || literal_at(st, pos, "false", 5))
+			return "a boolean";
+		return "an invalid literal";
+	case 'n': return literal_at(st, pos, "null", 4) ? "null" : "an invalid literal";
+	case '-':
+		if (pos + 1 < st->len && st->line[pos + 1] >= '0' && st->line[pos + 1] <= '9')
+			return "a number";
+		return "an invalid character";
+	case '0' ... '9': return "a number";
 	default: return "an invalid character";
 	}
+}
+
+/*
+ * A string from the input, made safe to quote in an error message: bytes that are not
+ * printable ASCII become '?', and long ones are cut with "...".
+ */
+static const char *shown(const char *s, size_t n, char *buf, size_t size)
+{
+	size_t i, max = size - 4;
+
+	for (i = 0; i < n && i < max; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	strcpy(buf + i, n > max ? "..." : "");
+	return buf;
 }
 
 static int hexval(char c)
@@ -188,17 +224,17 @@ static int hexval(char c)
 	return -1;
 }
 
-static int read_u16hex(struct state *st, size_t at, unsigned int *out)
+static int read_u16hex(struct state *st, const char *field, size_t at, unsigned int *out)
 {
 	unsigned int v = 0;
 
 	if (at + 4 > st->len)
-		return fail(st, at, "truncated \\u escape");
+		return fail(st, at, "field \"%s\": truncated \\u escape", field);
 	for (int i = 0; i < 4; i++) {
 		int h = hexval(st->line[at + i]);
 
 		if (h < 0)
-			return fail(st, at + i, "invalid hex digit in \\u escape");
+			return fail(st, at + i, "field \"%s\": invalid hex digit in \\u escape", field);
 		v = v * 16 + (unsigned int)h;
 	}
 	*out = v;
@@ -292,13 +328,13 @@ static int parse_string(struct state *st, const char *field, char *dst, size_t c
 		case 'r': tmp[0] = '\r'; break;
 		case 't': tmp[0] = '\t'; break;
 		case 'u':
-			if (read_u16hex(st, i + 2, &cp))
+			if (read_u16hex(st, field, i + 2, &cp))
 				return -EINVAL;
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				if (i + 12 > st->len || s[i + 6] != '\\' || s[i + 7] != 'u')
 					return fail(st, i, "field \"%s\": high surrogate \\u%04x without its low half",
 						    field, cp);
-				if (read_u16hex(st, i + 8, &lo))
+				if (read_u16hex(st, field, i + 8, &lo))
 					return -EINVAL;
 				if (lo < 0xdc00 || lo > 0xdfff)
 					return fail(st, i + 6, "field \"%s\": \\u%04x is not a low surrogate",
@@ -495,6 +531,7 @@ static int parse_value(struct state *st, enum key k)
 	case V_FAMILY:
 		if (st->pos < st->len && st->line[st->pos] != '"') {
 			st->slen[k] = 0;
+			st->family_num = true;
 			return parse_int(st, &(struct keydef){ .name = kd->name, .kind = V_UINT,
 							       .max = kd->max },
 					 &st->num[k]);
@@ -529,22 +566,21 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 	unsigned long long seen = st->seen, missing, extra;
 	unsigned int type;
 	union pg_record *r = &ev->r;
+	char sh[48];
 	int k;
 
+	/* the version first: a newer schema may well have types this pangolin does not know */
+	if (!(seen & BIT(K_V)))
+		return fail(st, endpos, "missing field \"v\" (the schema version)");
+	if (st->num[K_V] != PG_SCHEMA_VERSION)
+		return fail(st, st->vpos[K_V], "field \"v\": unknown schema version %lld (this pangolin reads %d)",
+			    st->num[K_V], PG_SCHEMA_VERSION);
 	if (!(seen & BIT(K_TYPE)))
 		return fail(st, endpos, "missing field \"type\"");
 	type = pg_event_type_from_name(st->small[K_TYPE], st->slen[K_TYPE]);
 	if (type == PG_EV_NONE)
-		return fail(st, endpos, "unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid)",
-			    st->small[K_TYPE]);
-	if (!(seen & BIT(K_V)))
-		return fail(st, endpos, "missing field \"v\" (the schema version)");
-	if (st->num[K_V] != PG_SCHEMA_VERSION)
-		return fail(st, endpos,
-			    st->num[K_V] > PG_SCHEMA_VERSION
-				    ? "schema version %lld is newer than this pangolin reads (%d): upgrade pangolin"
-				    : "unknown schema version %lld (this pangolin reads %d)",
-			    st->num[K_V], PG_SCHEMA_VERSION);
+		return fail(st, st->vpos[K_TYPE], "field \"type\": unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid)",
+			    shown(st->small[K_TYPE], st->slen[K_TYPE], sh, sizeof(sh)));
 
 	missing = (COMMON_REQUIRED | type_required[type]) & ~seen;
 	extra = seen & ~(COMMON_REQUIRED | COMMON_OPTIONAL | type_required[type] | type_optional[type]);
@@ -563,7 +599,7 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 	}
 	if (extra) {
 		k = __builtin_ctzll(extra);
-		return fail(st, endpos, "field \"%s\" does not belong in %s events", keydefs[k].name,
+		return fail(st, st->kpos[k], "field \"%s\" does not belong in %s events", keydefs[k].name,
 			    pg_event_type_name(type));
 	}
 
@@ -623,21 +659,22 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		const char *fs = st->small[K_FAMILY], *as = st->small[K_DADDR];
 		size_t fl = st->slen[K_FAMILY];
 
-		if (fl == 0)
+		if (st->family_num)
 			family = (unsigned int)st->num[K_FAMILY];
 		else if (streq(fs, fl, "inet"))
 			family = AF_INET;
 		else if (streq(fs, fl, "inet6"))
 			family = AF_INET6;
 		else
-			return fail(st, endpos, "field \"family\": \"%s\" is not \"inet\", \"inet6\" or a number",
-				    fs);
+			return fail(st, st->vpos[K_FAMILY], "field \"family\": \"%s\" is not \"inet\", \"inet6\" or a number",
+				    shown(fs, fl, sh, sizeof(sh)));
 		if (family == AF_INET || family == AF_INET6) {
 			if (inet_pton((int)family, as, daddr) != 1)
-				return fail(st, endpos, "field \"daddr\": \"%s\" is not an %s address", as,
+				return fail(st, st->vpos[K_DADDR], "field \"daddr\": \"%s\" is not an %s address",
+					    shown(as, st->slen[K_DADDR], sh, sizeof(sh)),
 					    family == AF_INET ? "IPv4" : "IPv6");
 		} else if (st->slen[K_DADDR]) {
-			return fail(st, endpos, "field \"daddr\": must be \"\" for address family %u",
+			return fail(st, st->vpos[K_DADDR], "field \"daddr\": must be \"\" for address family %u",
 				    family);
 		}
 		if (type == PG_EV_CONNECT) {
@@ -652,8 +689,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		if (streq(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], "tcp"))
 			r->dns.flags |= PG_DNS_F_TCP;
 		else if (!streq(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], "udp"))
-			return fail(st, endpos, "field \"transport\": \"%s\" is not \"udp\" or \"tcp\"",
-				    st->small[K_TRANSPORT]);
+			return fail(st, st->vpos[K_TRANSPORT], "field \"transport\": \"%s\" is not \"udp\" or \"tcp\"",
+				    shown(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], sh, sizeof(sh)));
 		if (st->b[K_MALFORMED])
 			break;
 		r->dns.flags |= PG_DNS_F_PARSED;
@@ -661,17 +698,19 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		r->dns.qclass = (unsigned short)st->num[K_QCLASS];
 		r->dns.qtype = (unsigned short)pg_dns_type_from_name(st->small[K_QTYPE],
 								      st->slen[K_QTYPE]);
-		if (!r->dns.qtype)
-			return fail(st, endpos, "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
-				    st->small[K_QTYPE]);
+		/* type 0 is reserved, but a query can carry it and the encoder writes "TYPE0" */
+		if (!r->dns.qtype && !(st->slen[K_QTYPE] == 5 &&
+					!strncasecmp(st->small[K_QTYPE], "TYPE0", 5)))
+			return fail(st, st->vpos[K_QTYPE], "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
+				    shown(st->small[K_QTYPE], st->slen[K_QTYPE], sh, sizeof(sh)));
 		memcpy(r->dns.qname, st->dec->qname, st->slen[K_QNAME]);
 		break;
 	}
 	case PG_EV_SETID:
 		r->setid.call = pg_setid_call_from_name(st->small[K_CALL], st->slen[K_CALL]);
 		if (!r->setid.call)
-			return fail(st, endpos, "field \"call\": unknown call \"%s\" (setuid, setreuid, setresuid, setfsuid, setgid, setregid, setresgid, setfsgid)",
-				    st->small[K_CALL]);
+			return fail(st, st->vpos[K_CALL], "field \"call\": unknown call \"%s\" (setuid, setreuid, setresuid, setfsuid, setgid, setregid, setresgid, setfsgid)",
+				    shown(st->small[K_CALL], st->slen[K_CALL], sh, sizeof(sh)));
 		r->setid.ret = (int)st->num[K_RET];
 		r->setid.id_real = (unsigned int)st->num[K_ID_REAL];
 		r->setid.id_effective = (unsigned int)st->num[K_ID_EFFECTIVE];
@@ -732,6 +771,7 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 	st.argv_len = 0;
 	memset(st.b, 0, sizeof(st.b));
 	st.slen[K_FAMILY] = 0;
+	st.family_num = false;
 	err->column = 0;
 	err->msg[0] = 0;
 
@@ -793,14 +833,20 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 		if (st.seen & BIT(k))
 			return fail(&st, kstart - 1, "duplicate field \"%s\"", keydefs[k].name);
 		st.seen |= BIT(k);
+		st.kpos[k] = kstart - 1;
 		st.pos = kstart + klen + 1;
 		skip_ws(&st);
 		if (st.pos >= len || line[st.pos] != ':')
 			return fail(&st, st.pos, "expected ':' after field name \"%s\"", keydefs[k].name);
 		st.pos++;
 		skip_ws(&st);
+		st.vpos[k] = st.pos;
 		if (parse_value(&st, (enum key)k))
 			return -EINVAL;
+		if (k == K_V && st.num[K_V] > PG_SCHEMA_VERSION)
+			/* say so before a field this version does not know gets the blame */
+			return fail(&st, st.vpos[K_V], "field \"v\": schema version %lld is newer than this pangolin reads (%d): upgrade pangolin",
+				    st.num[K_V], PG_SCHEMA_VERSION);
 		if (k == K_START_NS && order == order_common && (st.seen & BIT(K_TYPE))) {
 			/* switch prediction to this type's payload after the common keys */
 			unsigned int t = pg_event_type_from_name(st.small[K_TYPE], st.slen[K_TYPE]);
