@@ -95,7 +95,11 @@ def test_unknown_command(pangolin):
     (["f", "--rotate-size", "lots"], "--rotate-size: 'lots' is not a size (e.g. 64M, 1G)"),
     (["f", "--rotate-size", "0"], "--rotate-size: '0' is not a size"),
     (["f", "--rotate-size", "1M"], "--rotate-size needs --output FILE"),
-    (["f", "--format", "xml"], "unknown --format 'xml' (this build writes: json)"),
+    (["f", "--format", "xml"], "unknown --format 'xml' (this build writes: json, protobuf)"),
+    (["f", "--format", "protobuf"], "--format protobuf needs a kafka:// output"),
+    (["f", "-X", "acks=all"], "-X applies to kafka:// outputs only"),
+    (["f", "-X", "acks"], "-X 'acks': expected KEY=VALUE"),
+    (["f", "--kafka-key", "rack"], "--kafka-key: 'rack' is not pod, container, node or none"),
 ])
 def test_usage_errors(pangolin, args, message):
     r = replay(pangolin, *args)
