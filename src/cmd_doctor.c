@@ -170,8 +170,15 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 			n = pg_source_bpf__hooks(src, hooks, 64);
 			for (size_t i = 0; i < n && i < 64; i++) {
 				char d[96];
+				size_t dl = 0;
 
-				snprintf(d, sizeof(d), "%s events", pg_event_type_name(hooks[i].type));
+				d[0] = 0;
+				for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
+					if (hooks[i].types & (1u << t) && dl < sizeof(d))
+						dl += (size_t)snprintf(d + dl, sizeof(d) - dl, "%s%s",
+								       dl ? ", " : "", pg_event_type_name(t));
+				if (dl < sizeof(d))
+					snprintf(d + dl, sizeof(d) - dl, " events");
 				missing += report(hooks[i].tracepoint, hooks[i].attached, d,
 						  "those events are not seen");
 			}

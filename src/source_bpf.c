@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,48 +21,45 @@
 #include "source_bpf.h" /* before the skeleton: it names struct pg_prefix */
 #include "sensor.skel.h"
 
-struct hook {
-	const char *tracepoint; /* category/name in tracefs */
-	unsigned int type;
-};
-
-/* Program name -> the tracepoint it needs and the event type it serves. */
+/* Program name -> the tracepoint it needs and the event types it serves. */
 static const struct {
 	const char *prog;
-	struct hook h;
+	const char *tracepoint; /* category/name in tracefs */
+	unsigned int types;
 } hook_table[] = {
-	{ "handle_exec", { "sched/sched_process_exec", PG_EV_EXEC } },
-	{ "handle_fork", { "sched/sched_process_fork", PG_EV_FORK } },
-	{ "handle_exit", { "sched/sched_process_exit", PG_EV_EXIT } },
-	{ "handle_openat_enter", { "syscalls/sys_enter_openat", PG_EV_OPEN } },
-	{ "handle_openat_exit", { "syscalls/sys_exit_openat", PG_EV_OPEN } },
-	{ "handle_openat2_enter", { "syscalls/sys_enter_openat2", PG_EV_OPEN } },
-	{ "handle_openat2_exit", { "syscalls/sys_exit_openat2", PG_EV_OPEN } },
-	{ "handle_open_enter", { "syscalls/sys_enter_open", PG_EV_OPEN } },
-	{ "handle_open_exit", { "syscalls/sys_exit_open", PG_EV_OPEN } },
-	{ "handle_creat_enter", { "syscalls/sys_enter_creat", PG_EV_OPEN } },
-	{ "handle_creat_exit", { "syscalls/sys_exit_creat", PG_EV_OPEN } },
-	{ "handle_connect_enter", { "syscalls/sys_enter_connect", PG_EV_CONNECT } },
-	{ "handle_connect_exit", { "syscalls/sys_exit_connect", PG_EV_CONNECT } },
-	{ "handle_sendto_enter", { "syscalls/sys_enter_sendto", PG_EV_DNS } },
-	{ "handle_sendmsg_enter", { "syscalls/sys_enter_sendmsg", PG_EV_DNS } },
-	{ "handle_sendmmsg_enter", { "syscalls/sys_enter_sendmmsg", PG_EV_DNS } },
-	{ "handle_setuid_enter", { "syscalls/sys_enter_setuid", PG_EV_SETID } },
-	{ "handle_setuid_exit", { "syscalls/sys_exit_setuid", PG_EV_SETID } },
-	{ "handle_setreuid_enter", { "syscalls/sys_enter_setreuid", PG_EV_SETID } },
-	{ "handle_setreuid_exit", { "syscalls/sys_exit_setreuid", PG_EV_SETID } },
-	{ "handle_setresuid_enter", { "syscalls/sys_enter_setresuid", PG_EV_SETID } },
-	{ "handle_setresuid_exit", { "syscalls/sys_exit_setresuid", PG_EV_SETID } },
-	{ "handle_setfsuid_enter", { "syscalls/sys_enter_setfsuid", PG_EV_SETID } },
-	{ "handle_setfsuid_exit", { "syscalls/sys_exit_setfsuid", PG_EV_SETID } },
-	{ "handle_setgid_enter", { "syscalls/sys_enter_setgid", PG_EV_SETID } },
-	{ "handle_setgid_exit", { "syscalls/sys_exit_setgid", PG_EV_SETID } },
-	{ "handle_setregid_enter", { "syscalls/sys_enter_setregid", PG_EV_SETID } },
-	{ "handle_setregid_exit", { "syscalls/sys_exit_setregid", PG_EV_SETID } },
-	{ "handle_setresgid_enter", { "syscalls/sys_enter_setresgid", PG_EV_SETID } },
-	{ "handle_setresgid_exit", { "syscalls/sys_exit_setresgid", PG_EV_SETID } },
-	{ "handle_setfsgid_enter", { "syscalls/sys_enter_setfsgid", PG_EV_SETID } },
-	{ "handle_setfsgid_exit", { "syscalls/sys_exit_setfsgid", PG_EV_SETID } },
+	{ "handle_exec", "sched/sched_process_exec", 1u << PG_EV_EXEC },
+	{ "handle_fork", "sched/sched_process_fork", 1u << PG_EV_FORK },
+	{ "handle_exit", "sched/sched_process_exit", 1u << PG_EV_EXIT },
+	{ "handle_sys_exit", "raw_syscalls/sys_exit",
+	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID },
+};
+
+/* This architecture's syscall numbers for each kind handle_sys_exit knows. */
+static const struct {
+	long nr;
+	unsigned char kind;
+	unsigned char type;
+} sys_table[] = {
+#ifdef SYS_open
+	{ SYS_open, PG_SYS_OPEN, PG_EV_OPEN },
+#endif
+#ifdef SYS_creat
+	{ SYS_creat, PG_SYS_CREAT, PG_EV_OPEN },
+#endif
+	{ SYS_openat, PG_SYS_OPENAT, PG_EV_OPEN },
+	{ SYS_openat2, PG_SYS_OPENAT2, PG_EV_OPEN },
+	{ SYS_connect, PG_SYS_CONNECT, PG_EV_CONNECT },
+	{ SYS_sendto, PG_SYS_SENDTO, PG_EV_DNS },
+	{ SYS_sendmsg, PG_SYS_SENDMSG, PG_EV_DNS },
+	{ SYS_sendmmsg, PG_SYS_SENDMMSG, PG_EV_DNS },
+	{ SYS_setuid, PG_SYS_SETUID, PG_EV_SETID },
+	{ SYS_setreuid, PG_SYS_SETREUID, PG_EV_SETID },
+	{ SYS_setresuid, PG_SYS_SETRESUID, PG_EV_SETID },
+	{ SYS_setfsuid, PG_SYS_SETFSUID, PG_EV_SETID },
+	{ SYS_setgid, PG_SYS_SETGID, PG_EV_SETID },
+	{ SYS_setregid, PG_SYS_SETREGID, PG_EV_SETID },
+	{ SYS_setresgid, PG_SYS_SETRESGID, PG_EV_SETID },
+	{ SYS_setfsgid, PG_SYS_SETFSGID, PG_EV_SETID },
 };
 
 #define NHOOKS (sizeof(hook_table) / sizeof(hook_table[0]))
@@ -397,10 +395,15 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	ro->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : rb_bytes / 16;
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)rb_bytes);
 
+	/* the syscalls handle_sys_exit looks at: only those of the types the filter wants */
+	for (size_t i = 0; i < sizeof(sys_table) / sizeof(sys_table[0]); i++)
+		if (kf->type_mask & (1u << sys_table[i].type) && sys_table[i].nr < PG_SYS_MAX)
+			((__u8 *)ro->sys_kind)[sys_table[i].nr] = sys_table[i].kind;
+
 	/* only the programs the filter wants, and only where the kernel has their tracepoint */
 	for (size_t i = 0; i < NHOOKS; i++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(s->skel->obj, hook_table[i].prog);
-		const char *tp = hook_table[i].h.tracepoint;
+		const char *tp = hook_table[i].tracepoint;
 		char cat[64];
 		const char *slash = strchr(tp, '/');
 
@@ -408,8 +411,8 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 		s->hooks[i] = (struct pg_hook_status){
 			.program = hook_table[i].prog,
 			.tracepoint = tp,
-			.type = hook_table[i].h.type,
-			.wanted = kf->type_mask & (1u << hook_table[i].h.type),
+			.types = hook_table[i].types,
+			.wanted = (kf->type_mask & hook_table[i].types) != 0,
 			.present = pg_tracepoint_exists(cat, slash + 1),
 		};
 		if (!p) {
@@ -422,8 +425,8 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			bpf_program__set_autoload(p, false);
 			if (s->hooks[i].wanted && !s->hooks[i].present)
 				fprintf(stderr,
-					"pangolin: warning: this kernel has no tracepoint %s: %s events from that call are not seen\n",
-					tp, pg_event_type_name(s->hooks[i].type));
+					"pangolin: warning: this kernel has no tracepoint %s: the events it serves are not seen\n",
+					tp);
 		}
 	}
 
@@ -461,7 +464,7 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 		if (!s->links[i]) {
 			rc = -errno;
 			snprintf(err, errlen, "cannot attach %s to %s: %s", hook_table[i].prog,
-				 hook_table[i].h.tracepoint, strerror(errno));
+				 hook_table[i].tracepoint, strerror(errno));
 			goto err_out;
 		}
 		s->hooks[i].attached = true;

@@ -23,7 +23,7 @@ struct pg_bpf_opts {
 struct pg_hook_status {
 	const char *program; /* handle_... */
 	const char *tracepoint; /* "syscalls/sys_enter_openat" */
-	unsigned int type; /* event type it serves */
+	unsigned int types; /* bit (1 << type) per event type it serves */
 	bool wanted; /* the filter needs it */
 	bool present; /* the kernel has the tracepoint */
 	bool attached;

@@ -39,4 +39,32 @@ struct pg_comm_key {
 	char comm[16];
 };
 
+/*
+ * What handle_sys_exit does for a syscall number: userspace fills sys_kind[nr] from this
+ * architecture's numbers (<sys/syscall.h>) for the event types the filter wants. The order is
+ * relied on: open kinds first, then connect, then the DNS sends, then the credential calls in
+ * the order of enum pg_setid_call.
+ */
+enum pg_sys_kind {
+	PG_SYS_NONE = 0,
+	PG_SYS_OPEN,
+	PG_SYS_OPENAT,
+	PG_SYS_OPENAT2,
+	PG_SYS_CREAT,
+	PG_SYS_CONNECT,
+	PG_SYS_SENDTO,
+	PG_SYS_SENDMSG,
+	PG_SYS_SENDMMSG,
+	PG_SYS_SETUID,
+	PG_SYS_SETREUID,
+	PG_SYS_SETRESUID,
+	PG_SYS_SETFSUID,
+	PG_SYS_SETGID,
+	PG_SYS_SETREGID,
+	PG_SYS_SETRESGID,
+	PG_SYS_SETFSGID,
+};
+
+#define PG_SYS_MAX 512 /* syscall numbers looked at: all of x86_64's */
+
 #endif /* PANGOLIN_SENSOR_H */

@@ -246,7 +246,7 @@ def test_doctor(pangolin):
     assert p.returncode == 0, p.stdout + p.stderr
     import re
     assert re.search(r"sensor programs load\s+ok", p.stdout)
-    assert re.search(r"syscalls/sys_enter_openat\s+ok", p.stdout)
+    assert re.search(r"raw_syscalls/sys_exit\s+ok\s+open, connect, dns, setid events", p.stdout)
     assert re.search(r"kprobes\s+MISSING\s+\(not used by pangolin\)", p.stdout)
 
 
