@@ -10,9 +10,11 @@
 #include "cli.h"
 
 extern const struct pg_cmd pg_cmd_replay;
+extern const struct pg_cmd pg_cmd_cbpf;
 
 static const struct pg_cmd *const commands[] = {
 	&pg_cmd_replay,
+	&pg_cmd_cbpf,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
