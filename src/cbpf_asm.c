@@ -1065,9 +1065,13 @@ static char *clean_line(struct asm_state *st, const char *s, size_t n)
 			/* ';' starts a comment, except where it ends C: "};" */
 			size_t j = i;
 
+			bool c_end = true;
+
 			while (j > 0 && isspace((unsigned char)s[j - 1]))
 				j--;
-			if (!(j > 0 && s[j - 1] == '}')) {
+			for (size_t r = i + 1; r < n && c_end; r++)
+				c_end = isspace((unsigned char)s[r]) || s[r] == '}' || s[r] == ';';
+			if (!(j > 0 && s[j - 1] == '}' && c_end)) {
 				memset(out + i, ' ', n - i);
 				break;
 			}

@@ -59,7 +59,31 @@ static const char *anc_name(uint32_t k)
 	return anc_names[off / 4];
 }
 
-/* Mnemonic and operand of one instruction, as bpf_image() has them. false: unknown opcode. */
+static bool is_cond(const struct sock_filter *in);
+
+/* Does the instruction use its k field? (tax, neg, ret a, ... ignore it) */
+static bool uses_k(uint16_t code)
+{
+	switch (code) {
+	case BPF_RET | BPF_A:
+	case BPF_RET | BPF_X:
+	case BPF_LD | BPF_W | BPF_LEN:
+	case BPF_LDX | BPF_W | BPF_LEN:
+	case BPF_MISC | BPF_TAX:
+	case BPF_MISC | BPF_TXA:
+	case BPF_ALU | BPF_NEG:
+		return false;
+	}
+	if ((BPF_CLASS(code) == BPF_ALU || BPF_CLASS(code) == BPF_JMP) && BPF_SRC(code) == BPF_X)
+		return false;
+	return true;
+}
+
+/*
+ * Mnemonic and operand of one instruction, as bpf_image() has them. false when the text
+ * cannot say it all: an unknown opcode, or fields the instruction ignores that are not zero
+ * (the kernel ignores them too, but a listing must not lose bytes).
+ */
 static bool insn_parts(const struct sock_filter *in, size_t pc, const char **op, char *operand,
 		       size_t size)
 {
@@ -67,6 +91,9 @@ static bool insn_parts(const struct sock_filter *in, size_t pc, const char **op,
 	const char *an;
 
 	operand[0] = 0;
+	*op = NULL;
+	if ((!is_cond(in) && (in->jt || in->jf)) || (!uses_k(in->code) && in->k))
+		return false;
 #define OPF(o, ...)                                   \
 	do {                                          \
 		*op = o;                              \
@@ -234,9 +261,9 @@ static void write_asm(const struct sock_filter *insns, size_t n, struct pg_buf *
 			pg_buf__puts(out, line);
 		}
 		if (!insn_parts(in, pc, &op, operand, sizeof(operand)) || !targets_ok(in, pc, n)) {
-			snprintf(line, sizeof(line), "\t{ 0x%02x, %u, %u, 0x%08x }\t; %s\n", in->code,
-				 in->jt, in->jf, in->k,
-				 op ? "jumps past the end" : "not an instruction Linux knows");
+			snprintf(line, sizeof(line), "\t; %s\n\t{ 0x%02x, %u, %u, 0x%08x }\n",
+				 op ? "jumps past the end" : "not a canonical instruction", in->code,
+				 in->jt, in->jf, in->k);
 			pg_buf__puts(out, line);
 			continue;
 		}

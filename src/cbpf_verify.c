@@ -196,9 +196,9 @@ static void explain_opcode(struct vstate *vs, int pc)
 		    cls == BPF_ST ? "st" : "stx", cls);
 		return;
 	case BPF_ALU:
-		if (op == 0xc0 || op == 0xd0 || op == 0xe0) {
+		if (op == 0xb0 || op == 0xc0 || op == 0xd0) {
 			add(vs, PG_CBPF_E_EBPF_OPCODE, pc, "opcode 0x%02x is the eBPF ALU operation %s, which classic BPF lacks",
-			    code, op == 0xc0 ? "arsh" : op == 0xd0 ? "mov" : "end (byte swap)");
+			    code, op == 0xb0 ? "mov" : op == 0xc0 ? "arsh" : "end (byte swap)");
 			return;
 		}
 		if (op == BPF_NEG) {
@@ -227,7 +227,9 @@ static void explain_opcode(struct vstate *vs, int pc)
 		}
 		break;
 	case BPF_MISC:
-		break;
+		add(vs, PG_CBPF_E_OPCODE, pc, "opcode 0x%02x: classic BPF's misc class has only tax (0x07) and txa (0x87); eBPF reads this class as 64-bit ALU",
+		    code);
+		return;
 	}
 	add(vs, PG_CBPF_E_OPCODE, pc, "opcode 0x%02x is not a classic BPF instruction", code);
 }
