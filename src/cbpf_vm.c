@@ -543,83 +543,211 @@ int pg_cbpf_pkt_init(struct pg_cbpf_pkt *pkt, int linktype, const uint8_t *data,
 }
 
 /*
- * skb_get_poff(): the flow dissector's transport offset plus the transport header. Covers
- * what the basic dissector does for IPv4, IPv6 (hop-by-hop, routing, destination and fragment
- * headers) and stacked VLAN tags; for encapsulations it follows into (GRE, IPIP, MPLS,
- * PPPoE...) this returns 0 where the kernel would go on (docs/cbpf.md).
+ * skb_get_poff(): the basic flow dissector's transport offset plus the transport header, as
+ * net/core/flow_dissector.c computes them: stacked VLAN tags, IPv4, IPv6 with hop-by-hop,
+ * routing, destination and fragment headers, and the encapsulations it follows (GRE with its
+ * optional fields and TEB, IPIP, IPv6-in-IP, PPPoE, MPLS), ARP, FCoE and TIPC, with the same
+ * 15-header limit. B.A.T.M.A.N. is not modelled (0). 0 where the kernel's dissector fails.
  */
 uint32_t pg_cbpf_payload_offset(const struct pg_cbpf_pkt *pkt)
 {
+	enum { BAD, GOOD, PROTO_AGAIN, IPPROTO_AGAIN, CONTINUE } ret;
 	const uint8_t *d = pkt->data;
-	uint64_t nh = pkt->net_off, caplen = pkt->caplen;
-	uint32_t proto = pkt->anc.protocol;
-	unsigned int ip_proto;
+	const uint64_t hlen = pkt->caplen;
+	uint64_t nh = pkt->net_off;
+	uint32_t proto = pkt->anc.vlan_present ? pkt->anc.vlan_tpid : pkt->anc.protocol;
+	unsigned int ip_proto = 0, vlan_stage = 0, hdrs = 0;
 	bool frag = false, first = false;
-	int hdrs = 0;
 
 	if (nh == UINT32_MAX)
 		return 0;
-	while (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
-		if (nh + 4 > caplen)
-			return 0;
-		proto = rd16(d + nh + 2);
-		nh += 4;
-	}
-	if (proto == ETH_P_IP) {
-		unsigned int ihl, fo;
+proto_again:
+	switch (proto) {
+	case ETH_P_IP: {
+		unsigned int fo;
 
-		if (nh + 20 > caplen)
-			return 0;
-		ihl = d[nh] & 0xf;
-		if (ihl < 5)
+		if (nh + 20 > hlen || (d[nh] & 0xf) < 5)
 			return 0;
 		ip_proto = d[nh + 9];
 		fo = rd16(d + nh + 6);
-		nh += ihl * 4;
+		nh += (d[nh] & 0xfu) * 4;
 		if (fo & 0x3fff) {
 			frag = true;
 			first = !(fo & 0x1fff);
+			goto good; /* without FLOW_DISSECTOR_F_PARSE_1ST_FRAG, fragments stop here */
 		}
-	} else if (proto == ETH_P_IPV6) {
-		if (nh + 40 > caplen)
+		ret = CONTINUE;
+		break;
+	}
+	case ETH_P_IPV6:
+		if (nh + 40 > hlen)
 			return 0;
 		ip_proto = d[nh + 6];
 		nh += 40;
-		for (;;) {
-			if (frag)
-				break;
-			if (ip_proto == 0 || ip_proto == 43 || ip_proto == 60) {
-				if (++hdrs > 15)
-					break;
-				if (nh + 2 > caplen)
-					return 0;
-				ip_proto = d[nh];
-				nh += ((uint64_t)d[nh + 1] + 1) << 3;
-				continue;
-			}
-			if (ip_proto == 44) {
-				if (nh + 8 > caplen)
-					return 0;
-				frag = true;
-				first = !(rd16(d + nh + 2) & 0xfff8);
-				ip_proto = d[nh];
-				nh += 8;
-				break;
-			}
-			break;
+		ret = CONTINUE;
+		break;
+	case ETH_P_8021Q:
+	case ETH_P_8021AD:
+		if (vlan_stage == 0 && pkt->anc.vlan_present) {
+			proto = pkt->anc.protocol; /* the tag Linux stripped */
+		} else {
+			if (nh + 4 > hlen)
+				return 0;
+			proto = rd16(d + nh + 2);
+			nh += 4;
 		}
-	} else {
+		vlan_stage++;
+		ret = PROTO_AGAIN;
+		break;
+	case ETH_P_PPP_SES: {
+		unsigned int ppp;
+
+		if (nh + 8 > hlen)
+			return 0;
+		/* is_pppoe_ses_hdr_valid(): version 1, type 1, code 0 */
+		if (d[nh] != 0x11 || d[nh + 1] != 0)
+			return 0;
+		ppp = rd16(d + nh + 6);
+		if (ppp & 0x0100) { /* a compressed, one-byte protocol field */
+			ppp >>= 8;
+			nh += 7;
+		} else {
+			nh += 8;
+		}
+		if (ppp == 0x21) {
+			proto = ETH_P_IP;
+		} else if (ppp == 0x57) {
+			proto = ETH_P_IPV6;
+		} else if (ppp == 0x281 || ppp == 0x283) {
+			proto = ETH_P_MPLS_UC;
+		} else if ((ppp & 0x0101) == 0x0001) {
+			goto good;
+		} else {
+			return 0;
+		}
+		ret = PROTO_AGAIN;
+		break;
+	}
+	case ETH_P_TIPC:
+		if (nh + 16 > hlen)
+			return 0;
+		goto good;
+	case ETH_P_MPLS_UC:
+	case ETH_P_MPLS_MC:
+		nh += 4; /* one label; without MPLS keys the dissector reads no further */
+		goto good;
+	case ETH_P_FCOE:
+		if (nh > hlen || hlen - nh < 38)
+			return 0;
+		nh += 38;
+		goto good;
+	case ETH_P_ARP:
+	case ETH_P_RARP:
+		goto good;
+	default:
 		return 0;
 	}
-	if (ip_proto == 4 || ip_proto == 41 || ip_proto == 47 || ip_proto == 137)
-		return 0; /* the kernel dissects the inner packet: not modelled */
+	if (ret == PROTO_AGAIN) {
+		if (++hdrs <= 15)
+			goto proto_again;
+		goto good;
+	}
+ip_proto_again:
+	ret = CONTINUE;
+	switch (ip_proto) {
+	case IPPROTO_GRE: {
+		unsigned int flags, ver, gproto, off = 4;
+
+		if (nh + 4 > hlen)
+			return 0;
+		flags = rd16(d + nh);
+		if (flags & 0x4000) /* routing */
+			goto good;
+		ver = flags & 7;
+		if (ver > 1)
+			goto good;
+		gproto = rd16(d + nh + 2);
+		if (ver == 1 && !(gproto == 0x880b && (flags & 0x2000)))
+			goto good;
+		if (flags & 0x8000) /* checksum */
+			off += 4;
+		if (flags & 0x2000) { /* key */
+			if (nh + off + 4 > hlen)
+				return 0;
+			off += 4;
+		}
+		if (flags & 0x1000) /* sequence */
+			off += 4;
+		if (ver == 0) {
+			if (gproto == ETH_P_TEB) {
+				if (nh + off + 14 > hlen)
+					return 0;
+				gproto = rd16(d + nh + off + 12);
+				off += 14;
+			}
+		} else {
+			if (flags & 0x0080) /* PPTP ack */
+				off += 4;
+			if (nh + off + 4 > hlen)
+				return 0;
+			if (rd16(d + nh + off + 2) == 0x21)
+				gproto = ETH_P_IP;
+			else if (rd16(d + nh + off + 2) == 0x57)
+				gproto = ETH_P_IPV6;
+			off += 4;
+		}
+		nh += off;
+		proto = gproto;
+		ret = PROTO_AGAIN;
+		break;
+	}
+	case 0: /* hop-by-hop */
+	case 43: /* routing */
+	case 60: /* destination options */
+		if (proto != ETH_P_IPV6)
+			break;
+		if (nh + 2 > hlen)
+			return 0;
+		ip_proto = d[nh];
+		nh += ((uint64_t)d[nh + 1] + 1) << 3;
+		ret = IPPROTO_AGAIN;
+		break;
+	case 44: /* fragment */
+		if (proto != ETH_P_IPV6)
+			break;
+		if (nh + 8 > hlen)
+			return 0;
+		frag = true;
+		first = !(rd16(d + nh + 2) & 0xfff8);
+		ip_proto = d[nh];
+		nh += 8;
+		goto good;
+	case IPPROTO_IPIP:
+		proto = ETH_P_IP;
+		ret = PROTO_AGAIN;
+		break;
+	case IPPROTO_IPV6:
+		proto = ETH_P_IPV6;
+		ret = PROTO_AGAIN;
+		break;
+	case IPPROTO_MPLS:
+		proto = ETH_P_MPLS_UC;
+		ret = PROTO_AGAIN;
+		break;
+	}
+	if (ret == PROTO_AGAIN && ++hdrs <= 15)
+		goto proto_again;
+	if (ret == IPPROTO_AGAIN && ++hdrs <= 15)
+		goto ip_proto_again;
+good:
 	if (nh > pkt->len)
 		nh = pkt->len; /* thoff = min(nhoff, skb->len) */
+	/* __skb_get_poff() */
 	if (frag && !first)
 		return (uint32_t)nh;
 	switch (ip_proto) {
 	case IPPROTO_TCP:
-		if (nh + 13 > caplen)
+		if (nh + 13 > hlen)
 			return (uint32_t)nh;
 		return (uint32_t)(nh + ((d[nh + 12] & 0xf0) >> 2 > 20 ? (d[nh + 12] & 0xf0) >> 2 : 20));
 	case IPPROTO_UDP:

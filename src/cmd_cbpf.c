@@ -58,6 +58,7 @@ static void cbpf_help(FILE *out)
 	      "                        for filters on live sockets\n"
 	      "  -w, --write FILE      run: write the accepted packets (cut to the verdict) to a pcap\n"
 	      "      --seed N          run: seed of ld [random] (default 1)\n"
+	      "      --ifindex N       run: what ld [ifidx] loads (default 0: a file has no interface)\n"
 	      "  -q, --quiet           run: only the summary; verify: only the exit status\n"
 	      "  -h, --help            this help\n"
 	      "\n"
@@ -81,6 +82,7 @@ struct opts {
 	bool vlan_offload;
 	const char *write;
 	uint32_t seed;
+	uint32_t ifindex;
 	bool quiet;
 	char **args;
 	int nargs;
@@ -392,6 +394,7 @@ static int do_run(const struct opts *o, volatile sig_atomic_t *stop)
 			continue;
 		}
 		pkt.rand_state = &rand_state;
+		pkt.anc.ifindex = o->ifindex;
 		ret = pg_cbpf_vm__run_ex(vm, &pkt, &why, &pc);
 		keep = ret < pkt.caplen ? ret : pkt.caplen;
 		if (ret)
@@ -462,6 +465,7 @@ static int cbpf_run(const struct pg_cli *cli, int argc, char **argv)
 		{ "vlan-offload", no_argument, NULL, 'V' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "ifindex", required_argument, NULL, 'X' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -501,6 +505,7 @@ static int cbpf_run(const struct pg_cli *cli, int argc, char **argv)
 		case 'V': o.vlan_offload = true; break;
 		case 'w': o.write = optarg; break;
 		case 'S': o.seed = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'X': o.ifindex = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'q': o.quiet = true; break;
 		case 'h': cbpf_help(stdout); return PG_EXIT_OK;
 		default: return pg_cli_usage_error(CMD, argc, argv);

@@ -11,10 +11,12 @@
 
 extern const struct pg_cmd pg_cmd_replay;
 extern const struct pg_cmd pg_cmd_cbpf;
+extern const struct pg_cmd pg_cmd_sniff;
 
 static const struct pg_cmd *const commands[] = {
 	&pg_cmd_replay,
 	&pg_cmd_cbpf,
+	&pg_cmd_sniff,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
