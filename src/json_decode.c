@@ -505,6 +505,16 @@ done:
 	return 0;
 }
 
+/* A DNS type as the encoder writes it; "TYPE0" too (reserved, but it occurs on the wire). */
+static int dns_type_of(const char *s, size_t len)
+{
+	unsigned int t = pg_dns_type_from_name(s, len);
+
+	if (t)
+		return (int)t;
+	return len == 5 && !strncasecmp(s, "TYPE0", 5) ? 0 : -1;
+}
+
 /*
  * "answers": [{"name": "...", "type": "A", "class": 1, "ttl": 60, "data": "..."}, ...]. One
  * fixed level of nesting, parsed in place; class may be left out (1, IN).
@@ -629,10 +639,11 @@ static int parse_answers(struct state *st)
 			if (k != A_CLASS && k != A_DATA_TRUNC && !(seen & (1u << k)))
 				return fail(st, start, "field \"answers\": answer %u has no \"%s\"",
 					    st->nanswers + 1, short_names[k]);
-		a->type = (uint16_t)pg_dns_type_from_name(tname, tlen);
-		if (!a->type)
+		n = (size_t)dns_type_of(tname, tlen);
+		if (n == (size_t)-1)
 			return fail(st, start, "field \"answers\": unknown DNS type \"%s\" in answer %u (use a name like \"AAAA\" or \"TYPE<n>\")",
 				    tname, st->nanswers + 1);
+		a->type = (uint16_t)n;
 		if ((a->type == 1 || a->type == 28) &&
 		    inet_pton(a->type == 1 ? AF_INET : AF_INET6, a->data, a->addr) != 1)
 			return fail(st, start, "field \"answers\": answer %u: \"%s\" is not an %s address (type %s)",
@@ -824,10 +835,12 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 	if (grp) {
 		p->flags |= PG_PKT_F_DNS_QUESTION;
 		memcpy(p->qname, st->dec->qname, st->slen[K_QNAME]);
-		p->qtype = (uint16_t)pg_dns_type_from_name(st->small[K_QTYPE], st->slen[K_QTYPE]);
-		if (!p->qtype)
+		int qt = dns_type_of(st->small[K_QTYPE], st->slen[K_QTYPE]);
+
+		if (qt < 0)
 			return fail(st, endpos, "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
 				    st->small[K_QTYPE]);
+		p->qtype = (uint16_t)qt;
 		p->qclass = (uint16_t)st->num[K_QCLASS];
 	}
 	memcpy(p->answers, st->answers, st->nanswers * sizeof(st->answers[0]));
