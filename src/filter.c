@@ -954,12 +954,25 @@ __attribute__((format(printf, 2, 3))) static void fput(struct fmt *o, const char
 
 static void fmt_value(struct fmt *o, const struct pg_field *f, const struct pg_filter_value *v)
 {
-	if (v->str)
-		fput(o, "\"%s\"", v->str);
-	else if (f->kind == PG_FK_TYPE)
+	if (v->str) {
+		/* escaped so that the text parses back to the same value */
+		fput(o, "\"");
+		for (size_t i = 0; i < v->len; i++) {
+			unsigned char c = (unsigned char)v->str[i];
+
+			if (c == '"' || c == '\\')
+				fput(o, "\\%c", c);
+			else if (c < 0x20 || c >= 0x7f)
+				fput(o, "\\x%02x", c);
+			else
+				fput(o, "%c", c);
+		}
+		fput(o, "\"");
+	} else if (f->kind == PG_FK_TYPE) {
 		fput(o, "\"%s\"", pg_event_type_name((unsigned int)v->num));
-	else
+	} else {
 		fput(o, "%lld", (long long)v->num);
+	}
 }
 
 static void fmt_node(struct fmt *o, const struct pg_filter_node *n)

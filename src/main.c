@@ -9,12 +9,18 @@
 
 #include "cli.h"
 
+extern const struct pg_cmd pg_cmd_run;
+extern const struct pg_cmd pg_cmd_record;
 extern const struct pg_cmd pg_cmd_replay;
+extern const struct pg_cmd pg_cmd_doctor;
 extern const struct pg_cmd pg_cmd_cbpf;
 extern const struct pg_cmd pg_cmd_sniff;
 
 static const struct pg_cmd *const commands[] = {
+	&pg_cmd_run,
+	&pg_cmd_record,
 	&pg_cmd_replay,
+	&pg_cmd_doctor,
 	&pg_cmd_cbpf,
 	&pg_cmd_sniff,
 };

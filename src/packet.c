@@ -133,7 +133,7 @@ static bool is_dns_port(unsigned int port, bool tcp)
 static void decode_dns(struct pg_packet_event *p, const uint8_t *msg, size_t len, bool tcp)
 {
 	struct pg_dns_msg m;
-	int rc = tcp ? pg_dns_parse_tcp(msg, len, &m) : pg_dns_parse(msg, len, &m);
+	int rc = tcp ? pg_dns_parse_tcp(msg, len, &m, NULL, 0) : pg_dns_parse(msg, len, &m, NULL, 0);
 
 	p->flags |= PG_PKT_F_DNS;
 	if (rc) {
@@ -143,7 +143,7 @@ static void decode_dns(struct pg_packet_event *p, const uint8_t *msg, size_t len
 			return;
 	}
 	p->dns_id = m.id;
-	p->dns_qr = m.qr;
+	p->dns_qr = m.response;
 	p->dns_rcode = m.rcode;
 	if (m.has_question) {
 		p->flags |= PG_PKT_F_DNS_QUESTION;

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Overhead of tracing an open+close loop: pangolin side by side with opensnoop and bpftrace.
+
+Configurations, interleaved over several rounds (this machine is shared and noisy, so each
+round runs every configuration once and the report takes medians):
+  alone            the workload with nothing attached
+  pangolin-all     pangolin run, every event of every type written to a file
+  pangolin-kfilt   pangolin run --filter 'comm != "pgwork"': the workload's events are
+                   refused in the kernel, before the ring buffer
+  opensnoop        libbpf-tools opensnoop, output to a file
+  bpftrace         a printf one-liner on sys_enter_openat, output to a file
+  bpftrace-never   bpftrace with a predicate that never matches
+
+For each: workload ops/s (one op = open + close), slowdown = alone / config, events of the
+workload delivered, and events lost where the tool reports it. For pangolin also load+attach
+time and the steady RSS.
+
+usage: sensor_bench.py [--rounds N] [--seconds S] [--out FILE.json]
+"""
+import argparse
+import json
+import os
+import pathlib
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PANGOLIN = ROOT / "build" / "pangolin"
+PGWORK = ROOT / "build" / "tests" / "pgwork"
+
+
+def rss_kb(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def workload(seconds, path):
+    out = subprocess.run([str(PGWORK), "loop", str(seconds), path], capture_output=True, text=True,
+                         check=True).stdout
+    d = dict(t.split("=") for t in out.split())
+    return int(d["pid"]), float(d["ops_per_s"]), int(d["n"])
+
+
+def wait_ready(proc, errfile, outfile, marker, timeout=30):
+    """Until the tracer says it attached (bpftrace says so on stdout, pangolin on stderr)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"tracer exited early: {pathlib.Path(errfile).read_text()}")
+        said = pathlib.Path(errfile).read_text() + pathlib.Path(outfile).read_bytes()[:4096].decode(errors="replace")
+        if marker is None or marker(said):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("tracer never became ready: " + pathlib.Path(errfile).read_text())
+
+
+def run_config(name, seconds, tmp, path):
+    out = os.path.join(tmp, f"{name}.out")
+    err = os.path.join(tmp, f"{name}.err")
+    stats = os.path.join(tmp, f"{name}.stats.json")
+    res = {"config": name}
+    if name == "alone":
+        pid, ops, n = workload(seconds, path)
+        res.update(ops=ops, n=n)
+        return res
+    if name.startswith("pangolin"):
+        argv = [str(PANGOLIN), "run", "-o", out, "--stats", stats]
+        if name == "pangolin-kfilt":
+            argv += ["--filter", 'comm != "pgwork"']
+        ready = lambda t: "watching:" in t
+    elif name == "opensnoop":
+        argv = ["/usr/sbin/opensnoop"]
+        ready = None
+    elif name == "bpftrace":
+        argv = ["bpftrace", "-e", 'tracepoint:syscalls:sys_enter_openat { printf("%d %s %s\\n", pid, comm, str(args->filename)); }']
+        ready = lambda t: "Attaching" in t
+    elif name == "bpftrace-never":
+        argv = ["bpftrace", "-e", 'tracepoint:syscalls:sys_enter_openat /comm == "no-such-comm"/ { printf("%d %s\\n", pid, str(args->filename)); }']
+        ready = lambda t: "Attaching" in t
+    with open(out, "wb") as fo, open(err, "w") as fe:
+        p = subprocess.Popen(argv, stdout=fo, stderr=fe)
+        wait_ready(p, err, out, ready)
+        if ready is None:
+            time.sleep(1.5)  # opensnoop prints its header only when it has attached
+        pid, ops, n = workload(seconds, path)
+        res["rss_kb"] = rss_kb(p.pid)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=60)
+    res.update(ops=ops, n=n)
+    text = pathlib.Path(err).read_text()
+    data = pathlib.Path(out).read_bytes()
+    if name.startswith("pangolin"):
+        st = json.loads(pathlib.Path(stats).read_text())
+        mine = sum(1 for l in data.splitlines() if b'"type":"open"' in l and b'"comm":"pgwork"' in l and path.encode() in l)
+        res.update(delivered=mine, lost=st["lost_in_kernel"], load_ms=st["load_ms"],
+                   attach_ms=st["attach_ms"], total_events=st["read"])
+    elif name == "opensnoop":
+        mine = sum(1 for l in data.splitlines() if l.split()[:1] == [str(pid).encode()] and path.encode() in l)
+        lost = sum(int(x) for x in re.findall(r"[Ll]ost (\d+) events", text))
+        res.update(delivered=mine, lost=lost)
+    else:
+        mine = sum(1 for l in data.splitlines() if l.startswith(f"{pid} ".encode()) and path.encode() in l)
+        lost = sum(int(x) for x in re.findall(r"Lost (\d+) events", text))
+        res.update(delivered=mine, lost=lost)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-kfilt,opensnoop,bpftrace,bpftrace-never")
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("sensor_bench: needs root (it loads BPF programs)")
+    configs = a.configs.split(",")
+    results = {c: [] for c in configs}
+    with tempfile.TemporaryDirectory(prefix="pgbench-") as tmp:
+        path = os.path.join(tmp, "target")
+        pathlib.Path(path).write_text("x")
+        for r in range(a.rounds):
+            for c in configs:
+                res = run_config(c, a.seconds, tmp, path)
+                results[c].append(res)
+                print(f"round {r + 1}: {c:15s} {res['ops']:>10.0f} ops/s", file=sys.stderr)
+    base = statistics.median(x["ops"] for x in results["alone"]) if "alone" in results else None
+    rows = []
+    for c in configs:
+        rs = results[c]
+        ops = statistics.median(x["ops"] for x in rs)
+        row = {"config": c, "ops_per_s": round(ops), "ns_per_op": round(1e9 / ops, 1),
+               "slowdown": round(base / ops, 3) if base else None}
+        if c != "alone":
+            n = sum(x["n"] for x in rs)
+            row["delivered_pct"] = round(100.0 * sum(x["delivered"] for x in rs) / n, 3) if "never" not in c else None
+            row["lost"] = sum(x.get("lost", 0) for x in rs)
+            rss = [x["rss_kb"] for x in rs if x.get("rss_kb")]
+            row["rss_mb"] = round(statistics.median(rss) / 1024, 1) if rss else None
+        if c.startswith("pangolin"):
+            row["load_attach_ms"] = round(statistics.median(x["load_ms"] + x["attach_ms"] for x in rs), 1)
+        rows.append(row)
+    print(f"\n{'config':16s} {'ops/s':>10s} {'ns/op':>8s} {'slowdown':>9s} {'delivered':>10s} {'lost':>8s} {'RSS MB':>7s} {'load+attach':>12s}")
+    for r in rows:
+        print(f"{r['config']:16s} {r['ops_per_s']:>10d} {r['ns_per_op']:>8.1f} {r['slowdown'] or 0:>9.3f}"
+              f" {str(r.get('delivered_pct', '')) + ('%' if r.get('delivered_pct') is not None else ''):>10s}"
+              f" {str(r.get('lost', '')):>8s} {str(r.get('rss_mb', '') or ''):>7s} {str(r.get('load_attach_ms', '')):>12s}")
+    if a.out:
+        pathlib.Path(a.out).write_text(json.dumps({"rounds": a.rounds, "seconds": a.seconds, "rows": rows,
+                                                   "raw": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

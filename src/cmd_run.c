@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * pangolin run / pangolin record: the live sensor. The kernel source feeds the same pipeline
+ * replay uses; --filter is split between kernel maps and a userspace stage (kfilter.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "kfilter.h"
+#include "source_bpf.h"
+
+#define POLL_MS 100
+#define STATUS_EVERY_S 2.0
+
+static void run_help_common(FILE *out, const char *cmd)
+{
+	fprintf(out,
+		"options:\n"
+		"  -f, --filter EXPR       keep only events matching EXPR (docs/filter.md); the parts the\n"
+		"                          kernel can decide are decided there, before the ring buffer\n"
+		"  -o, --output PATH       write events to PATH%s\n"
+		"      --format FMT        output format: json (default)\n"
+		"      --rotate-size N     rotate the output file at N bytes (e.g. 64M)\n"
+		"      --ringbuf-size N    kernel ring buffer size, a power of two (default 4M)\n"
+		"      --wakeup-bytes N    wake the reader when N bytes wait (default ringbuf/16)\n"
+		"  -d, --duration S        stop after S seconds\n"
+		"      --stats FILE        write counters as JSON to FILE at exit\n"
+		"      --explain           print how the filter is split between kernel and userspace\n"
+		"  -q, --quiet             no status line and no summary on standard error\n"
+		"  -v, --verbose           libbpf debug output (verifier logs)\n"
+		"  -h, --help              this help\n"
+		"\n"
+		"Stops on SIGINT/SIGTERM: drains the ring buffer, flushes the output, exits 0.\n"
+		"Needs root, or CAP_BPF and CAP_PERFMON; 'pangolin doctor' checks this kernel.\n",
+		strcmp(cmd, "record") ? " instead of standard output ('-')" : " (required)");
+}
+
+static void run_help(FILE *out)
+{
+	fputs("usage: pangolin run [options]\n"
+	      "\n"
+	      "Watch this host from the kernel: process exec/fork/exit, file opens, connects, DNS\n"
+	      "queries and credential changes, as NDJSON events (docs/events.md) on standard output.\n"
+	      "\n",
+	      out);
+	run_help_common(out, "run");
+}
+
+static void record_help(FILE *out)
+{
+	fputs("usage: pangolin record -o FILE [options]\n"
+	      "\n"
+	      "Like 'pangolin run', into a recording that 'pangolin replay FILE' reads back.\n"
+	      "\n",
+	      out);
+	run_help_common(out, "record");
+}
+
+struct run_opts {
+	const char *cmd;
+	const char *filter;
+	const char *stats_path;
+	struct pg_output_opts out;
+	uint64_t ringbuf, wakeup;
+	double duration;
+	bool quiet, verbose, explain;
+};
+
+static int write_stats(const char *path, struct pg_source *src, struct pg_pipeline *pl,
+		       double seconds)
+{
+	struct pg_type_counters c[PG_EV_TYPE_COUNT];
+	struct pg_source_stats ss;
+	struct pg_sink_stats sk = { 0 };
+	double load_ms, attach_ms;
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -errno;
+	pg_source__stats(src, &ss);
+	pg_source_bpf__counters(src, c);
+	pg_source_bpf__timing(src, &load_ms, &attach_ms);
+	for (size_t i = 0; i < pl->nsinks; i++) {
+		struct pg_sink_stats st;
+
+		pg_sink__stats(pl->sinks[i], &st);
+		sk.written += st.written;
+		sk.failed += st.failed;
+		sk.queued += st.queued;
+	}
+	fprintf(f,
+		"{\"seconds\":%.3f,\"load_ms\":%.2f,\"attach_ms\":%.2f,\"read\":%llu,\"malformed\":%llu,"
+		"\"lost_in_kernel\":%llu,\"filtered_in_userspace\":%llu,\"passed\":%llu,\"written\":%llu,"
+		"\"failed\":%llu,\"undelivered\":%llu,\"kernel\":{",
+		seconds, load_ms, attach_ms, (unsigned long long)ss.read,
+		(unsigned long long)ss.skipped, (unsigned long long)ss.lost,
+		(unsigned long long)pl->stats.filtered, (unsigned long long)pl->stats.passed,
+		(unsigned long long)sk.written, (unsigned long long)sk.failed,
+		(unsigned long long)sk.queued);
+	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
+		fprintf(f, "%s\"%s\":{\"filtered\":%llu,\"emitted\":%llu,\"dropped\":%llu}",
+			t > 1 ? "," : "", pg_event_type_name(t), (unsigned long long)c[t].filtered,
+			(unsigned long long)c[t].emitted, (unsigned long long)c[t].dropped);
+	fputs("}}\n", f);
+	return fclose(f) ? -errno : 0;
+}
+
+/* One line every few seconds while stderr is a terminal: rate and whether we are losing. */
+static void status_line(const char *cmd, struct pg_source *src, double now, double *last_t,
+			unsigned long long *last_read, unsigned long long *last_lost)
+{
+	struct pg_source_stats ss;
+	double dt = now - *last_t;
+
+	pg_source__stats(src, &ss);
+	fprintf(stderr, "pangolin %s: %.0f events/s, %llu events, %llu lost in the kernel (%s)\n", cmd,
+		dt > 0 ? (double)(ss.read - *last_read) / dt : 0.0, (unsigned long long)ss.read,
+		(unsigned long long)ss.lost, ss.lost > *last_lost ? "DROPPING" : "quiet: nothing lost");
+	*last_t = now;
+	*last_read = ss.read;
+	*last_lost = ss.lost;
+}
+
+static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
+{
+	struct pg_filter *filter = NULL;
+	struct pg_filter_error ferr;
+	struct pg_kfilter kf;
+	struct pg_pipeline pl;
+	struct pg_source *src = NULL;
+	struct pg_sink *sink = NULL;
+	struct pg_bpf_opts bo = { 0 };
+	char err[512];
+	int status = PG_EXIT_FAIL, rc;
+	bool tty = !o->quiet && isatty(STDERR_FILENO);
+	double t0, last_t;
+	unsigned long long last_read = 0, last_lost = 0;
+
+	pg_pipeline__init(&pl);
+	if (o->filter) {
+		filter = pg_filter__parse(o->filter, &ferr);
+		if (!filter) {
+			char msg[1024];
+
+			pg_filter_error__format(o->filter, &ferr, msg, sizeof(msg));
+			pg_cli_err(o->cmd, "--filter: %s", msg);
+			return PG_EXIT_USAGE;
+		}
+	}
+	if (pg_kfilter__plan(filter, &kf)) {
+		pg_cli_err(o->cmd, "cannot split the filter: out of memory");
+		goto cleanup;
+	}
+	if (o->explain)
+		fprintf(stderr, "pangolin %s: kernel decides: %s\npangolin %s: userspace decides: %s\n",
+			o->cmd, kf.kernel_text[0] ? kf.kernel_text : "(nothing)", o->cmd,
+			kf.user_text[0] ? kf.user_text : "(nothing)");
+	if (kf.residual) {
+		struct pg_stage *st = pg_stage_filter__new(kf.residual);
+
+		kf.residual = NULL; /* the stage owns it now */
+		if (!st || pg_pipeline__add_stage(&pl, st)) {
+			pg_stage__free(st);
+			pg_cli_err(o->cmd, "out of memory");
+			goto cleanup;
+		}
+	}
+	sink = pg_output__open(&o->out, err, sizeof(err));
+	if (!sink) {
+		pg_cli_err(o->cmd, "%s", err);
+		goto cleanup;
+	}
+	pg_pipeline__add_sink(&pl, sink);
+
+	bo.ringbuf_bytes = o->ringbuf;
+	bo.wakeup_bytes = o->wakeup;
+	bo.kfilter = &kf;
+	bo.verbose = o->verbose;
+	src = pg_source_bpf__new(&bo, err, sizeof(err));
+	if (!src) {
+		pg_cli_err(o->cmd, "%s", err);
+		goto cleanup;
+	}
+	if (!o->quiet) {
+		struct pg_hook_status hooks[64];
+		size_t n = pg_source_bpf__hooks(src, hooks, 64), attached = 0;
+		double lm, am;
+
+		for (size_t i = 0; i < n && i < 64; i++)
+			attached += hooks[i].attached;
+		pg_source_bpf__timing(src, &lm, &am);
+		fprintf(stderr, "pangolin %s: watching: %zu hooks attached (loaded in %.1f ms, attached in %.1f ms)\n",
+			o->cmd, attached, lm, am);
+	}
+
+	t0 = last_t = pg_now_seconds();
+	status = PG_EXIT_OK;
+	while (!*cli->stop) {
+		double now;
+
+		rc = pg_source__poll(src, POLL_MS, pg_pipeline__on_event, &pl);
+		if (rc < 0) {
+			pg_cli_err(o->cmd, "%s", sink->errmsg[0] ? sink->errmsg : src->errmsg);
+			status = PG_EXIT_FAIL;
+			break;
+		}
+		pg_pipeline__tick(&pl);
+		now = pg_now_seconds();
+		if (tty && now - last_t >= STATUS_EVERY_S)
+			status_line(o->cmd, src, now, &last_t, &last_read, &last_lost);
+		if (o->duration > 0 && now - t0 >= o->duration)
+			break;
+	}
+
+	/* stop the programs, then take everything they left in the ring buffer */
+	pg_source_bpf__detach(src);
+	while ((rc = pg_source__poll(src, 0, pg_pipeline__on_event, &pl)) > 0)
+		;
+	if (rc < 0 && status == PG_EXIT_OK) {
+		pg_cli_err(o->cmd, "%s", sink->errmsg[0] ? sink->errmsg : src->errmsg);
+		status = PG_EXIT_FAIL;
+	}
+	rc = pg_pipeline__flush(&pl, 10000);
+	if (rc) {
+		pg_cli_err(o->cmd, "%s", sink->errmsg[0] ? sink->errmsg : strerror(-rc));
+		status = PG_EXIT_FAIL;
+	}
+	if (!o->quiet)
+		pg_cli_summary(o->cmd, src, &pl, pg_now_seconds() - t0);
+	if (o->stats_path && (rc = write_stats(o->stats_path, src, &pl, pg_now_seconds() - t0))) {
+		pg_cli_err(o->cmd, "cannot write --stats %s: %s", o->stats_path, strerror(-rc));
+		status = PG_EXIT_FAIL;
+	}
+cleanup:
+	pg_source__free(src);
+	pg_pipeline__destroy(&pl);
+	pg_kfilter__release(&kf);
+	pg_filter__free(filter);
+	return status;
+}
+
+static int parse_run_opts(struct run_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "filter", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "rotate-size", required_argument, NULL, 'R' },
+		{ "ringbuf-size", required_argument, NULL, 'B' },
+		{ "wakeup-bytes", required_argument, NULL, 'W' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "explain", no_argument, NULL, 'E' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	char *end;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:o:d:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->filter = optarg; break;
+		case 'o': o->out.spec = optarg; break;
+		case 'F': o->out.format = optarg; break;
+		case 'R':
+			if (pg_parse_size(optarg, &o->out.rotate_bytes) || !o->out.rotate_bytes) {
+				pg_cli_err(o->cmd, "--rotate-size: '%s' is not a size (e.g. 64M)", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		case 'B':
+			if (pg_parse_size(optarg, &o->ringbuf)) {
+				pg_cli_err(o->cmd, "--ringbuf-size: '%s' is not a size (e.g. 4M)", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		case 'W':
+			if (pg_parse_size(optarg, &o->wakeup) || !o->wakeup) {
+				pg_cli_err(o->cmd, "--wakeup-bytes: '%s' is not a size (e.g. 256K)", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			o->duration = strtod(optarg, &end);
+			if (*end || o->duration <= 0) {
+				pg_cli_err(o->cmd, "--duration: '%s' is not a positive number of seconds", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		case 's': o->stats_path = optarg; break;
+		case 'E': o->explain = true; break;
+		case 'q': o->quiet = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': return -1;
+		default: return pg_cli_usage_error(o->cmd, argc, argv);
+		}
+	}
+	if (optind < argc) {
+		pg_cli_err(o->cmd, "unexpected argument '%s'; see 'pangolin %s --help'", argv[optind],
+			   o->cmd);
+		return PG_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int run_run(const struct pg_cli *cli, int argc, char **argv)
+{
+	struct run_opts o = { .cmd = "run" };
+	int rc = parse_run_opts(&o, argc, argv);
+
+	if (rc < 0) {
+		run_help(stdout);
+		return PG_EXIT_OK;
+	}
+	if (rc)
+		return rc;
+	/* on a terminal, show events as they come; into a pipe or file, batch the writes */
+	o.out.line_buffered = (!o.out.spec || !strcmp(o.out.spec, "-")) && isatty(STDOUT_FILENO);
+	return run_sensor(cli, &o);
+}
+
+static int record_run(const struct pg_cli *cli, int argc, char **argv)
+{
+	struct run_opts o = { .cmd = "record" };
+	int rc = parse_run_opts(&o, argc, argv);
+
+	if (rc < 0) {
+		record_help(stdout);
+		return PG_EXIT_OK;
+	}
+	if (rc)
+		return rc;
+	if (!o.out.spec || !strcmp(o.out.spec, "-")) {
+		pg_cli_err("record", "where to? give -o FILE (or use 'pangolin run' for standard output)");
+		return PG_EXIT_USAGE;
+	}
+	return run_sensor(cli, &o);
+}
+
+const struct pg_cmd pg_cmd_run = {
+	.name = "run",
+	.summary = "run the kernel sensor: events as NDJSON on standard output",
+	.run = run_run,
+	.help = run_help,
+};
+
+const struct pg_cmd pg_cmd_record = {
+	.name = "record",
+	.summary = "run the kernel sensor into a recording file for 'replay'",
+	.run = record_run,
+	.help = record_help,
+};

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Decide which conjuncts of a filter the kernel takes; see kfilter.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kfilter.h"
+
+#define ALL_TYPES (((1u << PG_EV_TYPE_COUNT) - 1) & ~1u)
+#define PATH_TYPES ((1u << PG_EV_EXEC) | (1u << PG_EV_OPEN))
+#define PORT_TYPES ((1u << PG_EV_CONNECT) | (1u << PG_EV_DNS))
+
+/* Leaves of an || tree (or a single comparison). false if anything else is in it. */
+static bool or_leaves(const struct pg_filter_node *n, const struct pg_filter_node **out,
+		      size_t *count, size_t max)
+{
+	if (n->op == PG_FOP_OR)
+		return or_leaves(n->left, out, count, max) && or_leaves(n->right, out, count, max);
+	if (n->op != PG_FOP_CMP || *count == max)
+		return false;
+	out[(*count)++] = n;
+	return true;
+}
+
+/* The key set a field maps to, or NULL when the kernel keeps no set for it. */
+static struct pg_kf_set *set_for(struct pg_kfilter *kf, const struct pg_field *f)
+{
+	if (f == &pg_fields[PG_FLD_PID])
+		return &kf->pids;
+	if (f == &pg_fields[PG_FLD_COMM])
+		return &kf->comms;
+	if (f == &pg_fields[PG_FLD_UID])
+		return &kf->uids;
+	if (f == &pg_fields[PG_FLD_CGROUP_ID])
+		return &kf->cgroups;
+	if (f == &pg_fields[PG_FLD_DPORT])
+		return &kf->ports;
+	return NULL;
+}
+
+/* Can value v be a key of this field's kernel set exactly? */
+static bool key_ok(const struct pg_field *f, const struct pg_filter_value *v)
+{
+	if (f->kind == PG_FK_STR) /* comm: the kernel compares 16 zero-padded bytes */
+		return v->len < 16;
+	if (f == &pg_fields[PG_FLD_DPORT])
+		return v->num >= 0 && v->num <= 0xffff;
+	if (f == &pg_fields[PG_FLD_CGROUP_ID])
+		return v->num >= 0;
+	return v->num >= 0 && v->num <= 0xffffffffLL;
+}
+
+static void set_add(struct pg_kf_set *s, const struct pg_field *f, const struct pg_filter_value *v)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (f->kind == PG_FK_STR ? !strncmp(s->comms[i], v->str, 16)
+					 : s->keys[i] == (uint64_t)v->num)
+			return;
+	if (f->kind == PG_FK_STR) {
+		memset(s->comms[s->n], 0, 16);
+		memcpy(s->comms[s->n], v->str, v->len);
+	} else {
+		s->keys[s->n] = (uint64_t)v->num;
+	}
+	s->n++;
+}
+
+/*
+ * Try to give one conjunct to the kernel. Returns true when the kernel decides it exactly
+ * (and the plan now includes it), false to leave it to userspace.
+ */
+static bool take(struct pg_kfilter *kf, const struct pg_filter_node *n)
+{
+	const struct pg_filter_node *leaves[PG_KF_MAX_KEYS];
+	size_t nl = 0, nvals = 0;
+	bool negated = false;
+	const struct pg_field *f;
+
+	if (n->op == PG_FOP_NOT && n->left->op == PG_FOP_CMP) {
+		negated = true;
+		n = n->left;
+	}
+	if (!or_leaves(n, leaves, &nl, PG_KF_MAX_KEYS))
+		return false;
+	if (negated && nl != 1)
+		return false;
+	f = leaves[0]->field;
+	for (size_t i = 0; i < nl; i++) {
+		const struct pg_filter_node *l = leaves[i];
+
+		if (l->field != f)
+			return false;
+		nvals += l->nvals;
+		/* every leaf must be the same kind of test */
+		bool eq = l->cmp == PG_CMP_EQ || l->cmp == PG_CMP_IN;
+		bool ne = l->cmp == PG_CMP_NE;
+		bool sw = l->cmp == PG_CMP_STARTSWITH;
+
+		if (!(eq || ne || sw))
+			return false;
+		if ((leaves[0]->cmp == PG_CMP_NE) != ne || (leaves[0]->cmp == PG_CMP_STARTSWITH) != sw)
+			return false;
+		if (ne && (nl != 1 || negated))
+			return false;
+		if (sw && negated)
+			return false;
+	}
+	bool deny = negated || leaves[0]->cmp == PG_CMP_NE;
+
+	/* type: choose which programs run at all */
+	if (f->kind == PG_FK_TYPE) {
+		uint32_t mask = 0;
+
+		for (size_t i = 0; i < nl; i++)
+			for (size_t j = 0; j < leaves[i]->nvals; j++)
+				mask |= 1u << leaves[i]->vals[j].num;
+		kf->type_mask &= deny ? ~mask : mask;
+		return true;
+	}
+
+	/* path startswith: prefixes, and only types that have a path */
+	if (leaves[0]->cmp == PG_CMP_STARTSWITH) {
+		if (f != &pg_fields[PG_FLD_PATH] || kf->n_prefixes || nvals > PG_MAX_PREFIXES)
+			return false;
+		for (size_t i = 0; i < nl; i++)
+			if (leaves[i]->vals[0].len >= PG_PREFIX_LEN || leaves[i]->vals[0].len == 0)
+				return false;
+		for (size_t i = 0; i < nl; i++) {
+			struct pg_prefix *p = &kf->prefixes[kf->n_prefixes++];
+
+			memset(p, 0, sizeof(*p));
+			p->len = (uint32_t)leaves[i]->vals[0].len;
+			memcpy(p->s, leaves[i]->vals[0].str, p->len);
+		}
+		kf->type_mask &= PATH_TYPES;
+		return true;
+	}
+
+	struct pg_kf_set *s = set_for(kf, f);
+
+	if (!s || nvals > PG_KF_MAX_KEYS)
+		return false;
+	for (size_t i = 0; i < nl; i++)
+		for (size_t j = 0; j < leaves[i]->nvals; j++)
+			if (!key_ok(f, &leaves[i]->vals[j]))
+				return false;
+	/* one set per field: a second conjunct on it stays in userspace, unless both deny */
+	if (s->mode != PG_FM_OFF && !(deny && s->mode == PG_FM_DENY))
+		return false;
+	if (s->n + nvals > PG_KF_MAX_KEYS)
+		return false;
+	if (s == &kf->ports && deny)
+		return false; /* "dport != 53" also holds for events without a port: keep it exact */
+	s->mode = deny ? PG_FM_DENY : PG_FM_ALLOW;
+	for (size_t i = 0; i < nl; i++)
+		for (size_t j = 0; j < leaves[i]->nvals; j++)
+			set_add(s, f, &leaves[i]->vals[j]);
+	if (s == &kf->ports)
+		kf->type_mask &= PORT_TYPES;
+	return true;
+}
+
+static void append(char *buf, size_t size, const char *s)
+{
+	size_t l = strlen(buf);
+
+	if (l && l + 4 < size)
+		strcat(buf, " && ");
+	l = strlen(buf);
+	if (l < size)
+		snprintf(buf + l, size - l, "%s", s);
+}
+
+int pg_kfilter__plan(const struct pg_filter *f, struct pg_kfilter *kf)
+{
+	const struct pg_filter_node *conj[64];
+	size_t n;
+	char text[1024];
+	bool rest_unrepresentable = false;
+
+	memset(kf, 0, sizeof(*kf));
+	kf->type_mask = ALL_TYPES;
+	if (!f)
+		return 0;
+	n = pg_filter__conjuncts(f, conj, 64);
+	if (n > 64) {
+		/* too many conjuncts to split: userspace evaluates the whole filter */
+		rest_unrepresentable = true;
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		pg_filter_node__format(conj[i], text, sizeof(text));
+		if (take(kf, conj[i]))
+			append(kf->kernel_text, sizeof(kf->kernel_text), text);
+		else
+			append(kf->user_text, sizeof(kf->user_text), text);
+	}
+	if (rest_unrepresentable) {
+		snprintf(kf->user_text, sizeof(kf->user_text), "%s", f->source);
+		kf->type_mask = ALL_TYPES;
+	}
+	if (kf->user_text[0]) {
+		struct pg_filter_error err;
+
+		kf->residual = pg_filter__parse(kf->user_text, &err);
+		if (!kf->residual)
+			return errno == ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	return 0;
+}
+
+void pg_kfilter__release(struct pg_kfilter *kf)
+{
+	pg_filter__free(kf->residual);
+	kf->residual = NULL;
+}

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * BPF EventSource: loads the sensor skeleton with the filter plan in rodata and maps, attaches
+ * only the programs the plan needs (and the kernel has), and turns ring buffer records into
+ * pipeline events: timestamps to the epoch, argv counted, DNS payloads parsed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_util.h"
+#include "dns.h"
+#include "source_bpf.h" /* before the skeleton: it names struct pg_prefix */
+#include "sensor.skel.h"
+
+struct hook {
+	const char *tracepoint; /* category/name in tracefs */
+	unsigned int type;
+};
+
+/* Program name -> the tracepoint it needs and the event type it serves. */
+static const struct {
+	const char *prog;
+	struct hook h;
+} hook_table[] = {
+	{ "handle_exec", { "sched/sched_process_exec", PG_EV_EXEC } },
+	{ "handle_fork", { "sched/sched_process_fork", PG_EV_FORK } },
+	{ "handle_exit", { "sched/sched_process_exit", PG_EV_EXIT } },
+	{ "handle_openat_enter", { "syscalls/sys_enter_openat", PG_EV_OPEN } },
+	{ "handle_openat_exit", { "syscalls/sys_exit_openat", PG_EV_OPEN } },
+	{ "handle_openat2_enter", { "syscalls/sys_enter_openat2", PG_EV_OPEN } },
+	{ "handle_openat2_exit", { "syscalls/sys_exit_openat2", PG_EV_OPEN } },
+	{ "handle_open_enter", { "syscalls/sys_enter_open", PG_EV_OPEN } },
+	{ "handle_open_exit", { "syscalls/sys_exit_open", PG_EV_OPEN } },
+	{ "handle_creat_enter", { "syscalls/sys_enter_creat", PG_EV_OPEN } },
+	{ "handle_creat_exit", { "syscalls/sys_exit_creat", PG_EV_OPEN } },
+	{ "handle_connect_enter", { "syscalls/sys_enter_connect", PG_EV_CONNECT } },
+	{ "handle_connect_exit", { "syscalls/sys_exit_connect", PG_EV_CONNECT } },
+	{ "handle_sendto_enter", { "syscalls/sys_enter_sendto", PG_EV_DNS } },
+	{ "handle_sendmsg_enter", { "syscalls/sys_enter_sendmsg", PG_EV_DNS } },
+	{ "handle_sendmmsg_enter", { "syscalls/sys_enter_sendmmsg", PG_EV_DNS } },
+	{ "handle_setuid_enter", { "syscalls/sys_enter_setuid", PG_EV_SETID } },
+	{ "handle_setuid_exit", { "syscalls/sys_exit_setuid", PG_EV_SETID } },
+	{ "handle_setreuid_enter", { "syscalls/sys_enter_setreuid", PG_EV_SETID } },
+	{ "handle_setreuid_exit", { "syscalls/sys_exit_setreuid", PG_EV_SETID } },
+	{ "handle_setresuid_enter", { "syscalls/sys_enter_setresuid", PG_EV_SETID } },
+	{ "handle_setresuid_exit", { "syscalls/sys_exit_setresuid", PG_EV_SETID } },
+	{ "handle_setfsuid_enter", { "syscalls/sys_enter_setfsuid", PG_EV_SETID } },
+	{ "handle_setfsuid_exit", { "syscalls/sys_exit_setfsuid", PG_EV_SETID } },
+	{ "handle_setgid_enter", { "syscalls/sys_enter_setgid", PG_EV_SETID } },
+	{ "handle_setgid_exit", { "syscalls/sys_exit_setgid", PG_EV_SETID } },
+	{ "handle_setregid_enter", { "syscalls/sys_enter_setregid", PG_EV_SETID } },
+	{ "handle_setregid_exit", { "syscalls/sys_exit_setregid", PG_EV_SETID } },
+	{ "handle_setresgid_enter", { "syscalls/sys_enter_setresgid", PG_EV_SETID } },
+	{ "handle_setresgid_exit", { "syscalls/sys_exit_setresgid", PG_EV_SETID } },
+	{ "handle_setfsgid_enter", { "syscalls/sys_enter_setfsgid", PG_EV_SETID } },
+	{ "handle_setfsgid_exit", { "syscalls/sys_exit_setfsgid", PG_EV_SETID } },
+};
+
+#define NHOOKS (sizeof(hook_table) / sizeof(hook_table[0]))
+
+struct source_bpf {
+	struct pg_source base;
+	struct sensor_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[NHOOKS];
+	struct pg_hook_status hooks[NHOOKS];
+	bool detached;
+	int ncpus;
+	long long boot_to_epoch; /* add to CLOCK_BOOTTIME ns to get Unix epoch ns */
+	double load_ms, attach_ms;
+	/* the current poll's consumer */
+	pg_event_fn fn;
+	void *fn_ctx;
+	unsigned long long delivered, malformed;
+	struct pg_event ev;
+};
+
+static long long ts_ns(clockid_t c)
+{
+	struct timespec t;
+
+	clock_gettime(c, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Sampled between two realtime reads so the offset is off by at most their distance. */
+static long long boot_offset(void)
+{
+	long long r1 = ts_ns(CLOCK_REALTIME), b = ts_ns(CLOCK_BOOTTIME), r2 = ts_ns(CLOCK_REALTIME);
+
+	return r1 + (r2 - r1) / 2 - b;
+}
+
+static double ms_since(long long t0)
+{
+	return (double)(ts_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+}
+
+/* Userspace half of an exec record: count arguments, enforce the argument cap. */
+static void fix_exec(struct pg_exec_event *e)
+{
+	unsigned int len = e->argv_len < PG_ARGV_LEN ? e->argv_len : PG_ARGV_LEN, argc = 0, i;
+
+	for (i = 0; i < len && argc < PG_ARGV_MAX; i++)
+		if (e->argv[i] == 0)
+			argc++;
+	if (i < len) {
+		/* more arguments than PG_ARGV_MAX: keep the first ones */
+		e->flags |= PG_TRUNC_ARGV;
+		len = i;
+	} else if (len && e->argv[len - 1] != 0) {
+		/* cut inside an argument: keep the partial one, terminated */
+		if (len == PG_ARGV_LEN)
+			len--;
+		e->argv[len++] = 0;
+		argc++;
+		e->flags |= PG_TRUNC_ARGV;
+	}
+	e->argv_len = (unsigned short)len;
+	e->argc = (unsigned short)argc;
+}
+
+/*
+ * Userspace half of a DNS record: the kernel copied the message, here it is parsed. A message
+ * that does not parse stays an event (it left the host) marked malformed.
+ */
+static void fix_dns(struct pg_dns_event *e)
+{
+	const uint8_t *p = e->payload;
+	size_t n = e->payload_len < PG_DNS_PAYLOAD_LEN ? e->payload_len : PG_DNS_PAYLOAD_LEN;
+	struct pg_dns_msg m;
+
+	if (e->flags & PG_DNS_F_TCP) {
+		if (n < 2)
+			return;
+		p += 2; /* the 2-byte length prefix of DNS over a stream */
+		n -= 2;
+	}
+	if (pg_dns_parse(p, n, &m, NULL, 0) || m.qdcount == 0)
+		return;
+	e->id = m.id;
+	e->qtype = m.qtype;
+	e->qclass = m.qclass;
+	memcpy(e->qname, m.qname, sizeof(e->qname));
+	e->flags |= PG_DNS_F_PARSED;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct source_bpf *s = ctx;
+	const struct pg_event_hdr *h = data;
+	size_t want;
+
+	if (size < sizeof(*h) || (want = pg_event_record_size(h->type)) == 0 || h->size != want ||
+	    want > size) {
+		s->malformed++;
+		return 0;
+	}
+	memcpy(&s->ev.r, data, want);
+	memset(&s->ev.meta, 0, sizeof(s->ev.meta));
+	s->ev.r.hdr.ts_ns += (unsigned long long)s->boot_to_epoch;
+	if (h->type == PG_EV_EXEC)
+		fix_exec(&s->ev.r.exec);
+	else if (h->type == PG_EV_DNS)
+		fix_dns(&s->ev.r.dns);
+	s->delivered++;
+	return s->fn(s->fn_ctx, &s->ev);
+}
+
+static int bpf_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void *ctx)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+	unsigned long long before = s->delivered;
+	int err;
+
+	s->fn = fn;
+	s->fn_ctx = ctx;
+	s->boot_to_epoch = boot_offset(); /* follows clock steps (NTP) between polls */
+	err = ring_buffer__poll(s->rb, timeout_ms);
+	/* records submitted without a wakeup are there too */
+	if (err >= 0)
+		err = ring_buffer__consume(s->rb);
+	if (err == -EINTR)
+		err = 0;
+	if (err < 0) {
+		if (s->delivered == before || err > -4096)
+			snprintf(src->errmsg, sizeof(src->errmsg), "ring buffer: %s", strerror(-err));
+		return err;
+	}
+	return (int)(s->delivered - before);
+}
+
+int pg_source_bpf__counters(struct pg_source *src, struct pg_type_counters *out)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+	int fd = bpf_map__fd(s->skel->maps.counters);
+	struct pg_type_counters *percpu = calloc((size_t)s->ncpus, sizeof(*percpu));
+
+	if (!percpu)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out) * PG_EV_TYPE_COUNT);
+	for (unsigned int t = 0; t < PG_EV_TYPE_COUNT; t++) {
+		if (bpf_map_lookup_elem(fd, &t, percpu))
+			continue;
+		for (int c = 0; c < s->ncpus; c++) {
+			out[t].filtered += percpu[c].filtered;
+			out[t].emitted += percpu[c].emitted;
+			out[t].dropped += percpu[c].dropped;
+		}
+	}
+	free(percpu);
+	return 0;
+}
+
+static void bpf_stats(struct pg_source *src, struct pg_source_stats *st)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+	struct pg_type_counters c[PG_EV_TYPE_COUNT];
+
+	memset(st, 0, sizeof(*st));
+	st->read = s->delivered;
+	st->skipped = s->malformed;
+	if (!pg_source_bpf__counters(src, c))
+		for (unsigned int t = 0; t < PG_EV_TYPE_COUNT; t++)
+			st->lost += c[t].dropped;
+}
+
+static void *destroy_link(void *arg)
+{
+	bpf_link__destroy(arg);
+	return NULL;
+}
+
+/*
+ * Detaching a tracepoint program waits for an RCU grace period (tens of ms); one after the
+ * other, thirty of them made every exit take seconds. In parallel the waits overlap.
+ */
+int pg_source_bpf__detach(struct pg_source *src)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+	pthread_t th[NHOOKS];
+	bool started[NHOOKS] = { false };
+
+	for (size_t i = 0; i < NHOOKS; i++) {
+		if (!s->links[i])
+			continue;
+		started[i] = !pthread_create(&th[i], NULL, destroy_link, s->links[i]);
+		if (!started[i])
+			bpf_link__destroy(s->links[i]); /* no thread: do it here, slowly */
+	}
+	for (size_t i = 0; i < NHOOKS; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		s->links[i] = NULL;
+		s->hooks[i].attached = false;
+	}
+	s->detached = true;
+	return 0;
+}
+
+static void bpf_free(struct pg_source *src)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+
+	if (!s)
+		return;
+	pg_source_bpf__detach(src);
+	ring_buffer__free(s->rb);
+	sensor_bpf__destroy(s->skel);
+	free(s);
+}
+
+size_t pg_source_bpf__hooks(struct pg_source *src, struct pg_hook_status *out, size_t max)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+	size_t n = NHOOKS < max ? NHOOKS : max;
+
+	memcpy(out, s->hooks, n * sizeof(*out));
+	return NHOOKS;
+}
+
+void pg_source_bpf__timing(struct pg_source *src, double *load_ms, double *attach_ms)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+
+	*load_ms = s->load_ms;
+	*attach_ms = s->attach_ms;
+}
+
+unsigned long long pg_source_bpf__malformed(struct pg_source *src)
+{
+	return ((struct source_bpf *)src)->malformed;
+}
+
+static const struct pg_source_ops bpf_ops = {
+	.name = "bpf",
+	.poll = bpf_poll,
+	.stats = bpf_stats,
+	.free = bpf_free,
+};
+
+static int fill_set(int fd, const struct pg_kf_set *set, size_t keysize, char *err, size_t errlen,
+		    const char *what)
+{
+	__u8 one = 1;
+
+	for (size_t i = 0; i < set->n; i++) {
+		union {
+			__u16 u16;
+			__u32 u32;
+			__u64 u64;
+		} k;
+		const void *key = &k;
+
+		if (keysize == 16)
+			key = set->comms[i];
+		else if (keysize == 2)
+			k.u16 = (__u16)set->keys[i];
+		else if (keysize == 4)
+			k.u32 = (__u32)set->keys[i];
+		else
+			k.u64 = set->keys[i];
+		if (bpf_map_update_elem(fd, key, &one, BPF_ANY)) {
+			int e = -errno;
+
+			snprintf(err, errlen, "cannot fill the kernel %s filter: %s", what, strerror(errno));
+			return e;
+		}
+	}
+	return 0;
+}
+
+static bool is_pow2(size_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, size_t errlen)
+{
+	const struct pg_kfilter none = { .type_mask = ~0u };
+	const struct pg_kfilter *kf = opts->kfilter ? opts->kfilter : &none;
+	size_t rb_bytes = opts->ringbuf_bytes ? opts->ringbuf_bytes : PG_RINGBUF_DEFAULT;
+	long page = sysconf(_SC_PAGESIZE);
+	struct source_bpf *s;
+	long long t0;
+	int rc;
+
+	if (!is_pow2(rb_bytes) || rb_bytes < (size_t)page || rb_bytes > (1u << 30)) {
+		snprintf(err, errlen,
+			 "ring buffer size %zu is invalid: use a power of two from %ld (a page) to 1G, e.g. 4M",
+			 rb_bytes, page);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((rc = pg_bpf_preflight(err, errlen))) {
+		errno = -rc;
+		return NULL;
+	}
+	pg_bpf_setup_logging(opts->verbose);
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->base.ops = &bpf_ops;
+	s->ncpus = libbpf_num_possible_cpus();
+	s->boot_to_epoch = boot_offset();
+	s->skel = sensor_bpf__open();
+	if (!s->skel) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open the embedded BPF object: %s", strerror(errno));
+		goto err_out;
+	}
+
+	/* rodata: fixed at load, so the verifier prunes what the filter does not need */
+	struct sensor_bpf__rodata *ro = s->skel->rodata;
+
+	ro->self_tgid = (__u32)getpid();
+	ro->type_mask = kf->type_mask;
+	ro->pid_mode = kf->pids.mode;
+	ro->comm_mode = kf->comms.mode;
+	ro->uid_mode = kf->uids.mode;
+	ro->cgroup_mode = kf->cgroups.mode;
+	ro->port_mode = kf->ports.mode;
+	ro->n_prefixes = kf->n_prefixes;
+	memcpy((void *)ro->prefixes, kf->prefixes, sizeof(kf->prefixes));
+	ro->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : rb_bytes / 16;
+	bpf_map__set_max_entries(s->skel->maps.events, (__u32)rb_bytes);
+
+	/* only the programs the filter wants, and only where the kernel has their tracepoint */
+	for (size_t i = 0; i < NHOOKS; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(s->skel->obj, hook_table[i].prog);
+		const char *tp = hook_table[i].h.tracepoint;
+		char cat[64];
+		const char *slash = strchr(tp, '/');
+
+		snprintf(cat, sizeof(cat), "%.*s", (int)(slash - tp), tp);
+		s->hooks[i] = (struct pg_hook_status){
+			.program = hook_table[i].prog,
+			.tracepoint = tp,
+			.type = hook_table[i].h.type,
+			.wanted = kf->type_mask & (1u << hook_table[i].h.type),
+			.present = pg_tracepoint_exists(cat, slash + 1),
+		};
+		if (!p) {
+			snprintf(err, errlen, "internal: program %s missing from the BPF object",
+				 hook_table[i].prog);
+			rc = -ENOENT;
+			goto err_out;
+		}
+		if (!s->hooks[i].wanted || !s->hooks[i].present) {
+			bpf_program__set_autoload(p, false);
+			if (s->hooks[i].wanted && !s->hooks[i].present)
+				fprintf(stderr,
+					"pangolin: warning: this kernel has no tracepoint %s: %s events from that call are not seen\n",
+					tp, pg_event_type_name(s->hooks[i].type));
+		}
+	}
+
+	t0 = ts_ns(CLOCK_MONOTONIC);
+	rc = sensor_bpf__load(s->skel);
+	s->load_ms = ms_since(t0);
+	if (rc) {
+		snprintf(err, errlen,
+			 "the kernel refused the sensor's BPF programs (%s); run with --verbose for the verifier log, and 'pangolin doctor'",
+			 strerror(-rc));
+		goto err_out;
+	}
+	if ((rc = fill_set(bpf_map__fd(s->skel->maps.filter_pids), &kf->pids, 4, err, errlen, "pid")) ||
+	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_comms), &kf->comms, 16, err, errlen, "comm")) ||
+	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_uids), &kf->uids, 4, err, errlen, "uid")) ||
+	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_cgroups), &kf->cgroups, 8, err, errlen, "cgroup")) ||
+	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_ports), &kf->ports, 2, err, errlen, "port")))
+		goto err_out;
+
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
+	if (!s->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot map the ring buffer: %s", strerror(errno));
+		goto err_out;
+	}
+
+	t0 = ts_ns(CLOCK_MONOTONIC);
+	for (size_t i = 0; i < NHOOKS; i++) {
+		struct bpf_program *p;
+
+		if (!s->hooks[i].wanted || !s->hooks[i].present)
+			continue;
+		p = bpf_object__find_program_by_name(s->skel->obj, hook_table[i].prog);
+		s->links[i] = bpf_program__attach(p);
+		if (!s->links[i]) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot attach %s to %s: %s", hook_table[i].prog,
+				 hook_table[i].h.tracepoint, strerror(errno));
+			goto err_out;
+		}
+		s->hooks[i].attached = true;
+	}
+	s->attach_ms = ms_since(t0);
+	return &s->base;
+err_out:
+	bpf_free(&s->base);
+	errno = rc < 0 ? -rc : EINVAL;
+	return NULL;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The kernel as an EventSource: the sensor's BPF programs and their one ring buffer. */
+#ifndef PANGOLIN_SOURCE_BPF_H
+#define PANGOLIN_SOURCE_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bpf/sensor.h"
+#include "kfilter.h"
+#include "source.h"
+
+#define PG_RINGBUF_DEFAULT (4u << 20)
+
+struct pg_bpf_opts {
+	size_t ringbuf_bytes; /* power of two, at least a page; 0: PG_RINGBUF_DEFAULT */
+	size_t wakeup_bytes; /* wake the reader when this much is waiting; 0: ringbuf/16 */
+	const struct pg_kfilter *kfilter; /* what the kernel filters; NULL: nothing */
+	bool verbose; /* libbpf debug output */
+};
+
+/* Why a hook is not running, for `pangolin doctor` and start-up warnings. */
+struct pg_hook_status {
+	const char *program; /* handle_... */
+	const char *tracepoint; /* "syscalls/sys_enter_openat" */
+	unsigned int type; /* event type it serves */
+	bool wanted; /* the filter needs it */
+	bool present; /* the kernel has the tracepoint */
+	bool attached;
+};
+
+/*
+ * Load, configure and attach the sensor. NULL on failure with errno set and a one-line reason
+ * plus what to do in err.
+ */
+struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, size_t errlen);
+
+/* Stop the programs (detach) so a final poll drains what is left. 0 or -errno. */
+int pg_source_bpf__detach(struct pg_source *src);
+
+/* Sum the per-CPU counters of each type into out[PG_EV_TYPE_COUNT]. 0 or -errno. */
+int pg_source_bpf__counters(struct pg_source *src, struct pg_type_counters *out);
+
+/* Hooks and their state; returns how many (at most max). */
+size_t pg_source_bpf__hooks(struct pg_source *src, struct pg_hook_status *out, size_t max);
+
+/* Milliseconds spent in bpf_object__load and in attaching. */
+void pg_source_bpf__timing(struct pg_source *src, double *load_ms, double *attach_ms);
+
+/* Records from the kernel that failed validation (size/type): 0 unless something is broken. */
+unsigned long long pg_source_bpf__malformed(struct pg_source *src);
+
+#endif /* PANGOLIN_SOURCE_BPF_H */

@@ -1,0 +1,338 @@
+"""The live kernel sensor against real workloads on this machine's kernel.
+
+Each test starts `pangolin run`, makes something happen with known facts (a unique path, a
+pid, an exit code, a port), stops the sensor with SIGINT and checks the events and the
+kernel's counters."""
+import errno
+import os
+import signal
+import socket
+import subprocess
+import uuid
+
+import pytest
+
+from pgtest import PGWORK, Sensor, pgwork
+
+pytestmark = [pytest.mark.kernel,
+              pytest.mark.skipif(os.geteuid() != 0, reason="loads BPF programs: needs root")]
+
+
+def test_open_success_and_enoent(pangolin, tmp_path):
+    path = tmp_path / f"pg-open-{uuid.uuid4().hex}"
+    path.write_text("x")
+    missing = tmp_path / f"pg-missing-{uuid.uuid4().hex}"
+    with Sensor(pangolin, "--filter", 'type == "open" && comm == "pgwork"') as s:
+        ok = pgwork("open", path)
+        bad = pgwork("open", missing)
+    assert s.returncode == 0, s.stderr
+    e = s.of(pid=ok["pid"], path=str(path))
+    assert len(e) == 1, s.events
+    assert e[0]["ret"] == ok["ret"] >= 0
+    assert e[0]["type"] == "open" and e[0]["comm"] == "pgwork"
+    assert e[0]["tid"] == ok["pid"] and e[0]["ppid"] == os.getpid()
+    assert e[0]["flags"] & os.O_CLOEXEC and e[0]["dirfd"] == -100
+    assert e[0]["uid"] == os.getuid() and e[0]["start_ns"] > 0 and e[0]["cgroup_id"] > 0
+    f = s.of(pid=bad["pid"], path=str(missing))
+    assert len(f) == 1 and f[0]["ret"] == -errno.ENOENT == bad["ret"]
+
+
+def test_exec_argv(pangolin):
+    token = f"pg-exec-{uuid.uuid4().hex}"
+    argv = ["/bin/echo", token, "two words", "", "\u00e9t\u00e9"]
+    with Sensor(pangolin, "--filter", 'type == "exec"') as s:
+        p = subprocess.run(argv, capture_output=True)
+    e = [x for x in s.events if token in x["argv"]]
+    assert len(e) == 1, s.events
+    assert e[0]["path"] == "/bin/echo"
+    assert e[0]["argv"] == argv
+    assert e[0]["comm"] == "echo"
+    assert "argv_truncated" not in e[0]
+    assert p.returncode == 0
+
+
+def test_exec_long_argv_is_truncated_and_says_so(pangolin):
+    token = f"pg-long-{uuid.uuid4().hex}"
+    argv = ["/bin/true", token] + ["a" * 50] * 40  # 2000+ bytes: over the 1024-byte cap
+    with Sensor(pangolin, "--filter", 'type == "exec" && comm == "true"') as s:
+        subprocess.run(argv, check=True)
+    e = [x for x in s.events if token in x["argv"]]
+    assert len(e) == 1
+    assert e[0]["argv_truncated"] is True
+    assert e[0]["argv"][:2] == ["/bin/true", token]
+    assert sum(len(a.encode()) + 1 for a in e[0]["argv"]) <= 1024
+
+
+def test_fork_exit_code_and_lifetime(pangolin):
+    with Sensor(pangolin, "--filter", 'type in ["fork", "exit"]') as s:
+        r = pgwork("fork-exit", 42)
+    forks = s.of(type="fork", pid=r["pid"], child_pid=r["child"])
+    assert len(forks) == 1, s.events
+    exits = s.of(type="exit", pid=r["child"])
+    assert len(exits) == 1
+    x = exits[0]
+    assert x["exit_code"] == 42 and x["signal"] == 0
+    assert x["lifetime_ns"] >= 20_000_000  # the child sleeps 20 ms
+    # identity: the child's start time in the fork event is the one its own events carry
+    assert forks[0]["child_start_ns"] == x["start_ns"]
+    assert x["ppid"] == r["pid"]
+    parent_exit = s.of(type="exit", pid=r["pid"])
+    assert len(parent_exit) == 1 and parent_exit[0]["exit_code"] == 0
+
+
+def test_exit_by_signal(pangolin):
+    with Sensor(pangolin, "--filter", 'type == "exit"') as s:
+        r = pgwork("fork-kill", signal.SIGKILL)
+    x = s.of(type="exit", pid=r["child"])
+    assert len(x) == 1
+    assert x[0]["signal"] == signal.SIGKILL and x[0]["exit_code"] == 0
+
+
+def test_threads_are_not_processes(pangolin):
+    """A thread's creation and exit are not fork/exit events: only the process's are."""
+    code = ("import threading\n"
+            "t=[threading.Thread(target=lambda: None) for _ in range(5)]\n"
+            "[x.start() for x in t]; [x.join() for x in t]\n")
+    with Sensor(pangolin, "--filter", 'type in ["fork", "exit"]') as s:
+        p = subprocess.Popen(["/usr/bin/python3", "-c", code])
+        p.wait()
+    assert len(s.of(type="fork", child_pid=p.pid)) == 1
+    assert len(s.of(type="exit", pid=p.pid)) == 1
+    assert not s.of(type="fork", pid=p.pid)  # its threads
+
+
+def closed_port(family):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.mark.parametrize("family,addr", [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
+def test_connect_refused(pangolin, family, addr):
+    port = closed_port(family)
+    with Sensor(pangolin, "--filter", f'type == "connect" && dport == {port}') as s:
+        r = pgwork("connect", addr, port)
+    assert r["ret"] == -errno.ECONNREFUSED
+    e = s.of(pid=r["pid"])
+    assert len(e) == 1, s.events
+    assert e[0]["family"] == ("inet6" if family == socket.AF_INET6 else "inet")
+    assert e[0]["daddr"] == addr and e[0]["dport"] == port
+    assert e[0]["ret"] == -errno.ECONNREFUSED and e[0]["fd"] == r["fd"]
+
+
+def test_setresuid(pangolin):
+    with Sensor(pangolin, "--filter", 'type == "setid"') as s:
+        r = pgwork("setresuid", 65534, 65534, 65534)
+    e = s.of(pid=r["pid"])
+    assert len(e) == 1, s.events
+    assert e[0]["call"] == "setresuid" and e[0]["ret"] == 0
+    assert (e[0]["id_real"], e[0]["id_effective"], e[0]["id_saved"]) == (65534, 65534, 65534)
+    # the header is read at syscall exit: the credentials are already the new ones
+    assert e[0]["uid"] == 65534
+
+
+def test_kernel_filter_keeps_events_out_of_the_ring_buffer(pangolin, tmp_path):
+    """Events the kernel filters out are counted as filtered there and never emitted."""
+    path = tmp_path / "f"
+    path.write_text("x")
+    with Sensor(pangolin, "--explain", "--filter", 'type == "open" && comm == "pgwork" && path startswith "/nonexistent/"') as s:
+        pgwork("burst", 500, path)
+    assert "kernel decides: type ==" in s.stderr and "userspace decides: (nothing)" in s.stderr
+    k = s.stats["kernel"]
+    assert k["open"]["filtered"] >= 500          # pgwork's opens, refused by the path prefix
+    assert k["open"]["emitted"] == 0 and k["open"]["dropped"] == 0
+    for t in ("exec", "fork", "exit", "connect", "dns", "setid"):
+        assert k[t] == {"filtered": 0, "emitted": 0, "dropped": 0}, t  # programs not loaded
+    assert s.events == [] and s.stats["read"] == 0
+
+
+def test_kernel_and_userspace_split_agree(pangolin, tmp_path):
+    """A filter with a part only userspace can decide gives exactly what the full filter
+    gives applied afterwards to everything (the same filter on a replay)."""
+    path = tmp_path / "agree"
+    path.write_text("x")
+    flt = 'type == "open" && comm == "pgwork" && (ret < 0 || path endswith "agree")'
+    rec = tmp_path / "all.ndjson"
+    with Sensor(pangolin, "--filter", 'comm == "pgwork"', cmd="record", output=str(rec)) as everything, \
+         Sensor(pangolin, "--filter", flt, "--explain") as split:
+        pgwork("open", path)
+        pgwork("open", tmp_path / "nope")
+        pgwork("burst", 20, "/etc/hostname")
+    everything.stop()
+    assert "userspace decides: (ret < 0 || path endswith \"agree\")" in split.stderr
+    replayed = subprocess.run([pangolin, "replay", str(rec), "-q", "--filter", flt],
+                              capture_output=True, check=True).stdout.decode().splitlines()
+    assert len(split.events) == 2
+    live = sorted((e["pid"], e["path"], e["ret"]) for e in split.events)
+    import json
+    rep = sorted((e["pid"], e["path"], e["ret"]) for e in map(json.loads, replayed))
+    assert live == rep
+
+
+def test_drops_are_counted_exactly(pangolin):
+    """A one-page ring buffer and a burst: every open is delivered or counted as dropped."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="pgdrop-", dir="/tmp") as d:
+        path = os.path.join(d, "d")
+        open(path, "w").close()
+        n = 20000
+        # the path prefix makes the burst's opens the only ones that pass: generated == n
+        with Sensor(pangolin, "--ringbuf-size", "4096", "--wakeup-bytes", "4096",
+                    "--filter", f'type == "open" && comm == "pgwork" && path startswith "{d}/"') as s:
+            pgwork("burst", n, path)
+    k = s.stats["kernel"]["open"]
+    delivered = len(s.of(path=path))
+    assert k["dropped"] > 0, "the tiny ring buffer should overflow"
+    assert delivered == k["emitted"] == s.stats["read"] == len(s.events)
+    assert delivered + k["dropped"] == n
+    assert s.stats["lost_in_kernel"] == k["dropped"]
+    assert f"{k['dropped']} lost in the kernel" in s.stderr
+
+
+def test_record_then_replay_is_identical(pangolin, tmp_path):
+    rec = tmp_path / "rec.ndjson"
+    with Sensor(pangolin, cmd="record", output=str(rec)) as s:
+        pgwork("fork-exit", 3)
+        pgwork("open", "/etc/hostname")
+        subprocess.run(["/bin/true", "\udcff".encode("utf-8", "surrogateescape")])
+    assert s.returncode == 0
+    out = subprocess.run([pangolin, "replay", str(rec), "-q"], capture_output=True, check=True).stdout
+    assert out == rec.read_bytes()
+    assert len(out.splitlines()) >= 4
+
+
+def test_sigterm_drains_and_exits_zero(pangolin):
+    s = Sensor(pangolin, "--filter", 'comm == "pgwork"')
+    with s:
+        r = pgwork("fork-exit", 0)
+        s.stop(sig=signal.SIGTERM)
+    assert s.returncode == 0
+    assert s.of(type="exit", pid=r["child"])
+    assert "read" in s.stderr and "written" in s.stderr
+
+
+def test_pangolin_never_traces_itself(pangolin):
+    with Sensor(pangolin) as s:
+        pgwork("open", "/etc/hostname")
+    pid = s.proc.pid
+    assert not [e for e in s.events if e["pid"] == pid]
+    assert s.of(comm="pgwork")
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--ringbuf-size", "1000"], "ring buffer size 1000 is invalid: use a power of two"),
+    (["--ringbuf-size", "12k"], "power of two"),
+    (["--filter", "type == "], "column"),
+    (["--bogus"], "unknown or needs a value"),
+])
+def test_bad_options_fail_clearly(pangolin, args, msg):
+    p = subprocess.run([pangolin, "run"] + args, capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert msg in p.stderr
+    assert len(p.stderr.strip().splitlines()) <= 3
+
+
+def test_unprivileged_is_told_what_to_do(pangolin):
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "--inh-caps=-all", pangolin, "run"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert "run as root, or grant CAP_BPF and CAP_PERFMON" in p.stderr
+
+
+def test_doctor(pangolin):
+    p = subprocess.run([pangolin, "doctor"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    import re
+    assert re.search(r"sensor programs load\s+ok", p.stdout)
+    assert re.search(r"syscalls/sys_enter_openat\s+ok", p.stdout)
+    assert re.search(r"kprobes\s+MISSING\s+\(not used by pangolin\)", p.stdout)
+
+
+@pytest.fixture
+def dns_server():
+    """Our resolver on 127.0.0.77:53 (never the machine's configured one)."""
+    import pathlib
+    srv = subprocess.Popen(["/usr/bin/python3", str(pathlib.Path(__file__).with_name("dnsserver.py")),
+                            "127.0.0.77", "53"], stdout=subprocess.PIPE, text=True)
+    assert srv.stdout.readline().strip() == "ready"
+    yield "127.0.0.77"
+    srv.kill()
+    srv.wait()
+
+
+def test_dns_query_from_dig(pangolin, dns_server):
+    name = f"q{uuid.uuid4().hex[:12]}.pangolin.test"
+    with Sensor(pangolin, "--filter", 'type == "dns"') as s:
+        p = subprocess.run(["dig", "+tries=1", "+time=2", f"@{dns_server}", name, "AAAA"],
+                           capture_output=True, text=True, timeout=30)
+    assert "2001:db8::1" in p.stdout
+    e = [x for x in s.events if x.get("qname") == name]
+    assert len(e) == 1, s.events
+    assert e[0]["qtype"] == "AAAA" and e[0]["qclass"] == 1
+    assert e[0]["daddr"] == dns_server and e[0]["dport"] == 53 and e[0]["transport"] == "udp"
+    assert e[0]["family"] == "inet" and "malformed" not in e[0]
+
+
+@pytest.fixture
+def netns_resolver():
+    """A network namespace whose resolv.conf names our resolver inside it, so glibc's own
+    resolver (connect + sendmmsg on a connected socket) is what sends the query."""
+    import pathlib
+    ns = f"pgdns{uuid.uuid4().hex[:6]}"
+    etc = pathlib.Path("/etc/netns") / ns
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        etc.mkdir(parents=True)
+        (etc / "resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:2 attempts:1\n")
+        srv = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3",
+                                str(pathlib.Path(__file__).with_name("dnsserver.py")), "127.0.0.1", "53"],
+                               stdout=subprocess.PIPE, text=True)
+        assert srv.stdout.readline().strip() == "ready"
+        yield ns
+        srv.kill()
+        srv.wait()
+    finally:
+        import shutil
+        shutil.rmtree(etc, ignore_errors=True)
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+def test_dns_query_from_glibc_resolver(pangolin, netns_resolver):
+    name = f"g{uuid.uuid4().hex[:12]}.pangolin.test"
+    with Sensor(pangolin, "--filter", 'type == "dns" && comm == "getent"') as s:
+        p = subprocess.run(["ip", "netns", "exec", netns_resolver, "getent", "ahosts", name],
+                           capture_output=True, text=True, timeout=30)
+    assert "192.0.2.1" in p.stdout, p.stdout + p.stderr
+    e = [x for x in s.events if x.get("qname") == name]
+    types = sorted(x["qtype"] for x in e)
+    assert "A" in types and "AAAA" in types, s.events
+    for x in e:
+        assert x["daddr"] == "127.0.0.1" and x["dport"] == 53 and x["comm"] == "getent"
+        assert x["transport"] == "udp"
+    # the cgroup and namespace do not hide it: same host, same sensor
+    assert all(x["cgroup_id"] > 0 for x in e)
+
+
+def test_dns_filter_by_port_in_kernel(pangolin, dns_server):
+    """dport is decided in the kernel: a filter on another port emits nothing."""
+    with Sensor(pangolin, "--filter", 'type == "dns" && dport == 5353') as s:
+        subprocess.run(["dig", "+tries=1", "+time=1", f"@{dns_server}", "x.pangolin.test"],
+                       capture_output=True, timeout=30)
+    assert s.stats["kernel"]["dns"]["filtered"] >= 1
+    assert s.stats["kernel"]["dns"]["emitted"] == 0
+
+
+def test_status_line_on_a_terminal(pangolin):
+    """On a terminal, a status line every few seconds says the rate and quiet vs dropping;
+    --quiet silences it and the summary."""
+    p = subprocess.run(["script", "-qec", f"{pangolin} run --duration 5 -o /dev/null", "/dev/null"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout
+    assert "events/s" in p.stdout and "quiet: nothing lost" in p.stdout
+    assert "read," in p.stdout  # the summary
+    q = subprocess.run(["script", "-qec", f"{pangolin} run --quiet --duration 3 -o /dev/null", "/dev/null"],
+                       capture_output=True, text=True, timeout=60)
+    assert q.returncode == 0 and "events/s" not in q.stdout and "read," not in q.stdout

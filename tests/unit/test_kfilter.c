@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The kernel/userspace split of --filter: what goes to BPF maps, what stays a residual. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "kfilter.h"
+
+#define ALL (((1u << PG_EV_TYPE_COUNT) - 1) & ~1u)
+#define T(x) (1u << PG_EV_##x)
+
+static struct pg_kfilter plan(const char *expr)
+{
+	struct pg_filter_error err;
+	struct pg_filter *f = pg_filter__parse(expr, &err);
+	struct pg_kfilter kf;
+
+	if (!f)
+		fail_msg("%s: column %zu: %s", expr, err.column, err.msg);
+	assert_int_equal(pg_kfilter__plan(f, &kf), 0);
+	pg_filter__free(f);
+	return kf;
+}
+
+static void test_no_filter(void **state)
+{
+	struct pg_kfilter kf;
+
+	assert_int_equal(pg_kfilter__plan(NULL, &kf), 0);
+	assert_int_equal(kf.type_mask, ALL);
+	assert_null(kf.residual);
+	assert_int_equal(kf.pids.mode, PG_FM_OFF);
+}
+
+static void test_everything_in_kernel(void **state)
+{
+	struct pg_kfilter kf = plan("type == \"open\" && comm in [\"curl\", \"wget\"] && uid == 0 && "
+				    "path startswith \"/etc/\"");
+
+	assert_int_equal(kf.type_mask, T(OPEN));
+	assert_int_equal(kf.comms.mode, PG_FM_ALLOW);
+	assert_int_equal(kf.comms.n, 2);
+	assert_string_equal(kf.comms.comms[0], "curl");
+	assert_string_equal(kf.comms.comms[1], "wget");
+	assert_int_equal(kf.uids.mode, PG_FM_ALLOW);
+	assert_int_equal(kf.uids.keys[0], 0);
+	assert_int_equal(kf.n_prefixes, 1);
+	assert_string_equal(kf.prefixes[0].s, "/etc/");
+	assert_int_equal(kf.prefixes[0].len, 5);
+	assert_null(kf.residual);
+	assert_string_equal(kf.user_text, "");
+	pg_kfilter__release(&kf);
+}
+
+static void test_residual(void **state)
+{
+	struct pg_kfilter kf = plan("type == \"open\" && (ret < 0 || path endswith \".so\") && pid != 1");
+
+	assert_int_equal(kf.type_mask, T(OPEN));
+	assert_int_equal(kf.pids.mode, PG_FM_DENY);
+	assert_int_equal(kf.pids.keys[0], 1);
+	assert_non_null(kf.residual);
+	assert_string_equal(kf.user_text, "(ret < 0 || path endswith \".so\")");
+	pg_kfilter__release(&kf);
+}
+
+static void test_or_of_one_field_is_a_set(void **state)
+{
+	struct pg_kfilter kf = plan("(type == \"exec\" || type == \"exit\") && (pid == 7 || pid in [8, 9])");
+
+	assert_int_equal(kf.type_mask, T(EXEC) | T(EXIT));
+	assert_int_equal(kf.pids.mode, PG_FM_ALLOW);
+	assert_int_equal(kf.pids.n, 3);
+	assert_null(kf.residual);
+	pg_kfilter__release(&kf);
+
+	kf = plan("pid == 7 || comm == \"x\"");
+	assert_int_equal(kf.type_mask, ALL);
+	assert_int_equal(kf.pids.mode, PG_FM_OFF);
+	assert_non_null(kf.residual);
+	pg_kfilter__release(&kf);
+}
+
+static void test_negations(void **state)
+{
+	struct pg_kfilter kf = plan("not (comm in [\"sshd\", \"systemd\"]) && type != \"open\" && comm != \"cron\"");
+
+	assert_int_equal(kf.comms.mode, PG_FM_DENY);
+	assert_int_equal(kf.comms.n, 3); /* two deny conjuncts merge */
+	assert_int_equal(kf.type_mask, ALL & ~T(OPEN));
+	assert_null(kf.residual);
+	pg_kfilter__release(&kf);
+}
+
+static void test_ports_restrict_types(void **state)
+{
+	struct pg_kfilter kf = plan("dport in [53, 853]");
+
+	assert_int_equal(kf.type_mask, T(CONNECT) | T(DNS));
+	assert_int_equal(kf.ports.mode, PG_FM_ALLOW);
+	assert_int_equal(kf.ports.n, 2);
+	pg_kfilter__release(&kf);
+
+	/* "dport != 53" must stay true for events without a port: userspace */
+	kf = plan("dport != 53");
+	assert_int_equal(kf.type_mask, ALL);
+	assert_int_equal(kf.ports.mode, PG_FM_OFF);
+	assert_non_null(kf.residual);
+	pg_kfilter__release(&kf);
+}
+
+static void test_what_the_kernel_cannot_do_exactly(void **state)
+{
+	/* comm longer than the kernel's 15 characters, a second allow set on one field,
+	 * prefixes too long for the kernel, paths compared other than by prefix */
+	struct pg_kfilter kf = plan("comm == \"a-name-longer-than-15\"");
+
+	assert_int_equal(kf.comms.mode, PG_FM_OFF);
+	assert_non_null(kf.residual);
+	pg_kfilter__release(&kf);
+
+	kf = plan("uid == 0 && uid in [0, 1]");
+	assert_int_equal(kf.uids.mode, PG_FM_ALLOW);
+	assert_int_equal(kf.uids.n, 1);
+	assert_string_equal(kf.user_text, "uid in [0, 1]");
+	pg_kfilter__release(&kf);
+
+	kf = plan("path startswith \"/0123456789012345678901234567890123456789012345678901234567890123\"");
+	assert_int_equal(kf.n_prefixes, 0);
+	assert_non_null(kf.residual);
+	pg_kfilter__release(&kf);
+
+	kf = plan("path == \"/etc/passwd\"");
+	assert_int_equal(kf.type_mask, ALL);
+	assert_non_null(kf.residual);
+	pg_kfilter__release(&kf);
+}
+
+/* The residual text parses back to an equivalent filter, escapes included. */
+static void test_residual_round_trips(void **state)
+{
+	struct pg_kfilter kf = plan("type == \"open\" && path contains \"a\\\"b\\\\c\\x01\"");
+	struct pg_event ev;
+
+	assert_non_null(kf.residual);
+	pg_event_init(&ev, PG_EV_OPEN);
+	strcpy(ev.r.open.path, "/x/a\"b\\c\x01/y");
+	assert_true(pg_filter__match(kf.residual, &ev));
+	strcpy(ev.r.open.path, "/x/a\"b\\c/y");
+	assert_false(pg_filter__match(kf.residual, &ev));
+	pg_kfilter__release(&kf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_filter),
+		cmocka_unit_test(test_everything_in_kernel),
+		cmocka_unit_test(test_residual),
+		cmocka_unit_test(test_or_of_one_field_is_a_set),
+		cmocka_unit_test(test_negations),
+		cmocka_unit_test(test_ports_restrict_types),
+		cmocka_unit_test(test_what_the_kernel_cannot_do_exactly),
+		cmocka_unit_test(test_residual_round_trips),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
