@@ -144,6 +144,7 @@ struct asm_state {
 	struct fixup *fix;
 	size_t nfix, capfix;
 	bool in_comment; /* inside a block comment that spans lines */
+	int depth; /* expression nesting: parentheses and unary operators */
 };
 
 __attribute__((format(printf, 3, 4))) static int aerr(struct asm_state *st, size_t col,
@@ -269,33 +270,36 @@ static const struct pg_cbpf_const *find_builtin(const char *name)
 
 static int expr(struct asm_state *st, uint32_t *out);
 
-static int primary(struct asm_state *st, uint32_t *out, int depth)
+static int primary(struct asm_state *st, uint32_t *out)
 {
 	char name[64];
 	size_t start;
+	int rc;
 
 	skip_ws(st);
 	start = st->pos;
-	if (depth > 64)
-		return aerr(st, start, "expression nested too deeply");
 	switch (st->ln[st->pos]) {
 	case '(':
-		st->pos++;
-		if (expr(st, out))
-			return -EINVAL;
-		if (!accept_ch(st, ')'))
-			return aerr(st, st->pos, "expected ')'");
-		return 0;
 	case '-':
 	case '~':
 	case '+': {
 		char op = st->ln[st->pos++];
 		uint32_t v;
 
-		if (primary(st, &v, depth + 1))
-			return -EINVAL;
-		*out = op == '-' ? 0u - v : op == '~' ? ~v : v;
-		return 0;
+		/* the recursion is the C stack: bound it */
+		if (++st->depth > 64)
+			return aerr(st, start, "expression nested too deeply (64 levels at most)");
+		if (op == '(') {
+			rc = expr(st, out);
+			if (!rc && !accept_ch(st, ')'))
+				rc = aerr(st, st->pos, "expected ')'");
+		} else {
+			rc = primary(st, &v);
+			if (!rc)
+				*out = op == '-' ? 0u - v : op == '~' ? ~v : v;
+		}
+		st->depth--;
+		return rc;
 	}
 	}
 	if (isdigit((unsigned char)st->ln[st->pos])) {
@@ -349,7 +353,7 @@ static int binary(struct asm_state *st, uint32_t *out, int level)
 	uint32_t lhs, rhs;
 
 	if (level == 6)
-		return primary(st, out, 0);
+		return primary(st, out);
 	if (binary(st, &lhs, level + 1))
 		return -EINVAL;
 	for (;;) {

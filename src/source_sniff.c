@@ -141,7 +141,8 @@ int pg_sniff_program(const struct sock_filter *insns, size_t len, bool all, unsi
 	out->insns = malloc((len + plen) * sizeof(*out->insns));
 	if (!out->insns)
 		return -ENOMEM;
-	memcpy(out->insns, pro, plen * sizeof(*pro));
+	if (plen)
+		memcpy(out->insns, pro, plen * sizeof(*pro));
 	memcpy(out->insns + plen, insns, len * sizeof(*insns));
 	out->len = len + plen;
 	res = malloc(sizeof(*res));

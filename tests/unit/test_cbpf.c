@@ -143,6 +143,23 @@ static void test_asm_errors(void **state)
 	expect_asm_error("", 0, "no instructions");
 	expect_asm_error("ld [1]\nend:\n", 2, "no instruction after it");
 	{
+		/* deep nesting is refused, not recursed into (found by fuzz_cbpf_asm) */
+		char *t = malloc(300000);
+
+		for (int form = 0; form < 2; form++) {
+			size_t n = (size_t)sprintf(t, "ld #");
+
+			for (int i = 0; i < 100000; i++)
+				t[n++] = form ? '-' : '(';
+			t[n++] = '1';
+			for (int i = 0; i < 100000 && !form; i++)
+				t[n++] = ')';
+			t[n] = 0;
+			expect_asm_error(t, 1, "nested too deeply");
+		}
+		free(t);
+	}
+	{
 		/* a conditional jump of 300 instructions does not fit jt */
 		char *t = malloc(8000);
 		size_t n = 0;
