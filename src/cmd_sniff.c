@@ -410,7 +410,14 @@ static int sniff_run(const struct pg_cli *cli, int argc, char **argv)
 	rs.count = count;
 	t0 = pg_now_seconds();
 	status = PG_EXIT_OK;
-	for (;;) {
+	for (double last_stats = t0;;) {
+		/* the kernel's counters are 32-bit and reset when read: read them often enough */
+		if (!rpath && pg_now_seconds() - last_stats > 1.0) {
+			struct pg_sniff_stats st;
+
+			pg_sniff_stats(src, &st);
+			last_stats = pg_now_seconds();
+		}
 		if (*cli->stop) {
 			/* drain what the kernel already queued for us: it passed the filter */
 			if (!rpath) {
@@ -467,6 +474,10 @@ static int sniff_run(const struct pg_cli *cli, int argc, char **argv)
 					(unsigned long long)st.received,
 					(unsigned long long)st.kernel_passed,
 					(unsigned long long)st.kernel_dropped);
+			/* packets the kernel queued after the last read (-c, or during the stop) */
+			if (!rpath && st.kernel_passed > st.received + st.kernel_dropped)
+				fprintf(stderr, ", %llu queued but not read before stopping",
+					(unsigned long long)(st.kernel_passed - st.received - st.kernel_dropped));
 			fprintf(stderr, "; %llu events out, %llu filtered by --filter in %.2f s\n",
 				(unsigned long long)pl.stats.passed, (unsigned long long)pl.stats.filtered,
 				secs);

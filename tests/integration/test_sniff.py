@@ -173,6 +173,33 @@ def test_seed_filter_live_matches_vm(pangolin, tmp_path):
         assert f"kernel: {len(accepted)} passed the filter, 0 dropped" in err
 
 
+def test_every_packet_counted(pangolin, tmp_path):
+    """Stopping early with -c: what was read, dropped and left queued adds up to what the
+    kernel's filter passed (PACKET_STATISTICS)."""
+    import re
+    with pktlib.netns(veth=True) as ns:
+        frames = [f for _, f in pktlib.test_frames(ns.mac("veth1"))] * 3
+        pcap = tmp_path / "frames.pcap"
+        pktlib.write_pcap(pcap, frames)
+        sniff = start_sniff(ns, pangolin, ["-i", "veth1", "--udp", "-c", "2", "-o", "/dev/null"])
+        inject = ("import socket, sys, time; sys.path.insert(0, %r); import pktlib\n"
+                  "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('veth0', 0))\n"
+                  "for cap, wire, data in pktlib.read_pcap(%r):\n"
+                  "    try: s.send(data)\n"
+                  "    except OSError: pass\n") % (str(HERE), str(pcap))
+        r = ns.exec([sys.executable, "-c", inject])
+        assert r.returncode == 0, r.stderr
+        rc, _, err = finish(sniff)
+        assert rc == 0, err
+        m = re.search(r"(\d+) packets captured; kernel: (\d+) passed the filter, (\d+) dropped"
+                      r"[^,;]*(?:, (\d+) queued but not read before stopping)?", err)
+        assert m, err
+        captured, passed, dropped = int(m[1]), int(m[2]), int(m[3])
+        unread = int(m[4] or 0)
+        assert captured == 2
+        assert captured + dropped + unread == passed, err
+
+
 def test_needs_cap_net_raw(pangolin):
     """Without CAP_NET_RAW the error says what is missing and how to get it."""
     for args in (["--udp"], ["-i", "lo", "--udp"], ["-i", "lo", "udp"]):
