@@ -6,6 +6,7 @@
  *  - pangolin's verifier and the running kernel (SO_ATTACH_FILTER on a UDP socket) agree;
  *  - what the verifier accepts, the VM runs on the packet in a buffer of exactly its size,
  *    with and without the VLAN receive model: ASan stops any read outside it;
+ *  - the VM with superinstructions and without gives the same verdict and exit reason;
  *  - every program survives the text round trip (listing, asm) byte for byte.
  */
 #include <netinet/in.h>
@@ -113,22 +114,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(pkt, data + used, plen);
 	{
 		struct pg_cbpf_vm *vm = pg_cbpf_vm__new(prog, n);
+		struct pg_cbpf_vm *plain = pg_cbpf_vm__new_opts(prog, n, false);
 		struct pg_cbpf_pkt p;
-		uint32_t rnd = 1;
 
-		if (!vm)
+		if (!vm || !plain)
 			abort(); /* verified programs always prepare */
-		for (int strip = 0; strip < 2; strip++) {
-			if (pg_cbpf_pkt_init(&p, DLT_EN10MB, pkt, (uint32_t)plen, (uint32_t)plen + (strip ? 7 : 0),
-					     strip, scratch))
+		for (int mode = 0; mode < 3; mode++) {
+			uint32_t r1 = 1, r2 = 1, a, b;
+			enum pg_cbpf_exit w1, w2;
+
+			/* Ethernet, Ethernet through Linux's VLAN model, no link layer at all */
+			if (pg_cbpf_pkt_init(&p, mode == 2 ? DLT_RAW : DLT_EN10MB, pkt, (uint32_t)plen,
+					     (uint32_t)plen + (mode == 1 ? 7 : 0), mode == 1, scratch))
 				continue;
-			p.rand_state = &rnd;
-			(void)pg_cbpf_vm__run(vm, &p);
+			p.rand_state = &r1;
+			a = pg_cbpf_vm__run_ex(vm, &p, &w1, NULL);
+			p.rand_state = &r2;
+			b = pg_cbpf_vm__run_ex(plain, &p, &w2, NULL);
+			if (a != b || w1 != w2) {
+				fprintf(stderr, "fused VM %u (exit %d), plain VM %u (exit %d)\n", a, w1, b, w2);
+				abort();
+			}
 			(void)pg_cbpf_payload_offset(&p);
 		}
-		/* no link layer at all: SKF_NET_OFF has nothing to point at */
-		pg_cbpf_pkt_init(&p, DLT_RAW, pkt, (uint32_t)plen, (uint32_t)plen, false, NULL);
-		(void)pg_cbpf_vm__run(vm, &p);
+		pg_cbpf_vm__free(plain);
 		pg_cbpf_vm__free(vm);
 	}
 	free(scratch);

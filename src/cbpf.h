@@ -196,6 +196,8 @@ struct pg_cbpf_vm;
  * when it did not (the VM runs only what the kernel would), ENOMEM.
  */
 struct pg_cbpf_vm *pg_cbpf_vm__new(const struct sock_filter *insns, size_t n);
+/* The same; fused = false runs one instruction per dispatch (tests compare the two). */
+struct pg_cbpf_vm *pg_cbpf_vm__new_opts(const struct sock_filter *insns, size_t n, bool fused);
 void pg_cbpf_vm__free(struct pg_cbpf_vm *vm);
 /* Does the program use ancillary loads (ld [proto], ...)? */
 bool pg_cbpf_vm__uses_ancillary(const struct pg_cbpf_vm *vm);

@@ -49,6 +49,17 @@ enum vm_op {
 	OP_JA,
 	OP_JEQ_K, OP_JGT_K, OP_JGE_K, OP_JSET_K,
 	OP_JEQ_X, OP_JGT_X, OP_JGE_X, OP_JSET_X,
+	/*
+	 * Superinstructions: a packet load at a constant offset and the conditional jump after
+	 * it, in one dispatch. tcpdump's code is mostly such pairs. The jump's instruction stays
+	 * in the program for the paths that jump straight to it.
+	 */
+	OP_LDW_JEQ, OP_LDW_JGT, OP_LDW_JGE, OP_LDW_JSET,
+	OP_LDH_JEQ, OP_LDH_JGT, OP_LDH_JGE, OP_LDH_JSET,
+	OP_LDB_JEQ, OP_LDB_JGT, OP_LDB_JGE, OP_LDB_JSET,
+	OP_LDWI_JEQ, OP_LDWI_JGT, OP_LDWI_JGE, OP_LDWI_JSET, /* ld[h,b] [x + k]; jXX #k2 */
+	OP_LDHI_JEQ, OP_LDHI_JGT, OP_LDHI_JGE, OP_LDHI_JSET,
+	OP_LDBI_JEQ, OP_LDBI_JGT, OP_LDBI_JGE, OP_LDBI_JSET,
 	OP_COUNT
 };
 
@@ -58,6 +69,7 @@ struct vm_insn {
 	uint16_t jf;
 	uint16_t size; /* OP_LD_NEG/OP_LD_ANC: bytes (1, 2, 4) */
 	uint32_t k;
+	uint32_t k2; /* superinstructions: the jump's constant */
 };
 
 struct pg_cbpf_vm {
@@ -149,7 +161,41 @@ cond:
 	return 0;
 }
 
+/* Fuse "ld[h,b] [k]; jXX #k2" at pc into one superinstruction when pc + 1 is that jump. */
+static void fuse(struct vm_insn *code, size_t n)
+{
+	for (size_t pc = 0; pc + 1 < n; pc++) {
+		unsigned int base, cond;
+
+		switch (code[pc].op) {
+		case OP_LD_W_ABS: base = OP_LDW_JEQ; break;
+		case OP_LD_H_ABS: base = OP_LDH_JEQ; break;
+		case OP_LD_B_ABS: base = OP_LDB_JEQ; break;
+		case OP_LD_W_IND: base = OP_LDWI_JEQ; break;
+		case OP_LD_H_IND: base = OP_LDHI_JEQ; break;
+		case OP_LD_B_IND: base = OP_LDBI_JEQ; break;
+		default: continue;
+		}
+		switch (code[pc + 1].op) {
+		case OP_JEQ_K: cond = 0; break;
+		case OP_JGT_K: cond = 1; break;
+		case OP_JGE_K: cond = 2; break;
+		case OP_JSET_K: cond = 3; break;
+		default: continue;
+		}
+		code[pc].op = (uint16_t)(base + cond);
+		code[pc].k2 = code[pc + 1].k;
+		code[pc].jt = code[pc + 1].jt;
+		code[pc].jf = code[pc + 1].jf;
+	}
+}
+
 struct pg_cbpf_vm *pg_cbpf_vm__new(const struct sock_filter *insns, size_t n)
+{
+	return pg_cbpf_vm__new_opts(insns, n, true);
+}
+
+struct pg_cbpf_vm *pg_cbpf_vm__new_opts(const struct sock_filter *insns, size_t n, bool fused)
 {
 	struct pg_cbpf_vm *vm;
 	bool anc = false;
@@ -170,6 +216,8 @@ struct pg_cbpf_vm *pg_cbpf_vm__new(const struct sock_filter *insns, size_t n)
 		}
 	}
 	vm->uses_anc = anc;
+	if (fused)
+		fuse(vm->code, n);
 	return vm;
 }
 
@@ -317,16 +365,28 @@ uint32_t pg_cbpf_vm__run_ex(const struct pg_cbpf_vm *vm, const struct pg_cbpf_pk
 		[OP_JSET_K] = &&l_jset_k,     [OP_JEQ_X] = &&l_jeq_x,
 		[OP_JGT_X] = &&l_jgt_x,	      [OP_JGE_X] = &&l_jge_x,
 		[OP_JSET_X] = &&l_jset_x,
+		[OP_LDW_JEQ] = &&l_ldw_jeq,   [OP_LDW_JGT] = &&l_ldw_jgt,
+		[OP_LDW_JGE] = &&l_ldw_jge,   [OP_LDW_JSET] = &&l_ldw_jset,
+		[OP_LDH_JEQ] = &&l_ldh_jeq,   [OP_LDH_JGT] = &&l_ldh_jgt,
+		[OP_LDH_JGE] = &&l_ldh_jge,   [OP_LDH_JSET] = &&l_ldh_jset,
+		[OP_LDB_JEQ] = &&l_ldb_jeq,   [OP_LDB_JGT] = &&l_ldb_jgt,
+		[OP_LDB_JGE] = &&l_ldb_jge,   [OP_LDB_JSET] = &&l_ldb_jset,
+		[OP_LDWI_JEQ] = &&l_ldwi_jeq, [OP_LDWI_JGT] = &&l_ldwi_jgt,
+		[OP_LDWI_JGE] = &&l_ldwi_jge, [OP_LDWI_JSET] = &&l_ldwi_jset,
+		[OP_LDHI_JEQ] = &&l_ldhi_jeq, [OP_LDHI_JGT] = &&l_ldhi_jgt,
+		[OP_LDHI_JGE] = &&l_ldhi_jge, [OP_LDHI_JSET] = &&l_ldhi_jset,
+		[OP_LDBI_JEQ] = &&l_ldbi_jeq, [OP_LDBI_JGT] = &&l_ldbi_jgt,
+		[OP_LDBI_JGE] = &&l_ldbi_jge, [OP_LDBI_JSET] = &&l_ldbi_jset,
 	};
 	const struct vm_insn *const code = vm->code;
 	const struct vm_insn *in = code;
 	const uint8_t *const data = pkt->data;
 	const uint32_t caplen = pkt->caplen;
+	/* no need to clear M[]: the verifier proved every read follows a store on every path */
 	uint32_t A = 0, X = 0, M[BPF_MEMWORDS];
 	uint32_t v;
 	enum pg_cbpf_exit reason = PG_CBPF_X_RET;
 
-	memset(M, 0, sizeof(M));
 #define NEXT goto *labels[(++in)->op]
 #define JUMP(t) do { in = code + (t); goto *labels[in->op]; } while (0)
 	goto *labels[in->op];
@@ -346,17 +406,23 @@ l_ld_b_abs:
 		goto oob;
 	A = data[in->k];
 	NEXT;
+	/* X + k as a signed offset: the common case inline, negative ones through load_at */
+#define IND(size, load)                                                     \
+	do {                                                                \
+		uint32_t off_ = X + in->k;                                  \
+		if ((int32_t)off_ >= 0 && (uint64_t)off_ + (size) <= caplen) \
+			A = (load);                                         \
+		else if (!load_at(pkt, (int32_t)off_, (size), &A))          \
+			goto oob;                                           \
+	} while (0)
 l_ld_w_ind:
-	if (!load_at(pkt, (int32_t)(X + in->k), 4, &A))
-		goto oob;
+	IND(4, rd32(data + off_));
 	NEXT;
 l_ld_h_ind:
-	if (!load_at(pkt, (int32_t)(X + in->k), 2, &A))
-		goto oob;
+	IND(2, rd16(data + off_));
 	NEXT;
 l_ld_b_ind:
-	if (!load_at(pkt, (int32_t)(X + in->k), 1, &A))
-		goto oob;
+	IND(1, data[off_]);
 	NEXT;
 l_ld_neg:
 	if (!load_at(pkt, (int32_t)in->k, in->size, &A))
@@ -438,6 +504,43 @@ l_jeq_x: JUMP(A == X ? in->jt : in->jf);
 l_jgt_x: JUMP(A > X ? in->jt : in->jf);
 l_jge_x: JUMP(A >= X ? in->jt : in->jf);
 l_jset_x: JUMP(A & X ? in->jt : in->jf);
+#define FUSED(lbl, size, load, test)                      \
+	lbl:                                              \
+	if ((uint64_t)in->k + (size) > caplen)            \
+		goto oob;                                 \
+	A = (load);                                       \
+	JUMP((test) ? in->jt : in->jf);
+	FUSED(l_ldw_jeq, 4, rd32(data + in->k), A == in->k2)
+	FUSED(l_ldw_jgt, 4, rd32(data + in->k), A > in->k2)
+	FUSED(l_ldw_jge, 4, rd32(data + in->k), A >= in->k2)
+	FUSED(l_ldw_jset, 4, rd32(data + in->k), A & in->k2)
+	FUSED(l_ldh_jeq, 2, rd16(data + in->k), A == in->k2)
+	FUSED(l_ldh_jgt, 2, rd16(data + in->k), A > in->k2)
+	FUSED(l_ldh_jge, 2, rd16(data + in->k), A >= in->k2)
+	FUSED(l_ldh_jset, 2, rd16(data + in->k), A & in->k2)
+	FUSED(l_ldb_jeq, 1, data[in->k], A == in->k2)
+	FUSED(l_ldb_jgt, 1, data[in->k], A > in->k2)
+	FUSED(l_ldb_jge, 1, data[in->k], A >= in->k2)
+	FUSED(l_ldb_jset, 1, data[in->k], A & in->k2)
+#undef FUSED
+#define FUSED_IND(lbl, size, load, test) \
+	lbl:                             \
+	IND((size), (load));             \
+	JUMP((test) ? in->jt : in->jf);
+	FUSED_IND(l_ldwi_jeq, 4, rd32(data + off_), A == in->k2)
+	FUSED_IND(l_ldwi_jgt, 4, rd32(data + off_), A > in->k2)
+	FUSED_IND(l_ldwi_jge, 4, rd32(data + off_), A >= in->k2)
+	FUSED_IND(l_ldwi_jset, 4, rd32(data + off_), A & in->k2)
+	FUSED_IND(l_ldhi_jeq, 2, rd16(data + off_), A == in->k2)
+	FUSED_IND(l_ldhi_jgt, 2, rd16(data + off_), A > in->k2)
+	FUSED_IND(l_ldhi_jge, 2, rd16(data + off_), A >= in->k2)
+	FUSED_IND(l_ldhi_jset, 2, rd16(data + off_), A & in->k2)
+	FUSED_IND(l_ldbi_jeq, 1, data[off_], A == in->k2)
+	FUSED_IND(l_ldbi_jgt, 1, data[off_], A > in->k2)
+	FUSED_IND(l_ldbi_jge, 1, data[off_], A >= in->k2)
+	FUSED_IND(l_ldbi_jset, 1, data[off_], A & in->k2)
+#undef FUSED_IND
+#undef IND
 l_ret_k:
 	A = in->k;
 	goto done;
