@@ -36,8 +36,8 @@ static void sniff_help(FILE *out)
 	      "  --program FILE                 a cBPF program (see 'pangolin cbpf --help')\n"
 	      "\n"
 	      "options:\n"
-	      "  -i, --interface IFACE  capture on IFACE (default: every Ethernet and loopback\n"
-	      "                         interface); needs CAP_NET_RAW\n"
+	      "  -i, --interface IFACE  capture on IFACE (default, or 'any': every Ethernet and\n"
+	      "                         loopback interface); needs CAP_NET_RAW\n"
 	      "  -r, --read FILE        read a capture file instead (the filter runs in pangolin's VM)\n"
 	      "  -w, --write FILE       write the packets that pass to a pcap file (nanosecond\n"
 	      "                         timestamps; '-' for standard output). With -w and no -o,\n"
@@ -225,6 +225,8 @@ static int sniff_run(const struct pg_cli *cli, int argc, char **argv)
 		default: return pg_cli_usage_error(CMD, argc, argv);
 		}
 	}
+	if (iface && !strcmp(iface, "any"))
+		iface = NULL; /* tcpdump's name for every interface */
 	if (optind < argc) {
 		if (expr) {
 			pg_cli_err(CMD, "the filter expression is given twice (--filter-expr and '%s')",
