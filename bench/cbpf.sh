@@ -2,12 +2,12 @@
 # pangolin's cBPF VM against libpcap's bpf_filter() (pcap_offline_filter), same pcap, same
 # filters, one process, interleaved rounds, medians and ratios. See bench/README.md.
 #
-#   bash bench/cbpf.sh [PACKETS] [ROUNDS] [PASSES]      (defaults 100000 15 5)
+#   bash bench/cbpf.sh [PACKETS] [ROUNDS] [PASSES]      (defaults 100000 31 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PACKETS=${1:-100000}
-ROUNDS=${2:-15}
-PASSES=${3:-5}
+ROUNDS=${2:-31}
+PASSES=${3:-3}
 OUT=build/bench
 mkdir -p "$OUT"
 [ -f build/libpangolin.a ] || make -s build/libpangolin.a

@@ -8,8 +8,10 @@
  * Packets are loaded into memory first, and each side gets its per-packet context built once
  * (libpcap a struct pcap_pkthdr, pangolin a struct pg_cbpf_pkt), so only the interpreters are
  * timed. Each round runs every filter on both sides, in alternating order, PASSES times over
- * all packets; the medians of the rounds are reported. Verdicts must agree, packet by packet,
- * or the benchmark stops.
+ * all packets. Reported: each side's median packets/s over the rounds, and the median of the
+ * per-round ratios (both sides ran back to back in a round, so that pairing cancels most of a
+ * shared machine's slow drift) with its lowest and highest value. Verdicts must agree, packet
+ * by packet, or the benchmark stops.
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -84,14 +86,15 @@ int main(int argc, char **argv)
 	dead = pcap_open_dead(DLT_EN10MB, 262144);
 	printf("%zu packets from %s; %d rounds of %d passes per filter and side\n\n", n, argv[1],
 	       rounds, passes);
-	printf("%-52s %9s %14s %14s %7s\n", "filter", "insns", "libpcap Mpps", "pangolin Mpps",
-	       "ratio");
+	printf("%-44s %5s %12s %13s %7s %13s\n", "filter", "insns", "libpcap Mpps", "pangolin Mpps",
+	       "ratio", "(min..max)");
 	for (int f = 0; f < nf; f++) {
 		struct bpf_program bp;
 		struct pg_cbpf_vm *vm;
 		double *tl = malloc((size_t)rounds * sizeof(double));
 		double *tp = malloc((size_t)rounds * sizeof(double));
-		double ml, mp;
+		double *ratio = malloc((size_t)rounds * sizeof(double));
+		double ml, mp, mr;
 		size_t acc = 0;
 
 		if (!strcmp(argv[4 + f], "seed")) {
@@ -135,10 +138,14 @@ int main(int argc, char **argv)
 				(which == 0 ? tl : tp)[r] = now() - t0;
 			}
 		}
+		for (int r = 0; r < rounds; r++)
+			ratio[r] = tl[r] / tp[r];
 		ml = (double)n * passes / median(tl, rounds) / 1e6;
 		mp = (double)n * passes / median(tp, rounds) / 1e6;
-		printf("%-52.52s %9u %14.1f %14.1f %6.2fx   (%zu of %zu accepted)\n", argv[4 + f],
-		       bp.bf_len, ml, mp, mp / ml, acc, n);
+		mr = median(ratio, rounds); /* sorts ratio */
+		printf("%-44.44s %5u %12.1f %13.1f %6.2fx %5.2f..%-5.2f  %zu/%zu accepted\n",
+		       argv[4 + f], bp.bf_len, ml, mp, mr, ratio[0], ratio[rounds - 1], acc, n);
+		free(ratio);
 		pg_cbpf_vm__free(vm);
 		pcap_freecode(&bp);
 		free(tl);
