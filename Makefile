@@ -6,6 +6,7 @@
 #   make run        install dependencies, build, run the sensor (NDJSON to stdout)
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
 #   make bench      run the benchmarks in bench/ (not part of the tests)
+#   make V=1        print the full commands instead of "  CC file"
 #
 # Sources are discovered: src/*.c is the program, src/bpf/*.bpf.c the kernel side,
 # tests/unit/test_*.c the unit tests, fuzz/fuzz_*.c the fuzz targets. Adding a file
@@ -25,6 +26,15 @@ else
 O        ?= build
 SANFLAGS :=
 OPT      := -O2 -g
+endif
+
+# Short "  CC file" lines; V=1 prints the full commands.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)'
 endif
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -77,46 +87,64 @@ deps:
 $(BPF_OUT)/vmlinux.h:
 	@mkdir -p $(@D)
 	@test -r $(VMLINUX_BTF) || { echo "no BTF at $(VMLINUX_BTF): set VMLINUX_BTF=<file with .BTF of the target kernel> (see docs/build.md)"; exit 1; }
-	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(BPF_OUT)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) src/pg_abi.h $(BPF_OUT)/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		-I$(BPF_OUT) -Isrc -c $< -o $@
 
 $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 # --- protobuf ------------------------------------------------------------------------------
 $(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
-	$(PROTOC_C) --proto_path=proto --c_out=$(O)/gen $<
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(O)/gen $<
 
 $(O)/gen/%.pb-c.o: $(O)/gen/%.pb-c.c
-	$(CC) $(filter-out -Wmissing-prototypes -Wstrict-prototypes,$(CFLAGS)) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -Wmissing-prototypes -Wstrict-prototypes,$(CFLAGS)) -c $< -o $@
+
+# --- generated tables ----------------------------------------------------------------------
+# Syscall number -> name for the build's architecture, from the C library's <sys/syscall.h>:
+# the preprocessor lists the __NR_ names and the compiler evaluates their numbers.
+%/gen/syscall_names.h:
+	@mkdir -p $(@D)
+	echo '#include <sys/syscall.h>' | $(CC) -dM -E -x c - | sed -n 's/^#define __NR_\([a-z0-9_]*\) .*/\1/p' | \
+		sort -u | awk '{ printf "#ifdef __NR_%s\n\t{ __NR_%s, \"%s\" },\n#endif\n", $$1, $$1, $$1 }' > $@.tmp
+	mv $@.tmp $@
 
 # --- userspace -----------------------------------------------------------------------------
-$(O)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(PROTO_C)
+$(O)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(PROTO_C) $(O)/gen/syscall_names.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BIN): src/main.c $(LIB)
-	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -o $@
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -o $@
 
 # --- tests ---------------------------------------------------------------------------------
 $(O)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -lcmocka -o $@
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -lcmocka -o $@
 
 # Small C workload programs the integration tests and benchmarks drive.
 $(O)/tests/helpers: $(wildcard tests/helpers/*.c)
 	@mkdir -p $(O)/tests
 	@for f in $^; do \
 		n=$$(basename $$f .c); \
-		echo "  CC tests/helpers/$$n"; \
+		printf "  %-8s %s\n" CC $(O)/tests/$$n; \
 		$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Werror $$f -o $(O)/tests/$$n -lpthread || exit 1; \
 	done
 	@touch $@
@@ -129,23 +157,29 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -DPG
 FUZZ_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(SRCS)) \
 	     $(patsubst proto/%.proto,build/fuzz/gen/%.pb-c.o,$(PROTOS))
 
-build/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(patsubst proto/%.proto,build/fuzz/gen/%.pb-c.c,$(PROTOS))
+build/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) $(patsubst proto/%.proto,build/fuzz/gen/%.pb-c.c,$(PROTOS)) \
+		build/fuzz/gen/syscall_names.h
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 build/fuzz/gen/%.pb-c.c build/fuzz/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
-	$(PROTOC_C) --proto_path=proto --c_out=build/fuzz/gen $<
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=build/fuzz/gen $<
 
 build/fuzz/gen/%.pb-c.o: build/fuzz/gen/%.pb-c.c
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 build/fuzz/libpangolin.a: $(FUZZ_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
 
 build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libpangolin.a
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libpangolin.a $(PKG_LIBS) -o $@
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libpangolin.a $(PKG_LIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 

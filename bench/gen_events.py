@@ -2,7 +2,11 @@
 """Write N synthetic pangolin events as NDJSON (docs/events.md), deterministic for a seed.
 
 The mix is what a busy node produces: mostly opens, then connects, execs, forks/exits, DNS.
-Usage: gen_events.py N [--seed S] > file.ndjson
+Usage: gen_events.py N [--seed S] [--k8s PODS] > file.ndjson
+
+--k8s PODS adds what the enrich stage adds on a Kubernetes node: node on every event, and for
+most events the pod UID and container id of one of PODS pods (from a second random stream,
+so the events themselves are the same as without it).
 """
 import argparse
 import json
@@ -20,8 +24,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--k8s", type=int, default=0, metavar="PODS")
     a = ap.parse_args()
     rnd = random.Random(a.seed)
+    krnd = random.Random(a.seed + 1)
+    pods = [("%08x-%04x-4%03x-8%03x-%012x" % (krnd.getrandbits(32), krnd.getrandbits(16),
+                                               krnd.getrandbits(12), krnd.getrandbits(12),
+                                               krnd.getrandbits(48)),
+             "%064x" % krnd.getrandbits(256)) for _ in range(a.k8s)]
     out = sys.stdout
     ts = 1764084477000000000
     for i in range(a.n):
@@ -31,6 +41,10 @@ def main():
         ev = {"v": 1, "type": None, "ts": ts, "pid": pid, "tid": pid, "ppid": rnd.randint(1, 5000),
               "uid": rnd.choice([0, 0, 1000, 33]), "gid": 0, "comm": comm,
               "cgroup_id": rnd.choice([1, 4242, 9001, 12345]), "start_ns": 1000000 + pid * 97}
+        if a.k8s:
+            ev["node"] = "bench-node"
+            if krnd.random() < 0.8:
+                ev["container_id"], ev["pod_uid"] = reversed(krnd.choice(pods))
         r = rnd.random()
         if r < 0.70:
             ev["type"] = "open"

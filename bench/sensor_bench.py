@@ -89,14 +89,19 @@ def run_config(name, seconds, tmp, path):
         ready = lambda t: "Attaching" in t
     with open(out, "wb") as fo, open(err, "w") as fe:
         p = subprocess.Popen(argv, stdout=fo, stderr=fe)
-        wait_ready(p, err, out, ready)
-        if ready is None:
-            time.sleep(1.5)  # opensnoop prints its header only when it has attached
-        pid, ops, n = workload(seconds, path)
-        res["rss_kb"] = rss_kb(p.pid)
-        time.sleep(0.3)
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=60)
+        try:
+            wait_ready(p, err, out, ready)
+            if ready is None:
+                time.sleep(1.5)  # opensnoop prints its header only when it has attached
+            pid, ops, n = workload(seconds, path)
+            res["rss_kb"] = rss_kb(p.pid)
+            time.sleep(0.3)
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=60)
+        finally:
+            if p.poll() is None:  # never leave a tracer behind: it would slow every later run
+                p.kill()
+                p.wait()
     res.update(ops=ops, n=n)
     text = pathlib.Path(err).read_text()
     data = pathlib.Path(out).read_bytes()

@@ -28,4 +28,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# `go tool pprof` checks pangolin's pprof output in the integration tests. Machines that have
+# Go installed elsewhere (e.g. /usr/local/go) keep it; others get Debian's golang-go.
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ] && [ ! -x /usr/lib/go/bin/go ]; then
+	echo "install-deps: installing golang-go (for go tool pprof)"
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+fi
 echo "install-deps: ok"

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "enrich.h"
 #include "filter.h"
 
 void pg_cli_err(const char *cmd, const char *fmt, ...)
@@ -65,19 +66,119 @@ int pg_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_t errlen)
+int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case 'X':
+		if (o->nprops == PG_OUTPUT_MAX_PROPS) {
+			pg_cli_err(cmd, "-X: more than %d properties", PG_OUTPUT_MAX_PROPS);
+			return -1;
+		}
+		if (!strchr(arg, '=') || *arg == '=') {
+			pg_cli_err(cmd, "-X '%s': expected KEY=VALUE (a librdkafka property, e.g. -X linger.ms=20)",
+				   arg);
+			return -1;
+		}
+		o->props[o->nprops++] = arg;
+		return 1;
+	case PG_OPT_FORMAT:
+		o->format = arg;
+		return 1;
+	case PG_OPT_KAFKA_KEY:
+		if (strcmp(arg, "pod") && strcmp(arg, "container") && strcmp(arg, "node") &&
+		    strcmp(arg, "none")) {
+			pg_cli_err(cmd, "--kafka-key: '%s' is not pod, container, node or none", arg);
+			return -1;
+		}
+		o->kafka_key = arg;
+		return 1;
+	case PG_OPT_KAFKA_SPILL:
+		o->kafka_spill = arg;
+		return 1;
+	case PG_OPT_KAFKA_TIMEOUT:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || v < 1 || v > 3600) {
+			pg_cli_err(cmd, "--kafka-timeout: '%s' is not a number of seconds in 1..3600", arg);
+			return -1;
+		}
+		o->kafka_timeout_ms = (int)v * 1000;
+		return 1;
+	case PG_OPT_KAFKA_QUEUE_WAIT:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || v < -1 || v > 86400000) {
+			pg_cli_err(cmd, "--kafka-queue-wait: '%s' is not -1 or a number of milliseconds", arg);
+			return -1;
+		}
+		o->kafka_queue_wait_ms = (int)v;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static struct pg_sink *open_kafka(const struct pg_output_opts *o, bool protobuf, char *err,
+				  size_t errlen)
+{
+	struct pg_kafka_opts ko = {
+		.url = o->spec,
+		.props = o->props,
+		.nprops = o->nprops,
+		.key = PG_KAFKA_KEY_POD,
+		.format = protobuf ? PG_FORMAT_PROTOBUF : PG_FORMAT_JSON,
+		.spill_path = o->kafka_spill,
+		.queue_wait_ms = o->kafka_queue_wait_ms,
+		.connect_timeout_ms = o->kafka_timeout_ms,
+		.stop = o->stop,
+	};
+
+	if (o->kafka_key) {
+		if (!strcmp(o->kafka_key, "container"))
+			ko.key = PG_KAFKA_KEY_CONTAINER;
+		else if (!strcmp(o->kafka_key, "node"))
+			ko.key = PG_KAFKA_KEY_NODE;
+		else if (!strcmp(o->kafka_key, "none"))
+			ko.key = PG_KAFKA_KEY_NONE;
+	}
+	return pg_sink_kafka__new(&ko, err, errlen);
+}
+
+int pg_output__check(const struct pg_output_opts *o, char *err, size_t errlen)
 {
 	const char *format = o->format ? o->format : "json";
+	bool kafka = o->spec && !strncmp(o->spec, "kafka://", 8);
+
+	if (strcmp(format, "json") && strcmp(format, "protobuf")) {
+		snprintf(err, errlen, "unknown --format '%s' (this build writes: json, protobuf)", format);
+		return -EINVAL;
+	}
+	if (kafka)
+		return 0;
+	if (!strcmp(format, "protobuf")) {
+		snprintf(err, errlen, "--format protobuf needs a kafka:// output (files and standard output are NDJSON)");
+		return -EINVAL;
+	}
+	if (o->nprops || o->kafka_key || o->kafka_spill || o->kafka_timeout_ms) {
+		snprintf(err, errlen, "%s applies to kafka:// outputs only",
+			 o->nprops ? "-X" : o->kafka_key ? "--kafka-key" : o->kafka_spill ? "--kafka-spill"
+											   : "--kafka-timeout");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_t errlen)
+{
 	struct pg_sink *sink;
 
-	if (strcmp(format, "json")) {
-		snprintf(err, errlen, "unknown --format '%s' (this build writes: json)", format);
+	if (pg_output__check(o, err, errlen))
 		return NULL;
-	}
-	if (o->spec && !strncmp(o->spec, "kafka://", 8)) {
-		snprintf(err, errlen, "kafka output is not in this build yet");
-		return NULL;
-	}
+	if (o->spec && !strncmp(o->spec, "kafka://", 8))
+		return open_kafka(o, o->format && !strcmp(o->format, "protobuf"), err, errlen);
 	struct pg_ndjson_opts no = {
 		.path = o->spec,
 		.fd = -1,
@@ -89,6 +190,25 @@ struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_
 	if (!sink)
 		snprintf(err, errlen, "cannot open %s for writing: %s", o->spec, strerror(errno));
 	return sink;
+}
+
+int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_enrich_opts *o)
+{
+	char err[512];
+	struct pg_stage *st = pg_stage_enrich__new(o, err, sizeof(err));
+
+	if (!st) {
+		int e = errno ? errno : EINVAL;
+
+		pg_cli_err(cmd, "%s", err);
+		return -e;
+	}
+	if (pg_pipeline__add_stage(pl, st)) {
+		pg_stage__free(st);
+		pg_cli_err(cmd, "too many pipeline stages");
+		return -ENOSPC;
+	}
+	return 0;
 }
 
 int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr)
@@ -139,6 +259,7 @@ void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *
 		total.written += st.written;
 		total.failed += st.failed;
 		total.queued += st.queued;
+		total.dropped += st.dropped;
 	}
 	fprintf(stderr,
 		"pangolin %s: %llu read, %llu passed, %llu filtered, %llu written, %llu skipped",
@@ -150,9 +271,50 @@ void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *
 	if (total.failed || total.queued)
 		fprintf(stderr, ", %llu failed, %llu undelivered", (unsigned long long)total.failed,
 			(unsigned long long)total.queued);
+	if (total.dropped)
+		fprintf(stderr, ", %llu dropped", (unsigned long long)total.dropped);
 	if (pl->stats.stage_errors)
 		fprintf(stderr, ", %llu stage errors", (unsigned long long)pl->stats.stage_errors);
 	if (seconds > 0)
 		fprintf(stderr, " in %.2f s (%.0f events/s)", seconds, (double)ss.read / seconds);
+	/* a Kafka sink accounts for every event it was given, in one of these counters */
+	for (size_t i = 0; i < pl->nsinks; i++) {
+		struct pg_sink_stats st;
+
+		if (strcmp(pl->sinks[i]->ops->name, "kafka"))
+			continue;
+		pg_sink__stats(pl->sinks[i], &st);
+		fprintf(stderr,
+			"; kafka: %llu produced, %llu delivered, %llu failed, %llu queued, %llu dropped",
+			(unsigned long long)st.sent, (unsigned long long)st.written,
+			(unsigned long long)st.failed, (unsigned long long)st.queued,
+			(unsigned long long)st.dropped);
+		if (st.spilled)
+			fprintf(stderr, ", %llu spilled", (unsigned long long)st.spilled);
+		if (st.resent)
+			fprintf(stderr, ", %llu re-sent from the spill file", (unsigned long long)st.resent);
+		if (seconds > 0)
+			fprintf(stderr, ", %.1f MB/s", (double)st.bytes / 1e6 / seconds);
+	}
 	fputc('\n', stderr);
+}
+
+bool pg_pid_running(int pid)
+{
+	char path[64], buf[512], *close_paren;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* "pid (comm) S ...": comm may hold spaces and parentheses, the last ')' ends it */
+	close_paren = strrchr(buf, ')');
+	if (!close_paren || close_paren[1] != ' ')
+		return true;
+	return close_paren[2] != 'Z' && close_paren[2] != 'X';
 }

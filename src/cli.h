@@ -38,15 +38,75 @@ int pg_cli_usage_error(const char *cmd, int argc, char **argv);
 int pg_parse_size(const char *s, uint64_t *out);
 
 /* Output selection, shared by every command that writes events. */
+#define PG_OUTPUT_MAX_PROPS 64
+
 struct pg_output_opts {
 	const char *spec; /* NULL or "-": stdout; a path; kafka://... */
-	const char *format; /* "json" (default) */
+	const char *format; /* "json" (default), or "protobuf" (kafka:// only) */
 	uint64_t rotate_bytes;
 	bool line_buffered;
+	/* kafka:// only (docs/kafka.md) */
+	const char *props[PG_OUTPUT_MAX_PROPS]; /* -X KEY=VALUE, librdkafka properties */
+	size_t nprops;
+	const char *kafka_key; /* --kafka-key: pod (default), container, node, none */
+	const char *kafka_spill; /* --kafka-spill FILE */
+	int kafka_queue_wait_ms; /* the command's choice: -1 wait for queue room, 0 never */
+	int kafka_timeout_ms; /* --kafka-timeout: start-up check; 0: 10 s */
+	volatile sig_atomic_t *stop; /* the command's stop flag: lets waits give up */
 };
+
+/*
+ * The options above as every event-writing command spells them. A command puts
+ * PG_OUTPUT_LONGOPTS in its struct option table, PG_OUTPUT_SHORTOPTS in its getopt string,
+ * PG_OUTPUT_HELP in its help, and offers each getopt result to pg_output__option first.
+ */
+enum {
+	PG_OPT_FORMAT = 0x1000,
+	PG_OPT_KAFKA_KEY,
+	PG_OPT_KAFKA_SPILL,
+	PG_OPT_KAFKA_TIMEOUT,
+	PG_OPT_KAFKA_QUEUE_WAIT,
+};
+
+#define PG_OUTPUT_SHORTOPTS "X:"
+#define PG_OUTPUT_LONGOPTS                                                      \
+	{ "format", required_argument, NULL, PG_OPT_FORMAT },                   \
+	{ "kafka-key", required_argument, NULL, PG_OPT_KAFKA_KEY },             \
+	{ "kafka-spill", required_argument, NULL, PG_OPT_KAFKA_SPILL },         \
+	{ "kafka-timeout", required_argument, NULL, PG_OPT_KAFKA_TIMEOUT },     \
+	{ "kafka-queue-wait", required_argument, NULL, PG_OPT_KAFKA_QUEUE_WAIT }
+
+#define PG_OUTPUT_HELP                                                                    \
+	"      --format FMT      json (default: NDJSON lines, or one JSON object per Kafka\n"   \
+	"                        message) or protobuf (kafka:// only; proto/pangolin.proto)\n"  \
+	"  Kafka (-o kafka://HOST:PORT[,HOST:PORT...]/TOPIC; see docs/kafka.md):\n"            \
+	"  -X KEY=VALUE          a librdkafka property (TLS, SASL, batching...); repeatable\n"  \
+	"      --kafka-key K     message key: pod (pod UID, else container id, else node;\n"   \
+	"                        the default), container, node, or none\n"                    \
+	"      --kafka-spill F   save events Kafka cannot take now to the NDJSON file F\n"     \
+	"                        instead of dropping them; the next start re-sends F\n"        \
+	"      --kafka-timeout S seconds to wait at start for a broker and the topic (10)\n"    \
+	"      --kafka-queue-wait MS  when librdkafka's queue is full, wait up to MS for\n"     \
+	"                        room before dropping or spilling (-1: as long as it takes)\n"
+
+/*
+ * Offer one getopt result to the output options. 1: it was one and is stored; 0: not an
+ * output option; -1: a bad value, already reported (exit with PG_EXIT_USAGE).
+ */
+int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const char *arg);
+
+/* Whether the options make sense together (format, Kafka-only options), before anything is
+ * opened: 0, or -EINVAL with the reason in err (a usage error). */
+int pg_output__check(const struct pg_output_opts *o, char *err, size_t errlen);
 
 /* Build the sink for an output spec. NULL with a message in err on failure. */
 struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_t errlen);
+
+struct pg_enrich_opts;
+
+/* Add the enrich stage (node name; cgroup, container and pod when o->cgroups). Prints the
+ * error and returns -errno on failure. */
+int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_enrich_opts *o);
 
 /* Add --filter's stage when expr is not NULL. Prints the error (with a caret) and returns
  * -EINVAL for a bad filter. */
@@ -57,5 +117,8 @@ void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *
 		    double seconds);
 
 double pg_now_seconds(void);
+
+/* Is pid still running? False when it is gone or a zombie (exited, not yet reaped). */
+bool pg_pid_running(int pid);
 
 #endif /* PANGOLIN_CLI_H */

@@ -4,8 +4,10 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "enrich.h"
 
 static void replay_help(FILE *out)
 {
@@ -16,15 +18,23 @@ static void replay_help(FILE *out)
 	      "\n"
 	      "options:\n"
 	      "  -f, --filter EXPR     keep only events matching EXPR (docs/filter.md)\n"
-	      "  -o, --output PATH     write to PATH instead of standard output ('-')\n"
-	      "      --format FMT      output format: json (default)\n"
+	      "  -o, --output OUT      write to OUT: a file, '-' for standard output (the\n"
+	      "                        default), or kafka://HOST:PORT/TOPIC\n"
 	      "      --rotate-size N   rotate the output file at N bytes (e.g. 64M)\n"
 	      "      --skip-bad        skip malformed lines (counted, first 10 shown) instead of\n"
 	      "                        stopping at the first one\n"
+	      "      --node NAME       stamp events that have no node with NAME (default:\n"
+	      "                        $NODE_NAME, else the host name; only with --enrich or\n"
+	      "                        --node)\n"
+	      "      --enrich          resolve cgroup ids on this host to cgroup path, container\n"
+	      "                        id and pod UID (for recordings made on this host)\n"
+	      "      --flush-timeout S seconds to wait at the end for outputs to deliver (5)\n"
 	      "  -q, --quiet           no summary line on standard error\n"
 	      "  -h, --help            this help\n"
+	      PG_OUTPUT_HELP
 	      "\n"
-	      "exit status: 0 success, 1 bad input or I/O error, 2 bad command line\n",
+	      "exit status: 0 success, 1 bad input, I/O error or events not delivered,\n"
+	      "2 bad command line\n",
 	      out);
 }
 
@@ -47,14 +57,21 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'F' },
+		PG_OUTPUT_LONGOPTS,
+		{ "node", required_argument, NULL, 'N' },
+		{ "enrich", no_argument, NULL, 'E' },
+		{ "flush-timeout", required_argument, NULL, 'T' },
 		{ "rotate-size", required_argument, NULL, 'R' },
 		{ "skip-bad", no_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pg_output_opts out = { 0 };
+	/* a replay has no deadline: when Kafka's queue is full, wait for room */
+	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop };
+	struct pg_enrich_opts eo = { 0 };
+	bool enrich = false;
+	int flush_ms = 5000;
 	struct pg_replay_opts ro = { .fd = -1 };
 	struct warn_state ws = { 0 };
 	const char *filter = NULL;
@@ -68,11 +85,28 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:qh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+		rc = pg_output__option(&out, "replay", c, optarg);
+		if (rc < 0)
+			return PG_EXIT_USAGE;
+		if (rc > 0)
+			continue;
 		switch (c) {
 		case 'f': filter = optarg; break;
 		case 'o': out.spec = optarg; break;
-		case 'F': out.format = optarg; break;
+		case 'N': eo.node = optarg; enrich = true; break;
+		case 'E': eo.cgroups = true; enrich = true; break;
+		case 'T': {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(v >= 0 && v <= 3600)) {
+				pg_cli_err("replay", "--flush-timeout: '%s' is not a number of seconds in 0..3600", optarg);
+				return PG_EXIT_USAGE;
+			}
+			flush_ms = (int)(v * 1000);
+			break;
+		}
 		case 'R':
 			if (pg_parse_size(optarg, &out.rotate_bytes) || !out.rotate_bytes) {
 				pg_cli_err("replay", "--rotate-size: '%s' is not a size (e.g. 64M, 1G)", optarg);
@@ -91,11 +125,36 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			   optind < argc ? argv[optind + 1] : "");
 		return PG_EXIT_USAGE;
 	}
+	/* checked before anything is opened, so a typo costs nothing and exits 2 */
+	if (pg_output__check(&out, err, sizeof(err))) {
+		pg_cli_err("replay", "%s", err);
+		return PG_EXIT_USAGE;
+	}
+	if (out.rotate_bytes && (!out.spec || !strcmp(out.spec, "-"))) {
+		pg_cli_err("replay", "--rotate-size needs --output FILE (standard output is not rotated)");
+		return PG_EXIT_USAGE;
+	}
 	ro.path = argv[optind];
+	if (out.spec && strcmp(out.spec, "-") && strcmp(ro.path, "-")) {
+		struct stat in_st, out_st;
+
+		/* appending to the file being read would replay its own output until the disk is full */
+		if (!stat(ro.path, &in_st) && !stat(out.spec, &out_st) && in_st.st_dev == out_st.st_dev &&
+		    in_st.st_ino == out_st.st_ino) {
+			pg_cli_err("replay", "--output %s is the recording being read; write to another file",
+				   out.spec);
+			return PG_EXIT_USAGE;
+		}
+	}
 	ro.warn = warn_line;
 	ro.warn_ctx = &ws;
 
 	pg_pipeline__init(&pl);
+	/* enrich first: the filter may ask for pod_uid or node */
+	if (enrich && pg_cli_add_enrich("replay", &pl, &eo)) {
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_FAIL;
+	}
 	if (pg_cli_add_filter("replay", &pl, filter)) {
 		pg_pipeline__destroy(&pl);
 		return PG_EXIT_USAGE;
@@ -124,6 +183,8 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		rc = pg_source__poll(src, -1, pg_pipeline__on_event, &pl);
 		if (rc == PG_SOURCE_EOF)
 			break;
+		if (rc == -EINTR)
+			continue; /* a signal woke a blocked read: the loop looks at the stop flag */
 		if (rc < 0) {
 			if (src->errmsg[0])
 				fprintf(stderr, "pangolin replay: %s\n", src->errmsg);
@@ -137,7 +198,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			break;
 		}
 	}
-	rc = pg_pipeline__flush(&pl, 5000);
+	rc = pg_pipeline__flush(&pl, flush_ms);
 	if (rc) {
 		fprintf(stderr, "pangolin replay: %s\n", sink->errmsg[0] ? sink->errmsg : strerror(-rc));
 		status = PG_EXIT_FAIL;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "enrich.h"
 #include "kfilter.h"
 #include "source_bpf.h"
 
@@ -22,9 +23,11 @@ static void run_help_common(FILE *out, const char *cmd)
 		"options:\n"
 		"  -f, --filter EXPR       keep only events matching EXPR (docs/filter.md); the parts the\n"
 		"                          kernel can decide are decided there, before the ring buffer\n"
-		"  -o, --output PATH       write events to PATH%s\n"
-		"      --format FMT        output format: json (default)\n"
+		"  -o, --output OUT        write events to OUT: a file%s, or\n"
+		"                          kafka://HOST:PORT/TOPIC (docs/kafka.md)\n"
 		"      --rotate-size N     rotate the output file at N bytes (e.g. 64M)\n"
+		"      --node NAME         node name on every event (default: $NODE_NAME, else the\n"
+		"                          host name); container and pod come from the cgroup\n"
 		"      --ringbuf-size N    kernel ring buffer size, a power of two (default 4M)\n"
 		"      --wakeup-bytes N    wake the reader when N bytes wait (default ringbuf/16)\n"
 		"  -d, --duration S        stop after S seconds\n"
@@ -33,6 +36,7 @@ static void run_help_common(FILE *out, const char *cmd)
 		"  -q, --quiet             no status line and no summary on standard error\n"
 		"  -v, --verbose           libbpf debug output (verifier logs)\n"
 		"  -h, --help              this help\n"
+		PG_OUTPUT_HELP
 		"\n"
 		"Stops on SIGINT/SIGTERM: drains the ring buffer, flushes the output, exits 0.\n"
 		"Needs root, or CAP_BPF and CAP_PERFMON; 'pangolin doctor' checks this kernel.\n",
@@ -64,6 +68,7 @@ struct run_opts {
 	const char *cmd;
 	const char *filter;
 	const char *stats_path;
+	const char *node;
 	struct pg_output_opts out;
 	uint64_t ringbuf, wakeup;
 	double duration;
@@ -91,16 +96,20 @@ static int write_stats(const char *path, struct pg_source *src, struct pg_pipeli
 		sk.written += st.written;
 		sk.failed += st.failed;
 		sk.queued += st.queued;
+		sk.dropped += st.dropped;
+		sk.spilled += st.spilled;
 	}
 	fprintf(f,
 		"{\"seconds\":%.3f,\"load_ms\":%.2f,\"attach_ms\":%.2f,\"read\":%llu,\"malformed\":%llu,"
 		"\"lost_in_kernel\":%llu,\"filtered_in_userspace\":%llu,\"passed\":%llu,\"written\":%llu,"
-		"\"failed\":%llu,\"undelivered\":%llu,\"kernel\":{",
+		"\"failed\":%llu,\"undelivered\":%llu,\"dropped_by_output\":%llu,\"spilled\":%llu,"
+		"\"kernel\":{",
 		seconds, load_ms, attach_ms, (unsigned long long)ss.read,
 		(unsigned long long)ss.skipped, (unsigned long long)ss.lost,
 		(unsigned long long)pl->stats.filtered, (unsigned long long)pl->stats.passed,
 		(unsigned long long)sk.written, (unsigned long long)sk.failed,
-		(unsigned long long)sk.queued);
+		(unsigned long long)sk.queued, (unsigned long long)sk.dropped,
+		(unsigned long long)sk.spilled);
 	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
 		fprintf(f, "%s\"%s\":{\"filtered\":%llu,\"emitted\":%llu,\"dropped\":%llu}",
 			t > 1 ? "," : "", pg_event_type_name(t), (unsigned long long)c[t].filtered,
@@ -110,16 +119,31 @@ static int write_stats(const char *path, struct pg_source *src, struct pg_pipeli
 }
 
 /* One line every few seconds while stderr is a terminal: rate and whether we are losing. */
-static void status_line(const char *cmd, struct pg_source *src, double now, double *last_t,
-			unsigned long long *last_read, unsigned long long *last_lost)
+static void status_line(const char *cmd, struct pg_source *src, struct pg_pipeline *pl,
+			double now, double *last_t, unsigned long long *last_read,
+			unsigned long long *last_lost)
 {
 	struct pg_source_stats ss;
 	double dt = now - *last_t;
 
 	pg_source__stats(src, &ss);
-	fprintf(stderr, "pangolin %s: %.0f events/s, %llu events, %llu lost in the kernel (%s)\n", cmd,
+	fprintf(stderr, "pangolin %s: %.0f events/s, %llu events, %llu lost in the kernel (%s)", cmd,
 		dt > 0 ? (double)(ss.read - *last_read) / dt : 0.0, (unsigned long long)ss.read,
 		(unsigned long long)ss.lost, ss.lost > *last_lost ? "DROPPING" : "quiet: nothing lost");
+	for (size_t i = 0; i < pl->nsinks; i++) {
+		struct pg_sink_stats st;
+
+		if (strcmp(pl->sinks[i]->ops->name, "kafka"))
+			continue;
+		pg_sink__stats(pl->sinks[i], &st);
+		fprintf(stderr, "; kafka: %llu produced, %llu delivered, %llu failed, %llu queued, %llu dropped",
+			(unsigned long long)st.sent, (unsigned long long)st.written,
+			(unsigned long long)st.failed, (unsigned long long)st.queued,
+			(unsigned long long)st.dropped);
+		if (st.spilled)
+			fprintf(stderr, ", %llu spilled", (unsigned long long)st.spilled);
+	}
+	fputc('\n', stderr);
 	*last_t = now;
 	*last_read = ss.read;
 	*last_lost = ss.lost;
@@ -155,6 +179,20 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		pg_cli_err(o->cmd, "cannot split the filter: out of memory");
 		goto cleanup;
 	}
+	/* identity first (node, cgroup, container, pod): the userspace filter may ask for it */
+	{
+		struct pg_enrich_opts eo = { .node = o->node, .cgroups = true };
+		char mount[256];
+
+		if (pg_cgroup2_mount(mount, sizeof(mount)) == -ENOENT) {
+			eo.cgroups = false;
+			if (!o->quiet)
+				pg_cli_err(o->cmd, "no cgroup2 file system is mounted: events carry no "
+					   "cgroup, container or pod");
+		}
+		if (pg_cli_add_enrich(o->cmd, &pl, &eo))
+			goto cleanup;
+	}
 	if (o->explain)
 		fprintf(stderr, "pangolin %s: kernel decides: %s\npangolin %s: userspace decides: %s\n",
 			o->cmd, kf.kernel_text[0] ? kf.kernel_text : "(nothing)", o->cmd,
@@ -169,6 +207,9 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			goto cleanup;
 		}
 	}
+	/* kafka_queue_wait_ms stays 0 unless asked for: the sensor must not block on its output,
+	 * a full Kafka queue drops (or spills) and says so */
+	o->out.stop = cli->stop;
 	sink = pg_output__open(&o->out, err, sizeof(err));
 	if (!sink) {
 		pg_cli_err(o->cmd, "%s", err);
@@ -211,7 +252,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		pg_pipeline__tick(&pl);
 		now = pg_now_seconds();
 		if (tty && now - last_t >= STATUS_EVERY_S)
-			status_line(o->cmd, src, now, &last_t, &last_read, &last_lost);
+			status_line(o->cmd, src, &pl, now, &last_t, &last_read, &last_lost);
 		if (o->duration > 0 && now - t0 >= o->duration)
 			break;
 	}
@@ -248,7 +289,8 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'F' },
+		PG_OUTPUT_LONGOPTS,
+		{ "node", required_argument, NULL, 'N' },
 		{ "rotate-size", required_argument, NULL, 'R' },
 		{ "ringbuf-size", required_argument, NULL, 'B' },
 		{ "wakeup-bytes", required_argument, NULL, 'W' },
@@ -265,11 +307,17 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:d:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:d:qvh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+		int handled = pg_output__option(&o->out, o->cmd, c, optarg);
+
+		if (handled < 0)
+			return PG_EXIT_USAGE;
+		if (handled)
+			continue;
 		switch (c) {
 		case 'f': o->filter = optarg; break;
 		case 'o': o->out.spec = optarg; break;
-		case 'F': o->out.format = optarg; break;
+		case 'N': o->node = optarg; break;
 		case 'R':
 			if (pg_parse_size(optarg, &o->out.rotate_bytes) || !o->out.rotate_bytes) {
 				pg_cli_err(o->cmd, "--rotate-size: '%s' is not a size (e.g. 64M)", optarg);
@@ -307,6 +355,14 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		pg_cli_err(o->cmd, "unexpected argument '%s'; see 'pangolin %s --help'", argv[optind],
 			   o->cmd);
 		return PG_EXIT_USAGE;
+	}
+	{
+		char err[256];
+
+		if (pg_output__check(&o->out, err, sizeof(err))) {
+			pg_cli_err(o->cmd, "%s", err);
+			return PG_EXIT_USAGE;
+		}
 	}
 	return 0;
 }

@@ -113,11 +113,16 @@ static int lex_string(struct parser *p)
 			case 'n': c = '\n'; break;
 			case 't': c = '\t'; break;
 			case 'x': {
-				int hi = isxdigit((unsigned char)p->src[i + 2]) ? 1 : 0;
-				int lo = hi && isxdigit((unsigned char)p->src[i + 3]);
-				char hex[3] = { p->src[i + 2], p->src[i + 3], 0 };
+				/* the second digit is only looked at when the first is one: a string may
+				 * end right after "\x" */
+				char hex[3] = { p->src[i + 2], 0, 0 };
+				bool ok = isxdigit((unsigned char)hex[0]);
 
-				if (!lo) {
+				if (ok) {
+					hex[1] = p->src[i + 3];
+					ok = isxdigit((unsigned char)hex[1]);
+				}
+				if (!ok) {
 					free(s);
 					return perr(p, i, "\\x needs two hex digits");
 				}
@@ -533,7 +538,7 @@ static int parse_cmp(struct parser *p, struct pg_filter_node **out)
 			    f->name, tok_name(p->tok));
 	}
 	if (cmp >= PG_CMP_STARTSWITH && !field_is_stringy(f))
-		return perr(p, p->tstart, "'%s' works on strings; field %s is %s",
+		return perr(p, p->tstart, "%s works on strings; field %s is %s",
 			    tok_name(p->tok), f->name, field_kind_desc(f));
 	if ((err = next(p)))
 		return err;
@@ -893,19 +898,6 @@ bool pg_filter__match(const struct pg_filter *f, const struct pg_event *ev)
 	return pg_filter_node__match(f->root, ev);
 }
 
-void pg_filter_error__format(const char *expr, const struct pg_filter_error *err, char *buf,
-			     size_t size)
-{
-	size_t col = err->column ? err->column - 1 : 0;
-	size_t elen = strlen(expr);
-	int n;
-
-	if (col > elen)
-		col = elen;
-	n = snprintf(buf, size, "column %zu: %s\n  %s\n  %*s^", col + 1, err->msg, expr, (int)col, "");
-	(void)n;
-}
-
 static size_t conjuncts(const struct pg_filter_node *n, const struct pg_filter_node **out,
 			size_t max, size_t i)
 {
@@ -975,6 +967,23 @@ static void fmt_value(struct fmt *o, const struct pg_field *f, const struct pg_f
 	}
 }
 
+static void fmt_node(struct fmt *o, const struct pg_filter_node *n);
+
+/*
+ * The operands of an and/or node. "a || b || c" parses into a left-leaning chain; printing it
+ * without inner parentheses keeps long chains readable and within the parser's nesting limit,
+ * and reads back as the same tree.
+ */
+static void fmt_binary(struct fmt *o, const struct pg_filter_node *n)
+{
+	if (n->left->op == n->op)
+		fmt_binary(o, n->left);
+	else
+		fmt_node(o, n->left);
+	fput(o, n->op == PG_FOP_AND ? " && " : " || ");
+	fmt_node(o, n->right);
+}
+
 static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
 {
 	switch (n->op) {
@@ -984,9 +993,7 @@ static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
 	case PG_FOP_AND:
 	case PG_FOP_OR:
 		fput(o, "(");
-		fmt_node(o, n->left);
-		fput(o, n->op == PG_FOP_AND ? " && " : " || ");
-		fmt_node(o, n->right);
+		fmt_binary(o, n);
 		fput(o, ")");
 		break;
 	case PG_FOP_NOT:
@@ -1017,4 +1024,30 @@ void pg_filter_node__format(const struct pg_filter_node *n, char *buf, size_t si
 	if (size)
 		buf[0] = 0;
 	fmt_node(&o, n);
+}
+
+void pg_filter_error__format(const char *expr, const struct pg_filter_error *err, char *buf,
+			     size_t size)
+{
+	size_t col = err->column ? err->column - 1 : 0;
+	size_t elen = strlen(expr), width = 0;
+	struct fmt o = { buf, size, 0 };
+
+	if (size)
+		buf[0] = 0;
+	if (col > elen)
+		col = elen;
+	fput(&o, "column %zu: %s\n  ", col + 1, err->msg);
+	/*
+	 * The expression on one line (tabs and newlines shown as spaces), and the caret under
+	 * the character the column names: UTF-8 continuation bytes take no place on screen.
+	 */
+	for (size_t i = 0; i < elen; i++) {
+		unsigned char c = (unsigned char)expr[i];
+
+		fput(&o, "%c", c < 0x20 ? ' ' : c);
+		if (i < col && (c & 0xc0) != 0x80)
+			width++;
+	}
+	fput(&o, "\n  %*s^", (int)width, "");
 }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "dns.h"
@@ -172,6 +173,10 @@ struct state {
 	size_t slen[K_COUNT];
 	char small[K_COUNT][64]; /* short strings (type, time, daddr, family, ...) */
 	char comm[PG_COMM_LEN];
+	/* where each key and its value start, so errors found after the object closed (unknown
+	 * type, bad address, a field the type lacks) still point at the field they are about */
+	size_t kpos[K_COUNT], vpos[K_COUNT];
+	bool family_num; /* "family" was given as a number, not "inet"/"inet6" */
 	unsigned int argc;
 	size_t argv_len;
 	struct pg_dns_answer answers[PG_PKT_DNS_ANSWERS];
@@ -201,6 +206,11 @@ static inline void skip_ws(struct state *st)
 	}
 }
 
+static bool literal_at(const struct state *st, size_t pos, const char *lit, size_t n)
+{
+	return st->len - pos >= n && !memcmp(st->line + pos, lit, n);
+}
+
 /* What the parser found at pos, for "expected X, found Y" messages. */
 static const char *found_what(const struct state *st, size_t pos)
 {
@@ -210,11 +220,37 @@ static const char *found_what(const struct state *st, size_t pos)
 	case '{': return "an object";
 	case '[': return "an array";
 	case '"': return "a string";
-	case 't': case 'f': return "a boolean";
-	case 'n': return "null";
-	case '-': case '0' ... '9': return "a number";
+	case '}': return "'}'";
+	case ']': return "']'";
+	case ',': return "','";
+	case ':': return "':'";
+	case 't':
+	case 'f':
+		if (literal_at(st, pos, "true", 4) || literal_at(st, pos, "false", 5))
+			return "a boolean";
+		return "an invalid literal";
+	case 'n': return literal_at(st, pos, "null", 4) ? "null" : "an invalid literal";
+	case '-':
+		if (pos + 1 < st->len && st->line[pos + 1] >= '0' && st->line[pos + 1] <= '9')
+			return "a number";
+		return "an invalid character";
+	case '0' ... '9': return "a number";
 	default: return "an invalid character";
 	}
+}
+
+/*
+ * A string from the input, made safe to quote in an error message: bytes that are not
+ * printable ASCII become '?', and long ones are cut with "...".
+ */
+static const char *shown(const char *s, size_t n, char *buf, size_t size)
+{
+	size_t i, max = size - 4;
+
+	for (i = 0; i < n && i < max; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	strcpy(buf + i, n > max ? "..." : "");
+	return buf;
 }
 
 static int hexval(char c)
@@ -228,17 +264,17 @@ static int hexval(char c)
 	return -1;
 }
 
-static int read_u16hex(struct state *st, size_t at, unsigned int *out)
+static int read_u16hex(struct state *st, const char *field, size_t at, unsigned int *out)
 {
 	unsigned int v = 0;
 
 	if (at + 4 > st->len)
-		return fail(st, at, "truncated \\u escape");
+		return fail(st, at, "field \"%s\": truncated \\u escape", field);
 	for (int i = 0; i < 4; i++) {
 		int h = hexval(st->line[at + i]);
 
 		if (h < 0)
-			return fail(st, at + i, "invalid hex digit in \\u escape");
+			return fail(st, at + i, "field \"%s\": invalid hex digit in \\u escape", field);
 		v = v * 16 + (unsigned int)h;
 	}
 	*out = v;
@@ -332,13 +368,13 @@ static int parse_string(struct state *st, const char *field, char *dst, size_t c
 		case 'r': tmp[0] = '\r'; break;
 		case 't': tmp[0] = '\t'; break;
 		case 'u':
-			if (read_u16hex(st, i + 2, &cp))
+			if (read_u16hex(st, field, i + 2, &cp))
 				return -EINVAL;
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				if (i + 12 > st->len || s[i + 6] != '\\' || s[i + 7] != 'u')
 					return fail(st, i, "field \"%s\": high surrogate \\u%04x without its low half",
 						    field, cp);
-				if (read_u16hex(st, i + 8, &lo))
+				if (read_u16hex(st, field, i + 8, &lo))
 					return -EINVAL;
 				if (lo < 0xdc00 || lo > 0xdfff)
 					return fail(st, i + 6, "field \"%s\": \\u%04x is not a low surrogate",
@@ -546,7 +582,7 @@ static int parse_answers(struct state *st)
 	for (;;) {
 		struct pg_dns_answer *a;
 		unsigned int seen = 0;
-		char tname[16];
+		char tname[16], sh[48];
 		size_t tlen = 0, n;
 		size_t start;
 
@@ -642,12 +678,13 @@ static int parse_answers(struct state *st)
 		n = (size_t)dns_type_of(tname, tlen);
 		if (n == (size_t)-1)
 			return fail(st, start, "field \"answers\": unknown DNS type \"%s\" in answer %u (use a name like \"AAAA\" or \"TYPE<n>\")",
-				    tname, st->nanswers + 1);
+				    shown(tname, tlen, sh, sizeof(sh)), st->nanswers + 1);
 		a->type = (uint16_t)n;
 		if ((a->type == 1 || a->type == 28) &&
 		    inet_pton(a->type == 1 ? AF_INET : AF_INET6, a->data, a->addr) != 1)
 			return fail(st, start, "field \"answers\": answer %u: \"%s\" is not an %s address (type %s)",
-				    st->nanswers + 1, a->data, a->type == 1 ? "IPv4" : "IPv6", tname);
+				    st->nanswers + 1, shown(a->data, strlen(a->data), sh, sizeof(sh)),
+				    a->type == 1 ? "IPv4" : "IPv6", a->type == 1 ? "A" : "AAAA");
 		st->nanswers++;
 		skip_ws(st);
 		if (st->pos < st->len && st->line[st->pos] == ',') {
@@ -695,6 +732,7 @@ static int parse_value(struct state *st, enum key k)
 	case V_FAMILY:
 		if (st->pos < st->len && st->line[st->pos] != '"') {
 			st->slen[k] = 0;
+			st->family_num = k == K_FAMILY;
 			return parse_int(st, &(struct keydef){ .name = kd->name, .kind = V_UINT,
 							       .max = kd->max },
 					 &st->num[k]);
@@ -728,14 +766,15 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 {
 	struct pg_packet_event *p = &ev->r.packet;
 	unsigned long long seen = st->seen, grp;
+	char sh[48];
 	int d;
 
 	p->ifindex = (uint32_t)st->num[K_IFINDEX];
 	memcpy(p->ifname, st->small[K_IFNAME], st->slen[K_IFNAME]);
 	d = pg_pkt_direction_from_name(st->small[K_DIRECTION], st->slen[K_DIRECTION]);
 	if (d < 0)
-		return fail(st, endpos, "field \"direction\": \"%s\" is not \"in\", \"out\" or \"\"",
-			    st->small[K_DIRECTION]);
+		return fail(st, st->vpos[K_DIRECTION], "field \"direction\": \"%s\" is not \"in\", \"out\" or \"\"",
+			    shown(st->small[K_DIRECTION], st->slen[K_DIRECTION], sh, sizeof(sh)));
 	p->direction = (uint8_t)d;
 	p->wire_len = (uint32_t)st->num[K_LEN];
 	p->caplen = (uint32_t)st->num[K_CAPLEN];
@@ -763,20 +802,20 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 		else if (streq(fs, fl, "inet6"))
 			p->family = AF_INET6;
 		else
-			return fail(st, endpos, "field \"family\": a packet's family is \"inet\" or \"inet6\"");
+			return fail(st, st->vpos[K_FAMILY], "field \"family\": a packet's family is \"inet\" or \"inet6\"");
 		if (inet_pton(p->family, st->small[K_SADDR], p->saddr) != 1)
-			return fail(st, endpos, "field \"saddr\": \"%s\" is not an %s address",
-				    st->small[K_SADDR], p->family == AF_INET ? "IPv4" : "IPv6");
+			return fail(st, st->vpos[K_SADDR], "field \"saddr\": \"%s\" is not an %s address",
+				    shown(st->small[K_SADDR], st->slen[K_SADDR], sh, sizeof(sh)), p->family == AF_INET ? "IPv4" : "IPv6");
 		if (inet_pton(p->family, st->small[K_DADDR], p->daddr) != 1)
-			return fail(st, endpos, "field \"daddr\": \"%s\" is not an %s address",
-				    st->small[K_DADDR], p->family == AF_INET ? "IPv4" : "IPv6");
+			return fail(st, st->vpos[K_DADDR], "field \"daddr\": \"%s\" is not an %s address",
+				    shown(st->small[K_DADDR], st->slen[K_DADDR], sh, sizeof(sh)), p->family == AF_INET ? "IPv4" : "IPv6");
 		if (st->slen[K_IP_PROTO] == 0) {
 			pr = (int)st->num[K_IP_PROTO];
 		} else {
 			pr = pg_ip_proto_from_name(st->small[K_IP_PROTO], st->slen[K_IP_PROTO]);
 			if (pr < 0)
-				return fail(st, endpos, "field \"ip_proto\": unknown protocol \"%s\" (a name like \"udp\", or a number)",
-					    st->small[K_IP_PROTO]);
+				return fail(st, st->vpos[K_IP_PROTO], "field \"ip_proto\": unknown protocol \"%s\" (a name like \"udp\", or a number)",
+					    shown(st->small[K_IP_PROTO], st->slen[K_IP_PROTO], sh, sizeof(sh)));
 		}
 		p->ip_proto = (uint8_t)pr;
 		p->sport = (uint16_t)st->num[K_SPORT];
@@ -788,20 +827,20 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 				return fail(st, endpos, "missing field \"tcp_flags\" (required in TCP packets)");
 			fl2 = pg_tcp_flags_parse(st->small[K_TCP_FLAGS], st->slen[K_TCP_FLAGS]);
 			if (fl2 < 0)
-				return fail(st, endpos, "field \"tcp_flags\": \"%s\" is not flags like \"SYN|ACK\"",
-					    st->small[K_TCP_FLAGS]);
+				return fail(st, st->vpos[K_TCP_FLAGS], "field \"tcp_flags\": \"%s\" is not flags like \"SYN|ACK\"",
+					    shown(st->small[K_TCP_FLAGS], st->slen[K_TCP_FLAGS], sh, sizeof(sh)));
 			p->tcp_flags = (uint8_t)fl2;
 		}
 	}
 	if ((seen & BIT(K_TCP_FLAGS)) && !(grp && p->ip_proto == IPPROTO_TCP))
-		return fail(st, endpos, "field \"tcp_flags\" belongs only in TCP packets");
+		return fail(st, st->kpos[K_TCP_FLAGS], "field \"tcp_flags\" belongs only in TCP packets");
 
 	if (seen & BIT(K_DNS_ERROR)) {
 		enum pg_dns_err e = pg_dns_err_from_name(st->small[K_DNS_ERROR], st->slen[K_DNS_ERROR]);
 
 		if (e == PG_DNS_OK)
-			return fail(st, endpos, "field \"dns_error\": unknown error \"%s\"",
-				    st->small[K_DNS_ERROR]);
+			return fail(st, st->vpos[K_DNS_ERROR], "field \"dns_error\": unknown error \"%s\"",
+				    shown(st->small[K_DNS_ERROR], st->slen[K_DNS_ERROR], sh, sizeof(sh)));
 		p->flags |= PG_PKT_F_DNS | PG_PKT_F_DNS_ERROR;
 		p->dns_error = (uint8_t)e;
 	}
@@ -824,8 +863,8 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 		int rc = pg_dns_rcode_from_name(st->small[K_RCODE], st->slen[K_RCODE]);
 
 		if (rc < 0)
-			return fail(st, endpos, "field \"rcode\": unknown rcode \"%s\" (NOERROR, NXDOMAIN, ... or RCODE<n>)",
-				    st->small[K_RCODE]);
+			return fail(st, st->vpos[K_RCODE], "field \"rcode\": unknown rcode \"%s\" (NOERROR, NXDOMAIN, ... or RCODE<n>)",
+				    shown(st->small[K_RCODE], st->slen[K_RCODE], sh, sizeof(sh)));
 		p->dns_rcode = (uint8_t)rc;
 	}
 	grp = seen & PKT_QUESTION_KEYS;
@@ -838,8 +877,8 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 		int qt = dns_type_of(st->small[K_QTYPE], st->slen[K_QTYPE]);
 
 		if (qt < 0)
-			return fail(st, endpos, "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
-				    st->small[K_QTYPE]);
+			return fail(st, st->vpos[K_QTYPE], "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
+				    shown(st->small[K_QTYPE], st->slen[K_QTYPE], sh, sizeof(sh)));
 		p->qtype = (uint16_t)qt;
 		p->qclass = (uint16_t)st->num[K_QCLASS];
 	}
@@ -856,22 +895,21 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 	unsigned long long seen = st->seen, missing, extra;
 	unsigned int type;
 	union pg_record *r = &ev->r;
+	char sh[48];
 	int k;
 
+	/* the version first: a newer schema may well have types this pangolin does not know */
+	if (!(seen & BIT(K_V)))
+		return fail(st, endpos, "missing field \"v\" (the schema version)");
+	if (st->num[K_V] != PG_SCHEMA_VERSION)
+		return fail(st, st->vpos[K_V], "field \"v\": unknown schema version %lld (this pangolin reads %d)",
+			    st->num[K_V], PG_SCHEMA_VERSION);
 	if (!(seen & BIT(K_TYPE)))
 		return fail(st, endpos, "missing field \"type\"");
 	type = pg_event_type_from_name(st->small[K_TYPE], st->slen[K_TYPE]);
 	if (type == PG_EV_NONE)
-		return fail(st, endpos, "unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid, packet)",
-			    st->small[K_TYPE]);
-	if (!(seen & BIT(K_V)))
-		return fail(st, endpos, "missing field \"v\" (the schema version)");
-	if (st->num[K_V] != PG_SCHEMA_VERSION)
-		return fail(st, endpos,
-			    st->num[K_V] > PG_SCHEMA_VERSION
-				    ? "schema version %lld is newer than this pangolin reads (%d): upgrade pangolin"
-				    : "unknown schema version %lld (this pangolin reads %d)",
-			    st->num[K_V], PG_SCHEMA_VERSION);
+		return fail(st, st->vpos[K_TYPE], "field \"type\": unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid, packet)",
+			    shown(st->small[K_TYPE], st->slen[K_TYPE], sh, sizeof(sh)));
 
 	missing = (COMMON_REQUIRED | type_required[type]) & ~seen;
 	extra = seen & ~(COMMON_REQUIRED | COMMON_OPTIONAL | type_required[type] | type_optional[type]);
@@ -890,7 +928,7 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 	}
 	if (extra) {
 		k = __builtin_ctzll(extra);
-		return fail(st, endpos, "field \"%s\" does not belong in %s events", keydefs[k].name,
+		return fail(st, st->kpos[k], "field \"%s\" does not belong in %s events", keydefs[k].name,
 			    pg_event_type_name(type));
 	}
 
@@ -950,21 +988,22 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		const char *fs = st->small[K_FAMILY], *as = st->small[K_DADDR];
 		size_t fl = st->slen[K_FAMILY];
 
-		if (fl == 0)
+		if (st->family_num)
 			family = (unsigned int)st->num[K_FAMILY];
 		else if (streq(fs, fl, "inet"))
 			family = AF_INET;
 		else if (streq(fs, fl, "inet6"))
 			family = AF_INET6;
 		else
-			return fail(st, endpos, "field \"family\": \"%s\" is not \"inet\", \"inet6\" or a number",
-				    fs);
+			return fail(st, st->vpos[K_FAMILY], "field \"family\": \"%s\" is not \"inet\", \"inet6\" or a number",
+				    shown(fs, fl, sh, sizeof(sh)));
 		if (family == AF_INET || family == AF_INET6) {
 			if (inet_pton((int)family, as, daddr) != 1)
-				return fail(st, endpos, "field \"daddr\": \"%s\" is not an %s address", as,
+				return fail(st, st->vpos[K_DADDR], "field \"daddr\": \"%s\" is not an %s address",
+					    shown(as, st->slen[K_DADDR], sh, sizeof(sh)),
 					    family == AF_INET ? "IPv4" : "IPv6");
 		} else if (st->slen[K_DADDR]) {
-			return fail(st, endpos, "field \"daddr\": must be \"\" for address family %u",
+			return fail(st, st->vpos[K_DADDR], "field \"daddr\": must be \"\" for address family %u",
 				    family);
 		}
 		if (type == PG_EV_CONNECT) {
@@ -979,8 +1018,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		if (streq(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], "tcp"))
 			r->dns.flags |= PG_DNS_F_TCP;
 		else if (!streq(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], "udp"))
-			return fail(st, endpos, "field \"transport\": \"%s\" is not \"udp\" or \"tcp\"",
-				    st->small[K_TRANSPORT]);
+			return fail(st, st->vpos[K_TRANSPORT], "field \"transport\": \"%s\" is not \"udp\" or \"tcp\"",
+				    shown(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], sh, sizeof(sh)));
 		if (st->b[K_MALFORMED])
 			break;
 		r->dns.flags |= PG_DNS_F_PARSED;
@@ -988,9 +1027,11 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		r->dns.qclass = (unsigned short)st->num[K_QCLASS];
 		r->dns.qtype = (unsigned short)pg_dns_type_from_name(st->small[K_QTYPE],
 								      st->slen[K_QTYPE]);
-		if (!r->dns.qtype)
-			return fail(st, endpos, "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
-				    st->small[K_QTYPE]);
+		/* type 0 is reserved, but a query can carry it and the encoder writes "TYPE0" */
+		if (!r->dns.qtype && !(st->slen[K_QTYPE] == 5 &&
+					!strncasecmp(st->small[K_QTYPE], "TYPE0", 5)))
+			return fail(st, st->vpos[K_QTYPE], "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
+				    shown(st->small[K_QTYPE], st->slen[K_QTYPE], sh, sizeof(sh)));
 		memcpy(r->dns.qname, st->dec->qname, st->slen[K_QNAME]);
 		break;
 	}
@@ -999,8 +1040,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 	case PG_EV_SETID:
 		r->setid.call = pg_setid_call_from_name(st->small[K_CALL], st->slen[K_CALL]);
 		if (!r->setid.call)
-			return fail(st, endpos, "field \"call\": unknown call \"%s\" (setuid, setreuid, setresuid, setfsuid, setgid, setregid, setresgid, setfsgid)",
-				    st->small[K_CALL]);
+			return fail(st, st->vpos[K_CALL], "field \"call\": unknown call \"%s\" (setuid, setreuid, setresuid, setfsuid, setgid, setregid, setresgid, setfsgid)",
+				    shown(st->small[K_CALL], st->slen[K_CALL], sh, sizeof(sh)));
 		r->setid.ret = (int)st->num[K_RET];
 		r->setid.id_real = (unsigned int)st->num[K_ID_REAL];
 		r->setid.id_effective = (unsigned int)st->num[K_ID_EFFECTIVE];
@@ -1070,6 +1111,7 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 	st.slen[K_FAMILY] = 0;
 	st.slen[K_IP_PROTO] = 0;
 	st.nanswers = 0;
+	st.family_num = false;
 	err->column = 0;
 	err->msg[0] = 0;
 
@@ -1131,14 +1173,20 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 		if (st.seen & BIT(k))
 			return fail(&st, kstart - 1, "duplicate field \"%s\"", keydefs[k].name);
 		st.seen |= BIT(k);
+		st.kpos[k] = kstart - 1;
 		st.pos = kstart + klen + 1;
 		skip_ws(&st);
 		if (st.pos >= len || line[st.pos] != ':')
 			return fail(&st, st.pos, "expected ':' after field name \"%s\"", keydefs[k].name);
 		st.pos++;
 		skip_ws(&st);
+		st.vpos[k] = st.pos;
 		if (parse_value(&st, (enum key)k))
 			return -EINVAL;
+		if (k == K_V && st.num[K_V] > PG_SCHEMA_VERSION)
+			/* say so before a field this version does not know gets the blame */
+			return fail(&st, st.vpos[K_V], "field \"v\": schema version %lld is newer than this pangolin reads (%d): upgrade pangolin",
+				    st.num[K_V], PG_SCHEMA_VERSION);
 		if (k == K_START_NS && order == order_common && (st.seen & BIT(K_TYPE))) {
 			/* switch prediction to this type's payload after the common keys */
 			unsigned int t = pg_event_type_from_name(st.small[K_TYPE], st.slen[K_TYPE]);

@@ -12,6 +12,8 @@
 extern const struct pg_cmd pg_cmd_run;
 extern const struct pg_cmd pg_cmd_record;
 extern const struct pg_cmd pg_cmd_replay;
+extern const struct pg_cmd pg_cmd_profile;
+extern const struct pg_cmd pg_cmd_latency;
 extern const struct pg_cmd pg_cmd_doctor;
 extern const struct pg_cmd pg_cmd_cbpf;
 extern const struct pg_cmd pg_cmd_sniff;
@@ -20,6 +22,8 @@ static const struct pg_cmd *const commands[] = {
 	&pg_cmd_run,
 	&pg_cmd_record,
 	&pg_cmd_replay,
+	&pg_cmd_profile,
+	&pg_cmd_latency,
 	&pg_cmd_doctor,
 	&pg_cmd_cbpf,
 	&pg_cmd_sniff,

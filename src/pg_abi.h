@@ -226,6 +226,73 @@ struct pg_packet_event {
 };
 
 /*
+ * In-kernel aggregations (pangolin profile, pangolin latency). These never cross the ring
+ * buffer: the kernel updates maps and userspace reads snapshots, so the traffic per interval
+ * is O(distinct keys), not O(events).
+ */
+
+/* Deepest stack bpf_get_stackid records (the kernel's PERF_MAX_STACK_DEPTH). */
+#define PG_PROF_MAX_DEPTH 127
+
+/*
+ * Key of the profiler's counts map. A stack id >= 0 names an entry of the stack map; a
+ * negative one is the -errno bpf_get_stackid returned: -EFAULT means "no stack of that kind"
+ * (a kernel thread has no user stack, a sample taken in user mode has no kernel stack),
+ * -EEXIST (hash collision) and -ENOMEM (stack map full) mean the stack was lost and counted.
+ * PG_PROF_STACK_SKIPPED is written when --kernel-only/--user-only told the kernel not to walk
+ * that side at all.
+ */
+#define PG_PROF_STACK_SKIPPED (-4096)
+
+struct pg_prof_key {
+	__u32 pid; /* thread-group id */
+	__s32 kstack_id;
+	__s32 ustack_id;
+	__u32 pad;
+	char comm[PG_COMM_LEN];
+};
+
+/* Per-CPU counters of the profiler (array indices). */
+enum pg_prof_counter {
+	PG_PROF_CTR_SAMPLES = 0, /* samples that passed the filters */
+	PG_PROF_CTR_IDLE = 1, /* samples of the idle task, skipped */
+	PG_PROF_CTR_KSTACK_LOST = 2, /* kernel stack id could not be had (-EEXIST/-ENOMEM) */
+	PG_PROF_CTR_USTACK_LOST = 3, /* user stack id could not be had (-EEXIST/-ENOMEM) */
+	PG_PROF_CTR_MAP_FULL = 4, /* counts map full: the sample itself was dropped */
+	PG_PROF_CTR_COUNT /* keep last */
+};
+
+/*
+ * Log2 latency histogram: slot k counts values v (in the unit chosen at load time) with
+ * 2^k <= v < 2^(k+1); slot 0 also holds v == 0 (the libbpf-tools convention). Values beyond
+ * the last slot land in it. sum is in the same unit, so the mean is exact.
+ */
+#define PG_HIST_SLOTS 48
+
+struct pg_hist {
+	__u64 slots[PG_HIST_SLOTS];
+	__u64 count;
+	__u64 sum;
+	__u64 max;
+};
+
+/* Units the latency programs bucket in (rodata). */
+enum pg_lat_unit {
+	PG_LAT_NS = 0,
+	PG_LAT_US = 1,
+	PG_LAT_MS = 2,
+};
+
+/* Per-CPU counters of the latency programs (array indices). */
+enum pg_lat_counter {
+	PG_LAT_CTR_EVENTS = 0, /* latencies recorded into a histogram */
+	PG_LAT_CTR_START_FULL = 1, /* start map full: an interval could not be timed (dropped) */
+	PG_LAT_CTR_HIST_FULL = 2, /* histogram map full: a latency was dropped */
+	PG_LAT_CTR_NO_START = 3, /* an end without a start (began before attach): not timed */
+	PG_LAT_CTR_COUNT /* keep last */
+};
+
+/*
  * Both compilers (gcc for userspace, clang -target bpf for the kernel side) check these, so
  * the two sides cannot disagree on a size; tests/unit/test_abi.c pins every offset as well.
  */
@@ -239,5 +306,8 @@ _Static_assert(sizeof(struct pg_dns_event) == 864, "pg_dns_event layout changed"
 _Static_assert(sizeof(struct pg_setid_event) == 88, "pg_setid_event layout changed");
 _Static_assert(sizeof(struct pg_dns_answer) == 544, "pg_dns_answer layout changed");
 _Static_assert(sizeof(struct pg_packet_event) == 4760, "pg_packet_event layout changed");
+
+_Static_assert(sizeof(struct pg_prof_key) == 32, "pg_prof_key layout changed");
+_Static_assert(sizeof(struct pg_hist) == 408, "pg_hist layout changed");
 
 #endif /* PANGOLIN_ABI_H */

@@ -3,6 +3,7 @@
 #ifndef PANGOLIN_SINK_H
 #define PANGOLIN_SINK_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@ struct pg_sink_stats {
 	uint64_t failed; /* events that could not be delivered and are gone (counted, reported) */
 	uint64_t queued; /* accepted, not yet written or acknowledged */
 	uint64_t bytes; /* payload bytes written */
+	uint64_t dropped; /* refused because the sink's bounded queue was full (gone, counted) */
+	uint64_t spilled; /* not deliverable now, saved to a local spill file instead */
+	uint64_t resent; /* events an earlier run spilled, sent again (counted in sent too) */
 };
 
 struct pg_sink;
@@ -85,5 +89,54 @@ size_t pg_sink_record__count(const struct pg_sink *sink);
 const struct pg_event *pg_sink_record__get(const struct pg_sink *sink, size_t i);
 /* The next send() fails with this -errno (0: succeed again): tests of failure paths. */
 void pg_sink_record__fail_with(struct pg_sink *sink, int err);
+
+/* --- Kafka (librdkafka producer) ------------------------------------------------------------ */
+
+enum pg_kafka_key {
+	PG_KAFKA_KEY_POD, /* pod UID, else container id, else node name (the default) */
+	PG_KAFKA_KEY_CONTAINER, /* container id, else node name */
+	PG_KAFKA_KEY_NODE, /* node name */
+	PG_KAFKA_KEY_NONE, /* no key: librdkafka spreads events over the partitions */
+};
+
+enum pg_value_format {
+	PG_FORMAT_JSON, /* the NDJSON line, without its newline */
+	PG_FORMAT_PROTOBUF, /* pangolin.v1.Event (proto/pangolin.proto) */
+};
+
+struct pg_kafka_opts {
+	const char *url; /* kafka://HOST[:PORT][,HOST[:PORT]...]/TOPIC */
+	const char *const *props; /* librdkafka properties, "key=value", applied after pangolin's */
+	size_t nprops;
+	enum pg_kafka_key key;
+	enum pg_value_format format;
+	/*
+	 * NULL: an event that cannot be queued (queue full) or delivered (librdkafka gave up) is
+	 * counted as dropped or failed. A path: it is appended to this NDJSON file instead, and
+	 * the next sink opened with the same path sends the file's events first.
+	 */
+	const char *spill_path;
+	/* When librdkafka's queue is full, wait this long for room before dropping or spilling
+	 * (-1: as long as it takes; a replay wants that, a live sensor must not block). */
+	int queue_wait_ms;
+	int connect_timeout_ms; /* the start-up check of brokers and topic; 0: 10 s */
+	volatile sig_atomic_t *stop; /* when set, waits give up (may be NULL) */
+};
+
+/*
+ * Connects, checks within connect_timeout_ms that a broker answers and the topic exists, and
+ * sends what an earlier run spilled. NULL with one line in err (what is wrong and what to do)
+ * and errno set: bad URL, unknown host, bad property, no broker, no topic.
+ */
+struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *opts, char *err, size_t errlen);
+
+#define PG_KAFKA_TOPIC_MAX 249 /* Kafka's own limit */
+
+/*
+ * Split kafka://HOST[:PORT][,...]/TOPIC into librdkafka's bootstrap.servers list ("HOST:PORT,
+ * ...", port 9092 when absent) and the topic. 0, or -EINVAL with the reason in err.
+ */
+int pg_kafka_url_parse(const char *url, char *brokers, size_t blen, char *topic, size_t tlen,
+		       char *err, size_t errlen);
 
 #endif /* PANGOLIN_SINK_H */

@@ -48,8 +48,10 @@ static int record_send(struct pg_sink *sink, const struct pg_event *ev)
 		size_t ncap = s->cap ? s->cap * 2 : 64;
 		struct pg_event *ne = realloc(s->events, ncap * sizeof(*ne));
 
-		if (!ne)
+		if (!ne) {
+			s->stats.failed++;
 			return -ENOMEM;
+		}
 		s->events = ne;
 		s->cap = ncap;
 	}

@@ -34,7 +34,9 @@ struct pg_source_ops {
 	/*
 	 * Hand available events to fn, waiting up to timeout_ms (-1: forever) for the first.
 	 * Returns how many were handed over (0 on timeout), PG_SOURCE_EOF at the end of the
-	 * stream, what fn returned if it stopped the poll, or -errno with src->errmsg set.
+	 * stream, what fn returned if it stopped the poll, -EINTR when a signal interrupted the
+	 * wait (nothing is lost: poll again, after looking at the stop flag), or -errno with
+	 * src->errmsg set.
 	 */
 	int (*poll)(struct pg_source *src, int timeout_ms, pg_event_fn fn, void *ctx);
 	/* Fill counters; may be called at any time. */

@@ -37,6 +37,15 @@ struct source_replay {
 	void *warn_ctx;
 };
 
+/* Only spaces and tabs: a line that carries nothing (a record never starts that way). */
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return false;
+	return true;
+}
+
 /* Record a bad line: an error, or a warning and a skip. Returns 0 to go on, -EINVAL to stop. */
 static int bad_line(struct source_replay *r, size_t column, const char *msg)
 {
@@ -74,9 +83,9 @@ static int fill(struct source_replay *r)
 		r->buf = nb;
 		r->cap = ncap;
 	}
-	do {
-		n = read(r->fd, r->buf + r->end, r->cap - r->end);
-	} while (n < 0 && errno == EINTR);
+	n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	if (n < 0 && errno == EINTR)
+		return -EINTR; /* a signal: let the caller look at its stop flag, then poll again */
 	if (n < 0) {
 		int err = -errno;
 
@@ -157,7 +166,7 @@ static int replay_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, vo
 		}
 		if (len && line[len - 1] == '\r')
 			len--; /* tolerate CRLF recordings */
-		if (len == 0 || (len == 1 && line[0] == ' '))
+		if (blank(line, len))
 			continue; /* blank lines carry nothing */
 
 		struct pg_json_error jerr;

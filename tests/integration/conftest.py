@@ -2,7 +2,7 @@
 
 Markers:
   kernel - loads BPF programs (needs root and this machine's kernel)
-  kafka  - needs the Kafka broker the harness starts (tests/kafka)
+  kafka  - needs the Kafka broker the harness starts (the `kafka` fixture)
   slow   - takes more than a few seconds
 Tests that are not marked run anywhere, as any user.
 """
@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def pytest_configure(config):
     for m in ("kernel: loads BPF programs; needs root",
-              "kafka: needs the Kafka broker started by tests/kafka",
+              "kafka: needs the Kafka broker the kafka fixture starts",
               "slow: takes more than a few seconds"):
         config.addinivalue_line("markers", m)
 
@@ -47,3 +47,16 @@ def run(cmd, **kw):
     kw.setdefault("text", True)
     kw.setdefault("timeout", 120)
     return subprocess.run(cmd, **kw)
+
+
+@pytest.fixture(scope="session")
+def kafka(request):
+    """The real Kafka broker (tests/integration/kafka_broker.py), started fresh once per
+    session on first use and stopped at the end. Tests may stop() and start() it (same port,
+    same data) but must leave it running."""
+    from kafka_broker import Broker
+
+    b = Broker(ROOT / "build" / "kafka" / "test-run")
+    request.addfinalizer(b.stop)
+    b.start(fresh=True)
+    return b

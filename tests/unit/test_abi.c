@@ -158,6 +158,23 @@ static void test_type_numbers(void **state)
 	}
 }
 
+/* The profiler's and latency tools' map layouts are shared with the BPF side too. */
+static void test_aggregations(void **state)
+{
+	assert_int_equal(sizeof(struct pg_prof_key), 32);
+	OFF(pg_prof_key, pid, 0);
+	OFF(pg_prof_key, kstack_id, 4);
+	OFF(pg_prof_key, ustack_id, 8);
+	OFF(pg_prof_key, comm, 16);
+	assert_int_equal(sizeof(struct pg_hist), 408);
+	OFF(pg_hist, slots, 0);
+	OFF(pg_hist, count, 384);
+	OFF(pg_hist, sum, 392);
+	OFF(pg_hist, max, 400);
+	assert_int_equal(PG_PROF_CTR_MAP_FULL, 4);
+	assert_int_equal(PG_LAT_CTR_NO_START, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,7 +182,7 @@ int main(void)
 		cmocka_unit_test(test_fork_exit),   cmocka_unit_test(test_open),
 		cmocka_unit_test(test_connect),	    cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_setid),	    cmocka_unit_test(test_packet),
-		cmocka_unit_test(test_type_numbers),
+		cmocka_unit_test(test_type_numbers), cmocka_unit_test(test_aggregations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

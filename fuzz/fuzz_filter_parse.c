@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * libFuzzer target for the filter language (src/filter.c): --filter comes from users and,
+ * through the kernel sensor, decides what is pushed into BPF maps.
+ *
+ * Any string: either an error with a column inside it (or just past it), formatted with its
+ * caret, or a filter that evaluates against one event of every type, whose conjuncts format,
+ * and whose format parses back to a filter that formats the same and matches the same.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define HDR(type, comm)                                                                       \
+	"{\"v\":1,\"type\":\"" type "\",\"ts\":1764084477000000000,\"pid\":4321,\"tid\":4322," \
+	"\"ppid\":1,\"uid\":1000,\"gid\":100,\"comm\":\"" comm "\",\"cgroup_id\":4242,\"start_ns\":5"
+
+static const char *const lines[] = {
+	HDR("open", "curl") ",\"node\":\"n1\",\"cgroup\":\"/k8s/pod\",\"dirfd\":-100,\"flags\":524288,"
+			    "\"mode\":420,\"ret\":3,\"path\":\"/etc/ssl/c\\udcff.crt\"}",
+	HDR("exec", "bash") ",\"path\":\"/usr/bin/curl\",\"argv\":[\"curl\",\"-s\",\"\"],\"argv_truncated\":true}",
+	HDR("fork", "bash") ",\"child_pid\":4400,\"child_start_ns\":9}",
+	HDR("exit", "curl") ",\"exit_code\":-1,\"signal\":9,\"lifetime_ns\":2500000000,\"core_dumped\":true}",
+	HDR("connect", "curl") ",\"family\":\"inet\",\"daddr\":\"10.1.2.3\",\"dport\":443,\"fd\":5,\"ret\":-115}",
+	HDR("connect", "curl") ",\"family\":\"inet6\",\"daddr\":\"2001:db8::1\",\"dport\":80,\"fd\":6,\"ret\":0}",
+	HDR("dns", "curl") ",\"family\":\"inet\",\"daddr\":\"127.0.0.53\",\"dport\":53,\"transport\":\"udp\","
+			   "\"dns_id\":4660,\"qname\":\"example.com\",\"qtype\":\"AAAA\",\"qclass\":1}",
+	HDR("dns", "curl") ",\"family\":1,\"daddr\":\"\",\"dport\":53,\"transport\":\"tcp\",\"malformed\":true}",
+	HDR("setid", "sudo") ",\"call\":\"setuid\",\"ret\":0,\"id_real\":0,\"id_effective\":0,\"id_saved\":4294967295}",
+};
+#define NEV (sizeof(lines) / sizeof(lines[0]))
+
+struct fixture {
+	struct pg_json_decoder dec[NEV];
+	struct pg_event ev[NEV];
+};
+
+static const struct fixture *fixture(void)
+{
+	static struct fixture *fx;
+
+	if (!fx) {
+		fx = calloc(1, sizeof(*fx));
+		for (size_t i = 0; i < NEV; i++) {
+			struct pg_json_error err;
+
+			if (pg_json_decode(&fx->dec[i], lines[i], strlen(lines[i]), &fx->ev[i], &err)) {
+				fprintf(stderr, "fixture %zu: %s\n", i, err.msg);
+				abort();
+			}
+		}
+	}
+	return fx;
+}
+
+static size_t depth(const struct pg_filter_node *n)
+{
+	size_t l, r;
+
+	if (!n)
+		return 0;
+	l = depth(n->left);
+	r = depth(n->right);
+	return 1 + (l > r ? l : r);
+}
+
+#define FMT_MAX (1 << 20)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct fixture *fx = fixture();
+	static char *buf, *again; /* allocated once: 1 MiB per run would dominate the run time */
+	char *expr = malloc(size + 1);
+	struct pg_filter_error err;
+	struct pg_filter *f, *g;
+	const struct pg_filter_node *conj[8];
+	size_t len;
+
+	if (!buf) {
+		buf = malloc(FMT_MAX);
+		again = malloc(FMT_MAX);
+	}
+	memcpy(expr, data, size);
+	expr[size] = 0;
+	len = strlen(expr);
+	f = pg_filter__parse(expr, &err);
+	if (!f) {
+		assert(errno == EINVAL);
+		assert(err.msg[0] && memchr(err.msg, 0, sizeof(err.msg)));
+		assert(err.column >= 1 && err.column <= len + 1);
+		pg_filter_error__format(expr, &err, buf, 4096);
+		goto out;
+	}
+	bool m[NEV];
+
+	for (size_t i = 0; i < NEV; i++)
+		m[i] = pg_filter__match(f, &fx->ev[i]);
+	size_t nc = pg_filter__conjuncts(f, conj, 8);
+
+	for (size_t i = 0; i < nc && i < 8; i++) {
+		pg_filter_node__format(conj[i], buf, 256);
+		assert(pg_filter_node__match(conj[i], &fx->ev[0]) ||
+		       !pg_filter_node__match(f->root, &fx->ev[0]));
+	}
+	if (f->root->op == PG_FOP_TRUE)
+		goto out;
+	pg_filter_node__format(f->root, buf, FMT_MAX);
+	/* the nesting limit applies to what format prints too; skip trees near it */
+	if (strlen(buf) >= FMT_MAX - 1 || depth(f->root) > 60)
+		goto out;
+	g = pg_filter__parse(buf, &err);
+	if (!g) {
+		fprintf(stderr, "format of '%s' is '%s', which does not parse: column %zu: %s\n", expr,
+			buf, err.column, err.msg);
+		abort();
+	}
+	pg_filter_node__format(g->root, again, FMT_MAX);
+	if (strcmp(buf, again)) {
+		fprintf(stderr, "'%s' formats as '%s', which formats as '%s'\n", expr, buf, again);
+		abort();
+	}
+	for (size_t i = 0; i < NEV; i++)
+		assert(pg_filter__match(g, &fx->ev[i]) == m[i]);
+	pg_filter__free(g);
+out:
+	pg_filter__free(f);
+	free(expr);
+	return 0;
+}

@@ -1,0 +1,790 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Kafka sink: one librdkafka producer, one topic, one message per event.
+ *
+ * Delivery: the idempotent producer (enable.idempotence=true implies acks=all, bounded
+ * in-flight requests and retries without duplicates or reordering), so a broker outage
+ * shorter than message.timeout.ms costs neither loss nor duplicates: events wait in
+ * librdkafka's bounded queue and go out, in order per partition, once a broker answers.
+ * Every event ends in exactly one counter: delivered (acknowledged by the broker), failed
+ * (librdkafka gave up), dropped (the queue was full), spilled (saved to the spill file
+ * instead), or it is still queued.
+ *
+ * Threads: librdkafka's own threads talk to the brokers; every callback here (delivery
+ * reports, errors) runs in the caller's thread from rd_kafka_poll()/rd_kafka_flush(), so the
+ * counters need no locks. Only the log callback runs on librdkafka's threads; it touches
+ * nothing but stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "json.h"
+#include "proto.h"
+#include "sink.h"
+#include "source.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define POLL_EVERY 1024 /* serve delivery reports at least this often while producing */
+#define SPILL_RESEND_FLUSH_MS 30000
+
+struct sink_kafka {
+	struct pg_sink base;
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *rkt;
+	char brokers[1024];
+	char topic[PG_KAFKA_TOPIC_MAX + 1];
+	enum pg_kafka_key key;
+	enum pg_value_format format;
+	int queue_wait_ms;
+	volatile sig_atomic_t *stop;
+	unsigned int since_poll;
+	struct pg_buf buf; /* the value being produced */
+
+	/* spill: NDJSON of what could not go to Kafka */
+	char *spill_path; /* PATH.resend: where an earlier run's spill is read from */
+	struct pg_sink *spill;
+	struct pg_json_decoder jdec;
+	struct pg_proto_decoder pdec;
+
+	/* what error_cb saw last: the reason to give when nothing works */
+	char last_error[400];
+	bool all_brokers_down;
+	bool fatal;
+
+	uint64_t produced, delivered, failed, dropped, spilled, resent, bytes;
+	/* delivery reports that were not successes: with delivered, what is no longer queued */
+	uint64_t dr_failed, dr_spilled;
+};
+
+/* --- the URL -------------------------------------------------------------------------------- */
+
+/* A character for a message: itself when printable ASCII, else its byte value. */
+static const char *show_char(char c, char buf[8])
+{
+	if (c > ' ' && c <= '~')
+		snprintf(buf, 8, "'%c'", c);
+	else
+		snprintf(buf, 8, "0x%02x", (unsigned char)c);
+	return buf;
+}
+
+static bool host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_';
+}
+
+static bool topic_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_';
+}
+
+__attribute__((format(printf, 3, 4))) static int url_fail(char *err, size_t errlen,
+							  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int pg_kafka_url_parse(const char *url, char *brokers, size_t blen, char *topic, size_t tlen,
+		       char *err, size_t errlen)
+{
+	const char *p, *slash;
+	size_t bl = 0, n;
+	char cb[8];
+
+	if (strncmp(url, "kafka://", 8))
+		return url_fail(err, errlen, "does not start with kafka://");
+	p = url + 8;
+	slash = strchr(p, '/');
+	if (!slash)
+		return url_fail(err, errlen, "no topic: write kafka://HOST:PORT/TOPIC");
+	if (slash == p)
+		return url_fail(err, errlen, "no broker: write kafka://HOST:PORT/TOPIC");
+
+	/* brokers: HOST[:PORT] or [IPV6][:PORT], comma-separated */
+	while (p < slash) {
+		const char *hs, *he, *e = memchr(p, ',', (size_t)(slash - p));
+		unsigned long port = 9092;
+		bool v6 = false;
+
+		if (!e)
+			e = slash;
+		if (e == p)
+			return url_fail(err, errlen, "empty broker in the list (two commas, or a comma at an end)");
+		if (*p == '[') {
+			hs = p + 1;
+			he = memchr(hs, ']', (size_t)(e - hs));
+			if (!he || he == hs)
+				return url_fail(err, errlen, "'[' without an IPv6 address and ']'");
+			for (const char *q = hs; q < he; q++)
+				if (!((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f') ||
+				      (*q >= 'A' && *q <= 'F') || *q == ':' || *q == '.'))
+					return url_fail(err, errlen, "the address in [...] is not an IPv6 address");
+			v6 = true;
+			p = he + 1;
+		} else {
+			hs = p;
+			while (p < e && *p != ':')
+				p++;
+			he = p;
+			if (he == hs)
+				return url_fail(err, errlen, "empty host name before ':'");
+			for (const char *q = hs; q < he; q++)
+				if (!host_char(*q))
+					return url_fail(err, errlen,
+							"host name: %s is not allowed in a host name",
+							show_char(*q, cb));
+		}
+		if (p < e) {
+			char *end;
+
+			if (*p != ':')
+				return url_fail(err, errlen, "expected ':PORT' after '%.*s'",
+						(int)(he - hs), hs);
+			p++;
+			if (p == e || *p < '0' || *p > '9')
+				return url_fail(err, errlen, "port of '%.*s' is not a number",
+						(int)(he - hs), hs);
+			errno = 0;
+			port = strtoul(p, &end, 10);
+			if (end != e)
+				return url_fail(err, errlen, "port of '%.*s' is not a number",
+						(int)(he - hs), hs);
+			if (errno || port == 0 || port > 65535)
+				return url_fail(err, errlen, "port %.*s of '%.*s' is not in 1..65535",
+						(int)(e - p), p, (int)(he - hs), hs);
+		}
+		n = (size_t)snprintf(brokers + bl, blen - bl, "%s%s%.*s%s:%lu", bl ? "," : "",
+				     v6 ? "[" : "", (int)(he - hs), hs, v6 ? "]" : "", port);
+		if (n >= blen - bl)
+			return url_fail(err, errlen, "broker list longer than %zu bytes", blen - 1);
+		bl += n;
+		p = e < slash ? e + 1 : e;
+		if (e < slash && p == slash)
+			return url_fail(err, errlen, "empty broker in the list (two commas, or a comma at an end)");
+	}
+
+	/* topic: Kafka's rules (legal characters, length, not . or ..) */
+	p = slash + 1;
+	n = strlen(p);
+	if (!n)
+		return url_fail(err, errlen, "no topic after '/': write kafka://HOST:PORT/TOPIC");
+	if (n > PG_KAFKA_TOPIC_MAX || n >= tlen)
+		return url_fail(err, errlen, "topic longer than %d characters", PG_KAFKA_TOPIC_MAX);
+	if (!strcmp(p, ".") || !strcmp(p, ".."))
+		return url_fail(err, errlen, "'%s' is not a valid topic name", p);
+	for (size_t i = 0; i < n; i++)
+		if (!topic_char(p[i]))
+			return url_fail(err, errlen,
+					"topic: %s is not allowed (letters, digits, '.', '_', '-')",
+					show_char(p[i], cb));
+	memcpy(topic, p, n + 1);
+	return 0;
+}
+
+/* Every host must resolve: librdkafka would otherwise retry an unknown name forever. */
+static int resolve_all(const char *brokers, char *err, size_t errlen)
+{
+	char copy[1024], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", brokers);
+	for (char *b = strtok_r(copy, ",", &save); b; b = strtok_r(NULL, ",", &save)) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+		char *colon = strrchr(b, ':'), *host = b;
+		int rc;
+
+		*colon = 0;
+		if (*host == '[') {
+			host++;
+			host[strlen(host) - 1] = 0;
+		}
+		rc = getaddrinfo(host, colon + 1, &hints, &res);
+		if (rc) {
+			snprintf(err, errlen, "cannot resolve broker host '%s': %s", host,
+				 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+			return -EHOSTUNREACH;
+		}
+		freeaddrinfo(res);
+	}
+	return 0;
+}
+
+/* --- callbacks (all but the logger run in the polling thread) ------------------------------ */
+
+static void spill_event(struct sink_kafka *s, const struct pg_event *ev)
+{
+	if (pg_sink__send(s->spill, ev) == 0)
+		s->spilled++;
+	else
+		s->failed++; /* the spill file failed too: the event is gone, and counted so */
+}
+
+/* A message librdkafka gives back: turn its value into an event again for the spill file. */
+static bool spill_payload(struct sink_kafka *s, const void *data, size_t len)
+{
+	struct pg_event ev;
+	char why[256];
+
+	if (s->format == PG_FORMAT_JSON) {
+		struct pg_json_error jerr;
+
+		if (pg_json_decode(&s->jdec, data, len, &ev, &jerr))
+			return false;
+	} else if (pg_proto_decode(&s->pdec, data, len, &ev, why, sizeof(why))) {
+		return false;
+	}
+	if (pg_sink__send(s->spill, &ev))
+		return false;
+	s->spilled++;
+	s->dr_spilled++;
+	return true;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct sink_kafka *s = opaque;
+
+	if (!m->err) {
+		s->delivered++;
+		s->bytes += m->len;
+		return;
+	}
+	if (s->spill && spill_payload(s, m->payload, m->len))
+		return;
+	s->failed++;
+	s->dr_failed++;
+	if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+		snprintf(s->last_error, sizeof(s->last_error), "delivery failed: %s",
+			 rd_kafka_err2str(m->err));
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct sink_kafka *s = opaque;
+
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		s->all_brokers_down = true;
+		return; /* its reason says less than the transport error before it */
+	}
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char fatal[256];
+
+		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+		s->fatal = true;
+		snprintf(s->last_error, sizeof(s->last_error), "fatal producer error: %s", fatal);
+		return;
+	}
+	snprintf(s->last_error, sizeof(s->last_error), "%s", reason);
+}
+
+/* librdkafka's own log lines: shown only when asked for with -X debug=... or -X log_level=N. */
+static void on_log_quiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+}
+
+static void on_log_verbose(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	fprintf(stderr, "pangolin: librdkafka %d %s: %s\n", level, fac, buf);
+}
+
+/* --- producing ------------------------------------------------------------------------------ */
+
+static const char *pick_key(const struct sink_kafka *s, const struct pg_event *ev)
+{
+	switch (s->key) {
+	case PG_KAFKA_KEY_POD:
+		if (ev->meta.pod_uid)
+			return ev->meta.pod_uid;
+		/* fall through */
+	case PG_KAFKA_KEY_CONTAINER:
+		if (ev->meta.container_id)
+			return ev->meta.container_id;
+		/* fall through */
+	case PG_KAFKA_KEY_NODE:
+		return ev->meta.node;
+	case PG_KAFKA_KEY_NONE:
+	default:
+		return NULL;
+	}
+}
+
+static bool stopping(const struct sink_kafka *s)
+{
+	return s->stop && *s->stop;
+}
+
+static void serve(struct sink_kafka *s, int timeout_ms)
+{
+	rd_kafka_poll(s->rk, timeout_ms);
+	s->since_poll = 0;
+}
+
+static int kafka_send(struct pg_sink *sink, const struct pg_event *ev)
+{
+	struct sink_kafka *s = (struct sink_kafka *)sink;
+	const char *key = pick_key(s, ev);
+	int waited = 0;
+
+	if (s->fatal) {
+		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: %s", s->last_error);
+		s->failed++;
+		return -EIO;
+	}
+	s->buf.len = 0;
+	if (s->format == PG_FORMAT_PROTOBUF)
+		pg_proto_encode(ev, &s->buf);
+	else
+		pg_json_encode(ev, &s->buf);
+	if (s->buf.err) {
+		s->buf.err = 0;
+		s->failed++;
+		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: out of memory encoding an event");
+		return -ENOMEM;
+	}
+	for (;;) {
+		rd_kafka_resp_err_t e;
+
+		if (rd_kafka_produce(s->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, s->buf.data,
+				     s->buf.len, key, key ? strlen(key) : 0, NULL) == 0)
+			break;
+		e = rd_kafka_last_error();
+		if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && waited == 0) {
+			/* delivered events hold their place until their reports are served */
+			serve(s, 0);
+			waited = 1;
+			continue;
+		}
+		if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping(s) &&
+		    (s->queue_wait_ms < 0 || waited < s->queue_wait_ms)) {
+			/* serving delivery reports is how we wait for room */
+			serve(s, 10);
+			waited += 10;
+			continue;
+		}
+		if (s->spill) {
+			spill_event(s, ev);
+			return 0;
+		}
+		if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			s->dropped++;
+			return 0;
+		}
+		s->failed++;
+		snprintf(s->last_error, sizeof(s->last_error), "produce: %s", rd_kafka_err2str(e));
+		if (e == RD_KAFKA_RESP_ERR__FATAL) {
+			s->fatal = true;
+			snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: %s", s->last_error);
+			return -EIO;
+		}
+		return 0; /* one event refused (too large, ...): counted, the stream goes on */
+	}
+	s->produced++;
+	if (++s->since_poll >= POLL_EVERY)
+		serve(s, 0);
+	return 0;
+}
+
+static uint64_t queued(const struct sink_kafka *s)
+{
+	uint64_t done = s->delivered + s->dr_failed + s->dr_spilled;
+
+	return s->produced > done ? s->produced - done : 0;
+}
+
+static int kafka_flush(struct pg_sink *sink, int timeout_ms)
+{
+	struct sink_kafka *s = (struct sink_kafka *)sink;
+	int rc = 0;
+
+	rd_kafka_flush(s->rk, timeout_ms);
+	serve(s, 0);
+	if (queued(s) && s->spill) {
+		/* what never left this process can be saved without risking a duplicate */
+		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE);
+		rd_kafka_flush(s->rk, 1000);
+		serve(s, 0);
+	}
+	if (s->spill) {
+		int err = pg_sink__flush(s->spill, timeout_ms);
+
+		if (err) {
+			snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: spill file: %.400s",
+				 s->spill->errmsg);
+			return err;
+		}
+	}
+	if (queued(s)) {
+		snprintf(s->base.errmsg, sizeof(s->base.errmsg),
+			 "kafka: %llu events still undelivered after %.1f s%s%s",
+			 (unsigned long long)queued(s), timeout_ms / 1000.0,
+			 s->last_error[0] ? "; last error: " : "", s->last_error);
+		rc = -ETIMEDOUT;
+	} else if (s->failed || s->dropped) {
+		snprintf(s->base.errmsg, sizeof(s->base.errmsg),
+			 "kafka: %llu events failed delivery and %llu were dropped (queue full)%s%s",
+			 (unsigned long long)s->failed, (unsigned long long)s->dropped,
+			 s->last_error[0] ? "; last error: " : "", s->last_error);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+static void kafka_tick(struct pg_sink *sink)
+{
+	serve((struct sink_kafka *)sink, 0);
+}
+
+static void kafka_stats(struct pg_sink *sink, struct pg_sink_stats *st)
+{
+	struct sink_kafka *s = (struct sink_kafka *)sink;
+
+	memset(st, 0, sizeof(*st));
+	st->sent = s->produced;
+	st->written = s->delivered;
+	st->failed = s->failed;
+	st->queued = queued(s);
+	st->bytes = s->bytes;
+	st->dropped = s->dropped;
+	st->spilled = s->spilled;
+	st->resent = s->resent;
+}
+
+static void kafka_free(struct pg_sink *sink)
+{
+	struct sink_kafka *s = (struct sink_kafka *)sink;
+
+	if (!s)
+		return;
+	if (s->rk) {
+		/* without flushing: whatever is left is given up now, so destroy cannot block on it */
+		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(s->rk, 0);
+	}
+	if (s->spill)
+		pg_sink__flush(s->spill, 0);
+	if (s->rkt)
+		rd_kafka_topic_destroy(s->rkt);
+	if (s->rk)
+		rd_kafka_destroy_flags(s->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	pg_sink__free(s->spill);
+	pg_buf__free(&s->buf);
+	free(s->spill_path);
+	free(s);
+}
+
+static const struct pg_sink_ops kafka_ops = {
+	.name = "kafka",
+	.send = kafka_send,
+	.flush = kafka_flush,
+	.tick = kafka_tick,
+	.stats = kafka_stats,
+	.free = kafka_free,
+};
+
+/* --- start-up ------------------------------------------------------------------------------- */
+
+static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
+{
+	char why[512];
+
+	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+		snprintf(err, errlen, "-X %s=%s: %s", k, v, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A broker answers and the topic exists, within timeout_ms. 0 or -errno with err filled. */
+static int check_topic(struct sink_kafka *s, int timeout_ms, char *err, size_t errlen)
+{
+	double deadline = mono_ms() + timeout_ms;
+	rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	for (;;) {
+		const struct rd_kafka_metadata *md = NULL;
+		int left = (int)(deadline - mono_ms());
+		rd_kafka_resp_err_t e;
+
+		if (stopping(s)) {
+			snprintf(err, errlen, "interrupted while connecting to %s", s->brokers);
+			return -EINTR;
+		}
+		e = rd_kafka_metadata(s->rk, 0, s->rkt, &md, left < 500 ? (left > 0 ? left : 1) : 500);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			const rd_kafka_metadata_topic_t *t = md->topic_cnt ? &md->topics[0] : NULL;
+
+			last = t ? t->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+			if (!last && t->partition_cnt > 0) {
+				rd_kafka_metadata_destroy(md);
+				return 0;
+			}
+			rd_kafka_metadata_destroy(md);
+			if (last == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+				snprintf(err, errlen,
+					 "topic '%s' does not exist on %s and the broker does not create "
+					 "topics on demand: create it (kafka-topics.sh --bootstrap-server %s "
+					 "--create --topic %s --partitions N)",
+					 s->topic, s->brokers, s->brokers, s->topic);
+				return -ENOENT;
+			}
+			if (last == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+				snprintf(err, errlen, "not allowed to write to topic '%s' on %s (check the ACLs or the -X sasl.* settings)",
+					 s->topic, s->brokers);
+				return -EACCES;
+			}
+			/* LEADER_NOT_AVAILABLE and friends: being created or elected; ask again */
+		}
+		rd_kafka_poll(s->rk, 0); /* runs on_error: connection failures arrive there */
+		if (s->fatal) {
+			snprintf(err, errlen, "%s", s->last_error);
+			return -EIO;
+		}
+		if (s->all_brokers_down) {
+			snprintf(err, errlen, "no broker of %s is reachable: %s", s->brokers,
+				 s->last_error[0] ? s->last_error : "all connections failed");
+			return -ECONNREFUSED;
+		}
+		if (mono_ms() >= deadline) {
+			if (last != RD_KAFKA_RESP_ERR_NO_ERROR)
+				snprintf(err, errlen, "topic '%s' on %s is not ready after %.1f s: %s",
+					 s->topic, s->brokers, timeout_ms / 1000.0, rd_kafka_err2str(last));
+			else
+				snprintf(err, errlen, "no broker of %s answered within %.1f s%s%s",
+					 s->brokers, timeout_ms / 1000.0,
+					 s->last_error[0] ? ": " : "", s->last_error);
+			return -ETIMEDOUT;
+		}
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+			rd_kafka_poll(s->rk, 100); /* the topic exists but is not ready: pace the asks */
+	}
+}
+
+static int resend_one(void *ctx, struct pg_event *ev)
+{
+	return kafka_send(ctx, ev);
+}
+
+/*
+ * Before the spill file is opened for appending: move what an earlier run spilled aside, to
+ * PATH.resend, so events that fail again land in a new spill file rather than in the one
+ * being read. A .resend left by a run that stopped half-way is sent first, and alone. Sets
+ * *have when there is a file to re-send.
+ */
+static int take_spill(const char *path, const char *resend, bool *have, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	*have = false;
+	if (stat(resend, &sb) == 0) {
+		*have = true;
+		return 0;
+	}
+	if (stat(path, &sb) != 0 || sb.st_size == 0)
+		return 0;
+	if (rename(path, resend)) {
+		int e = -errno;
+
+		snprintf(err, errlen, "cannot rename the spill file %s to %s: %s", path, resend,
+			 strerror(errno));
+		return e;
+	}
+	*have = true;
+	return 0;
+}
+
+/* Send PATH.resend's events, wait for them (they are delivered, or spilled anew), remove it. */
+static int resend_spill(struct sink_kafka *s, const char *resend, char *err, size_t errlen)
+{
+	struct pg_replay_opts ro = { .path = resend, .fd = -1, .skip_bad = true };
+	struct pg_source_stats ss;
+	struct pg_source *src;
+	int wait = s->queue_wait_ms, rc = 0;
+
+	src = pg_source_replay__new(&ro);
+	if (!src) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read the spill file %s: %s", resend, strerror(errno));
+		return rc;
+	}
+	/* these events waited already: wait for queue room rather than spill them again */
+	s->queue_wait_ms = -1;
+	for (;;) {
+		int got = pg_source__poll(src, -1, resend_one, s);
+
+		if (got == PG_SOURCE_EOF)
+			break;
+		if (got < 0) {
+			snprintf(err, errlen, "re-sending the spill file %s: %s", resend,
+				 src->errmsg[0] ? src->errmsg : s->base.errmsg);
+			rc = got;
+			goto out;
+		}
+	}
+	pg_source__stats(src, &ss);
+	s->resent = ss.read;
+	rd_kafka_flush(s->rk, SPILL_RESEND_FLUSH_MS);
+	serve(s, 0);
+	if (unlink(resend)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot remove %s after re-sending it: %s", resend, strerror(errno));
+	}
+out:
+	s->queue_wait_ms = wait;
+	pg_source__free(src);
+	return rc;
+}
+
+static bool user_set(const struct pg_kafka_opts *o, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (size_t i = 0; i < o->nprops; i++)
+		if (!strncmp(o->props[i], key, kl) && o->props[i][kl] == '=')
+			return true;
+	return false;
+}
+
+struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, size_t errlen)
+{
+	/* pangolin's defaults; any of them can be overridden with -X */
+	static const char *const defaults[][2] = {
+		{ "client.id", "pangolin" },
+		{ "enable.idempotence", "true" }, /* no duplicates or reordering on retry */
+		{ "acks", "all" },
+		{ "compression.codec", "lz4" },
+		/* the Java client's partitioner: a key lands where a Java producer would put it */
+		{ "partitioner", "murmur2_random" },
+		{ "linger.ms", "5" },
+		/* the bounded queue: at most this many events or KiB wait for a broker */
+		{ "queue.buffering.max.messages", "100000" },
+		{ "queue.buffering.max.kbytes", "131072" },
+		{ "message.timeout.ms", "300000" },
+	};
+	struct sink_kafka *s = calloc(1, sizeof(*s));
+	rd_kafka_conf_t *conf = NULL;
+	char why[512];
+	int rc = -EINVAL;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->base.ops = &kafka_ops;
+	s->key = o->key;
+	s->format = o->format;
+	s->queue_wait_ms = o->queue_wait_ms;
+	s->stop = o->stop;
+
+	if (pg_kafka_url_parse(o->url, s->brokers, sizeof(s->brokers), s->topic, sizeof(s->topic),
+			       why, sizeof(why))) {
+		snprintf(err, errlen, "bad output '%s': %s", o->url, why);
+		goto err_out;
+	}
+	conf = rd_kafka_conf_new();
+	if (set_prop(conf, "bootstrap.servers", s->brokers, err, errlen))
+		goto err_out;
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (set_prop(conf, defaults[i][0], defaults[i][1], err, errlen))
+			goto err_out;
+	for (size_t i = 0; i < o->nprops; i++) {
+		const char *eq = strchr(o->props[i], '=');
+		char k[256];
+
+		if (!eq || eq == o->props[i] || (size_t)(eq - o->props[i]) >= sizeof(k)) {
+			snprintf(err, errlen, "-X '%s': expected KEY=VALUE (a librdkafka property)",
+				 o->props[i]);
+			goto err_out;
+		}
+		memcpy(k, o->props[i], (size_t)(eq - o->props[i]));
+		k[eq - o->props[i]] = 0;
+		if (set_prop(conf, k, eq + 1, err, errlen))
+			goto err_out;
+	}
+	rd_kafka_conf_set_opaque(conf, s);
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_log_cb(conf, user_set(o, "debug") || user_set(o, "log_level")
+					       ? on_log_verbose
+					       : on_log_quiet);
+
+	/* before any thread starts: an unknown host would otherwise be retried forever */
+	rc = resolve_all(s->brokers, err, errlen);
+	if (rc)
+		goto err_out;
+
+	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+	if (!s->rk) {
+		snprintf(err, errlen, "cannot create the Kafka producer: %s", why);
+		rc = -EINVAL;
+		goto err_out;
+	}
+	conf = NULL; /* the producer owns it now */
+	s->rkt = rd_kafka_topic_new(s->rk, s->topic, NULL);
+	if (!s->rkt) {
+		snprintf(err, errlen, "topic '%s': %s", s->topic, rd_kafka_err2str(rd_kafka_last_error()));
+		rc = -EINVAL;
+		goto err_out;
+	}
+	rc = check_topic(s, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS,
+			 err, errlen);
+	if (rc)
+		goto err_out;
+	s->all_brokers_down = false;
+	s->last_error[0] = 0;
+
+	if (o->spill_path) {
+		struct pg_ndjson_opts no = { .path = o->spill_path, .fd = -1 };
+		bool have;
+
+		if (asprintf(&s->spill_path, "%s.resend", o->spill_path) < 0) {
+			s->spill_path = NULL;
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto err_out;
+		}
+		rc = take_spill(o->spill_path, s->spill_path, &have, err, errlen);
+		if (rc)
+			goto err_out;
+		s->spill = pg_sink_ndjson__new(&no);
+		if (!s->spill) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot open the spill file %s: %s", o->spill_path,
+				 strerror(errno));
+			goto err_out;
+		}
+		if (have && (rc = resend_spill(s, s->spill_path, err, errlen)))
+			goto err_out;
+	}
+	return &s->base;
+err_out:
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	kafka_free(&s->base);
+	errno = -rc;
+	return NULL;
+}
