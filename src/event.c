@@ -10,7 +10,7 @@
 static const char *const type_names[PG_EV_TYPE_COUNT] = {
 	[PG_EV_EXEC] = "exec",	     [PG_EV_FORK] = "fork", [PG_EV_EXIT] = "exit",
 	[PG_EV_OPEN] = "open",	     [PG_EV_CONNECT] = "connect", [PG_EV_DNS] = "dns",
-	[PG_EV_SETID] = "setid",
+	[PG_EV_SETID] = "setid",     [PG_EV_PACKET] = "packet",
 };
 
 static const unsigned short record_sizes[PG_EV_TYPE_COUNT] = {
@@ -21,6 +21,7 @@ static const unsigned short record_sizes[PG_EV_TYPE_COUNT] = {
 	[PG_EV_CONNECT] = sizeof(struct pg_connect_event),
 	[PG_EV_DNS] = sizeof(struct pg_dns_event),
 	[PG_EV_SETID] = sizeof(struct pg_setid_event),
+	[PG_EV_PACKET] = sizeof(struct pg_packet_event),
 };
 
 const char *pg_event_type_name(unsigned int type)
@@ -155,15 +156,21 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 			 .off = { [PG_EV_OPEN] = R(open.ret), [PG_EV_CONNECT] = R(connect.ret),
 				  [PG_EV_SETID] = R(setid.ret) } },
 	[PG_FLD_FAMILY] = { "family", PG_FK_FAMILY, SZ(connect.family),
-			    .off = { [PG_EV_CONNECT] = R(connect.family), [PG_EV_DNS] = R(dns.family) } },
+			    .off = { [PG_EV_CONNECT] = R(connect.family), [PG_EV_DNS] = R(dns.family),
+				     [PG_EV_PACKET] = R(packet.family) } },
 	[PG_FLD_DADDR] = { "daddr", PG_FK_ADDR, SZ(connect.daddr),
-			   .off = { [PG_EV_CONNECT] = R(connect.daddr), [PG_EV_DNS] = R(dns.daddr) } },
+			   .off = { [PG_EV_CONNECT] = R(connect.daddr), [PG_EV_DNS] = R(dns.daddr),
+				    [PG_EV_PACKET] = R(packet.daddr) } },
 	[PG_FLD_DPORT] = { "dport", PG_FK_UINT, SZ(connect.dport),
-			   .off = { [PG_EV_CONNECT] = R(connect.dport), [PG_EV_DNS] = R(dns.dport) } },
+			   .off = { [PG_EV_CONNECT] = R(connect.dport), [PG_EV_DNS] = R(dns.dport),
+				    [PG_EV_PACKET] = R(packet.dport) } },
 	[PG_FLD_FD] = { "fd", PG_FK_INT, SZ(connect.fd), .off = { [PG_EV_CONNECT] = R(connect.fd) } },
-	[PG_FLD_QNAME] = { "qname", PG_FK_STR, SZ(dns.qname), .off = { [PG_EV_DNS] = R(dns.qname) } },
-	[PG_FLD_QTYPE] = { "qtype", PG_FK_QTYPE, SZ(dns.qtype), .off = { [PG_EV_DNS] = R(dns.qtype) } },
-	[PG_FLD_DNS_ID] = { "dns_id", PG_FK_UINT, SZ(dns.id), .off = { [PG_EV_DNS] = R(dns.id) } },
+	[PG_FLD_QNAME] = { "qname", PG_FK_STR, SZ(dns.qname),
+			   .off = { [PG_EV_DNS] = R(dns.qname), [PG_EV_PACKET] = R(packet.qname) } },
+	[PG_FLD_QTYPE] = { "qtype", PG_FK_QTYPE, SZ(dns.qtype),
+			   .off = { [PG_EV_DNS] = R(dns.qtype), [PG_EV_PACKET] = R(packet.qtype) } },
+	[PG_FLD_DNS_ID] = { "dns_id", PG_FK_UINT, SZ(dns.id),
+			    .off = { [PG_EV_DNS] = R(dns.id), [PG_EV_PACKET] = R(packet.dns_id) } },
 	[PG_FLD_CALL] = { "call", PG_FK_SETID_CALL, SZ(setid.call),
 			  .off = { [PG_EV_SETID] = R(setid.call) } },
 	[PG_FLD_ID_REAL] = { "id_real", PG_FK_UINT, SZ(setid.id_real),
@@ -172,6 +179,23 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 				  .off = { [PG_EV_SETID] = R(setid.id_effective) } },
 	[PG_FLD_ID_SAVED] = { "id_saved", PG_FK_UINT, SZ(setid.id_saved),
 			      .off = { [PG_EV_SETID] = R(setid.id_saved) } },
+#define PKT(name_, kind_, member)                                   \
+	{ name_, kind_, SZ(packet.member), .off = { [PG_EV_PACKET] = R(packet.member) } }
+	[PG_FLD_IFINDEX] = PKT("ifindex", PG_FK_UINT, ifindex),
+	[PG_FLD_IFNAME] = PKT("ifname", PG_FK_STR, ifname),
+	[PG_FLD_DIRECTION] = PKT("direction", PG_FK_DIRECTION, direction),
+	[PG_FLD_LEN] = PKT("len", PG_FK_UINT, wire_len),
+	[PG_FLD_CAPLEN] = PKT("caplen", PG_FK_UINT, caplen),
+	[PG_FLD_ETHERTYPE] = PKT("ethertype", PG_FK_UINT, ethertype),
+	[PG_FLD_VLAN] = PKT("vlan", PG_FK_UINT, vlan),
+	[PG_FLD_SADDR] = PKT("saddr", PG_FK_ADDR, saddr),
+	[PG_FLD_SPORT] = PKT("sport", PG_FK_UINT, sport),
+	[PG_FLD_IP_PROTO] = PKT("ip_proto", PG_FK_IP_PROTO, ip_proto),
+	[PG_FLD_TCP_FLAGS] = PKT("tcp_flags", PG_FK_TCP_FLAGS, tcp_flags),
+	[PG_FLD_QR] = PKT("qr", PG_FK_UINT, dns_qr),
+	[PG_FLD_RCODE] = PKT("rcode", PG_FK_RCODE, dns_rcode),
+	[PG_FLD_ANSWERS] = PKT("answers", PG_FK_DNS_ANSWERS, answers),
+#undef PKT
 };
 
 const struct pg_field *pg_field_lookup(const char *name, size_t len)

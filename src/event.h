@@ -23,6 +23,7 @@ union pg_record {
 	struct pg_connect_event connect;
 	struct pg_dns_event dns;
 	struct pg_setid_event setid;
+	struct pg_packet_event packet;
 };
 
 /*
@@ -75,6 +76,11 @@ enum pg_field_kind {
 	PG_FK_QTYPE, /* a DNS type, compared by name or number */
 	PG_FK_FAMILY, /* AF_INET/AF_INET6, compared as "inet"/"inet6" or a number */
 	PG_FK_SETID_CALL, /* enum pg_setid_call, compared by name */
+	PG_FK_IP_PROTO, /* IPPROTO_*, compared as "tcp", "udp", ... or a number */
+	PG_FK_DIRECTION, /* PG_PKT_DIR_*, compared as "in" or "out" */
+	PG_FK_RCODE, /* DNS RCODE, compared as "NXDOMAIN", ... or a number */
+	PG_FK_TCP_FLAGS, /* TCP flags byte, compared as "SYN|ACK" or a number */
+	PG_FK_DNS_ANSWERS, /* the data of every DNS answer, joined by spaces, as a string */
 };
 
 enum pg_field_id {
@@ -115,6 +121,21 @@ enum pg_field_id {
 	PG_FLD_ID_REAL,
 	PG_FLD_ID_EFFECTIVE,
 	PG_FLD_ID_SAVED,
+	/* packet */
+	PG_FLD_IFINDEX,
+	PG_FLD_IFNAME,
+	PG_FLD_DIRECTION,
+	PG_FLD_LEN,
+	PG_FLD_CAPLEN,
+	PG_FLD_ETHERTYPE,
+	PG_FLD_VLAN,
+	PG_FLD_SADDR,
+	PG_FLD_SPORT,
+	PG_FLD_IP_PROTO,
+	PG_FLD_TCP_FLAGS,
+	PG_FLD_QR,
+	PG_FLD_RCODE,
+	PG_FLD_ANSWERS,
 	PG_FLD_COUNT
 };
 

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "filter.h"
+#include "packet.h"
 
 enum tok {
 	T_EOF,
@@ -324,7 +326,8 @@ static int parse_or(struct parser *p, struct pg_filter_node **out);
 
 static bool field_is_stringy(const struct pg_field *f)
 {
-	return f->kind == PG_FK_STR || f->kind == PG_FK_META || f->kind == PG_FK_ARGV;
+	return f->kind == PG_FK_STR || f->kind == PG_FK_META || f->kind == PG_FK_ARGV ||
+	       f->kind == PG_FK_DNS_ANSWERS;
 }
 
 static const char *field_kind_desc(const struct pg_field *f)
@@ -333,7 +336,10 @@ static const char *field_kind_desc(const struct pg_field *f)
 	case PG_FK_STR:
 	case PG_FK_META:
 	case PG_FK_ARGV:
+	case PG_FK_DNS_ANSWERS:
 		return "a string";
+	case PG_FK_DIRECTION:
+		return "a direction";
 	case PG_FK_ADDR:
 		return "an IP address";
 	case PG_FK_TYPE:
@@ -398,8 +404,46 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 	case PG_FK_STR:
 	case PG_FK_META:
 	case PG_FK_ARGV:
+	case PG_FK_DNS_ANSWERS:
 		if (p->tok != T_STRING)
 			return perr(p, at, "field %s is a string: quote the value", f->name);
+		break;
+	case PG_FK_IP_PROTO:
+		if (p->tok == T_STRING) {
+			int pr = pg_ip_proto_from_name(v->str, v->len);
+
+			if (pr < 0)
+				return perr(p, at, "unknown IP protocol \"%s\" (e.g. \"tcp\", \"udp\", \"icmp\", \"icmp6\", or a number)",
+					    v->str);
+			v->num = pr;
+		}
+		break;
+	case PG_FK_DIRECTION: {
+		int d = p->tok == T_STRING ? pg_pkt_direction_from_name(v->str, v->len) : -1;
+
+		if (d <= 0)
+			return perr(p, at, "direction is \"in\" or \"out\"");
+		v->num = d;
+		break;
+	}
+	case PG_FK_RCODE:
+		if (p->tok == T_STRING) {
+			int r = pg_dns_rcode_from_name(v->str, v->len);
+
+			if (r < 0)
+				return perr(p, at, "unknown DNS rcode \"%s\" (e.g. \"NOERROR\", \"NXDOMAIN\", \"SERVFAIL\", or a number)",
+					    v->str);
+			v->num = r;
+		}
+		break;
+	case PG_FK_TCP_FLAGS:
+		if (p->tok == T_STRING) {
+			int fl = pg_tcp_flags_parse(v->str, v->len);
+
+			if (fl < 0)
+				return perr(p, at, "TCP flags are names joined by '|' (FIN SYN RST PSH ACK URG ECE CWR), e.g. \"SYN|ACK\"");
+			v->num = fl;
+		}
 		break;
 	case PG_FK_UINT:
 	case PG_FK_INT:
@@ -411,7 +455,7 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 			return perr(p, at, "compare type with a name, e.g. type == \"open\"");
 		v->num = pg_event_type_from_name(v->str, v->len);
 		if (!v->num)
-			return perr(p, at, "unknown event type \"%s\" (exec, fork, exit, open, connect, dns, setid)",
+			return perr(p, at, "unknown event type \"%s\" (exec, fork, exit, open, connect, dns, setid, packet)",
 				    v->str);
 		break;
 	case PG_FK_QTYPE:
@@ -449,7 +493,7 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 	}
 	if (cmp >= PG_CMP_LT && cmp <= PG_CMP_GE &&
 	    (field_is_stringy(f) || f->kind == PG_FK_ADDR || f->kind == PG_FK_TYPE ||
-	     f->kind == PG_FK_SETID_CALL))
+	     f->kind == PG_FK_SETID_CALL || f->kind == PG_FK_DIRECTION))
 		return perr(p, at, "field %s is %s: '<', '<=', '>', '>=' need a number", f->name,
 			    field_kind_desc(f));
 	return next(p);
@@ -724,6 +768,33 @@ static bool addr_match(const struct pg_filter_value *v, unsigned int family,
 	return true;
 }
 
+/* Which packet fields exist depends on what the packet is: a DNS id only in DNS, ... */
+static bool packet_has(const struct pg_packet_event *p, const struct pg_field *f)
+{
+	switch (f - pg_fields) {
+	case PG_FLD_QNAME:
+	case PG_FLD_QTYPE:
+		return (p->flags & PG_PKT_F_DNS_QUESTION) != 0;
+	case PG_FLD_DNS_ID:
+	case PG_FLD_QR:
+	case PG_FLD_RCODE:
+	case PG_FLD_ANSWERS:
+		return (p->flags & PG_PKT_F_DNS) && !((p->flags & PG_PKT_F_DNS_ERROR) &&
+						      p->dns_error == PG_DNS_E_SHORT);
+	case PG_FLD_VLAN:
+		return (p->flags & PG_PKT_F_VLAN) != 0;
+	case PG_FLD_SADDR:
+	case PG_FLD_DADDR:
+	case PG_FLD_IP_PROTO:
+	case PG_FLD_SPORT:
+	case PG_FLD_DPORT:
+		return p->family != 0;
+	case PG_FLD_TCP_FLAGS:
+		return p->family != 0 && p->ip_proto == IPPROTO_TCP;
+	}
+	return true;
+}
+
 static bool cmp_match(const struct pg_filter_node *n, const struct pg_event *ev)
 {
 	const struct pg_field *f = n->field;
@@ -747,6 +818,8 @@ static bool cmp_match(const struct pg_filter_node *n, const struct pg_event *ev)
 		    (f == &pg_fields[PG_FLD_QNAME] || f == &pg_fields[PG_FLD_QTYPE] ||
 		     f == &pg_fields[PG_FLD_DNS_ID]))
 			return false;
+		if (type == PG_EV_PACKET && !packet_has(&ev->r.packet, f))
+			return false; /* a field the packet does not carry compares false */
 		if (f->kind == PG_FK_STR) {
 			s = (const char *)&ev->r + off;
 			slen = strnlen(s, f->size);
@@ -760,6 +833,23 @@ static bool cmp_match(const struct pg_filter_node *n, const struct pg_event *ev)
 					joined[i] = ' ';
 			slen = len ? strnlen(joined, len) : 0;
 			s = joined;
+		} else if (f->kind == PG_FK_DNS_ANSWERS) {
+			const struct pg_packet_event *pk = &ev->r.packet;
+			size_t jl = 0;
+
+			/* answers' data joined by spaces; joined has room for typical answers */
+			for (unsigned int i = 0; i < pk->nanswers && i < PG_PKT_DNS_ANSWERS; i++) {
+				size_t l = strnlen(pk->answers[i].data, sizeof(pk->answers[i].data));
+
+				if (jl + l + 1 >= sizeof(joined))
+					break;
+				if (jl)
+					joined[jl++] = ' ';
+				memcpy(joined + jl, pk->answers[i].data, l);
+				jl += l;
+			}
+			s = joined;
+			slen = jl;
 		} else if (f->kind == PG_FK_ADDR) {
 			int foff = pg_field_offset(&pg_fields[PG_FLD_FAMILY], type);
 			unsigned int family = (unsigned int)pg_field_int(ev, &pg_fields[PG_FLD_FAMILY], foff);

@@ -14,7 +14,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "json.h"
+#include "packet.h"
 
 enum key {
 	K_V, K_TYPE, K_TIME, K_TS, K_PID, K_TID, K_PPID, K_UID, K_GID, K_COMM, K_CGROUP_ID,
@@ -26,10 +28,16 @@ enum key {
 	K_FAMILY, K_DADDR, K_DPORT, K_FD,
 	K_TRANSPORT, K_MALFORMED, K_DNS_ID, K_QNAME, K_QTYPE, K_QCLASS,
 	K_CALL, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED,
+	K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_SADDR,
+	K_IP_PROTO, K_SPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED, K_QR, K_RCODE, K_ANSWERS,
+	K_ANSWERS_TRUNCATED, K_DNS_ERROR,
 	K_COUNT
 };
 
-enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_FAMILY };
+/* The seen-keys set is one 64-bit word: widen it before K_COUNT passes 64. */
+_Static_assert(K_COUNT <= 64, "json_decode: more keys than bits in 'seen'");
+
+enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_FAMILY, V_ANSWERS };
 
 struct keydef {
 	const char *name;
@@ -85,6 +93,24 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_ID_REAL] = { "id_real", 7, V_UINT, 0, 0xffffffffULL },
 	[K_ID_EFFECTIVE] = { "id_effective", 12, V_UINT, 0, 0xffffffffULL },
 	[K_ID_SAVED] = { "id_saved", 8, V_UINT, 0, 0xffffffffULL },
+	[K_IFINDEX] = { "ifindex", 7, V_UINT, 0, 0xffffffffULL },
+	[K_IFNAME] = { "ifname", 6, V_STR, 16, 0 },
+	[K_DIRECTION] = { "direction", 9, V_STR, 8, 0 },
+	[K_LEN] = { "len", 3, V_UINT, 0, 0xffffffffULL },
+	[K_CAPLEN] = { "caplen", 6, V_UINT, 0, 0xffffffffULL },
+	[K_ETHERTYPE] = { "ethertype", 9, V_UINT, 0, 0xffff },
+	[K_VLAN] = { "vlan", 4, V_UINT, 0, 0xfff },
+	[K_SADDR] = { "saddr", 5, V_STR, 48, 0 },
+	[K_IP_PROTO] = { "ip_proto", 8, V_FAMILY, 16, 0xff },
+	[K_SPORT] = { "sport", 5, V_UINT, 0, 0xffff },
+	[K_TCP_FLAGS] = { "tcp_flags", 9, V_STR, 48, 0 },
+	[K_FRAGMENT] = { "fragment", 8, V_BOOL, 0, 0 },
+	[K_TRUNCATED] = { "truncated", 9, V_BOOL, 0, 0 },
+	[K_QR] = { "qr", 2, V_BOOL, 0, 0 },
+	[K_RCODE] = { "rcode", 5, V_STR, 16, 0 },
+	[K_ANSWERS] = { "answers", 7, V_ANSWERS, 0, 0 },
+	[K_ANSWERS_TRUNCATED] = { "answers_truncated", 17, V_BOOL, 0, 0 },
+	[K_DNS_ERROR] = { "dns_error", 9, V_STR, 24, 0 },
 };
 
 #define BIT(k) (1ULL << (k))
@@ -93,6 +119,13 @@ static const struct keydef keydefs[K_COUNT] = {
 	 BIT(K_UID) | BIT(K_GID) | BIT(K_COMM) | BIT(K_CGROUP_ID) | BIT(K_START_NS))
 #define COMMON_OPTIONAL \
 	(BIT(K_TIME) | BIT(K_NODE) | BIT(K_CGROUP) | BIT(K_CONTAINER_ID) | BIT(K_POD_UID))
+
+/* Packet keys that come as a group: all or none. */
+#define PKT_IP_KEYS                                                                          \
+	(BIT(K_FAMILY) | BIT(K_SADDR) | BIT(K_DADDR) | BIT(K_IP_PROTO) | BIT(K_SPORT) |        \
+	 BIT(K_DPORT))
+#define PKT_DNS_KEYS (BIT(K_DNS_ID) | BIT(K_RCODE) | BIT(K_ANSWERS))
+#define PKT_QUESTION_KEYS (BIT(K_QNAME) | BIT(K_QTYPE) | BIT(K_QCLASS))
 
 /* Payload keys per type: required, then optional (absent means false). */
 static const unsigned long long type_required[PG_EV_TYPE_COUNT] = {
@@ -104,6 +137,8 @@ static const unsigned long long type_required[PG_EV_TYPE_COUNT] = {
 	[PG_EV_DNS] = BIT(K_FAMILY) | BIT(K_DADDR) | BIT(K_DPORT) | BIT(K_TRANSPORT),
 	[PG_EV_SETID] = BIT(K_CALL) | BIT(K_RET) | BIT(K_ID_REAL) | BIT(K_ID_EFFECTIVE) |
 			BIT(K_ID_SAVED),
+	[PG_EV_PACKET] = BIT(K_IFINDEX) | BIT(K_IFNAME) | BIT(K_DIRECTION) | BIT(K_LEN) |
+			 BIT(K_CAPLEN) | BIT(K_ETHERTYPE),
 };
 static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
 	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED),
@@ -111,11 +146,14 @@ static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
 	[PG_EV_OPEN] = BIT(K_PATH_TRUNCATED),
 	[PG_EV_DNS] = BIT(K_MALFORMED) | BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) |
 		      BIT(K_QCLASS),
+	[PG_EV_PACKET] = PKT_IP_KEYS | BIT(K_TCP_FLAGS) | BIT(K_VLAN) | BIT(K_FRAGMENT) |
+			 BIT(K_TRUNCATED) | PKT_DNS_KEYS | PKT_QUESTION_KEYS | BIT(K_QR) |
+			 BIT(K_ANSWERS_TRUNCATED) | BIT(K_DNS_ERROR),
 };
 /* Keys the canonical form may leave out: prediction looks past them. */
 #define PREDICT_SKIPPABLE                                                                    \
 	(COMMON_OPTIONAL | BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_CORE_DUMPED) | \
-	 BIT(K_MALFORMED))
+	 BIT(K_MALFORMED) | type_optional[PG_EV_PACKET])
 #define DNS_PARSED_KEYS (BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) | BIT(K_QCLASS))
 
 /* Canonical key order, to predict the next key: common keys, then each type's payload. */
@@ -141,6 +179,8 @@ struct state {
 	bool family_num; /* "family" was given as a number, not "inet"/"inet6" */
 	unsigned int argc;
 	size_t argv_len;
+	struct pg_dns_answer answers[PG_PKT_DNS_ANSWERS];
+	unsigned int nanswers;
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(struct state *st, size_t pos,
@@ -501,6 +541,165 @@ done:
 	return 0;
 }
 
+/* A DNS type as the encoder writes it; "TYPE0" too (reserved, but it occurs on the wire). */
+static int dns_type_of(const char *s, size_t len)
+{
+	unsigned int t = pg_dns_type_from_name(s, len);
+
+	if (t)
+		return (int)t;
+	return len == 5 && !strncasecmp(s, "TYPE0", 5) ? 0 : -1;
+}
+
+/*
+ * "answers": [{"name": "...", "type": "A", "class": 1, "ttl": 60, "data": "..."}, ...]. One
+ * fixed level of nesting, parsed in place; class may be left out (1, IN).
+ */
+static int parse_answers(struct state *st)
+{
+	enum { A_NAME, A_TYPE, A_CLASS, A_TTL, A_DATA, A_DATA_TRUNC, A_N };
+	static const struct keydef akeys[A_N] = {
+		[A_NAME] = { "answers[].name", 4, V_STR, PG_QNAME_LEN, 0 },
+		[A_TYPE] = { "answers[].type", 4, V_STR, 16, 0 },
+		[A_CLASS] = { "answers[].class", 5, V_UINT, 0, 0xffff },
+		[A_TTL] = { "answers[].ttl", 3, V_UINT, 0, 0xffffffffULL },
+		[A_DATA] = { "answers[].data", 4, V_STR, PG_QNAME_LEN, 0 },
+		[A_DATA_TRUNC] = { "answers[].data_truncated", 14, V_BOOL, 0, 0 },
+	};
+	static const char *const short_names[A_N] = { "name", "type", "class", "ttl", "data",
+						      "data_truncated" };
+
+	st->nanswers = 0;
+	if (st->pos >= st->len || st->line[st->pos] != '[')
+		return fail(st, st->pos, "field \"answers\": expected an array of objects, found %s",
+			    found_what(st, st->pos));
+	st->pos++;
+	skip_ws(st);
+	if (st->pos < st->len && st->line[st->pos] == ']') {
+		st->pos++;
+		return 0;
+	}
+	for (;;) {
+		struct pg_dns_answer *a;
+		unsigned int seen = 0;
+		char tname[16], sh[48];
+		size_t tlen = 0, n;
+		size_t start;
+
+		skip_ws(st);
+		start = st->pos;
+		if (st->pos >= st->len || st->line[st->pos] != '{')
+			return fail(st, st->pos, "field \"answers\": expected an object, found %s",
+				    found_what(st, st->pos));
+		if (st->nanswers == PG_PKT_DNS_ANSWERS)
+			return fail(st, st->pos, "field \"answers\": more than %d answers (the rest is what answers_truncated says)",
+				    PG_PKT_DNS_ANSWERS);
+		a = &st->answers[st->nanswers];
+		memset(a, 0, sizeof(*a));
+		a->rclass = 1;
+		st->pos++;
+		for (;;) {
+			const char *q, *kname;
+			size_t klen;
+			int k;
+			long long v;
+			unsigned char b;
+
+			skip_ws(st);
+			if (st->pos >= st->len || st->line[st->pos] != '"')
+				return fail(st, st->pos, "field \"answers\": expected a field name in quotes, found %s",
+					    found_what(st, st->pos));
+			kname = st->line + st->pos + 1;
+			q = memchr(kname, '"', st->len - st->pos - 1);
+			if (!q)
+				return fail(st, st->pos, "unterminated field name");
+			klen = (size_t)(q - kname);
+			for (k = 0; k < A_N; k++)
+				if (strlen(short_names[k]) == klen && !memcmp(short_names[k], kname, klen))
+					break;
+			if (k == A_N)
+				return fail(st, st->pos, "field \"answers\": unknown field \"%.*s\" in an answer (name, type, class, ttl, data, data_truncated)",
+					    (int)(klen < 30 ? klen : 30), kname);
+			if (seen & (1u << k))
+				return fail(st, st->pos, "field \"answers\": duplicate \"%s\" in an answer",
+					    short_names[k]);
+			seen |= 1u << k;
+			st->pos = (size_t)(q - st->line) + 1;
+			skip_ws(st);
+			if (st->pos >= st->len || st->line[st->pos] != ':')
+				return fail(st, st->pos, "expected ':' after \"%s\"", short_names[k]);
+			st->pos++;
+			skip_ws(st);
+			switch (k) {
+			case A_NAME:
+			case A_DATA:
+			case A_TYPE:
+				if (st->pos >= st->len || st->line[st->pos] != '"')
+					return fail(st, st->pos, "field \"%s\": expected a string, found %s",
+						    akeys[k].name, found_what(st, st->pos));
+				if (parse_string(st, akeys[k].name,
+						 k == A_NAME ? a->name : k == A_DATA ? a->data : tname,
+						 k == A_TYPE ? sizeof(tname) : PG_QNAME_LEN,
+						 k == A_TYPE ? &tlen : &n))
+					return -EINVAL;
+				break;
+			case A_CLASS:
+			case A_TTL:
+				if (parse_int(st, &akeys[k], &v))
+					return -EINVAL;
+				if (k == A_CLASS)
+					a->rclass = (uint16_t)v;
+				else
+					a->ttl = (uint32_t)v;
+				break;
+			case A_DATA_TRUNC:
+				if (parse_bool(st, &akeys[k], &b))
+					return -EINVAL;
+				if (b)
+					a->flags |= PG_DNS_ANS_DATA_TRUNC;
+				break;
+			}
+			skip_ws(st);
+			if (st->pos < st->len && st->line[st->pos] == ',') {
+				st->pos++;
+				continue;
+			}
+			if (st->pos < st->len && st->line[st->pos] == '}') {
+				st->pos++;
+				break;
+			}
+			return fail(st, st->pos, "field \"answers\": expected ',' or '}' in an answer, found %s",
+				    found_what(st, st->pos));
+		}
+		for (int k = 0; k < A_N; k++)
+			if (k != A_CLASS && k != A_DATA_TRUNC && !(seen & (1u << k)))
+				return fail(st, start, "field \"answers\": answer %u has no \"%s\"",
+					    st->nanswers + 1, short_names[k]);
+		n = (size_t)dns_type_of(tname, tlen);
+		if (n == (size_t)-1)
+			return fail(st, start, "field \"answers\": unknown DNS type \"%s\" in answer %u (use a name like \"AAAA\" or \"TYPE<n>\")",
+				    shown(tname, tlen, sh, sizeof(sh)), st->nanswers + 1);
+		a->type = (uint16_t)n;
+		if ((a->type == 1 || a->type == 28) &&
+		    inet_pton(a->type == 1 ? AF_INET : AF_INET6, a->data, a->addr) != 1)
+			return fail(st, start, "field \"answers\": answer %u: \"%s\" is not an %s address (type %s)",
+				    st->nanswers + 1, shown(a->data, strlen(a->data), sh, sizeof(sh)),
+				    a->type == 1 ? "IPv4" : "IPv6", a->type == 1 ? "A" : "AAAA");
+		st->nanswers++;
+		skip_ws(st);
+		if (st->pos < st->len && st->line[st->pos] == ',') {
+			st->pos++;
+			continue;
+		}
+		if (st->pos < st->len && st->line[st->pos] == ']') {
+			st->pos++;
+			return 0;
+		}
+		return fail(st, st->pos, "field \"answers\": expected ',' or ']', found %s",
+			    found_what(st, st->pos));
+	}
+}
+
 /* Where each string key's value goes. */
 static char *str_dest(struct state *st, enum key k)
 {
@@ -528,10 +727,12 @@ static int parse_value(struct state *st, enum key k)
 		return parse_bool(st, kd, &st->b[k]);
 	case V_ARGV:
 		return parse_argv(st, kd);
+	case V_ANSWERS:
+		return parse_answers(st);
 	case V_FAMILY:
 		if (st->pos < st->len && st->line[st->pos] != '"') {
 			st->slen[k] = 0;
-			st->family_num = true;
+			st->family_num = k == K_FAMILY;
 			return parse_int(st, &(struct keydef){ .name = kd->name, .kind = V_UINT,
 							       .max = kd->max },
 					 &st->num[k]);
@@ -560,6 +761,134 @@ static bool streq(const char *a, size_t alen, const char *lit)
 	return strlen(lit) == alen && !memcmp(a, lit, alen);
 }
 
+/* The payload of a packet event; keys come in groups that are all there or all absent. */
+static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
+{
+	struct pg_packet_event *p = &ev->r.packet;
+	unsigned long long seen = st->seen, grp;
+	char sh[48];
+	int d;
+
+	p->ifindex = (uint32_t)st->num[K_IFINDEX];
+	memcpy(p->ifname, st->small[K_IFNAME], st->slen[K_IFNAME]);
+	d = pg_pkt_direction_from_name(st->small[K_DIRECTION], st->slen[K_DIRECTION]);
+	if (d < 0)
+		return fail(st, st->vpos[K_DIRECTION], "field \"direction\": \"%s\" is not \"in\", \"out\" or \"\"",
+			    shown(st->small[K_DIRECTION], st->slen[K_DIRECTION], sh, sizeof(sh)));
+	p->direction = (uint8_t)d;
+	p->wire_len = (uint32_t)st->num[K_LEN];
+	p->caplen = (uint32_t)st->num[K_CAPLEN];
+	p->ethertype = (uint16_t)st->num[K_ETHERTYPE];
+	if (seen & BIT(K_VLAN)) {
+		p->flags |= PG_PKT_F_VLAN;
+		p->vlan = (uint16_t)st->num[K_VLAN];
+	}
+	if (st->b[K_FRAGMENT])
+		p->flags |= PG_PKT_F_FRAGMENT;
+	if (st->b[K_TRUNCATED])
+		p->flags |= PG_PKT_F_L4_TRUNC;
+
+	grp = seen & PKT_IP_KEYS;
+	if (grp && grp != PKT_IP_KEYS)
+		return fail(st, endpos, "missing field \"%s\" (family, saddr, daddr, ip_proto, sport and dport come together)",
+			    keydefs[__builtin_ctzll(PKT_IP_KEYS & ~grp)].name);
+	if (grp) {
+		const char *fs = st->small[K_FAMILY];
+		size_t fl = st->slen[K_FAMILY];
+		int pr;
+
+		if (streq(fs, fl, "inet"))
+			p->family = AF_INET;
+		else if (streq(fs, fl, "inet6"))
+			p->family = AF_INET6;
+		else
+			return fail(st, st->vpos[K_FAMILY], "field \"family\": a packet's family is \"inet\" or \"inet6\"");
+		if (inet_pton(p->family, st->small[K_SADDR], p->saddr) != 1)
+			return fail(st, st->vpos[K_SADDR], "field \"saddr\": \"%s\" is not an %s address",
+				    shown(st->small[K_SADDR], st->slen[K_SADDR], sh, sizeof(sh)), p->family == AF_INET ? "IPv4" : "IPv6");
+		if (inet_pton(p->family, st->small[K_DADDR], p->daddr) != 1)
+			return fail(st, st->vpos[K_DADDR], "field \"daddr\": \"%s\" is not an %s address",
+				    shown(st->small[K_DADDR], st->slen[K_DADDR], sh, sizeof(sh)), p->family == AF_INET ? "IPv4" : "IPv6");
+		if (st->slen[K_IP_PROTO] == 0) {
+			pr = (int)st->num[K_IP_PROTO];
+		} else {
+			pr = pg_ip_proto_from_name(st->small[K_IP_PROTO], st->slen[K_IP_PROTO]);
+			if (pr < 0)
+				return fail(st, st->vpos[K_IP_PROTO], "field \"ip_proto\": unknown protocol \"%s\" (a name like \"udp\", or a number)",
+					    shown(st->small[K_IP_PROTO], st->slen[K_IP_PROTO], sh, sizeof(sh)));
+		}
+		p->ip_proto = (uint8_t)pr;
+		p->sport = (uint16_t)st->num[K_SPORT];
+		p->dport = (uint16_t)st->num[K_DPORT];
+		if (p->ip_proto == IPPROTO_TCP) {
+			int fl2;
+
+			if (!(seen & BIT(K_TCP_FLAGS)))
+				return fail(st, endpos, "missing field \"tcp_flags\" (required in TCP packets)");
+			fl2 = pg_tcp_flags_parse(st->small[K_TCP_FLAGS], st->slen[K_TCP_FLAGS]);
+			if (fl2 < 0)
+				return fail(st, st->vpos[K_TCP_FLAGS], "field \"tcp_flags\": \"%s\" is not flags like \"SYN|ACK\"",
+					    shown(st->small[K_TCP_FLAGS], st->slen[K_TCP_FLAGS], sh, sizeof(sh)));
+			p->tcp_flags = (uint8_t)fl2;
+		}
+	}
+	if ((seen & BIT(K_TCP_FLAGS)) && !(grp && p->ip_proto == IPPROTO_TCP))
+		return fail(st, st->kpos[K_TCP_FLAGS], "field \"tcp_flags\" belongs only in TCP packets");
+
+	if (seen & BIT(K_DNS_ERROR)) {
+		enum pg_dns_err e = pg_dns_err_from_name(st->small[K_DNS_ERROR], st->slen[K_DNS_ERROR]);
+
+		if (e == PG_DNS_OK)
+			return fail(st, st->vpos[K_DNS_ERROR], "field \"dns_error\": unknown error \"%s\"",
+				    shown(st->small[K_DNS_ERROR], st->slen[K_DNS_ERROR], sh, sizeof(sh)));
+		p->flags |= PG_PKT_F_DNS | PG_PKT_F_DNS_ERROR;
+		p->dns_error = (uint8_t)e;
+	}
+	grp = seen & (PKT_DNS_KEYS | PKT_QUESTION_KEYS | BIT(K_QR) | BIT(K_ANSWERS_TRUNCATED));
+	if (p->dns_error == PG_DNS_E_SHORT && (p->flags & PG_PKT_F_DNS_ERROR)) {
+		if (grp)
+			return fail(st, endpos, "field \"%s\": a message too short for a DNS header has no DNS fields",
+				    keydefs[__builtin_ctzll(grp)].name);
+		return 0;
+	}
+	if (!grp && !(p->flags & PG_PKT_F_DNS))
+		return 0;
+	if ((seen & PKT_DNS_KEYS) != PKT_DNS_KEYS)
+		return fail(st, endpos, "missing field \"%s\" (DNS packets have dns_id, rcode and answers)",
+			    keydefs[__builtin_ctzll(PKT_DNS_KEYS & ~seen)].name);
+	p->flags |= PG_PKT_F_DNS;
+	p->dns_id = (uint16_t)st->num[K_DNS_ID];
+	p->dns_qr = st->b[K_QR];
+	{
+		int rc = pg_dns_rcode_from_name(st->small[K_RCODE], st->slen[K_RCODE]);
+
+		if (rc < 0)
+			return fail(st, st->vpos[K_RCODE], "field \"rcode\": unknown rcode \"%s\" (NOERROR, NXDOMAIN, ... or RCODE<n>)",
+				    shown(st->small[K_RCODE], st->slen[K_RCODE], sh, sizeof(sh)));
+		p->dns_rcode = (uint8_t)rc;
+	}
+	grp = seen & PKT_QUESTION_KEYS;
+	if (grp && grp != PKT_QUESTION_KEYS)
+		return fail(st, endpos, "missing field \"%s\" (qname, qtype and qclass come together)",
+			    keydefs[__builtin_ctzll(PKT_QUESTION_KEYS & ~grp)].name);
+	if (grp) {
+		p->flags |= PG_PKT_F_DNS_QUESTION;
+		memcpy(p->qname, st->dec->qname, st->slen[K_QNAME]);
+		int qt = dns_type_of(st->small[K_QTYPE], st->slen[K_QTYPE]);
+
+		if (qt < 0)
+			return fail(st, st->vpos[K_QTYPE], "field \"qtype\": unknown DNS type \"%s\" (use a name like \"AAAA\" or \"TYPE<n>\")",
+				    shown(st->small[K_QTYPE], st->slen[K_QTYPE], sh, sizeof(sh)));
+		p->qtype = (uint16_t)qt;
+		p->qclass = (uint16_t)st->num[K_QCLASS];
+	}
+	memcpy(p->answers, st->answers, st->nanswers * sizeof(st->answers[0]));
+	p->nanswers = (uint16_t)st->nanswers;
+	if (st->b[K_ANSWERS_TRUNCATED])
+		p->flags |= PG_PKT_F_DNS_ANS_TRUNC;
+	return 0;
+}
+
 /* Turn the parsed values into the record. */
 static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 {
@@ -579,7 +908,7 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		return fail(st, endpos, "missing field \"type\"");
 	type = pg_event_type_from_name(st->small[K_TYPE], st->slen[K_TYPE]);
 	if (type == PG_EV_NONE)
-		return fail(st, st->vpos[K_TYPE], "field \"type\": unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid)",
+		return fail(st, st->vpos[K_TYPE], "field \"type\": unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid, packet)",
 			    shown(st->small[K_TYPE], st->slen[K_TYPE], sh, sizeof(sh)));
 
 	missing = (COMMON_REQUIRED | type_required[type]) & ~seen;
@@ -706,6 +1035,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		memcpy(r->dns.qname, st->dec->qname, st->slen[K_QNAME]);
 		break;
 	}
+	case PG_EV_PACKET:
+		return assemble_packet(st, endpos, ev);
 	case PG_EV_SETID:
 		r->setid.call = pg_setid_call_from_name(st->small[K_CALL], st->slen[K_CALL]);
 		if (!r->setid.call)
@@ -733,6 +1064,12 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 	static const unsigned char dns_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_TRANSPORT, K_MALFORMED, K_DNS_ID,
 					       K_QNAME, K_QTYPE, K_QCLASS };
 	static const unsigned char setid_o[] = { M, K_CALL, K_RET, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED };
+	static const unsigned char packet_o[] = {
+		M, K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_FAMILY,
+		K_SADDR, K_DADDR, K_IP_PROTO, K_SPORT, K_DPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED,
+		K_DNS_ID, K_QR, K_RCODE, K_QNAME, K_QTYPE, K_QCLASS, K_ANSWERS, K_ANSWERS_TRUNCATED,
+		K_DNS_ERROR
+	};
 #define O(a)                      \
 	do {                      \
 		*n = sizeof(a);   \
@@ -746,6 +1083,7 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 	case PG_EV_CONNECT: O(conn_o);
 	case PG_EV_DNS: O(dns_o);
 	case PG_EV_SETID: O(setid_o);
+	case PG_EV_PACKET: O(packet_o);
 	}
 #undef O
 #undef M
@@ -771,6 +1109,8 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 	st.argv_len = 0;
 	memset(st.b, 0, sizeof(st.b));
 	st.slen[K_FAMILY] = 0;
+	st.slen[K_IP_PROTO] = 0;
+	st.nanswers = 0;
 	st.family_num = false;
 	err->column = 0;
 	err->msg[0] = 0;

@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "json.h"
+#include "packet.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -239,6 +241,120 @@ static void put_dns(struct pg_buf *out, const struct pg_dns_event *e)
 	pg_buf__u64(out, e->qclass);
 }
 
+static void put_name_or_num(struct pg_buf *out, const char *name, const char *prefix,
+			    unsigned long long v)
+{
+	if (name) {
+		pg_buf__putc(out, '"');
+		pg_buf__puts(out, name);
+		pg_buf__putc(out, '"');
+	} else if (prefix) {
+		pg_buf__putc(out, '"');
+		pg_buf__puts(out, prefix);
+		pg_buf__u64(out, v);
+		pg_buf__putc(out, '"');
+	} else {
+		pg_buf__u64(out, v);
+	}
+}
+
+static void put_packet(struct pg_buf *out, const struct pg_packet_event *p)
+{
+	KEY("ifindex");
+	pg_buf__u64(out, p->ifindex);
+	KEY("ifname");
+	put_cstr(out, p->ifname, sizeof(p->ifname));
+	KEY("direction");
+	pg_buf__putc(out, '"');
+	pg_buf__puts(out, pg_pkt_direction_name(p->direction));
+	pg_buf__putc(out, '"');
+	KEY("len");
+	pg_buf__u64(out, p->wire_len);
+	KEY("caplen");
+	pg_buf__u64(out, p->caplen);
+	KEY("ethertype");
+	pg_buf__u64(out, p->ethertype);
+	if (p->flags & PG_PKT_F_VLAN) {
+		KEY("vlan");
+		pg_buf__u64(out, p->vlan);
+	}
+	if (p->family) {
+		KEY("family");
+		put_family(out, p->family);
+		KEY("saddr");
+		put_addr(out, p->family, p->saddr);
+		KEY("daddr");
+		put_addr(out, p->family, p->daddr);
+		KEY("ip_proto");
+		put_name_or_num(out, pg_ip_proto_name(p->ip_proto), NULL, p->ip_proto);
+		KEY("sport");
+		pg_buf__u64(out, p->sport);
+		KEY("dport");
+		pg_buf__u64(out, p->dport);
+		if (p->ip_proto == IPPROTO_TCP) {
+			char fl[48];
+
+			pg_tcp_flags_format(p->tcp_flags, fl, sizeof(fl));
+			KEY("tcp_flags");
+			pg_json_put_string(out, fl, strlen(fl));
+		}
+	}
+	if (p->flags & PG_PKT_F_FRAGMENT)
+		pg_buf__lit(out, ",\"fragment\":true");
+	if (p->flags & PG_PKT_F_L4_TRUNC)
+		pg_buf__lit(out, ",\"truncated\":true");
+	if (!(p->flags & PG_PKT_F_DNS))
+		return;
+	if (!((p->flags & PG_PKT_F_DNS_ERROR) && p->dns_error == PG_DNS_E_SHORT)) {
+		KEY("dns_id");
+		pg_buf__u64(out, p->dns_id);
+		if (p->dns_qr)
+			pg_buf__lit(out, ",\"qr\":true");
+		KEY("rcode");
+		put_name_or_num(out, pg_dns_rcode_name(p->dns_rcode), "RCODE", p->dns_rcode);
+		if (p->flags & PG_PKT_F_DNS_QUESTION) {
+			KEY("qname");
+			put_cstr(out, p->qname, sizeof(p->qname));
+			KEY("qtype");
+			put_name_or_num(out, pg_dns_type_name(p->qtype), "TYPE", p->qtype);
+			KEY("qclass");
+			pg_buf__u64(out, p->qclass);
+		}
+		KEY("answers");
+		pg_buf__putc(out, '[');
+		for (unsigned int i = 0; i < p->nanswers && i < PG_PKT_DNS_ANSWERS; i++) {
+			const struct pg_dns_answer *a = &p->answers[i];
+
+			if (i)
+				pg_buf__putc(out, ',');
+			pg_buf__lit(out, "{\"name\":");
+			put_cstr(out, a->name, sizeof(a->name));
+			pg_buf__lit(out, ",\"type\":");
+			put_name_or_num(out, pg_dns_type_name(a->type), "TYPE", a->type);
+			if (a->rclass != 1) {
+				pg_buf__lit(out, ",\"class\":");
+				pg_buf__u64(out, a->rclass);
+			}
+			pg_buf__lit(out, ",\"ttl\":");
+			pg_buf__u64(out, a->ttl);
+			pg_buf__lit(out, ",\"data\":");
+			put_cstr(out, a->data, sizeof(a->data));
+			if (a->flags & PG_DNS_ANS_DATA_TRUNC)
+				pg_buf__lit(out, ",\"data_truncated\":true");
+			pg_buf__putc(out, '}');
+		}
+		pg_buf__putc(out, ']');
+		if (p->flags & PG_PKT_F_DNS_ANS_TRUNC)
+			pg_buf__lit(out, ",\"answers_truncated\":true");
+	}
+	if (p->flags & PG_PKT_F_DNS_ERROR) {
+		KEY("dns_error");
+		pg_buf__putc(out, '"');
+		pg_buf__puts(out, pg_dns_err_name((enum pg_dns_err)p->dns_error) ?: "unknown");
+		pg_buf__putc(out, '"');
+	}
+}
+
 void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 {
 	const union pg_record *r = &ev->r;
@@ -338,6 +454,9 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 		break;
 	case PG_EV_DNS:
 		put_dns(out, &r->dns);
+		break;
+	case PG_EV_PACKET:
+		put_packet(out, &r->packet);
 		break;
 	case PG_EV_SETID: {
 		const char *cn = pg_setid_call_name(r->setid.call);

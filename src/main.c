@@ -15,6 +15,8 @@ extern const struct pg_cmd pg_cmd_replay;
 extern const struct pg_cmd pg_cmd_profile;
 extern const struct pg_cmd pg_cmd_latency;
 extern const struct pg_cmd pg_cmd_doctor;
+extern const struct pg_cmd pg_cmd_cbpf;
+extern const struct pg_cmd pg_cmd_sniff;
 
 static const struct pg_cmd *const commands[] = {
 	&pg_cmd_run,
@@ -23,6 +25,8 @@ static const struct pg_cmd *const commands[] = {
 	&pg_cmd_profile,
 	&pg_cmd_latency,
 	&pg_cmd_doctor,
+	&pg_cmd_cbpf,
+	&pg_cmd_sniff,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

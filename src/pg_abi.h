@@ -39,6 +39,7 @@ enum pg_event_type {
 	PG_EV_CONNECT = 5, /* connect(2) on an INET/INET6 socket returned */
 	PG_EV_DNS = 6, /* a DNS query left through sendto/sendmsg/sendmmsg */
 	PG_EV_SETID = 7, /* setuid/setgid family changed credentials */
+	PG_EV_PACKET = 8, /* a packet an AF_PACKET socket filter let through, or one from a pcap */
 	PG_EV_TYPE_COUNT /* keep last: array bound, not an ABI value */
 };
 
@@ -156,6 +157,75 @@ struct pg_setid_event {
 };
 
 /*
+ * One DNS resource record of an answer section (pangolin sniff; reused by any DNS decoder).
+ * data is the record's data in presentation form, as dig prints it: the address of an A or
+ * AAAA record, the target name of CNAME/NS/PTR/DNAME, "10 mx.example" for MX, "0 5 443 x"
+ * for SRV, quoted strings for TXT, the SOA fields, else RFC 3597 "\# len hex".
+ * Names are dotted without the final dot, "" for the root; bytes other than letters, digits
+ * and printable punctuation are written \DDD, a dot inside a label "\.".
+ */
+#define PG_DNS_ANS_DATA_TRUNC (1u << 0) /* data did not fit and was cut */
+
+struct pg_dns_answer {
+	__u16 type; /* DNS type (1 A, 28 AAAA, 5 CNAME, ...) */
+	__u16 rclass; /* 1 IN */
+	__u32 ttl;
+	__u32 flags; /* PG_DNS_ANS_* */
+	__u32 pad;
+	__u8 addr[16]; /* A: 4 bytes, AAAA: 16; zero otherwise */
+	char name[PG_QNAME_LEN]; /* the owner name */
+	char data[PG_QNAME_LEN];
+};
+
+#define PG_PKT_DNS_ANSWERS 8 /* answers kept per packet; more set PG_PKT_F_DNS_ANS_TRUNC */
+
+/* enum pg_pkt_direction: the packet socket's view (sll_pkttype), or unknown for a file */
+#define PG_PKT_DIR_UNKNOWN 0
+#define PG_PKT_DIR_IN 1 /* received: PACKET_HOST, BROADCAST, MULTICAST, OTHERHOST */
+#define PG_PKT_DIR_OUT 2 /* sent by this host: PACKET_OUTGOING */
+
+#define PG_PKT_F_VLAN (1u << 0) /* vlan holds the outermost 802.1Q/802.1ad tag's VID */
+#define PG_PKT_F_FRAGMENT (1u << 1) /* an IP fragment (ports only in the first) */
+#define PG_PKT_F_L4_TRUNC (1u << 2) /* the capture ends inside a header: fields after it are 0 */
+#define PG_PKT_F_DNS (1u << 3) /* the payload was taken for DNS: dns_* fields follow */
+#define PG_PKT_F_DNS_ERROR (1u << 4) /* ... and did not parse: dns_error says why */
+#define PG_PKT_F_DNS_ANS_TRUNC (1u << 5) /* more answers than PG_PKT_DNS_ANSWERS */
+#define PG_PKT_F_DNS_QUESTION (1u << 6) /* qname, qtype, qclass hold the first question */
+
+/*
+ * A captured packet, decoded. Packets have no process: pid, tid, uid, ... in the header are 0
+ * and comm is empty; ts_ns is the capture time. Addresses are network byte order (IPv4 in the
+ * first 4 bytes), ports host order.
+ */
+struct pg_packet_event {
+	struct pg_event_hdr hdr;
+	__u32 ifindex; /* 0 when unknown (read from a file) */
+	__u32 wire_len; /* bytes on the wire */
+	__u32 caplen; /* bytes captured (the filter's verdict can cut a packet short) */
+	__u32 flags; /* PG_PKT_F_* */
+	__u16 ethertype; /* after VLAN tags; 0 when the frame has none */
+	__u16 vlan; /* VID, valid with PG_PKT_F_VLAN */
+	__u16 family; /* AF_INET, AF_INET6, or 0 for non-IP */
+	__u16 sport;
+	__u16 dport;
+	__u8 direction; /* PG_PKT_DIR_* */
+	__u8 ip_proto; /* IPPROTO_* after IPv6 extension headers; 0 for non-IP */
+	__u8 tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
+	__u8 dns_qr; /* 1: response */
+	__u8 dns_rcode; /* RCODE from the header */
+	__u8 dns_error; /* enum pg_dns_err (src/dns.h) with PG_PKT_F_DNS_ERROR */
+	char ifname[16]; /* interface name, "" when unknown */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 dns_id;
+	__u16 qtype;
+	__u16 qclass;
+	__u16 nanswers; /* entries used in answers */
+	char qname[PG_QNAME_LEN];
+	struct pg_dns_answer answers[PG_PKT_DNS_ANSWERS];
+};
+
+/*
  * In-kernel aggregations (pangolin profile, pangolin latency). These never cross the ring
  * buffer: the kernel updates maps and userspace reads snapshots, so the traffic per interval
  * is O(distinct keys), not O(events).
@@ -234,6 +304,8 @@ _Static_assert(sizeof(struct pg_open_event) == 344, "pg_open_event layout change
 _Static_assert(sizeof(struct pg_connect_event) == 96, "pg_connect_event layout changed");
 _Static_assert(sizeof(struct pg_dns_event) == 864, "pg_dns_event layout changed");
 _Static_assert(sizeof(struct pg_setid_event) == 88, "pg_setid_event layout changed");
+_Static_assert(sizeof(struct pg_dns_answer) == 544, "pg_dns_answer layout changed");
+_Static_assert(sizeof(struct pg_packet_event) == 4760, "pg_packet_event layout changed");
 
 _Static_assert(sizeof(struct pg_prof_key) == 32, "pg_prof_key layout changed");
 _Static_assert(sizeof(struct pg_hist) == 408, "pg_hist layout changed");

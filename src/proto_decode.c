@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "pangolin.pb-c.h"
 #include "proto.h"
 
@@ -78,7 +79,101 @@ static const int payload_of[PG_EV_TYPE_COUNT] = {
 	[PG_EV_CONNECT] = PANGOLIN__V1__EVENT__PAYLOAD_CONNECT,
 	[PG_EV_DNS] = PANGOLIN__V1__EVENT__PAYLOAD_DNS,
 	[PG_EV_SETID] = PANGOLIN__V1__EVENT__PAYLOAD_SETID,
+	[PG_EV_PACKET] = PANGOLIN__V1__EVENT__PAYLOAD_PACKET,
 };
+
+/* The packet payload, held to what the decoder of the wire could have produced. */
+static int decode_packet(const Pangolin__V1__Packet *k, struct pg_packet_event *p, char *err,
+			 size_t errlen)
+{
+	if (k->direction < 0 || k->direction > PG_PKT_DIR_OUT || k->ethertype > 0xffff ||
+	    k->vlan > 0xfff || k->ip_proto > 0xff || k->sport > 0xffff || k->dport > 0xffff ||
+	    k->tcp_flags > 0xff || k->dns_id > 0xffff || k->rcode > 15 || k->qtype > 0xffff ||
+	    k->qclass > 0xffff)
+		return fail(err, errlen, "field packet: a value out of its range (direction, ethertype, vlan, ip_proto, ports, tcp_flags, dns_id, rcode, qtype or qclass)");
+	if (copy_str(p->ifname, sizeof(p->ifname), k->ifname.data, k->ifname.len, "packet.ifname",
+		     err, errlen))
+		return -EINVAL;
+	p->ifindex = k->ifindex;
+	p->direction = (uint8_t)k->direction;
+	p->wire_len = k->len;
+	p->caplen = k->caplen;
+	p->ethertype = (uint16_t)k->ethertype;
+	if (k->has_vlan) {
+		p->flags |= PG_PKT_F_VLAN;
+		p->vlan = (uint16_t)k->vlan;
+	}
+	if (k->family) {
+		if (k->family != AF_INET && k->family != AF_INET6)
+			return fail(err, errlen, "field packet.family: %d is not INET or INET6", k->family);
+		p->family = (uint16_t)k->family;
+		if (copy_addr(p->saddr, k->family, k->saddr, "packet.saddr", err, errlen) ||
+		    copy_addr(p->daddr, k->family, k->daddr, "packet.daddr", err, errlen))
+			return -EINVAL;
+		p->ip_proto = (uint8_t)k->ip_proto;
+		p->sport = (uint16_t)k->sport;
+		p->dport = (uint16_t)k->dport;
+		p->tcp_flags = (uint8_t)k->tcp_flags;
+	}
+	if (k->fragment)
+		p->flags |= PG_PKT_F_FRAGMENT;
+	if (k->truncated)
+		p->flags |= PG_PKT_F_L4_TRUNC;
+	if (!k->dns)
+		return 0;
+	p->flags |= PG_PKT_F_DNS;
+	if (k->dns_error && *k->dns_error) {
+		enum pg_dns_err e = pg_dns_err_from_name(k->dns_error, strlen(k->dns_error));
+
+		if (e == PG_DNS_OK)
+			return fail(err, errlen, "field packet.dns_error: \"%.40s\" is not an error this build knows",
+				    k->dns_error);
+		p->flags |= PG_PKT_F_DNS_ERROR;
+		p->dns_error = (uint8_t)e;
+	}
+	p->dns_id = (uint16_t)k->dns_id;
+	p->dns_qr = k->qr ? 1 : 0;
+	p->dns_rcode = (uint8_t)k->rcode;
+	if (k->has_question) {
+		p->flags |= PG_PKT_F_DNS_QUESTION;
+		if (copy_str(p->qname, sizeof(p->qname), k->qname.data, k->qname.len, "packet.qname",
+			     err, errlen))
+			return -EINVAL;
+		p->qtype = (uint16_t)k->qtype;
+		p->qclass = (uint16_t)k->qclass;
+	}
+	if (k->n_answers > PG_PKT_DNS_ANSWERS)
+		return fail(err, errlen, "field packet.answers: %zu answers, at most %d fit", k->n_answers,
+			    PG_PKT_DNS_ANSWERS);
+	for (size_t i = 0; i < k->n_answers; i++) {
+		const Pangolin__V1__DnsAnswer *a = k->answers[i];
+		struct pg_dns_answer *d = &p->answers[i];
+		size_t want;
+
+		if (a->type > 0xffff || a->dns_class > 0xffff)
+			return fail(err, errlen, "field packet.answers: type or class above 65535");
+		d->type = (uint16_t)a->type;
+		d->rclass = (uint16_t)a->dns_class;
+		d->ttl = a->ttl;
+		want = d->type == 1 ? 4 : d->type == 28 ? 16 : 0;
+		if (a->addr.len != want)
+			return fail(err, errlen, "field packet.answers.addr: %zu bytes, a type %u record has %zu",
+				    a->addr.len, d->type, want);
+		if (want)
+			memcpy(d->addr, a->addr.data, want);
+		if (copy_str(d->name, sizeof(d->name), a->name.data, a->name.len, "packet.answers.name",
+			     err, errlen) ||
+		    copy_str(d->data, sizeof(d->data), a->data.data, a->data.len, "packet.answers.data",
+			     err, errlen))
+			return -EINVAL;
+		if (a->data_truncated)
+			d->flags |= PG_DNS_ANS_DATA_TRUNC;
+	}
+	p->nanswers = (uint16_t)k->n_answers;
+	if (k->answers_truncated)
+		p->flags |= PG_PKT_F_DNS_ANS_TRUNC;
+	return 0;
+}
 
 int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 		    struct pg_event *ev, char *err, size_t errlen)
@@ -230,6 +325,10 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 		r->setid.id_real = m->setid->id_real;
 		r->setid.id_effective = m->setid->id_effective;
 		r->setid.id_saved = m->setid->id_saved;
+		break;
+	case PG_EV_PACKET:
+		if (decode_packet(m->packet, &r->packet, err, errlen))
+			goto invalid;
 		break;
 	}
 	pangolin__v1__event__free_unpacked(m, NULL);

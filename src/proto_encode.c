@@ -6,6 +6,7 @@
  */
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "pangolin.pb-c.h"
 #include "proto.h"
 
@@ -17,7 +18,8 @@ _Static_assert((int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_EXEC == PG_EV_EXEC &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_CONNECT == PG_EV_CONNECT &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_DNS == PG_EV_DNS &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_SETID == PG_EV_SETID &&
-		       PG_EV_TYPE_COUNT == 8,
+		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_PACKET == PG_EV_PACKET &&
+		       PG_EV_TYPE_COUNT == 9,
 	       "proto/pangolin.proto EventType and enum pg_event_type disagree");
 _Static_assert((int)PANGOLIN__V1__SETID__CALL__CALL_SETUID == PG_SETID_SETUID &&
 		       (int)PANGOLIN__V1__SETID__CALL__CALL_SETFSGID == PG_SETID_SETFSGID,
@@ -56,6 +58,8 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 	Pangolin__V1__Connect conn = PANGOLIN__V1__CONNECT__INIT;
 	Pangolin__V1__Dns dns = PANGOLIN__V1__DNS__INIT;
 	Pangolin__V1__Setid setid = PANGOLIN__V1__SETID__INIT;
+	Pangolin__V1__Packet pkt = PANGOLIN__V1__PACKET__INIT;
+	Pangolin__V1__DnsAnswer ans[PG_PKT_DNS_ANSWERS], *ansp[PG_PKT_DNS_ANSWERS];
 	ProtobufCBinaryData argv[PG_ARGV_MAX];
 	size_t need;
 
@@ -161,6 +165,59 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_SETID;
 		m.setid = &setid;
 		break;
+	case PG_EV_PACKET: {
+		const struct pg_packet_event *p = &r->packet;
+
+		pkt.ifindex = p->ifindex;
+		pkt.ifname = bin(p->ifname, sizeof(p->ifname));
+		pkt.direction = (Pangolin__V1__Packet__Direction)p->direction;
+		pkt.len = p->wire_len;
+		pkt.caplen = p->caplen;
+		pkt.ethertype = p->ethertype;
+		pkt.has_vlan = !!(p->flags & PG_PKT_F_VLAN);
+		pkt.vlan = p->vlan;
+		pkt.family = family(p->family);
+		pkt.saddr = addr(p->family, p->saddr);
+		pkt.daddr = addr(p->family, p->daddr);
+		pkt.ip_proto = p->ip_proto;
+		pkt.sport = p->sport;
+		pkt.dport = p->dport;
+		pkt.tcp_flags = p->tcp_flags;
+		pkt.fragment = !!(p->flags & PG_PKT_F_FRAGMENT);
+		pkt.truncated = !!(p->flags & PG_PKT_F_L4_TRUNC);
+		pkt.dns = !!(p->flags & PG_PKT_F_DNS);
+		if (p->flags & PG_PKT_F_DNS_ERROR)
+			pkt.dns_error = (char *)(pg_dns_err_name((enum pg_dns_err)p->dns_error) ?: "");
+		pkt.dns_id = p->dns_id;
+		pkt.qr = p->dns_qr;
+		pkt.rcode = p->dns_rcode;
+		pkt.has_question = !!(p->flags & PG_PKT_F_DNS_QUESTION);
+		pkt.qname = bin(p->qname, sizeof(p->qname));
+		pkt.qtype = p->qtype;
+		pkt.qclass = p->qclass;
+		for (size_t i = 0; i < p->nanswers && i < PG_PKT_DNS_ANSWERS; i++) {
+			const struct pg_dns_answer *a = &p->answers[i];
+
+			pangolin__v1__dns_answer__init(&ans[i]);
+			ans[i].name = bin(a->name, sizeof(a->name));
+			ans[i].type = a->type;
+			ans[i].dns_class = a->rclass;
+			ans[i].ttl = a->ttl;
+			ans[i].data = bin(a->data, sizeof(a->data));
+			ans[i].addr = (ProtobufCBinaryData){
+				.len = a->type == 1 ? 4 : a->type == 28 ? 16 : 0,
+				.data = (uint8_t *)a->addr,
+			};
+			ans[i].data_truncated = !!(a->flags & PG_DNS_ANS_DATA_TRUNC);
+			ansp[i] = &ans[i];
+			pkt.n_answers = i + 1;
+		}
+		pkt.answers = ansp;
+		pkt.answers_truncated = !!(p->flags & PG_PKT_F_DNS_ANS_TRUNC);
+		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_PACKET;
+		m.packet = &pkt;
+		break;
+	}
 	default:
 		break; /* header only: consumers see the type number and no payload */
 	}

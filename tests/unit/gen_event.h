@@ -17,6 +17,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+
+#include "dns.h"
 #include "event.h"
 
 struct rng {
@@ -187,6 +190,83 @@ static inline void gen_addr(struct rng *r, unsigned short *family, unsigned char
 }
 
 /*
+ * A canonical packet event: groups all there or all absent (IP fields, DNS fields, the
+ * question), tcp_flags only on TCP, answer data an address for A/AAAA, a "short" DNS error
+ * with no other DNS field.
+ */
+static inline void gen_packet(struct rng *r, struct pg_packet_event *p)
+{
+	p->ifindex = (uint32_t)gen_u(r, 32);
+	gen_str(r, p->ifname, sizeof(p->ifname) - 1);
+	p->direction = (uint8_t)rng_below(r, 3);
+	p->wire_len = (uint32_t)gen_u(r, 32);
+	p->caplen = (uint32_t)gen_u(r, 32);
+	p->ethertype = (uint16_t)gen_u(r, 16);
+	if (rng_chance(r, 30)) {
+		p->flags |= PG_PKT_F_VLAN;
+		p->vlan = (uint16_t)gen_u(r, 12);
+	}
+	if (rng_chance(r, 70)) {
+		p->family = rng_chance(r, 50) ? AF_INET : AF_INET6;
+		for (int i = 0; i < (p->family == AF_INET ? 4 : 16); i++) {
+			p->saddr[i] = (uint8_t)rng_next(r);
+			p->daddr[i] = rng_chance(r, 50) ? 0 : (uint8_t)rng_next(r);
+		}
+		p->ip_proto = (uint8_t)(rng_chance(r, 60) ? (rng_chance(r, 50) ? 6 : 17) : gen_u(r, 8));
+		p->sport = (uint16_t)gen_u(r, 16);
+		p->dport = (uint16_t)gen_u(r, 16);
+		if (p->ip_proto == 6)
+			p->tcp_flags = (uint8_t)gen_u(r, 8);
+	}
+	if (rng_chance(r, 20))
+		p->flags |= PG_PKT_F_FRAGMENT;
+	if (rng_chance(r, 20))
+		p->flags |= PG_PKT_F_L4_TRUNC;
+	if (!rng_chance(r, 60))
+		return;
+	p->flags |= PG_PKT_F_DNS;
+	if (rng_chance(r, 10)) {
+		p->flags |= PG_PKT_F_DNS_ERROR;
+		p->dns_error = PG_DNS_E_SHORT;
+		return;
+	}
+	p->dns_id = (uint16_t)gen_u(r, 16);
+	p->dns_qr = rng_chance(r, 50);
+	p->dns_rcode = (uint8_t)rng_below(r, 16);
+	if (rng_chance(r, 70)) {
+		p->flags |= PG_PKT_F_DNS_QUESTION;
+		gen_str(r, p->qname, PG_QNAME_LEN - 1);
+		p->qtype = (uint16_t)(rng_chance(r, 50) ? gen_u(r, 16) : (uint64_t)(rng_chance(r, 50) ? 1 : 28));
+		p->qclass = (uint16_t)gen_u(r, 16);
+	}
+	p->nanswers = (uint16_t)rng_below(r, PG_PKT_DNS_ANSWERS + 1);
+	for (unsigned int i = 0; i < p->nanswers; i++) {
+		struct pg_dns_answer *a = &p->answers[i];
+		static const uint16_t types[] = { 1, 28, 5, 16 };
+
+		gen_str(r, a->name, PG_QNAME_LEN - 1);
+		a->type = rng_chance(r, 70) ? types[rng_below(r, 4)] : (uint16_t)gen_u(r, 16);
+		a->rclass = rng_chance(r, 70) ? 1 : (uint16_t)gen_u(r, 16);
+		a->ttl = (uint32_t)gen_u(r, 32);
+		if (a->type == 1 || a->type == 28) {
+			for (int k = 0; k < (a->type == 1 ? 4 : 16); k++)
+				a->addr[k] = rng_chance(r, 40) ? 0 : (uint8_t)rng_next(r);
+			inet_ntop(a->type == 1 ? AF_INET : AF_INET6, a->addr, a->data, sizeof(a->data));
+		} else {
+			gen_str(r, a->data, PG_QNAME_LEN - 1);
+		}
+		if (rng_chance(r, 10))
+			a->flags |= PG_DNS_ANS_DATA_TRUNC;
+	}
+	if (rng_chance(r, 10))
+		p->flags |= PG_PKT_F_DNS_ANS_TRUNC;
+	if (rng_chance(r, 15)) {
+		p->flags |= PG_PKT_F_DNS_ERROR;
+		p->dns_error = (uint8_t)(PG_DNS_E_TRUNCATED + rng_below(r, PG_DNS_E_COUNT - PG_DNS_E_TRUNCATED));
+	}
+}
+
+/*
  * Storage for the metadata strings an event points at; one per generated event.
  */
 struct gen_meta {
@@ -295,6 +375,9 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 		s->id_saved = (uint32_t)gen_u(r, 32);
 		break;
 	}
+	case PG_EV_PACKET:
+		gen_packet(r, &ev->r.packet);
+		break;
 	}
 }
 

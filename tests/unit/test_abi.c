@@ -99,6 +99,43 @@ static void test_setid(void **state)
 	OFF(pg_setid_event, id_saved, 80);
 }
 
+static void test_packet(void **state)
+{
+	assert_int_equal(sizeof(struct pg_dns_answer), 544);
+	OFF(pg_dns_answer, type, 0);
+	OFF(pg_dns_answer, rclass, 2);
+	OFF(pg_dns_answer, ttl, 4);
+	OFF(pg_dns_answer, flags, 8);
+	OFF(pg_dns_answer, addr, 16);
+	OFF(pg_dns_answer, name, 32);
+	OFF(pg_dns_answer, data, 288);
+	assert_int_equal(sizeof(struct pg_packet_event), 4760);
+	OFF(pg_packet_event, ifindex, 64);
+	OFF(pg_packet_event, wire_len, 68);
+	OFF(pg_packet_event, caplen, 72);
+	OFF(pg_packet_event, flags, 76);
+	OFF(pg_packet_event, ethertype, 80);
+	OFF(pg_packet_event, vlan, 82);
+	OFF(pg_packet_event, family, 84);
+	OFF(pg_packet_event, sport, 86);
+	OFF(pg_packet_event, dport, 88);
+	OFF(pg_packet_event, direction, 90);
+	OFF(pg_packet_event, ip_proto, 91);
+	OFF(pg_packet_event, tcp_flags, 92);
+	OFF(pg_packet_event, dns_qr, 93);
+	OFF(pg_packet_event, dns_rcode, 94);
+	OFF(pg_packet_event, dns_error, 95);
+	OFF(pg_packet_event, ifname, 96);
+	OFF(pg_packet_event, saddr, 112);
+	OFF(pg_packet_event, daddr, 128);
+	OFF(pg_packet_event, dns_id, 144);
+	OFF(pg_packet_event, qtype, 146);
+	OFF(pg_packet_event, qclass, 148);
+	OFF(pg_packet_event, nanswers, 150);
+	OFF(pg_packet_event, qname, 152);
+	OFF(pg_packet_event, answers, 408);
+}
+
 /* Numbers of event types are ABI: recordings name types, but kernel maps key on numbers. */
 static void test_type_numbers(void **state)
 {
@@ -109,6 +146,7 @@ static void test_type_numbers(void **state)
 	assert_int_equal(PG_EV_CONNECT, 5);
 	assert_int_equal(PG_EV_DNS, 6);
 	assert_int_equal(PG_EV_SETID, 7);
+	assert_int_equal(PG_EV_PACKET, 8);
 	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++) {
 		const char *n = pg_event_type_name(t);
 
@@ -143,8 +181,8 @@ int main(void)
 		cmocka_unit_test(test_header),	    cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_fork_exit),   cmocka_unit_test(test_open),
 		cmocka_unit_test(test_connect),	    cmocka_unit_test(test_dns),
-		cmocka_unit_test(test_setid),	    cmocka_unit_test(test_type_numbers),
-		cmocka_unit_test(test_aggregations),
+		cmocka_unit_test(test_setid),	    cmocka_unit_test(test_packet),
+		cmocka_unit_test(test_type_numbers), cmocka_unit_test(test_aggregations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

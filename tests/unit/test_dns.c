@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* DNS wire parser: real-shaped messages, and each way a message can be malformed. */
+/*
+ * DNS wire parser: real-shaped messages, compression, each way a message can be malformed
+ * (with the words and the stored code and offset), the pointer-chain bound, DNS over TCP, and
+ * random bytes (run under ASan in the sanitizer build).
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -52,10 +58,11 @@ static void test_response_with_compression(void **state)
 	assert_string_equal(m.answers[0].name, "www.example.com");
 	assert_int_equal(m.answers[0].type, 5);
 	assert_int_equal(m.answers[0].ttl, 3600);
-	assert_string_equal(m.answers[0].target, "web.example.com");
+	assert_string_equal(m.answers[0].data, "web.example.com");
 	assert_string_equal(m.answers[1].name, "web.example.com");
-	assert_int_equal(m.answers[1].addr_len, 4);
+	assert_int_equal(m.answers[1].type, 1);
 	assert_memory_equal(m.answers[1].addr, ((uint8_t[]){ 192, 0, 2, 7 }), 4);
+	assert_string_equal(m.answers[1].data, "192.0.2.7");
 }
 
 static void test_escapes_and_root(void **state)
@@ -158,6 +165,403 @@ static void test_pointer_chain(void **state)
 	assert_string_equal(m.qname, "a");
 }
 
+/* A message builder: header, then raw bytes appended. */
+struct msg {
+	uint8_t b[1024];
+	size_t n;
+};
+
+static void hdr(struct msg *m, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an)
+{
+	uint8_t h[12] = { (uint8_t)(id >> 8), (uint8_t)id, (uint8_t)(flags >> 8), (uint8_t)flags,
+			  0, (uint8_t)qd, 0, (uint8_t)an, 0, 0, 0, 0 };
+
+	memcpy(m->b, h, 12);
+	m->n = 12;
+}
+
+static void raw(struct msg *m, const void *p, size_t n)
+{
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+
+static void u16(struct msg *m, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	raw(m, b, 2);
+}
+
+static void u32(struct msg *m, uint32_t v)
+{
+	u16(m, (uint16_t)(v >> 16));
+	u16(m, (uint16_t)v);
+}
+
+/* "www.example.com" -> labels */
+static void name(struct msg *m, const char *dotted)
+{
+	while (*dotted) {
+		const char *dot = strchr(dotted, '.');
+		size_t l = dot ? (size_t)(dot - dotted) : strlen(dotted);
+
+		m->b[m->n++] = (uint8_t)l;
+		raw(m, dotted, l);
+		dotted += l + (dot ? 1 : 0);
+	}
+	m->b[m->n++] = 0;
+}
+
+static void ptr(struct msg *m, uint16_t off)
+{
+	u16(m, (uint16_t)(0xc000 | off));
+}
+
+static void question(struct msg *m, const char *q, uint16_t type)
+{
+	name(m, q);
+	u16(m, type);
+	u16(m, 1);
+}
+
+/* Resource record header after its owner name. */
+static void rr(struct msg *m, uint16_t type, uint32_t ttl, uint16_t rdlen)
+{
+	u16(m, type);
+	u16(m, 1);
+	u32(m, ttl);
+	u16(m, rdlen);
+}
+
+static void test_query_built(void **state)
+{
+	struct msg m;
+	struct pg_dns_msg d;
+
+	hdr(&m, 0xbeef, 0x0100, 1, 0);
+	question(&m, "www.example.com", 28);
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, NULL, 0), 0);
+	assert_int_equal(d.id, 0xbeef);
+	assert_false(d.response);
+	assert_true(d.has_question);
+	assert_string_equal(d.qname, "www.example.com");
+	assert_int_equal(d.qtype, 28);
+	assert_int_equal(d.qclass, 1);
+	assert_int_equal(d.nanswers, 0);
+}
+
+/* A response with a CNAME chain, compression, and several record types. */
+static void test_response_compressed(void **state)
+{
+	struct msg m;
+	struct pg_dns_msg d;
+	size_t qoff, cname_off;
+
+	hdr(&m, 7, 0x8180, 1, 6);
+	qoff = m.n;
+	question(&m, "www.example.com", 1);
+	/* www.example.com CNAME cdn.example.net */
+	ptr(&m, (uint16_t)qoff);
+	rr(&m, 5, 300, 17);
+	cname_off = m.n;
+	name(&m, "cdn.example.net");
+	/* cdn.example.net A 192.0.2.7 */
+	ptr(&m, (uint16_t)cname_off);
+	rr(&m, 1, 60, 4);
+	raw(&m, "\xc0\x00\x02\x07", 4);
+	/* AAAA 2001:db8::1 */
+	ptr(&m, (uint16_t)cname_off);
+	rr(&m, 28, 60, 16);
+	raw(&m, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	/* MX 10 mail.<example.com> with a pointer inside the rdata */
+	ptr(&m, (uint16_t)(qoff + 4));
+	rr(&m, 15, 1, 2 + 5 + 2);
+	u16(&m, 10);
+	raw(&m, "\x04mail", 5);
+	ptr(&m, (uint16_t)(qoff + 4));
+	/* TXT with two strings, one with a quote and a space */
+	ptr(&m, (uint16_t)qoff);
+	rr(&m, 16, 5, 12);
+	raw(&m, "\x05v=spf\x05\"a b\x01", 12);
+	/* unknown type 99: RFC 3597 form */
+	ptr(&m, (uint16_t)qoff);
+	rr(&m, 4660, 5, 3);
+	raw(&m, "\x01\xab\xff", 3);
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, NULL, 0), 0);
+	assert_true(d.response);
+	assert_int_equal(d.rcode, 0);
+	assert_int_equal(d.nanswers, 6);
+	assert_string_equal(d.answers[0].name, "www.example.com");
+	assert_int_equal(d.answers[0].type, 5);
+	assert_int_equal(d.answers[0].ttl, 300);
+	assert_string_equal(d.answers[0].data, "cdn.example.net");
+	assert_string_equal(d.answers[1].name, "cdn.example.net");
+	assert_string_equal(d.answers[1].data, "192.0.2.7");
+	assert_memory_equal(d.answers[1].addr, "\xc0\x00\x02\x07", 4);
+	assert_string_equal(d.answers[2].data, "2001:db8::1");
+	assert_string_equal(d.answers[3].name, "example.com");
+	assert_string_equal(d.answers[3].data, "10 mail.example.com");
+	assert_string_equal(d.answers[4].data, "\"v=spf\" \"\\\"a b\\001\"");
+	assert_string_equal(d.answers[5].data, "\\# 3 01abff");
+}
+
+static void test_nxdomain_and_counts(void **state)
+{
+	struct msg m;
+	struct pg_dns_msg d;
+
+	hdr(&m, 1, 0x8183, 1, 0);
+	question(&m, "nope.invalid", 1);
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, NULL, 0), 0);
+	assert_int_equal(d.rcode, 3);
+	assert_string_equal(pg_dns_rcode_name(d.rcode), "NXDOMAIN");
+	assert_int_equal(pg_dns_rcode_from_name("nxdomain", 8), 3);
+	assert_int_equal(pg_dns_rcode_from_name("RCODE12", 7), 12);
+	assert_int_equal(pg_dns_rcode_from_name("BOGUS", 5), -1);
+}
+
+/* Names with odd bytes come out escaped, the way dig prints them. */
+static void test_name_escapes(void **state)
+{
+	struct msg m;
+	struct pg_dns_msg d;
+
+	hdr(&m, 1, 0, 1, 0);
+	raw(&m, "\x05" "a.b c" "\x02\\\xff" "\x00", 10);
+	u16(&m, 1);
+	u16(&m, 1);
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, NULL, 0), 0);
+	assert_string_equal(d.qname, "a\\.b\\032c.\\\\\\255");
+	/* the root */
+	hdr(&m, 1, 0, 1, 0);
+	raw(&m, "\x00\x00\x02\x00\x01", 5);
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, NULL, 0), 0);
+	assert_string_equal(d.qname, "");
+	assert_int_equal(d.qtype, 2);
+}
+
+static void expect_err(const uint8_t *b, size_t n, enum pg_dns_err err, size_t off)
+{
+	struct pg_dns_msg d;
+
+	assert_int_equal(pg_dns_parse(b, n, &d, NULL, 0), -EINVAL);
+	if (d.err != err || d.err_off != off)
+		fail_msg("got %s at %zu, wanted %s at %zu", pg_dns_err_name(d.err), d.err_off,
+			 pg_dns_err_name(err), off);
+	assert_non_null(pg_dns_err_name(d.err));
+}
+
+static void test_malformed_codes(void **state)
+{
+	struct msg m;
+	struct pg_dns_msg d;
+
+	/* shorter than a header */
+	expect_err((const uint8_t *)"\x01\x02\x03", 3, PG_DNS_E_SHORT, 3); /* where the header would go on */
+	expect_err(NULL, 0, PG_DNS_E_SHORT, 0);
+	/* qdcount 1, nothing after the header */
+	hdr(&m, 1, 0, 1, 0);
+	expect_err(m.b, m.n, PG_DNS_E_TRUNCATED, 12);
+	/* label runs past the end */
+	hdr(&m, 1, 0, 1, 0);
+	raw(&m, "\x09" "abc", 4);
+	expect_err(m.b, m.n, PG_DNS_E_TRUNCATED, 12);
+	/* name ends, but no room for qtype/qclass */
+	hdr(&m, 1, 0, 1, 0);
+	raw(&m, "\x01" "a" "\x00" "\x00", 4);
+	expect_err(m.b, m.n, PG_DNS_E_TRUNCATED, 15);
+	/* a pointer to itself */
+	hdr(&m, 1, 0, 1, 0);
+	ptr(&m, 12);
+	expect_err(m.b, m.n, PG_DNS_E_POINTER, 12);
+	/* a forward pointer */
+	hdr(&m, 1, 0, 1, 0);
+	ptr(&m, 40);
+	expect_err(m.b, m.n, PG_DNS_E_POINTER, 12);
+	/* a loop through two pointers: the second points forward again */
+	hdr(&m, 1, 0, 1, 1);
+	raw(&m, "\x01" "a", 2);
+	ptr(&m, 16); /* at 14, points forward to 16 */
+	ptr(&m, 14);
+	expect_err(m.b, m.n, PG_DNS_E_POINTER, 14);
+	/* a pointer cut in half */
+	hdr(&m, 1, 0, 1, 0);
+	raw(&m, "\xc0", 1);
+	expect_err(m.b, m.n, PG_DNS_E_TRUNCATED, 12);
+	/* reserved label types 0x40 and 0x80 */
+	hdr(&m, 1, 0, 1, 0);
+	raw(&m, "\x41" "a\x00\x00\x01\x00\x01", 7);
+	expect_err(m.b, m.n, PG_DNS_E_LABEL_TYPE, 12);
+	hdr(&m, 1, 0, 1, 0);
+	raw(&m, "\x81" "a\x00\x00\x01\x00\x01", 7);
+	expect_err(m.b, m.n, PG_DNS_E_LABEL_TYPE, 12);
+	/* longer than 255 bytes: five 63-byte labels */
+	hdr(&m, 1, 0, 1, 0);
+	for (int i = 0; i < 5; i++) {
+		m.b[m.n++] = 63;
+		memset(m.b + m.n, 'x', 63);
+		m.n += 63;
+	}
+	m.b[m.n++] = 0;
+	u16(&m, 1);
+	u16(&m, 1);
+	expect_err(m.b, m.n, PG_DNS_E_NAME_LONG, 12 + 3 * 64); /* the 4th label passes 255 */
+	/* an A record with 5 bytes of data */
+	hdr(&m, 1, 0x8000, 1, 1);
+	question(&m, "a", 1);
+	ptr(&m, 12);
+	rr(&m, 1, 1, 5);
+	raw(&m, "\1\2\3\4\5", 5);
+	expect_err(m.b, m.n, PG_DNS_E_RDATA, 31);
+	/* rdlength past the end */
+	hdr(&m, 1, 0x8000, 1, 1);
+	question(&m, "a", 1);
+	ptr(&m, 12);
+	rr(&m, 1, 1, 4);
+	raw(&m, "\1\2", 2);
+	expect_err(m.b, m.n, PG_DNS_E_TRUNCATED, 31);
+	/* a CNAME whose name is shorter than its rdlength */
+	hdr(&m, 1, 0x8000, 1, 1);
+	question(&m, "a", 1);
+	ptr(&m, 12);
+	rr(&m, 5, 1, 5);
+	raw(&m, "\x01" "b\x00\x00\x00", 5);
+	expect_err(m.b, m.n, PG_DNS_E_RDATA, 34); /* where the name ended early */
+	/* a CNAME whose name runs past its rdlength */
+	hdr(&m, 1, 0x8000, 1, 1);
+	question(&m, "a", 1);
+	ptr(&m, 12);
+	rr(&m, 5, 1, 2);
+	raw(&m, "\x01" "b\x00", 3);
+	expect_err(m.b, m.n, PG_DNS_E_RDATA, 31);
+	/* TXT whose string overruns its rdata */
+	hdr(&m, 1, 0x8000, 1, 1);
+	question(&m, "a", 1);
+	ptr(&m, 12);
+	rr(&m, 16, 1, 3);
+	raw(&m, "\x05" "ab", 3);
+	expect_err(m.b, m.n, PG_DNS_E_RDATA, 31);
+	/* what parsed before the error stays: the question */
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, NULL, 0), -EINVAL);
+	assert_true(d.has_question);
+	assert_string_equal(d.qname, "a");
+	assert_int_equal(d.id, 1);
+}
+
+/* More answers than kept: the first 8, and a flag. */
+static void test_many_answers(void **state)
+{
+	struct msg m;
+	struct pg_dns_msg d;
+
+	hdr(&m, 1, 0x8000, 1, 20);
+	question(&m, "a", 1);
+	for (int i = 0; i < 20; i++) {
+		ptr(&m, 12);
+		rr(&m, 1, (uint32_t)i, 4);
+		u32(&m, 0x0a000000u + (uint32_t)i);
+	}
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, NULL, 0), 0);
+	assert_int_equal(d.nanswers, PG_DNS_MAX_ANSWERS);
+	assert_true(d.answers_truncated);
+	assert_string_equal(d.answers[7].data, "10.0.0.7");
+	/* a huge ancount over a short message is a truncation, not a hang */
+	hdr(&m, 1, 0x8000, 1, 0);
+	m.b[6] = 0xff;
+	m.b[7] = 0xff;
+	question(&m, "a", 1);
+	expect_err(m.b, m.n, PG_DNS_E_TRUNCATED, m.n);
+}
+
+/* The longest name a message can carry prints in full; one printed longer is refused. */
+static void test_name_buffer_limits(void **state)
+{
+	struct msg m;
+	struct pg_dns_msg d;
+	char err[160];
+
+	hdr(&m, 1, 0, 1, 0);
+	/* 127 one-byte labels: 255 wire bytes, 253 printed */
+	for (int i = 0; i < 127; i++)
+		raw(&m, "\x01z", 2);
+	m.b[m.n++] = 0;
+	u16(&m, 1);
+	u16(&m, 1);
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, NULL, 0), 0);
+	assert_int_equal(strlen(d.qname), 253);
+	/* 3 labels of 63 bytes 0xff: 193 wire bytes, but 4 characters each printed (\255) */
+	hdr(&m, 1, 0, 1, 0);
+	for (int i = 0; i < 3; i++) {
+		m.b[m.n++] = 63;
+		memset(m.b + m.n, 0xff, 63);
+		m.n += 63;
+	}
+	m.b[m.n++] = 0;
+	u16(&m, 1);
+	u16(&m, 1);
+	assert_int_equal(pg_dns_parse(m.b, m.n, &d, err, sizeof(err)), -EINVAL);
+	assert_int_equal(d.err, PG_DNS_E_NAME_LONG);
+	assert_non_null(strstr(err, "too long to print"));
+}
+
+static void test_tcp(void **state)
+{
+	struct msg m;
+	uint8_t b[600];
+	struct pg_dns_msg d;
+
+	hdr(&m, 9, 0x0100, 1, 0);
+	question(&m, "tcp.example", 16);
+	b[0] = (uint8_t)(m.n >> 8);
+	b[1] = (uint8_t)m.n;
+	memcpy(b + 2, m.b, m.n);
+	assert_int_equal(pg_dns_parse_tcp(b, m.n + 2, &d, NULL, 0), 0);
+	assert_string_equal(d.qname, "tcp.example");
+	/* two pipelined messages: the first is read */
+	memcpy(b + 2 + m.n, b, m.n + 2);
+	assert_int_equal(pg_dns_parse_tcp(b, 2 * (m.n + 2), &d, NULL, 0), 0);
+	assert_int_equal(d.id, 9);
+	/* cut short */
+	{
+		char err[160];
+
+		assert_int_equal(pg_dns_parse_tcp(b, 20, &d, err, sizeof(err)), -EINVAL);
+		assert_int_equal(d.err, PG_DNS_E_TRUNCATED);
+		assert_int_equal(d.err_off, 18); /* the label "example", counted from the prefix */
+		assert_string_equal(err, "byte 18: label of 7 bytes runs past the end of the message");
+	}
+	assert_int_equal(pg_dns_parse_tcp(b, 1, &d, NULL, 0), -EINVAL);
+	assert_int_equal(d.err, PG_DNS_E_SHORT);
+}
+
+/* Random bytes never crash or read outside (run under ASan in the sanitizer build). */
+static void test_random_bytes(void **state)
+{
+	uint64_t s = 88172645463325252ULL;
+	struct pg_dns_msg d;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t n = (size_t)(s % 300);
+		uint8_t *b = malloc(n ? n : 1);
+
+		for (size_t i = 0; i < n; i++) {
+			s ^= s << 13;
+			s ^= s >> 7;
+			s ^= s << 17;
+			b[i] = (uint8_t)(s >> 24);
+			/* bias towards structure: small counts, pointers, short labels */
+			if (i >= 4 && i < 12 && (i & 1) == 0)
+				b[i] = 0;
+			if (i >= 12 && (s & 7) == 0)
+				b[i] = (uint8_t)(s & 0x100 ? 0xc0 : (s >> 40) % 8);
+		}
+		(void)pg_dns_parse(b, n, &d, NULL, 0);
+		(void)pg_dns_parse_tcp(b, n, &d, NULL, 0);
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +570,15 @@ int main(void)
 		cmocka_unit_test(test_escapes_and_root),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_pointer_chain),
+		cmocka_unit_test(test_query_built),
+		cmocka_unit_test(test_response_compressed),
+		cmocka_unit_test(test_nxdomain_and_counts),
+		cmocka_unit_test(test_name_escapes),
+		cmocka_unit_test(test_malformed_codes),
+		cmocka_unit_test(test_many_answers),
+		cmocka_unit_test(test_name_buffer_limits),
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 
 #include "gen_event.h"
 #include "json.h"
+#include "packet.h"
 
 #define ROUNDS 30000
 
@@ -132,6 +133,94 @@ static json_t *jtime(uint64_t ts)
 	return json_string(tmp);
 }
 
+static json_t *jtype_name(unsigned int type, const char *name, const char *prefix)
+{
+	char tmp[24];
+
+	if (name)
+		return json_string(name);
+	snprintf(tmp, sizeof(tmp), "%s%u", prefix, type);
+	return json_string(tmp);
+}
+
+/* The packet event's keys, in docs/events.md's order and with its presence rules. */
+static void reference_packet(json_t *o, const struct pg_packet_event *p)
+{
+	static const char *const flag_names[8] = { "FIN", "SYN", "RST", "PSH",
+						   "ACK", "URG", "ECE", "CWR" };
+	static const char *const dirs[3] = { "", "in", "out" };
+
+#define SET(k, v) assert_int_equal(json_object_set_new(o, k, v), 0)
+	SET("ifindex", json_integer(p->ifindex));
+	SET("ifname", jcstr(p->ifname, sizeof(p->ifname)));
+	SET("direction", json_string(dirs[p->direction]));
+	SET("len", json_integer(p->wire_len));
+	SET("caplen", json_integer(p->caplen));
+	SET("ethertype", json_integer(p->ethertype));
+	if (p->flags & PG_PKT_F_VLAN)
+		SET("vlan", json_integer(p->vlan));
+	if (p->family) {
+		const char *pn = pg_ip_proto_name(p->ip_proto);
+
+		SET("family", jfamily(p->family));
+		SET("saddr", jaddr(p->family, p->saddr));
+		SET("daddr", jaddr(p->family, p->daddr));
+		SET("ip_proto", pn ? json_string(pn) : json_integer(p->ip_proto));
+		SET("sport", json_integer(p->sport));
+		SET("dport", json_integer(p->dport));
+		if (p->ip_proto == 6) {
+			char fl[64] = "";
+
+			for (int i = 0; i < 8; i++)
+				if (p->tcp_flags & (1u << i)) {
+					if (fl[0])
+						strcat(fl, "|");
+					strcat(fl, flag_names[i]);
+				}
+			SET("tcp_flags", json_string(fl));
+		}
+	}
+	if (p->flags & PG_PKT_F_FRAGMENT)
+		SET("fragment", json_true());
+	if (p->flags & PG_PKT_F_L4_TRUNC)
+		SET("truncated", json_true());
+	if (!(p->flags & PG_PKT_F_DNS))
+		return;
+	if (!((p->flags & PG_PKT_F_DNS_ERROR) && p->dns_error == PG_DNS_E_SHORT)) {
+		json_t *ans = json_array();
+
+		SET("dns_id", json_integer(p->dns_id));
+		if (p->dns_qr)
+			SET("qr", json_true());
+		SET("rcode", jtype_name(p->dns_rcode, pg_dns_rcode_name(p->dns_rcode), "RCODE"));
+		if (p->flags & PG_PKT_F_DNS_QUESTION) {
+			SET("qname", jcstr(p->qname, sizeof(p->qname)));
+			SET("qtype", jtype_name(p->qtype, pg_dns_type_name(p->qtype), "TYPE"));
+			SET("qclass", json_integer(p->qclass));
+		}
+		for (unsigned int i = 0; i < p->nanswers; i++) {
+			const struct pg_dns_answer *a = &p->answers[i];
+			json_t *x = json_object();
+
+			json_object_set_new(x, "name", jcstr(a->name, sizeof(a->name)));
+			json_object_set_new(x, "type", jtype_name(a->type, pg_dns_type_name(a->type), "TYPE"));
+			if (a->rclass != 1)
+				json_object_set_new(x, "class", json_integer(a->rclass));
+			json_object_set_new(x, "ttl", json_integer(a->ttl));
+			json_object_set_new(x, "data", jcstr(a->data, sizeof(a->data)));
+			if (a->flags & PG_DNS_ANS_DATA_TRUNC)
+				json_object_set_new(x, "data_truncated", json_true());
+			json_array_append_new(ans, x);
+		}
+		SET("answers", ans);
+		if (p->flags & PG_PKT_F_DNS_ANS_TRUNC)
+			SET("answers_truncated", json_true());
+	}
+	if (p->flags & PG_PKT_F_DNS_ERROR)
+		SET("dns_error", json_string(pg_dns_err_name((enum pg_dns_err)p->dns_error)));
+#undef SET
+}
+
 /*
  * The object docs/events.md describes, built from the record with jansson alone (no code of
  * the encoder), in the documented key order.
@@ -231,6 +320,9 @@ static json_t *reference_object(const struct pg_event *ev)
 		SET("qclass", json_integer(r->dns.qclass));
 		break;
 	}
+	case PG_EV_PACKET:
+		reference_packet(o, &r->packet);
+		break;
 	case PG_EV_SETID:
 		SET("call", json_string(pg_setid_call_name(r->setid.call)));
 		SET("ret", json_integer(r->setid.ret));
@@ -633,6 +725,8 @@ static const char *const base_lines[PG_EV_TYPE_COUNT] = {
 	[PG_EV_CONNECT] = COMMON("connect") ",\"family\":\"inet\",\"daddr\":\"127.0.0.1\",\"dport\":443,\"fd\":5,\"ret\":0}",
 	[PG_EV_DNS] = COMMON("dns") ",\"family\":\"inet\",\"daddr\":\"127.0.0.53\",\"dport\":53,\"transport\":\"udp\",\"dns_id\":4660,\"qname\":\"example.com\",\"qtype\":\"A\",\"qclass\":1}",
 	[PG_EV_SETID] = COMMON("setid") ",\"call\":\"setuid\",\"ret\":0,\"id_real\":0,\"id_effective\":0,\"id_saved\":0}",
+	/* the required keys only: a frame that is not IP */
+	[PG_EV_PACKET] = COMMON("packet") ",\"ifindex\":2,\"ifname\":\"eth0\",\"direction\":\"in\",\"len\":60,\"caplen\":60,\"ethertype\":2054}",
 };
 
 /* base with the first occurrence of from replaced by to (a new string). */
@@ -912,7 +1006,7 @@ static void test_missing_fields(void **state)
 		}
 	}
 	/* 11 common required fields per type plus every payload field */
-	assert_int_equal(cases, 7 * 11 + 2 + 2 + 3 + 5 + 5 + 8 + 5);
+	assert_int_equal(cases, 8 * 11 + 2 + 2 + 3 + 5 + 5 + 8 + 5 + 6);
 }
 
 static void test_not_an_object(void **state)

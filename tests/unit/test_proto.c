@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "gen_event.h"
 #include "json.h"
 #include "pangolin.pb-c.h"
 #include "proto.h"
@@ -255,10 +256,37 @@ static void test_unknown_fields_skipped(void **state)
 	pg_buf__free(&b);
 }
 
+/* Packet events, random but canonical: the record comes back byte for byte. */
+static void test_packets(void **state)
+{
+	struct rng r = { 0x5eedc0ffee123457ULL };
+	struct pg_proto_decoder *dec = calloc(1, sizeof(*dec));
+	unsigned int dns = 0, answers = 0;
+
+	for (int i = 0; i < 3000; i++) {
+		struct pg_event ev, back;
+		struct pg_buf b = { 0 };
+		char err[256] = "";
+
+		hdr(&ev, PG_EV_PACKET);
+		gen_packet(&r, &ev.r.packet);
+		pg_proto_encode(&ev, &b);
+		if (pg_proto_decode(dec, b.data, b.len, &back, err, sizeof(err)))
+			fail_msg("packet %d: %s", i, err);
+		assert_memory_equal(&back.r, &ev.r, sizeof(struct pg_packet_event));
+		dns += !!(ev.r.packet.flags & PG_PKT_F_DNS);
+		answers += ev.r.packet.nanswers;
+		pg_buf__free(&b);
+	}
+	assert_true(dns > 1000 && answers > 3000);
+	free(dec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_type),
+		cmocka_unit_test(test_packets),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_not_protobuf),
 		cmocka_unit_test(test_unknown_fields_skipped),
