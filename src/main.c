@@ -52,7 +52,7 @@ static void usage(FILE *out)
 	      out);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fputs("\ndocs: README.md, docs/events.md, docs/filter.md\n", out);
+	fputs("\ndocs: README.md, docs/events.md, docs/filter.md, docs/sensor.md, docs/kafka.md,\n      docs/profile.md, docs/latency.md, docs/cbpf.md\n", out);
 }
 
 int main(int argc, char **argv)
