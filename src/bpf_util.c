@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf_util.h"
@@ -91,4 +93,26 @@ int pg_bpf_preflight(char *msg, size_t len)
 		return -ENOENT;
 	}
 	return pg_tracefs_ensure(msg, len);
+}
+
+int pg_bpf_percpu_sum(int map_fd, uint32_t nkeys, size_t lanes, uint64_t *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpus < 1)
+		ncpus = 1;
+	memset(out, 0, (size_t)nkeys * lanes * sizeof(*out));
+	vals = calloc((size_t)ncpus * lanes, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < nkeys; k++) {
+		if (bpf_map_lookup_elem(map_fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			for (size_t l = 0; l < lanes; l++)
+				out[k * lanes + l] += vals[(size_t)c * lanes + l];
+	}
+	free(vals);
+	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Route libbpf's messages to stderr: warnings always, debug output only when verbose. */
 void pg_bpf_setup_logging(bool verbose);
@@ -21,6 +22,13 @@ bool pg_tracepoint_exists(const char *category, const char *name);
 
 /* Mount tracefs at /sys/kernel/tracing if it is not there. 0 or -errno with msg. */
 int pg_tracefs_ensure(char *msg, size_t len);
+
+/*
+ * Sum a per-CPU array map whose values are `lanes` u64 each over all possible CPUs:
+ * out[key * lanes + lane] for keys 0..nkeys-1. Keys that cannot be read count 0.
+ * 0 or -ENOMEM.
+ */
+int pg_bpf_percpu_sum(int map_fd, uint32_t nkeys, size_t lanes, uint64_t *out);
 
 /* Effective capability bit set (from /proc/self/status), or 0 when it cannot be read. */
 unsigned long long pg_cap_effective(void);

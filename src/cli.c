@@ -248,19 +248,11 @@ void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *
 		    double seconds)
 {
 	struct pg_source_stats ss = { 0 };
-	struct pg_sink_stats total = { 0 };
+	struct pg_sink_stats total;
 
 	if (src)
 		pg_source__stats(src, &ss);
-	for (size_t i = 0; i < pl->nsinks; i++) {
-		struct pg_sink_stats st;
-
-		pg_sink__stats(pl->sinks[i], &st);
-		total.written += st.written;
-		total.failed += st.failed;
-		total.queued += st.queued;
-		total.dropped += st.dropped;
-	}
+	pg_pipeline__sink_totals(pl, &total);
 	fprintf(stderr,
 		"pangolin %s: %llu read, %llu passed, %llu filtered, %llu written, %llu skipped",
 		cmd, (unsigned long long)ss.read, (unsigned long long)pl->stats.passed,

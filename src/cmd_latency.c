@@ -125,19 +125,7 @@ static int check_tracepoints(enum mode m, char *msg, size_t len)
 
 static void read_counters(struct lat_state *st, uint64_t out[PG_LAT_CTR_COUNT])
 {
-	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(st->skel->maps.counters);
-	uint64_t *vals = calloc((size_t)(ncpus > 0 ? ncpus : 1), sizeof(uint64_t));
-
-	memset(out, 0, PG_LAT_CTR_COUNT * sizeof(uint64_t));
-	if (!vals)
-		return;
-	for (uint32_t i = 0; i < PG_LAT_CTR_COUNT; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals))
-			continue;
-		for (int c = 0; c < ncpus; c++)
-			out[i] += vals[c];
-	}
-	free(vals);
+	pg_bpf_percpu_sum(bpf_map__fd(st->skel->maps.counters), PG_LAT_CTR_COUNT, 1, out);
 }
 
 static int keyed_cmp(const void *a, const void *b)

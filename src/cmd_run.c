@@ -80,7 +80,7 @@ static int write_stats(const char *path, struct pg_source *src, struct pg_pipeli
 {
 	struct pg_type_counters c[PG_EV_TYPE_COUNT];
 	struct pg_source_stats ss;
-	struct pg_sink_stats sk = { 0 };
+	struct pg_sink_stats sk;
 	double load_ms, attach_ms;
 	FILE *f = fopen(path, "we");
 
@@ -89,16 +89,7 @@ static int write_stats(const char *path, struct pg_source *src, struct pg_pipeli
 	pg_source__stats(src, &ss);
 	pg_source_bpf__counters(src, c);
 	pg_source_bpf__timing(src, &load_ms, &attach_ms);
-	for (size_t i = 0; i < pl->nsinks; i++) {
-		struct pg_sink_stats st;
-
-		pg_sink__stats(pl->sinks[i], &st);
-		sk.written += st.written;
-		sk.failed += st.failed;
-		sk.queued += st.queued;
-		sk.dropped += st.dropped;
-		sk.spilled += st.spilled;
-	}
+	pg_pipeline__sink_totals(pl, &sk);
 	fprintf(f,
 		"{\"seconds\":%.3f,\"load_ms\":%.2f,\"attach_ms\":%.2f,\"read\":%llu,\"malformed\":%llu,"
 		"\"lost_in_kernel\":%llu,\"filtered_in_userspace\":%llu,\"passed\":%llu,\"written\":%llu,"

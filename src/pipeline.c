@@ -98,6 +98,24 @@ void pg_pipeline__tick(struct pg_pipeline *pl)
 		pg_sink__tick(pl->sinks[i]);
 }
 
+void pg_pipeline__sink_totals(const struct pg_pipeline *pl, struct pg_sink_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < pl->nsinks; i++) {
+		struct pg_sink_stats st;
+
+		pg_sink__stats(pl->sinks[i], &st);
+		out->sent += st.sent;
+		out->written += st.written;
+		out->failed += st.failed;
+		out->queued += st.queued;
+		out->bytes += st.bytes;
+		out->dropped += st.dropped;
+		out->spilled += st.spilled;
+		out->resent += st.resent;
+	}
+}
+
 void pg_pipeline__destroy(struct pg_pipeline *pl)
 {
 	for (size_t i = 0; i < pl->nstages; i++)

@@ -51,6 +51,9 @@ int pg_pipeline__on_event(void *ctx, struct pg_event *ev);
 int pg_pipeline__flush(struct pg_pipeline *pl, int timeout_ms);
 void pg_pipeline__tick(struct pg_pipeline *pl);
 
+/* The sum of every sink's counters. */
+void pg_pipeline__sink_totals(const struct pg_pipeline *pl, struct pg_sink_stats *out);
+
 /* Free stages and sinks. */
 void pg_pipeline__destroy(struct pg_pipeline *pl);
 

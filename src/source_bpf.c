@@ -199,23 +199,10 @@ static int bpf_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void 
 int pg_source_bpf__counters(struct pg_source *src, struct pg_type_counters *out)
 {
 	struct source_bpf *s = (struct source_bpf *)src;
-	int fd = bpf_map__fd(s->skel->maps.counters);
-	struct pg_type_counters *percpu = calloc((size_t)s->ncpus, sizeof(*percpu));
 
-	if (!percpu)
-		return -ENOMEM;
-	memset(out, 0, sizeof(*out) * PG_EV_TYPE_COUNT);
-	for (unsigned int t = 0; t < PG_EV_TYPE_COUNT; t++) {
-		if (bpf_map_lookup_elem(fd, &t, percpu))
-			continue;
-		for (int c = 0; c < s->ncpus; c++) {
-			out[t].filtered += percpu[c].filtered;
-			out[t].emitted += percpu[c].emitted;
-			out[t].dropped += percpu[c].dropped;
-		}
-	}
-	free(percpu);
-	return 0;
+	_Static_assert(sizeof(struct pg_type_counters) % sizeof(uint64_t) == 0, "u64 lanes");
+	return pg_bpf_percpu_sum(bpf_map__fd(s->skel->maps.counters), PG_EV_TYPE_COUNT,
+				 sizeof(*out) / sizeof(uint64_t), (uint64_t *)out);
 }
 
 static void bpf_stats(struct pg_source *src, struct pg_source_stats *st)
