@@ -35,6 +35,19 @@ int pg_cli_usage_error(const char *cmd, int argc, char **argv)
 	return PG_EXIT_USAGE;
 }
 
+bool pg_parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 1e7)
+		return false;
+	*out = v;
+	return true;
+}
+
 int pg_parse_size(const char *s, uint64_t *out)
 {
 	char *end;

@@ -34,6 +34,9 @@ __attribute__((format(printf, 2, 3))) void pg_cli_err(const char *cmd, const cha
 /* Report an unknown option or missing argument the way every command does. Returns 2. */
 int pg_cli_usage_error(const char *cmd, int argc, char **argv);
 
+/* A positive number of seconds (fractions allowed, at most 1e7). false when it is not one. */
+bool pg_parse_seconds(const char *s, double *out);
+
 /* "64M", "1g", "4096" -> bytes. 0, or -EINVAL. */
 int pg_parse_size(const char *s, uint64_t *out);
 

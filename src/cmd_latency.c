@@ -86,19 +86,6 @@ static const char *mode_name(enum mode m)
 	return m == MODE_SYSCALL ? "syscall" : m == MODE_RUNQ ? "runq" : "block";
 }
 
-static bool parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 1e7)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* Tracepoints a mode needs, checked before load so the error names the missing one. */
 static int check_tracepoints(enum mode m, char *msg, size_t len)
 {
@@ -427,7 +414,7 @@ static int parse_args(int argc, char **argv, struct lat_opts *o)
 		case 's': syscall_name = optarg; break;
 		case 'i':
 		case 'd':
-			if (!parse_seconds(optarg, c == 'i' ? &o->interval : &o->duration)) {
+			if (!pg_parse_seconds(optarg, c == 'i' ? &o->interval : &o->duration)) {
 				pg_cli_err("latency", "--%s: '%s' is not a positive number of seconds",
 					   c == 'i' ? "interval" : "duration", optarg);
 				return PG_EXIT_USAGE;

@@ -96,19 +96,6 @@ struct prof_state {
 	uint64_t wall_start_ns, wall_last_ns;
 };
 
-static bool parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 1e7)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
 	char *end;
@@ -546,7 +533,7 @@ static int parse_args(int argc, char **argv, struct prof_opts *o)
 		case 'C': o->cgroup = optarg; break;
 		case 'd':
 		case 'i':
-			if (!parse_seconds(optarg, c == 'd' ? &o->duration : &o->interval)) {
+			if (!pg_parse_seconds(optarg, c == 'd' ? &o->duration : &o->interval)) {
 				pg_cli_err("profile", "--%s: '%s' is not a positive number of seconds",
 					   c == 'd' ? "duration" : "interval", optarg);
 				return PG_EXIT_USAGE;

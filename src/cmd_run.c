@@ -294,7 +294,6 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ 0 },
 	};
 	int c;
-	char *end;
 
 	opterr = 0;
 	optind = 1;
@@ -328,8 +327,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			}
 			break;
 		case 'd':
-			o->duration = strtod(optarg, &end);
-			if (*end || o->duration <= 0) {
+			if (!pg_parse_seconds(optarg, &o->duration)) {
 				pg_cli_err(o->cmd, "--duration: '%s' is not a positive number of seconds", optarg);
 				return PG_EXIT_USAGE;
 			}
