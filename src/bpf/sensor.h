@@ -30,7 +30,7 @@ struct pg_prefix {
 struct pg_type_counters {
 	__u64 filtered; /* rejected by the kernel-side filter: never reserved */
 	__u64 emitted; /* written to the ring buffer */
-	__u64 dropped; /* passed the filter but lost: ring buffer full or in-flight table full */
+	__u64 dropped; /* passed the filter but lost: the ring buffer was full */
 	__u64 pad;
 };
 
