@@ -7,6 +7,8 @@ round runs every configuration once and the report takes medians):
   pangolin-all     pangolin run, every event of every type written to a file
   pangolin-kfilt   pangolin run --filter 'comm != "pgwork"': the workload's events are
                    refused in the kernel, before the ring buffer
+  pangolin-typefilt pangolin run --filter 'type in ["exec", "fork", "exit"]': open events are
+                   excluded by type, so the kernel never runs code for them (no syscall hook)
   pangolin-hook    pangolin run --filter 'type == "setid"': the syscall hook is attached but
                    open and close are not syscalls it wants: the cost of the hook itself
   opensnoop        libbpf-tools opensnoop, output to a file
@@ -79,6 +81,8 @@ def run_config(name, seconds, tmp, path):
         argv = [str(PANGOLIN), "run", "-o", out, "--stats", stats]
         if name == "pangolin-kfilt":
             argv += ["--filter", 'comm != "pgwork"']
+        elif name == "pangolin-typefilt":
+            argv += ["--filter", 'type in ["exec", "fork", "exit"]']
         elif name == "pangolin-hook":
             argv += ["--filter", 'type == "setid"']
         ready = lambda t: "watching:" in t
@@ -129,7 +133,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-kfilt,pangolin-hook,opensnoop,bpftrace,bpftrace-never")
+    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-kfilt,pangolin-typefilt,pangolin-hook,opensnoop,bpftrace,bpftrace-never")
     ap.add_argument("--out")
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -154,7 +158,7 @@ def main():
         if c != "alone":
             n = sum(x["n"] for x in rs)
             row["delivered_pct"] = (round(100.0 * sum(x["delivered"] for x in rs) / n, 3)
-                                    if "never" not in c and c != "pangolin-hook" else None)
+                                    if "never" not in c and c not in ("pangolin-hook", "pangolin-typefilt") else None)
             row["lost"] = sum(x.get("lost", 0) for x in rs)
             rss = [x["rss_kb"] for x in rs if x.get("rss_kb")]
             row["rss_mb"] = round(statistics.median(rss) / 1024, 1) if rss else None
