@@ -379,7 +379,11 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	ro->port_mode = kf->ports.mode;
 	ro->n_prefixes = kf->n_prefixes;
 	memcpy((void *)ro->prefixes, kf->prefixes, sizeof(kf->prefixes));
-	ro->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : rb_bytes / 16;
+	/* the kernel counts per CPU: split the threshold so the total waiting stays under it */
+	ro->wakeup_bytes = (opts->wakeup_bytes ? opts->wakeup_bytes : rb_bytes / 16) /
+			   (s->ncpus > 0 ? (unsigned int)s->ncpus : 1);
+	if (ro->wakeup_bytes < sizeof(union pg_record))
+		ro->wakeup_bytes = sizeof(union pg_record);
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)rb_bytes);
 
 	/* the syscalls handle_sys_exit looks at: only those of the types the filter wants */
