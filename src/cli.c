@@ -282,26 +282,30 @@ void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *
 		fprintf(stderr, ", %llu stage errors", (unsigned long long)pl->stats.stage_errors);
 	if (seconds > 0)
 		fprintf(stderr, " in %.2f s (%.0f events/s)", seconds, (double)ss.read / seconds);
-	/* a Kafka sink accounts for every event it was given, in one of these counters */
+	pg_cli_sink_counters(stderr, pl, seconds);
+	fputc('\n', stderr);
+}
+
+void pg_cli_sink_counters(FILE *out, const struct pg_pipeline *pl, double seconds)
+{
+	/* an acknowledged sink accounts for every event it was given, in one of these counters */
 	for (size_t i = 0; i < pl->nsinks; i++) {
 		struct pg_sink_stats st;
 
-		if (strcmp(pl->sinks[i]->ops->name, "kafka"))
+		if (!pl->sinks[i]->ops->acknowledged)
 			continue;
 		pg_sink__stats(pl->sinks[i], &st);
-		fprintf(stderr,
-			"; kafka: %llu produced, %llu delivered, %llu failed, %llu queued, %llu dropped",
-			(unsigned long long)st.sent, (unsigned long long)st.written,
-			(unsigned long long)st.failed, (unsigned long long)st.queued,
-			(unsigned long long)st.dropped);
+		fprintf(out, "; %s: %llu produced, %llu delivered, %llu failed, %llu queued, %llu dropped",
+			pl->sinks[i]->ops->name, (unsigned long long)st.sent,
+			(unsigned long long)st.written, (unsigned long long)st.failed,
+			(unsigned long long)st.queued, (unsigned long long)st.dropped);
 		if (st.spilled)
-			fprintf(stderr, ", %llu spilled", (unsigned long long)st.spilled);
+			fprintf(out, ", %llu spilled", (unsigned long long)st.spilled);
 		if (st.resent)
-			fprintf(stderr, ", %llu re-sent from the spill file", (unsigned long long)st.resent);
+			fprintf(out, ", %llu re-sent from the spill file", (unsigned long long)st.resent);
 		if (seconds > 0)
-			fprintf(stderr, ", %.1f MB/s", (double)st.bytes / 1e6 / seconds);
+			fprintf(out, ", %.1f MB/s", (double)st.bytes / 1e6 / seconds);
 	}
-	fputc('\n', stderr);
 }
 
 bool pg_pid_running(int pid)

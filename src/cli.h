@@ -115,6 +115,9 @@ int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_e
  * -EINVAL for a bad filter. */
 int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr);
 
+/* "; NAME: N produced, N delivered, ..." for every acknowledged sink (seconds > 0 adds MB/s). */
+void pg_cli_sink_counters(FILE *out, const struct pg_pipeline *pl, double seconds);
+
 /* Print the end-of-run summary line on stderr. */
 void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *pl,
 		    double seconds);

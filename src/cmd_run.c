@@ -121,19 +121,7 @@ static void status_line(const char *cmd, struct pg_source *src, struct pg_pipeli
 	fprintf(stderr, "pangolin %s: %.0f events/s, %llu events, %llu lost in the kernel (%s)", cmd,
 		dt > 0 ? (double)(ss.read - *last_read) / dt : 0.0, (unsigned long long)ss.read,
 		(unsigned long long)ss.lost, ss.lost > *last_lost ? "DROPPING" : "quiet: nothing lost");
-	for (size_t i = 0; i < pl->nsinks; i++) {
-		struct pg_sink_stats st;
-
-		if (strcmp(pl->sinks[i]->ops->name, "kafka"))
-			continue;
-		pg_sink__stats(pl->sinks[i], &st);
-		fprintf(stderr, "; kafka: %llu produced, %llu delivered, %llu failed, %llu queued, %llu dropped",
-			(unsigned long long)st.sent, (unsigned long long)st.written,
-			(unsigned long long)st.failed, (unsigned long long)st.queued,
-			(unsigned long long)st.dropped);
-		if (st.spilled)
-			fprintf(stderr, ", %llu spilled", (unsigned long long)st.spilled);
-	}
+	pg_cli_sink_counters(stderr, pl, 0);
 	fputc('\n', stderr);
 	*last_t = now;
 	*last_read = ss.read;

@@ -25,6 +25,9 @@ struct pg_sink;
 
 struct pg_sink_ops {
 	const char *name;
+	/* Delivery is confirmed later (a broker's acks): the status line and summary show the
+	 * sink's own queue and loss counters. */
+	bool acknowledged;
 	/* Take one event. 0 on success, -errno on failure; the event stays the caller's. */
 	int (*send)(struct pg_sink *sink, const struct pg_event *ev);
 	/* Deliver everything buffered; blocks up to timeout_ms. 0, -ETIMEDOUT or -errno. */

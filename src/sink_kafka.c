@@ -490,6 +490,7 @@ static void kafka_free(struct pg_sink *sink)
 
 static const struct pg_sink_ops kafka_ops = {
 	.name = "kafka",
+	.acknowledged = true,
 	.send = kafka_send,
 	.flush = kafka_flush,
 	.tick = kafka_tick,
