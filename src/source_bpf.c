@@ -292,11 +292,34 @@ static const struct pg_source_ops bpf_ops = {
 	.free = bpf_free,
 };
 
+/* A small set goes into rodata (before load) and its hash map stays empty: PG_INLINE_KEYS. */
+static bool set_is_inline(const struct pg_kf_set *set)
+{
+	return set->mode != PG_FM_OFF && set->n > 0 && set->n <= PG_INLINE_KEYS;
+}
+
+static void inline_set(struct pg_inline_set *dst, const struct pg_kf_set *set, bool comm)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!set_is_inline(set))
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		if (comm)
+			memcpy(dst->k[i], set->comms[i], sizeof(dst->k[i]));
+		else
+			dst->k[i][0] = set->keys[i];
+	}
+	dst->n = (__u32)set->n;
+}
+
+/* A set into its hash map, unless inline_set() put it in rodata (ports never are). */
 static int fill_set(int fd, const struct pg_kf_set *set, size_t keysize, char *err, size_t errlen,
 		    const char *what)
 {
 	__u8 one = 1;
 
+	if (keysize != 2 && set_is_inline(set))
+		return 0;
 	for (size_t i = 0; i < set->n; i++) {
 		union {
 			__u16 u16;
@@ -377,6 +400,10 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	ro->uid_mode = kf->uids.mode;
 	ro->cgroup_mode = kf->cgroups.mode;
 	ro->port_mode = kf->ports.mode;
+	inline_set((struct pg_inline_set *)&ro->inline_sets[PG_SET_PID], &kf->pids, false);
+	inline_set((struct pg_inline_set *)&ro->inline_sets[PG_SET_UID], &kf->uids, false);
+	inline_set((struct pg_inline_set *)&ro->inline_sets[PG_SET_CGROUP], &kf->cgroups, false);
+	inline_set((struct pg_inline_set *)&ro->inline_sets[PG_SET_COMM], &kf->comms, true);
 	ro->n_prefixes = kf->n_prefixes;
 	memcpy((void *)ro->prefixes, kf->prefixes, sizeof(kf->prefixes));
 	/* the kernel counts per CPU: split the threshold so the total waiting stays under it */

@@ -44,6 +44,7 @@ const volatile __u8 comm_mode = PG_FM_OFF;
 const volatile __u8 uid_mode = PG_FM_OFF;
 const volatile __u8 cgroup_mode = PG_FM_OFF;
 const volatile __u8 port_mode = PG_FM_OFF;
+const volatile struct pg_inline_set inline_sets[PG_SET_COUNT] = {};
 const volatile __u32 n_prefixes = 0;
 const volatile struct pg_prefix prefixes[PG_MAX_PREFIXES] = {};
 const volatile __u64 wakeup_bytes = 64 * 1024; /* per CPU: wake the reader after this much */
@@ -128,6 +129,30 @@ static __always_inline bool in_set(void *map, const void *key, __u8 mode)
 }
 
 /*
+ * A pid/uid/cgroup/comm set: in place when small (rodata is frozen, so the verifier keeps
+ * only the compares this filter needs), else in its hash map. key points at a0 (and a1).
+ */
+static __always_inline bool in_keyset(void *map, const void *key, __u8 mode, __u32 set, __u64 a0,
+				      __u64 a1)
+{
+	bool hit = false;
+
+	if (mode == PG_FM_OFF)
+		return true;
+	if (inline_sets[set].n == 0)
+		return in_set(map, key, mode);
+	for (__u32 i = 0; i < PG_INLINE_KEYS; i++) {
+		if (i >= inline_sets[set].n)
+			break;
+		if (inline_sets[set].k[i][0] == a0 && inline_sets[set].k[i][1] == a1) {
+			hit = true;
+			break;
+		}
+	}
+	return mode == PG_FM_ALLOW ? hit : !hit;
+}
+
+/*
  * The filters every event type shares: self, pid, uid, cgroup, comm (cheapest first).
  * Counts the rejection, so userspace can show what the kernel kept away.
  */
@@ -156,25 +181,28 @@ static __always_inline bool pass_common(struct task_struct *task, __u32 type)
 
 	if (tgid == self_tgid)
 		return false; /* not counted: pangolin's own activity is not the user's */
-	if (!in_set(&filter_pids, &tgid, pid_mode))
+	if (!in_keyset(&filter_pids, &tgid, pid_mode, PG_SET_PID, tgid, 0))
 		goto filtered;
 	if (uid_mode != PG_FM_OFF) {
 		__u32 uid = task->cred->uid.val;
 
-		if (!in_set(&filter_uids, &uid, uid_mode))
+		if (!in_keyset(&filter_uids, &uid, uid_mode, PG_SET_UID, uid, 0))
 			goto filtered;
 	}
 	if (cgroup_mode != PG_FM_OFF) {
 		__u64 cg = task_cgroup_id(task);
 
-		if (!in_set(&filter_cgroups, &cg, cgroup_mode))
+		if (!in_keyset(&filter_cgroups, &cg, cgroup_mode, PG_SET_CGROUP, cg, 0))
 			goto filtered;
 	}
 	if (comm_mode != PG_FM_OFF) {
-		struct pg_comm_key k;
+		union {
+			struct pg_comm_key k;
+			__u64 w[2];
+		} c;
 
-		task_comm(task, k.comm);
-		if (!in_set(&filter_comms, &k, comm_mode))
+		task_comm(task, c.k.comm);
+		if (!in_keyset(&filter_comms, &c.k, comm_mode, PG_SET_COMM, c.w[0], c.w[1]))
 			goto filtered;
 	}
 	return true;

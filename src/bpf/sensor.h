@@ -40,6 +40,27 @@ struct pg_comm_key {
 };
 
 /*
+ * Key sets this small are compared in place from rodata, a few loads each; larger ones go to
+ * a hash map, whose lookup (a helper call and a jhash) costs more than the compares. Keys are
+ * two words so one layout serves comms (16 bytes) and pids, uids, cgroup ids (word 0 only).
+ */
+#define PG_INLINE_KEYS 4
+
+enum pg_set_id {
+	PG_SET_PID = 0,
+	PG_SET_UID,
+	PG_SET_CGROUP,
+	PG_SET_COMM,
+	PG_SET_COUNT,
+};
+
+struct pg_inline_set {
+	__u32 n; /* 0: the set, if any, is in its hash map */
+	__u32 pad;
+	__u64 k[PG_INLINE_KEYS][2];
+};
+
+/*
  * What handle_sys_exit does for a syscall number: userspace fills sys_kind[nr] from this
  * architecture's numbers (<sys/syscall.h>) for the event types the filter wants. The order is
  * relied on: open kinds first, then connect, then the DNS sends, then the credential calls in

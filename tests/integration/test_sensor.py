@@ -336,3 +336,48 @@ def test_status_line_on_a_terminal(pangolin):
     q = subprocess.run(["script", "-qec", f"{pangolin} run --quiet --duration 3 -o /dev/null", "/dev/null"],
                        capture_output=True, text=True, timeout=60)
     assert q.returncode == 0 and "events/s" not in q.stdout and "read," not in q.stdout
+
+
+def _own_cgroup_id():
+    """The inode number of this process's cgroup v2 directory: what the kernel stamps."""
+    rel = [l.split("::", 1)[1].strip() for l in open("/proc/self/cgroup") if l.startswith("0::")][0]
+    for line in open("/proc/self/mountinfo"):
+        left, _, right = line.partition(" - ")
+        if right.split()[0] == "cgroup2":
+            return os.stat(left.split()[4] + rel).st_ino
+    pytest.skip("no cgroup2 mount")
+
+
+def _own_comm():
+    return open("/proc/self/comm").read().strip()
+
+
+@pytest.mark.parametrize("field", ["pid", "uid", "cgroup_id", "comm"])
+@pytest.mark.parametrize("form", ["inline", "hash"])
+@pytest.mark.parametrize("mode", ["allow", "deny"])
+def test_key_sets_in_both_forms(pangolin, tmp_path, field, form, mode):
+    """pid/uid/cgroup/comm sets of up to 4 values are compared in place in the kernel, larger
+    ones looked up in a hash map: both forms must allow and deny exactly the same events."""
+    own = {"pid": os.getpid(), "uid": os.getuid(), "cgroup_id": _own_cgroup_id(), "comm": _own_comm()}[field]
+    ndecoys = 3 if form == "inline" else 7  # 4 values is the largest inline set
+    if field == "comm":
+        values = [own] + [f"nosuchcomm{i}" for i in range(ndecoys)]
+        lit = ", ".join(f'"{v}"' for v in values)
+    else:
+        values = [own] + [(1 << 40 if field == "cgroup_id" else 4000000) + i for i in range(ndecoys)]
+        lit = ", ".join(str(v) for v in values)
+    cond = f"{field} in [{lit}]" if mode == "allow" else f"not ({field} in [{lit}])"
+    marker = tmp_path / f"marker-{field}-{form}-{mode}"
+    with Sensor(pangolin, "--explain", "--filter", f'type == "open" && {cond}') as s:
+        for _ in range(5):
+            with open(marker, "w"):
+                pass
+    assert "userspace decides: (nothing)" in s.stderr
+    mine = [e for e in s.events if e["path"] == str(marker)]
+    k = s.stats["kernel"]["open"]
+    if mode == "allow":
+        assert len(mine) == 5 and all(e["pid"] == os.getpid() for e in mine)
+        assert all(e[field] in values for e in s.events)
+    else:
+        assert mine == [] and k["filtered"] >= 5
+        assert all(e[field] not in values for e in s.events)
