@@ -49,6 +49,19 @@ const char *pg_event_type_name(unsigned int type);
 unsigned int pg_event_type_from_name(const char *name, size_t len);
 /* sizeof the record struct of a type; 0 when unknown. */
 size_t pg_event_record_size(unsigned int type);
+/*
+ * Records from the kernel's ring buffer (src/record.c): untrusted bytes, checked.
+ *
+ * pg_event_record_accept: the bytes of a record the reader must take: hdr.size when the type
+ * is known and hdr.size lies between the type's shortest form (open and exec may end early,
+ * see pg_abi.h) and its full size, and avail (the bytes the ring handed over) covers it; else 0.
+ *
+ * pg_event_from_record: the event a ring record stands for, completed in userspace (argc and
+ * the argument cap of exec, the parsed question of dns), with hdr.size the full size and the
+ * rest of a short record zeroed; ts_ns stays boot time. -1 when the record is malformed.
+ */
+size_t pg_event_record_accept(const struct pg_event_hdr *h, size_t avail);
+int pg_event_from_record(struct pg_event *ev, const void *data, size_t size);
 /* Start a record of a type: zero it and set hdr.type and hdr.size. */
 void pg_event_init(struct pg_event *ev, unsigned int type);
 

@@ -4,8 +4,11 @@
  *
  * Every record that crosses the ring buffer starts with struct pg_event_hdr; hdr.type says
  * which payload struct follows and hdr.size how many bytes the record holds. Records are
- * fixed-size per type. The layout is pinned by tests/unit/test_abi.c: change a field and that
- * test fails until the expected offsets are updated on purpose.
+ * fixed-size per type, except that the kernel may end an open or exec record right after the
+ * bytes its last field uses (open.path up to its NUL, exec.argv up to argv_len): writing a
+ * 40-byte path and not 256 is what the traced task saves. Readers zero the rest
+ * (pg_event_record_accept). The layout is pinned by tests/unit/test_abi.c: change a field and
+ * that test fails until the expected offsets are updated on purpose.
  *
  * Rules for changing this file without breaking recordings:
  *  - never renumber an enum pg_event_type value, never reuse a retired one;

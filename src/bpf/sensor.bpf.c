@@ -86,13 +86,18 @@ struct {
 	__type(value, __u64);
 } unwoken_bytes SEC(".maps");
 
-/* Room to read a path before deciding whether it is worth a ring buffer slot. */
+/*
+ * Open and exec records are built off the ring and copied to it only as far as their last
+ * string goes (bpf_ringbuf_output takes a variable size): an open of a 30-byte path takes
+ * 120 bytes of ring, not 352, so a ring holds three times as many. Exec records (1352 bytes)
+ * are too big for the BPF stack and are built here; open records on emit_open's stack.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, char[PG_PATH_LEN]);
-} path_scratch SEC(".maps");
+	__type(value, struct pg_exec_event);
+} exec_scratch SEC(".maps");
 
 /* --- helpers ------------------------------------------------------------------------------- */
 
@@ -279,36 +284,55 @@ static __always_inline void *reserve(__u32 type, __u32 size)
  * the ring how much is waiting (bpf_ringbuf_query) reads the consumer position the reader
  * keeps writing on another CPU, a cache miss that cost ~115 ns per event here.
  */
-static __always_inline void submit(void *e, __u32 type, __u32 size)
+static __always_inline __u64 wakeup_flag(__u32 size)
 {
 	__u32 zero = 0;
 	__u64 *unwoken = bpf_map_lookup_elem(&unwoken_bytes, &zero);
-	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (unwoken) {
-		*unwoken += size;
-		if (*unwoken >= wakeup_bytes) {
-			*unwoken = 0;
-			flags = BPF_RB_FORCE_WAKEUP;
-		}
-	}
-	bpf_ringbuf_submit(e, flags);
+	if (!unwoken)
+		return BPF_RB_NO_WAKEUP;
+	*unwoken += size;
+	if (*unwoken < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	*unwoken = 0;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+static __always_inline void submit(void *e, __u32 type, __u32 size)
+{
+	bpf_ringbuf_submit(e, wakeup_flag(size));
 	count(type, COUNT_EMITTED);
 }
 
-/* Read a user path into dst (PG_PATH_LEN); returns PG_TRUNC_PATH if it did not fit. */
-static __always_inline __u32 read_user_path(char *dst, const char *src)
+/* Copy the first size bytes of a record built in scratch to the ring, or count the loss. */
+static __always_inline void output(void *e, __u32 type, __u32 size)
+{
+	if (bpf_ringbuf_output(&events, e, size, wakeup_flag(size)))
+		count(type, COUNT_DROPPED);
+	else
+		count(type, COUNT_EMITTED);
+}
+
+
+/*
+ * Read a user path into dst (PG_PATH_LEN). Returns the bytes used, NUL included (1 when
+ * unreadable: an empty path), and sets PG_TRUNC_PATH in *flags if it did not fit.
+ */
+static __always_inline __u32 read_user_path(char *dst, const char *src, __u32 *flags)
 {
 	long n = bpf_probe_read_user_str(dst, PG_PATH_LEN, src);
 	char next = 0;
 
-	if (n < 0) {
+	if (n <= 0) {
 		dst[0] = 0;
-		return 0;
+		return 1;
 	}
-	if (n == PG_PATH_LEN && !bpf_probe_read_user(&next, 1, src + PG_PATH_LEN - 1) && next)
-		return PG_TRUNC_PATH;
-	return 0;
+	if (n >= PG_PATH_LEN) {
+		if (!bpf_probe_read_user(&next, 1, src + PG_PATH_LEN - 1) && next)
+			*flags |= PG_TRUNC_PATH;
+		return PG_PATH_LEN;
+	}
+	return (__u32)n;
 }
 
 /* --- process lifecycle --------------------------------------------------------------------- */
@@ -319,30 +343,21 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	struct task_struct *task;
 	struct pg_exec_event *e;
 	unsigned long start, end, len;
-	__u32 off;
-	char *scratch;
-	__u32 zero = 0;
+	__u32 off, zero = 0;
 
 	task = bpf_get_current_task_btf();
 	if (!type_on(PG_EV_EXEC) || !pass_common(task, PG_EV_EXEC))
 		return 0;
-	off = ctx->__data_loc_filename & 0xffff;
-	if (n_prefixes) {
-		scratch = bpf_map_lookup_elem(&path_scratch, &zero);
-		if (!scratch)
-			return 0;
-		bpf_probe_read_kernel_str(scratch, PG_PATH_LEN, (void *)ctx + off);
-		if (!pass_prefix(PG_EV_EXEC, scratch))
-			return 0;
-	}
-	e = reserve(PG_EV_EXEC, sizeof(*e));
+	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!e)
 		return 0;
-	fill_hdr(task, &e->hdr, PG_EV_EXEC, sizeof(*e));
 	e->flags = 0;
-	e->argc = 0; /* counted by userspace from argv_len */
+	off = ctx->__data_loc_filename & 0xffff;
 	if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), (void *)ctx + off) == PG_PATH_LEN)
 		e->flags |= PG_TRUNC_PATH; /* the kernel copy is NUL-terminated; full means cut */
+	if (!pass_prefix(PG_EV_EXEC, e->path))
+		return 0;
+	e->argc = 0; /* counted by userspace from argv_len */
 	start = task->mm->arg_start;
 	end = task->mm->arg_end;
 	len = end > start ? end - start : 0;
@@ -353,7 +368,9 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	if (bpf_probe_read_user(e->argv, len, (void *)start))
 		len = 0;
 	e->argv_len = len;
-	submit(e, PG_EV_EXEC, sizeof(*e));
+	len += offsetof(struct pg_exec_event, argv); /* the record ends with argv's last byte */
+	fill_hdr(task, &e->hdr, PG_EV_EXEC, len);
+	output(e, PG_EV_EXEC, len);
 	return 0;
 }
 
@@ -535,7 +552,8 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 	submit(e, PG_EV_DNS, sizeof(*e));
 }
 
-static __always_inline void dns_msghdr(struct task_struct *task, int fd, const struct user_msghdr *um)
+/* __noinline: its locals get a frame of their own, not handle_sys_exit's (see emit_open) */
+static __noinline void dns_msghdr(struct task_struct *task, int fd, const struct user_msghdr *um)
 {
 	struct user_msghdr m;
 	struct iovec iov;
@@ -579,14 +597,18 @@ const volatile __u8 sys_kind[PG_SYS_MAX] = {};
 #define AT_FDCWD -100
 #define CREAT_FLAGS (01 | 0100 | 01000) /* O_WRONLY | O_CREAT | O_TRUNC */
 
-static __always_inline void emit_open(struct task_struct *task, const struct pt_regs *r, __u8 kind,
-				      long ret)
+/*
+ * The record is built on this function's stack and copied to the ring only as far as the path
+ * goes. __noinline gives it a BPF stack frame of its own (the 344-byte record does not fit in
+ * handle_sys_exit's next to the DNS code's locals).
+ */
+static __noinline void emit_open(struct task_struct *task, const struct pt_regs *r, __u8 kind,
+				 long ret)
 {
+	struct pg_open_event ev, *e = &ev;
 	const char *filename;
-	struct pg_open_event *e;
-	__u32 flags, mode, zero = 0;
+	__u32 flags, mode, size;
 	__s32 dirfd = AT_FDCWD;
-	char *scratch;
 
 	switch (kind) {
 	case PG_SYS_OPEN:
@@ -615,25 +637,17 @@ static __always_inline void emit_open(struct task_struct *task, const struct pt_
 		flags = (__u32)ARG3(r);
 		mode = (__u32)ARG4(r);
 	}
-	if (n_prefixes) {
-		scratch = bpf_map_lookup_elem(&path_scratch, &zero);
-		if (!scratch)
-			return;
-		read_user_path(scratch, filename);
-		if (!pass_prefix(PG_EV_OPEN, scratch))
-			return;
-	}
-	e = reserve(PG_EV_OPEN, sizeof(*e));
-	if (!e)
+	e->pflags = 0;
+	size = offsetof(struct pg_open_event, path) + read_user_path(e->path, filename, &e->pflags);
+	if (!pass_prefix(PG_EV_OPEN, e->path))
 		return;
-	fill_hdr(task, &e->hdr, PG_EV_OPEN, sizeof(*e));
+	fill_hdr(task, &e->hdr, PG_EV_OPEN, size);
 	e->dirfd = dirfd;
 	e->flags = flags;
 	e->mode = mode;
 	e->ret = (__s32)ret;
 	e->pad = 0;
-	e->pflags = read_user_path(e->path, filename);
-	submit(e, PG_EV_OPEN, sizeof(*e));
+	output(e, PG_EV_OPEN, size);
 }
 
 static __always_inline void emit_connect(struct task_struct *task, const struct pt_regs *r, long ret)

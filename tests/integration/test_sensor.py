@@ -381,3 +381,16 @@ def test_key_sets_in_both_forms(pangolin, tmp_path, field, form, mode):
     else:
         assert mine == [] and k["filtered"] >= 5
         assert all(e[field] not in values for e in s.events)
+
+
+@pytest.mark.parametrize("length", [1, 200, 255, 256, 400])
+def test_open_path_lengths(pangolin, length):
+    """Open records end where the path ends: every length up to the 255 bytes a record holds
+    arrives whole, a longer one arrives cut to 255 bytes and marked path_truncated."""
+    tag = uuid.uuid4().hex[:8]
+    path = ("/nonexistent-" + tag + "/" + "p" * 400)[:length] if length > 1 else "/"
+    with Sensor(pangolin, "--filter", 'type == "open" && comm == "pgwork"') as s:
+        pgwork("open", path)
+    e = [x for x in s.events if x["path"] == path[:255]]
+    assert len(e) == 1, [x["path"] for x in s.events]
+    assert e[0].get("path_truncated", False) == (length > 255)

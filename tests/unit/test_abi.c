@@ -175,6 +175,75 @@ static void test_aggregations(void **state)
 	assert_int_equal(PG_LAT_CTR_NO_START, 3);
 }
 
+/* What the BPF reader takes from the ring: open and exec may end early, nothing else may. */
+static void test_record_accept(void **state)
+{
+	struct pg_event_hdr h = { 0 };
+	size_t open_min = offsetof(struct pg_open_event, path) + 1;
+	size_t exec_min = offsetof(struct pg_exec_event, argv);
+
+	(void)state;
+	h.type = PG_EV_OPEN;
+	h.size = (unsigned short)open_min;
+	assert_int_equal(pg_event_record_accept(&h, open_min), open_min);
+	assert_int_equal(pg_event_record_accept(&h, open_min + 7), open_min); /* ring padding */
+	assert_int_equal(pg_event_record_accept(&h, open_min - 1), 0); /* cut by the ring */
+	h.size = (unsigned short)(open_min - 1); /* not even the path's NUL */
+	assert_int_equal(pg_event_record_accept(&h, 4096), 0);
+	h.size = sizeof(struct pg_open_event);
+	assert_int_equal(pg_event_record_accept(&h, 4096), sizeof(struct pg_open_event));
+	h.size = sizeof(struct pg_open_event) + 8; /* longer than the type */
+	assert_int_equal(pg_event_record_accept(&h, 4096), 0);
+
+	h.type = PG_EV_EXEC;
+	h.size = (unsigned short)exec_min; /* no argv at all */
+	assert_int_equal(pg_event_record_accept(&h, exec_min), exec_min);
+	h.size = (unsigned short)(exec_min - 1);
+	assert_int_equal(pg_event_record_accept(&h, 4096), 0);
+
+	h.type = PG_EV_CONNECT; /* fixed size: exactly */
+	h.size = sizeof(struct pg_connect_event);
+	assert_int_equal(pg_event_record_accept(&h, h.size), h.size);
+	h.size -= 8;
+	assert_int_equal(pg_event_record_accept(&h, 4096), 0);
+
+	h.type = 0; /* unknown types never pass */
+	h.size = sizeof(h);
+	assert_int_equal(pg_event_record_accept(&h, 4096), 0);
+	h.type = PG_EV_TYPE_COUNT;
+	assert_int_equal(pg_event_record_accept(&h, 4096), 0);
+	h.type = PG_EV_FORK;
+	h.size = sizeof(struct pg_fork_event);
+	assert_int_equal(pg_event_record_accept(&h, sizeof(h) - 1), 0); /* shorter than a header */
+}
+
+/* A short open record becomes a whole event: the tail zeroed, hdr.size the full size. */
+static void test_from_short_record(void **state)
+{
+	union pg_record rec;
+	struct pg_event ev;
+	size_t n = offsetof(struct pg_open_event, path) + sizeof("/etc/hostname");
+
+	(void)state;
+	memset(&rec, 0xa5, sizeof(rec)); /* garbage past the record must not show */
+	memset(&ev, 0x5a, sizeof(ev));
+	memset(&rec.hdr, 0, sizeof(rec.hdr));
+	rec.hdr.type = PG_EV_OPEN;
+	rec.hdr.size = (unsigned short)n;
+	strcpy(rec.hdr.comm, "cat");
+	rec.open.ret = 3;
+	strcpy(rec.open.path, "/etc/hostname");
+	assert_int_equal(pg_event_from_record(&ev, &rec, n), 0);
+	assert_int_equal(ev.r.hdr.size, sizeof(struct pg_open_event));
+	assert_string_equal(ev.r.open.path, "/etc/hostname");
+	assert_int_equal(ev.r.open.ret, 3);
+	for (size_t i = n - offsetof(struct pg_open_event, path); i < PG_PATH_LEN; i++)
+		assert_int_equal(ev.r.open.path[i], 0);
+	assert_null(ev.meta.node);
+	rec.hdr.size = (unsigned short)(n + 1); /* says more than the ring handed over */
+	assert_int_equal(pg_event_from_record(&ev, &rec, n), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_connect),	    cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_setid),	    cmocka_unit_test(test_packet),
 		cmocka_unit_test(test_type_numbers), cmocka_unit_test(test_aggregations),
+		cmocka_unit_test(test_record_accept), cmocka_unit_test(test_from_short_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
