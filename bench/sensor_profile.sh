@@ -10,7 +10,8 @@
 #
 #   sudo bash bench/sensor_profile.sh                      every event
 #   sudo bash bench/sensor_profile.sh --filter 'comm != "pgwork"'
-# SECONDS_PER_RUN (default 4) sets the sampled time.
+# SECONDS_PER_RUN (default 4) sets the sampled time; PANGOLIN=/path/to/binary profiles another
+# build (to compare a change against the committed one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build/pangolin build/tests/helpers >/dev/null
@@ -39,7 +40,7 @@ sample() {
 }
 
 sample alone
-build/pangolin run -q -o "$tmp/events.ndjson" "$@" 2>"$tmp/pangolin.err" &
+${PANGOLIN:-build/pangolin} run -q -o "$tmp/events.ndjson" "$@" 2>"$tmp/pangolin.err" &
 pg=$!
 for _ in $(seq 100); do grep -q watching "$tmp/pangolin.err" 2>/dev/null && break; sleep 0.05; done
 sample traced
