@@ -51,6 +51,8 @@ static const struct {
 	{ SYS_sendto, PG_SYS_SENDTO, PG_EV_DNS },
 	{ SYS_sendmsg, PG_SYS_SENDMSG, PG_EV_DNS },
 	{ SYS_sendmmsg, PG_SYS_SENDMMSG, PG_EV_DNS },
+	{ SYS_write, PG_SYS_WRITE, PG_EV_DNS },
+	{ SYS_writev, PG_SYS_WRITEV, PG_EV_DNS },
 	{ SYS_setuid, PG_SYS_SETUID, PG_EV_SETID },
 	{ SYS_setreuid, PG_SYS_SETREUID, PG_EV_SETID },
 	{ SYS_setresuid, PG_SYS_SETRESUID, PG_EV_SETID },

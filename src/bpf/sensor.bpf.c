@@ -466,29 +466,28 @@ static __always_inline bool read_sockaddr(const void *uaddr, __u32 len, __u16 *f
 	return false;
 }
 
-/* The socket behind fd of the current task, or NULL when fd is not a socket. */
-static __always_inline struct sock *fd_to_sock(int fd)
+/*
+ * The socket behind fd of the task, or NULL when fd is not a socket. Since write(2) comes
+ * through here (DNS on connected sockets), every write pays for it when DNS events are
+ * wanted: one helper call (the fd table slot), the rest plain loads through BTF pointers.
+ */
+static __always_inline struct sock *fd_to_sock(struct task_struct *task, int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file **fds;
-	struct file *f = NULL;
+	struct fdtable *fdt = task->files->fdt;
+	struct file *f;
 	struct socket *sock;
-	unsigned int max;
-	umode_t mode;
+	__u64 slot = 0;
 
-	if (fd < 0)
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
-	if ((unsigned int)fd >= max)
+	if (bpf_probe_read_kernel(&slot, sizeof(slot), (void *)((__u64)fdt->fd + (__u64)fd * 8)) ||
+	    !slot)
 		return NULL;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+	f = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct file));
+	if ((f->f_inode->i_mode & S_IFMT) != S_IFSOCK)
 		return NULL;
-	mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+	sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	return sock->sk;
 }
 
 /* --- DNS ----------------------------------------------------------------------------------- */
@@ -497,8 +496,12 @@ static __always_inline struct sock *fd_to_sock(int fd)
  * One outgoing message on fd: to uaddr when given (sendto/sendmsg with a name), else to the
  * socket's connected peer. Emits a DNS event when the destination port is the DNS port.
  */
+/*
+ * prefix, when not NULL, is the 2-byte DNS-over-TCP length of buf, sent as a separate piece
+ * (glibc writes [length, message] with writev).
+ */
 static __always_inline void dns_message(struct task_struct *task, int fd, const void *uaddr,
-					__u32 alen, const void *buf, __u64 len)
+					__u32 alen, const void *prefix, const void *buf, __u64 len)
 {
 	__u16 family = 0, port = 0;
 	__u8 addr[16] = {};
@@ -510,17 +513,19 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 		if (!read_sockaddr(uaddr, alen, &family, &port, addr))
 			return;
 	} else {
-		sk = fd_to_sock(fd);
+		sk = fd_to_sock(task, fd);
 		if (!sk)
 			return;
-		family = BPF_CORE_READ(sk, __sk_common.skc_family);
-		port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		family = sk->__sk_common.skc_family;
+		port = bpf_ntohs(sk->__sk_common.skc_dport);
+		if (port != dns_port)
+			return; /* most writes to sockets: stop before copying addresses */
 		if (family == AF_INET) {
-			__u32 a4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+			__u32 a4 = sk->__sk_common.skc_daddr;
 
 			__builtin_memcpy(addr, &a4, 4);
 		} else if (family == AF_INET6) {
-			BPF_CORE_READ_INTO(addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+			__builtin_memcpy(addr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
 		} else {
 			return;
 		}
@@ -530,7 +535,7 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 	if (!pass_common(task, PG_EV_DNS) || !pass_port(PG_EV_DNS, port))
 		return;
 	if (!sk)
-		sk = fd_to_sock(fd);
+		sk = fd_to_sock(task, fd);
 	e = reserve(PG_EV_DNS, sizeof(*e));
 	if (!e)
 		return;
@@ -541,31 +546,81 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 	e->qtype = 0;
 	e->qclass = 0;
 	e->flags = 0;
-	if (sk && BPF_CORE_READ(sk, sk_type) == SOCK_STREAM)
+	if (sk && sk->sk_type == SOCK_STREAM)
 		e->flags |= PG_DNS_F_TCP;
 	__builtin_memcpy(e->daddr, addr, 16);
 	e->qname[0] = 0;
-	n = len > PG_DNS_PAYLOAD_LEN ? PG_DNS_PAYLOAD_LEN : (__u32)len;
-	if (bpf_probe_read_user(e->payload, n, buf))
-		n = 0;
+	if (prefix) {
+		n = len > PG_DNS_PAYLOAD_LEN - 2 ? PG_DNS_PAYLOAD_LEN - 2 : (__u32)len;
+		if (bpf_probe_read_user(e->payload, 2, prefix) ||
+		    bpf_probe_read_user(e->payload + 2, n, buf))
+			n = 0;
+		else
+			n += 2;
+	} else {
+		n = len > PG_DNS_PAYLOAD_LEN ? PG_DNS_PAYLOAD_LEN : (__u32)len;
+		if (bpf_probe_read_user(e->payload, n, buf))
+			n = 0;
+	}
 	e->payload_len = n;
 	submit(e, PG_EV_DNS, sizeof(*e));
 }
 
-/* __noinline: its locals get a frame of their own, not handle_sys_exit's (see emit_open) */
-static __noinline void dns_msghdr(struct task_struct *task, int fd, const struct user_msghdr *um)
+/*
+ * dns_message behind a global function: the verifier checks a global function once, with
+ * unknown arguments, instead of once per call site (sendto, sendmsg, each sendmmsg message,
+ * write, writev); that keeps the sensor's load time down. Scalars only, so fd and alen share
+ * a word.
+ */
+__noinline int pg_dns_send(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, __u64 len)
 {
-	struct user_msghdr m;
-	struct iovec iov;
-
-	if (bpf_probe_read_user(&m, sizeof(m), um))
-		return;
-	if (!m.msg_iov || m.msg_iovlen < 1)
-		return;
-	if (bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov))
-		return;
-	dns_message(task, fd, m.msg_name, (__u32)m.msg_namelen, iov.iov_base, iov.iov_len);
+	dns_message(bpf_get_current_task_btf(), (int)(fd_alen >> 32), (const void *)uaddr,
+		    (__u32)fd_alen, (const void *)prefix, (const void *)buf, len);
+	return 0;
 }
+
+#define DNS_SEND(fd, uaddr, alen, prefix, buf, len)                                        \
+	pg_dns_send(((__u64)(__u32)(fd) << 32) | (__u32)(alen), (__u64)(uaddr), (__u64)(prefix), \
+		    (__u64)(buf), (__u64)(len))
+
+/*
+ * A message in an iovec array: sendmsg's (um, whose msg_name may name the peer) or writev's
+ * (uiov, iovcnt). It is the first piece, or the second when the first is a lone 2-byte length
+ * prefix (DNS over TCP as glibc sends it). sent: the bytes that went out.
+ * __noinline: its locals get a frame of their own, not handle_sys_exit's (see emit_open).
+ */
+static __noinline void dns_iov(int fd, const struct user_msghdr *um, const struct iovec *uiov,
+			       __u64 iovcnt, long sent)
+{
+	struct iovec iov[2] = {};
+	struct user_msghdr m = {};
+
+	if (um) {
+		if (bpf_probe_read_user(&m, sizeof(m), um))
+			return;
+		uiov = m.msg_iov;
+		iovcnt = m.msg_iovlen;
+	}
+	if (!uiov || iovcnt < 1 || sent <= 0)
+		return;
+	if (bpf_probe_read_user(&iov[0], sizeof(iov[0]), uiov))
+		return;
+	if (iov[0].iov_len == 2 && iovcnt >= 2 && sent > 2 &&
+	    !bpf_probe_read_user(&iov[1], sizeof(iov[1]), uiov + 1)) {
+		sent -= 2; /* iov[0] is the prefix, iov[1] the message */
+	} else {
+		iov[1] = iov[0]; /* one piece: the message */
+		iov[0].iov_base = NULL;
+	}
+	if (iov[1].iov_len > (__u64)sent)
+		iov[1].iov_len = sent;
+	DNS_SEND(fd, m.msg_name, m.msg_namelen, iov[0].iov_base, iov[1].iov_base, iov[1].iov_len);
+}
+
+/* Writes that can be one DNS query: a header, a name and a question at least (17 bytes), at
+ * most a UDP message, or a TCP one with its prefix. */
+#define DNS_QUERY_MIN 17
+#define DNS_WRITE_MAX (PG_DNS_PAYLOAD_LEN + 2)
 
 /* --- syscalls: one program at sys_exit ---------------------------------------------------- */
 
@@ -738,7 +793,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	task = bpf_get_current_task_btf();
 	type = kind <= PG_SYS_CREAT ? PG_EV_OPEN : kind == PG_SYS_CONNECT ? PG_EV_CONNECT
-		: kind <= PG_SYS_SENDMMSG ? PG_EV_DNS : PG_EV_SETID;
+		: kind <= PG_SYS_WRITEV ? PG_EV_DNS : PG_EV_SETID;
 	/* DNS is decided by the destination port first: most sends are not DNS */
 	if (type != PG_EV_DNS && !pass_common(task, type))
 		return 0;
@@ -753,20 +808,40 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		emit_connect(task, r, ret);
 		break;
 	case PG_SYS_SENDTO:
-		dns_message(task, (int)ARG1(r), (void *)ARG5(r), (__u32)ARG6(r), (void *)ARG2(r), ARG3(r));
+		DNS_SEND(ARG1(r), ARG5(r), ARG6(r), 0, ARG2(r), ARG3(r));
 		break;
 	case PG_SYS_SENDMSG:
-		dns_msghdr(task, (int)ARG1(r), (const struct user_msghdr *)ARG2(r));
+		dns_iov((int)ARG1(r), (const struct user_msghdr *)ARG2(r), NULL, 0, ret);
 		break;
 	case PG_SYS_SENDMMSG: {
 		const struct mmsghdr *v = (const struct mmsghdr *)ARG2(r);
+		__u32 sent = 0;
 
-		/* ret is how many messages went out */
+		/* ret is how many messages went out; msg_len how much of each */
 		for (__u32 i = 0; i < MAX_MMSG; i++) {
 			if ((long)i >= ret)
 				break;
-			dns_msghdr(task, (int)ARG1(r), &v[i].msg_hdr);
+			if (bpf_probe_read_user(&sent, sizeof(sent), &v[i].msg_len))
+				break;
+			dns_iov((int)ARG1(r), &v[i].msg_hdr, NULL, 0, sent);
 		}
+		break;
+	}
+	case PG_SYS_WRITE:
+	case PG_SYS_WRITEV: {
+		struct sock *sk;
+
+		/* every write comes here: the cheap tests first (failed, too small or too big to
+		 * be one query), then whether fd is a socket to the DNS port, all before any call */
+		if (ret < DNS_QUERY_MIN || ret > DNS_WRITE_MAX)
+			break;
+		sk = fd_to_sock(task, (int)ARG1(r));
+		if (!sk || bpf_ntohs(sk->__sk_common.skc_dport) != dns_port)
+			break;
+		if (kind == PG_SYS_WRITE)
+			DNS_SEND(ARG1(r), 0, 0, 0, ARG2(r), ret);
+		else
+			dns_iov((int)ARG1(r), NULL, (const struct iovec *)ARG2(r), ARG3(r), ret);
 		break;
 	}
 	default:

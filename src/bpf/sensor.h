@@ -76,6 +76,8 @@ enum pg_sys_kind {
 	PG_SYS_SENDTO,
 	PG_SYS_SENDMSG,
 	PG_SYS_SENDMMSG,
+	PG_SYS_WRITE, /* DNS on a connected socket: Go's resolver, DNS over TCP */
+	PG_SYS_WRITEV,
 	PG_SYS_SETUID,
 	PG_SYS_SETREUID,
 	PG_SYS_SETRESUID,

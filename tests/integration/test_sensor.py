@@ -394,3 +394,63 @@ def test_open_path_lengths(pangolin, length):
     e = [x for x in s.events if x["path"] == path[:255]]
     assert len(e) == 1, [x["path"] for x in s.events]
     assert e[0].get("path_truncated", False) == (length > 255)
+
+
+def _dns_query(name, qtype="A"):
+    """One question, recursion desired: the bytes any stub resolver sends."""
+    import struct
+    qname = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    return struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + qname + \
+        struct.pack(">HH", {"A": 1, "AAAA": 28}[qtype], 1)
+
+
+@pytest.mark.parametrize("how", ["write", "writev", "send", "write-tcp", "writev-tcp-split",
+                                 "sendmsg-tcp-split"])
+def test_dns_on_connected_sockets(pangolin, how):
+    """DNS sent on a connected socket without an address: write (Go's resolver), writev, and
+    DNS over TCP, whose 2-byte length prefix glibc sends as a piece of its own."""
+    name = f"w{uuid.uuid4().hex[:12]}.pangolin.test"
+    q = _dns_query(name, "AAAA")
+    tcp = "tcp" in how
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.79", 53))
+    if tcp:
+        srv.listen(1)
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+    try:
+        c.connect(("127.0.0.79", 53))
+        prefix = len(q).to_bytes(2, "big")
+        with Sensor(pangolin, "--filter", f'type == "dns" && pid == {os.getpid()}') as s:
+            if how == "write":
+                os.write(c.fileno(), q)
+            elif how == "writev":
+                os.writev(c.fileno(), [q])
+            elif how == "send":
+                c.send(q)
+            elif how == "write-tcp":
+                os.write(c.fileno(), prefix + q)
+            elif how == "writev-tcp-split":
+                os.writev(c.fileno(), [prefix, q])
+            else:
+                c.sendmsg([prefix, q])
+            os.write(c.fileno(), b"x" * 600)  # too big to be a query: never looked at
+    finally:
+        c.close()
+        srv.close()
+    e = [x for x in s.events if x.get("qname") == name]
+    assert len(e) == 1, s.events
+    assert e[0]["qtype"] == "AAAA" and e[0]["daddr"] == "127.0.0.79" and e[0]["dport"] == 53
+    assert e[0]["transport"] == ("tcp" if tcp else "udp")
+    assert "malformed" not in e[0]
+    assert len(s.events) == 1  # a write to a DNS port that is not a query is not one
+
+
+def test_writes_to_files_are_not_dns(pangolin, tmp_path):
+    """write(2) is looked at only for sockets to the DNS port: plain files never are."""
+    with Sensor(pangolin, "--filter", f'type == "dns" && pid == {os.getpid()}') as s:
+        with open(tmp_path / "f", "wb", buffering=0) as f:
+            for _ in range(100):
+                f.write(_dns_query("file.pangolin.test"))
+    assert s.events == []
+    assert s.stats["kernel"]["dns"]["emitted"] == 0
