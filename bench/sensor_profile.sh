@@ -11,20 +11,15 @@
 #   sudo bash bench/sensor_profile.sh                      every event
 #   sudo bash bench/sensor_profile.sh --filter 'comm != "pgwork"'
 # SECONDS_PER_RUN (default 4) sets the sampled time; PANGOLIN=/path/to/binary profiles another
-# build (to compare a change against the committed one).
+# build (bench/lib.bash).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build/pangolin build/tests/helpers >/dev/null
 command -v perf >/dev/null || { echo "sensor_profile: needs perf (apt-get install linux-perf)" >&2; exit 1; }
 secs=${SECONDS_PER_RUN:-4}
 cpu=$(($(nproc) - 1))
-tmp=$(mktemp -d /tmp/pg-prof.XXXXXX)
-pg=
-cleanup() {
-	[ -n "$pg" ] && kill -INT "$pg" 2>/dev/null && wait "$pg" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. bench/lib.bash
+pg_bench_init prof
 echo x >"$tmp/target"
 
 # sample: NAME -> $tmp/NAME.rep (percent, symbol) and $tmp/NAME.ops (ns per op)
@@ -40,13 +35,9 @@ sample() {
 }
 
 sample alone
-${PANGOLIN:-build/pangolin} run -q -o "$tmp/events.ndjson" "$@" 2>"$tmp/pangolin.err" &
-pg=$!
-for _ in $(seq 100); do grep -q watching "$tmp/pangolin.err" 2>/dev/null && break; sleep 0.05; done
+pg_start "$@"
 sample traced
-kill -INT "$pg"
-wait "$pg" || true
-pg=
+pg_stop
 
 python3 - "$tmp" <<'EOF'
 import sys

@@ -9,13 +9,8 @@ cd "$(dirname "$0")/.."
 make -s build/pangolin >/dev/null
 rounds=${ROUNDS:-5}
 blocks=${BLOCKS:-3000000}
-tmp=$(mktemp -d /tmp/pg-write.XXXXXX)
-pg=
-cleanup() {
-	[ -n "$pg" ] && kill -INT "$pg" 2>/dev/null && wait "$pg" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. bench/lib.bash
+pg_bench_init write
 
 # one dd run: prints ns per block
 dd_ns() {
@@ -27,13 +22,9 @@ dd_ns() {
 }
 
 under() { # $@: pangolin run arguments
-	build/pangolin run -q -o "$tmp/events.ndjson" "$@" 2>"$tmp/err" &
-	pg=$!
-	for _ in $(seq 100); do grep -q watching "$tmp/err" 2>/dev/null && break; sleep 0.05; done
+	pg_start "$@"
 	dd_ns
-	kill -INT "$pg"
-	wait "$pg" || true
-	pg=
+	pg_stop
 }
 
 for r in $(seq "$rounds"); do
