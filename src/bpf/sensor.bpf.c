@@ -313,7 +313,6 @@ static __always_inline void output(void *e, __u32 type, __u32 size)
 		count(type, COUNT_EMITTED);
 }
 
-
 /*
  * Read a user path into dst (PG_PATH_LEN). Returns the bytes used, NUL included (1 when
  * unreadable: an empty path), and sets PG_TRUNC_PATH in *flags if it did not fit.
@@ -832,7 +831,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		struct sock *sk;
 
 		/* every write comes here: the cheap tests first (failed, too small or too big to
-		 * be one query), then whether fd is a socket to the DNS port, all before any call */
+		 * be one query), then whether fd is a socket to the DNS port (one helper call) */
 		if (ret < DNS_QUERY_MIN || ret > DNS_WRITE_MAX)
 			break;
 		sk = fd_to_sock(task, (int)ARG1(r));
