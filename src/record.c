@@ -95,13 +95,17 @@ int pg_event_from_record(struct pg_event *ev, const void *data, size_t size)
 	memset(&ev->meta, 0, sizeof(ev->meta));
 	/* the kernel's strings always end in a NUL; make sure, so nothing reads past them */
 	ev->r.hdr.comm[PG_COMM_LEN - 1] = 0;
-	if (h->type == PG_EV_OPEN)
+	switch (h->type) {
+	case PG_EV_OPEN:
 		ev->r.open.path[PG_PATH_LEN - 1] = 0;
-	else if (h->type == PG_EV_EXEC)
+		break;
+	case PG_EV_EXEC:
 		ev->r.exec.path[PG_PATH_LEN - 1] = 0;
-	if (h->type == PG_EV_EXEC)
 		fix_exec(&ev->r.exec);
-	else if (h->type == PG_EV_DNS)
+		break;
+	case PG_EV_DNS:
 		fix_dns(&ev->r.dns);
+		break;
+	}
 	return 0;
 }

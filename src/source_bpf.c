@@ -124,11 +124,12 @@ static int on_record(void *ctx, void *data, size_t size)
 
 /*
  * How long to sleep before looking at the ring again. A wakeup forced by the kernel is paid
- * by the traced task (an irq_work and a cross-CPU wakeup on its CPU, ~85 ns per event of an
- * open+close loop at the old ring/16 threshold, bench/README.md), while a timer is paid by
+ * by the traced task (an irq_work self-IPI and a cross-CPU wakeup on its CPU: native_write_msr
+ * in bench/sensor_profile.sh, ~10 ns per op of the open+close loop), while a timer is paid by
  * the reader. So the reader estimates the rate at which records arrive and comes back at half
- * the time the ring takes to reach the wakeup threshold: under a steady load the kernel never
- * has to wake it, a burst still does, and a quiet ring is visited every timeout_ms.
+ * the time the ring takes to reach the wakeup threshold: under a steady load the kernel rarely
+ * has to wake it, a burst still does, and a quiet ring is visited every timeout_ms. Measured
+ * against a fixed 100 ms timer on that loop the difference was within noise (bench/README.md).
  */
 static int next_timeout(struct source_bpf *s, int timeout_ms)
 {
@@ -287,13 +288,13 @@ static void inline_set(struct pg_inline_set *dst, const struct pg_kf_set *set, b
 	dst->n = (__u32)set->n;
 }
 
-/* A set into its hash map, unless inline_set() put it in rodata (ports never are). */
-static int fill_set(int fd, const struct pg_kf_set *set, size_t keysize, char *err, size_t errlen,
-		    const char *what)
+/* A set into its hash map; one that inline_set() put in rodata (inlined) stays out of it. */
+static int fill_set(int fd, const struct pg_kf_set *set, bool inlined, size_t keysize, char *err,
+		    size_t errlen, const char *what)
 {
 	__u8 one = 1;
 
-	if (keysize != 2 && set_is_inline(set))
+	if (inlined)
 		return 0;
 	for (size_t i = 0; i < set->n; i++) {
 		union {
@@ -433,11 +434,16 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			 strerror(-rc));
 		goto err_out;
 	}
-	if ((rc = fill_set(bpf_map__fd(s->skel->maps.filter_pids), &kf->pids, 4, err, errlen, "pid")) ||
-	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_comms), &kf->comms, 16, err, errlen, "comm")) ||
-	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_uids), &kf->uids, 4, err, errlen, "uid")) ||
-	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_cgroups), &kf->cgroups, 8, err, errlen, "cgroup")) ||
-	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_ports), &kf->ports, 2, err, errlen, "port")))
+	if ((rc = fill_set(bpf_map__fd(s->skel->maps.filter_pids), &kf->pids,
+			   set_is_inline(&kf->pids), 4, err, errlen, "pid")) ||
+	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_comms), &kf->comms,
+			   set_is_inline(&kf->comms), 16, err, errlen, "comm")) ||
+	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_uids), &kf->uids,
+			   set_is_inline(&kf->uids), 4, err, errlen, "uid")) ||
+	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_cgroups), &kf->cgroups,
+			   set_is_inline(&kf->cgroups), 8, err, errlen, "cgroup")) ||
+	    (rc = fill_set(bpf_map__fd(s->skel->maps.filter_ports), &kf->ports, false, 2, err,
+			   errlen, "port")))
 		goto err_out;
 
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
