@@ -145,7 +145,7 @@ $(O)/tests/helpers: $(wildcard tests/helpers/*.c)
 	@for f in $^; do \
 		n=$$(basename $$f .c); \
 		printf "  %-8s %s\n" CC $(O)/tests/$$n; \
-		$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Werror $$f -o $(O)/tests/$$n -lpthread || exit 1; \
+		$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Werror $$f -o $(O)/tests/$$n -lpthread -luring || exit 1; \
 	done
 	@touch $@
 

@@ -178,7 +178,9 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 						dl += (size_t)snprintf(d + dl, sizeof(d) - dl, "%s%s",
 								       dl ? ", " : "", pg_event_type_name(t));
 				if (dl < sizeof(d))
-					snprintf(d + dl, sizeof(d) - dl, " events");
+					snprintf(d + dl, sizeof(d) - dl, " events%s%s",
+						 hooks[i].via ? " through " : "",
+						 hooks[i].via ? hooks[i].via : "");
 				missing += report(hooks[i].tracepoint, hooks[i].attached, d,
 						  "those events are not seen");
 			}

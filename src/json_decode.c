@@ -30,7 +30,7 @@ enum key {
 	K_CALL, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED,
 	K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_SADDR,
 	K_IP_PROTO, K_SPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED, K_QR, K_RCODE, K_ANSWERS,
-	K_ANSWERS_TRUNCATED, K_DNS_ERROR,
+	K_ANSWERS_TRUNCATED, K_DNS_ERROR, K_IO_URING,
 	K_COUNT
 };
 
@@ -111,6 +111,7 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_ANSWERS] = { "answers", 7, V_ANSWERS, 0, 0 },
 	[K_ANSWERS_TRUNCATED] = { "answers_truncated", 17, V_BOOL, 0, 0 },
 	[K_DNS_ERROR] = { "dns_error", 9, V_STR, 24, 0 },
+	[K_IO_URING] = { "io_uring", 8, V_BOOL, 0, 0 },
 };
 
 #define BIT(k) (1ULL << (k))
@@ -143,7 +144,8 @@ static const unsigned long long type_required[PG_EV_TYPE_COUNT] = {
 static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
 	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED),
 	[PG_EV_EXIT] = BIT(K_CORE_DUMPED),
-	[PG_EV_OPEN] = BIT(K_PATH_TRUNCATED),
+	[PG_EV_OPEN] = BIT(K_PATH_TRUNCATED) | BIT(K_IO_URING),
+	[PG_EV_CONNECT] = BIT(K_IO_URING),
 	[PG_EV_DNS] = BIT(K_MALFORMED) | BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) |
 		      BIT(K_QCLASS),
 	[PG_EV_PACKET] = PKT_IP_KEYS | BIT(K_TCP_FLAGS) | BIT(K_VLAN) | BIT(K_FRAGMENT) |
@@ -153,7 +155,7 @@ static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
 /* Keys the canonical form may leave out: prediction looks past them. */
 #define PREDICT_SKIPPABLE                                                                    \
 	(COMMON_OPTIONAL | BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_CORE_DUMPED) | \
-	 BIT(K_MALFORMED) | type_optional[PG_EV_PACKET])
+	 BIT(K_MALFORMED) | BIT(K_IO_URING) | type_optional[PG_EV_PACKET])
 #define DNS_PARSED_KEYS (BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) | BIT(K_QCLASS))
 
 /* Canonical key order, to predict the next key: common keys, then each type's payload. */
@@ -980,6 +982,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		memcpy(r->open.path, st->dec->path, st->slen[K_PATH]);
 		if (st->b[K_PATH_TRUNCATED])
 			r->open.pflags |= PG_TRUNC_PATH;
+		if (st->b[K_IO_URING])
+			r->open.pflags |= PG_VIA_IO_URING;
 		break;
 	case PG_EV_CONNECT:
 	case PG_EV_DNS: {
@@ -1011,6 +1015,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 			r->connect.dport = (unsigned short)st->num[K_DPORT];
 			r->connect.fd = (int)st->num[K_FD];
 			r->connect.ret = (int)st->num[K_RET];
+			if (st->b[K_IO_URING])
+				r->connect.flags |= PG_VIA_IO_URING;
 			break;
 		}
 		r->dns.family = (unsigned short)family;
@@ -1059,8 +1065,8 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 	static const unsigned char fork_o[] = { M, K_CHILD_PID, K_CHILD_START_NS };
 	static const unsigned char exit_o[] = { M, K_EXIT_CODE, K_SIGNAL, K_LIFETIME_NS, K_CORE_DUMPED };
 	static const unsigned char open_o[] = { M, K_DIRFD, K_FLAGS, K_MODE, K_RET, K_PATH,
-						K_PATH_TRUNCATED };
-	static const unsigned char conn_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_FD, K_RET };
+						K_PATH_TRUNCATED, K_IO_URING };
+	static const unsigned char conn_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_FD, K_RET, K_IO_URING };
 	static const unsigned char dns_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_TRANSPORT, K_MALFORMED, K_DNS_ID,
 					       K_QNAME, K_QTYPE, K_QCLASS };
 	static const unsigned char setid_o[] = { M, K_CALL, K_RET, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED };

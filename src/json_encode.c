@@ -439,6 +439,8 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 		put_cstr(out, r->open.path, sizeof(r->open.path));
 		if (r->open.pflags & PG_TRUNC_PATH)
 			pg_buf__lit(out, ",\"path_truncated\":true");
+		if (r->open.pflags & PG_VIA_IO_URING)
+			pg_buf__lit(out, ",\"io_uring\":true");
 		break;
 	case PG_EV_CONNECT:
 		KEY("family");
@@ -451,6 +453,8 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 		pg_buf__i64(out, r->connect.fd);
 		KEY("ret");
 		pg_buf__i64(out, r->connect.ret);
+		if (r->connect.flags & PG_VIA_IO_URING)
+			pg_buf__lit(out, ",\"io_uring\":true");
 		break;
 	case PG_EV_DNS:
 		put_dns(out, &r->dns);

@@ -38,8 +38,8 @@ enum pg_event_type {
 	PG_EV_EXEC = 1, /* a program image replaced the process (sched_process_exec) */
 	PG_EV_FORK = 2, /* a new process (not thread) was created */
 	PG_EV_EXIT = 3, /* the last thread of a process exited */
-	PG_EV_OPEN = 4, /* open/openat/openat2/creat returned */
-	PG_EV_CONNECT = 5, /* connect(2) on an INET/INET6 socket returned */
+	PG_EV_OPEN = 4, /* open/openat/openat2/creat returned, or an io_uring open completed */
+	PG_EV_CONNECT = 5, /* connect(2) on an INET/INET6 socket returned (or io_uring's) */
 	PG_EV_DNS = 6, /* a DNS query left through sendto/sendmsg/sendmmsg */
 	PG_EV_SETID = 7, /* setuid/setgid family changed credentials */
 	PG_EV_PACKET = 8, /* a packet an AF_PACKET socket filter let through, or one from a pcap */
@@ -71,6 +71,11 @@ struct pg_event_hdr {
 /* Flags shared by payloads that carry strings the kernel had to cut. */
 #define PG_TRUNC_PATH (1u << 0) /* path filled its buffer: the real one is longer */
 #define PG_TRUNC_ARGV (1u << 1) /* more argv than PG_ARGV_LEN/PG_ARGV_MAX */
+/*
+ * open/connect: submitted through io_uring, not the syscall. Reported when the request
+ * completes, with the submitting thread's identity; ret is the completion's result.
+ */
+#define PG_VIA_IO_URING (1u << 2)
 
 struct pg_exec_event {
 	struct pg_event_hdr hdr;
@@ -103,7 +108,7 @@ struct pg_open_event {
 	__u32 flags; /* O_* */
 	__u32 mode;
 	__s32 ret; /* fd, or -errno */
-	__u32 pflags; /* PG_TRUNC_PATH */
+	__u32 pflags; /* PG_TRUNC_PATH, PG_VIA_IO_URING */
 	__u32 pad;
 	char path[PG_PATH_LEN];
 };
@@ -115,7 +120,7 @@ struct pg_connect_event {
 	__u16 dport;
 	__s32 fd;
 	__s32 ret; /* 0 or -errno (-EINPROGRESS for non-blocking sockets) */
-	__u32 pad;
+	__u32 flags; /* PG_VIA_IO_URING */
 	__u8 daddr[16];
 };
 

@@ -269,7 +269,8 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 		r->open.mode = m->open->mode;
 		r->open.ret = m->open->ret;
 		COPY(r->open.path, m->open->path, "open.path");
-		r->open.pflags = m->open->path_truncated ? PG_TRUNC_PATH : 0;
+		r->open.pflags = (m->open->path_truncated ? PG_TRUNC_PATH : 0) |
+				 (m->open->io_uring ? PG_VIA_IO_URING : 0);
 		break;
 	case PG_EV_CONNECT: {
 		Pangolin__V1__Connect *c = m->connect;
@@ -285,6 +286,7 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 		r->connect.dport = (unsigned short)c->dport;
 		r->connect.fd = c->fd;
 		r->connect.ret = c->ret;
+		r->connect.flags = c->io_uring ? PG_VIA_IO_URING : 0;
 		break;
 	}
 	case PG_EV_DNS: {

@@ -124,6 +124,7 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		open_.ret = r->open.ret;
 		open_.path = bin(r->open.path, sizeof(r->open.path));
 		open_.path_truncated = !!(r->open.pflags & PG_TRUNC_PATH);
+		open_.io_uring = !!(r->open.pflags & PG_VIA_IO_URING);
 		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_OPEN;
 		m.open = &open_;
 		break;
@@ -133,6 +134,7 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		conn.dport = r->connect.dport;
 		conn.fd = r->connect.fd;
 		conn.ret = r->connect.ret;
+		conn.io_uring = !!(r->connect.flags & PG_VIA_IO_URING);
 		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_CONNECT;
 		m.connect = &conn;
 		break;

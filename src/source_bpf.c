@@ -25,12 +25,20 @@ static const struct {
 	const char *prog;
 	const char *tracepoint; /* category/name in tracefs */
 	unsigned int types;
+	const char *via; /* events only of this path, e.g. "io_uring"; NULL: all of them */
 } hook_table[] = {
-	{ "handle_exec", "sched/sched_process_exec", 1u << PG_EV_EXEC },
-	{ "handle_fork", "sched/sched_process_fork", 1u << PG_EV_FORK },
-	{ "handle_exit", "sched/sched_process_exit", 1u << PG_EV_EXIT },
+	{ "handle_exec", "sched/sched_process_exec", 1u << PG_EV_EXEC, NULL },
+	{ "handle_fork", "sched/sched_process_fork", 1u << PG_EV_FORK, NULL },
+	{ "handle_exit", "sched/sched_process_exit", 1u << PG_EV_EXIT, NULL },
 	{ "handle_sys_exit", "raw_syscalls/sys_exit",
-	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID },
+	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID, NULL },
+	/* opens and connects submitted through io_uring: prepared, then completed */
+	{ "handle_uring_submit", "io_uring/io_uring_submit_req", 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT,
+	  "io_uring" },
+	{ "handle_uring_complete", "io_uring/io_uring_complete", 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT,
+	  "io_uring" },
+	{ "handle_uring_overflow", "io_uring/io_uring_cqe_overflow",
+	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT, "io_uring" },
 };
 
 /* This architecture's syscall numbers for each kind handle_sys_exit knows. */
@@ -407,6 +415,7 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			.program = hook_table[i].prog,
 			.tracepoint = tp,
 			.types = hook_table[i].types,
+			.via = hook_table[i].via,
 			.wanted = (kf->type_mask & hook_table[i].types) != 0,
 			.present = pg_tracepoint_exists(cat, slash + 1),
 		};
@@ -420,8 +429,9 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			bpf_program__set_autoload(p, false);
 			if (s->hooks[i].wanted && !s->hooks[i].present)
 				fprintf(stderr,
-					"pangolin: warning: this kernel has no tracepoint %s: the events it serves are not seen\n",
-					tp);
+					"pangolin: warning: this kernel has no tracepoint %s: the events it serves%s%s are not seen\n",
+					tp, hook_table[i].via ? " through " : "",
+					hook_table[i].via ? hook_table[i].via : "");
 		}
 	}
 

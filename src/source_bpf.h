@@ -24,6 +24,7 @@ struct pg_hook_status {
 	const char *program; /* handle_... */
 	const char *tracepoint; /* "syscalls/sys_enter_openat" */
 	unsigned int types; /* bit (1 << type) per event type it serves */
+	const char *via; /* only those submitted this way ("io_uring"); NULL: all */
 	bool wanted; /* the filter needs it */
 	bool present; /* the kernel has the tracepoint */
 	bool attached;

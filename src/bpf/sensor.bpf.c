@@ -313,13 +313,21 @@ static __always_inline void output(void *e, __u32 type, __u32 size)
 		count(type, COUNT_EMITTED);
 }
 
-/*
- * Read a user path into dst (PG_PATH_LEN). Returns the bytes used, NUL included (1 when
- * unreadable: an empty path), and sets PG_TRUNC_PATH in *flags if it did not fit.
- */
-static __always_inline __u32 read_user_path(char *dst, const char *src, __u32 *flags)
+/* User or kernel memory: user is a constant at every call site, so only one call remains. */
+static __always_inline long read_mem(bool user, void *dst, __u32 size, const void *src)
 {
-	long n = bpf_probe_read_user_str(dst, PG_PATH_LEN, src);
+	return user ? bpf_probe_read_user(dst, size, src) : bpf_probe_read_kernel(dst, size, src);
+}
+
+/*
+ * Read a path (user memory, or the kernel's copy when !user) into dst (PG_PATH_LEN). Returns
+ * the bytes used, NUL included (1 when unreadable: an empty path), and sets PG_TRUNC_PATH in
+ * *flags if it did not fit.
+ */
+static __always_inline __u32 read_path(char *dst, const char *src, __u32 *flags, bool user)
+{
+	long n = user ? bpf_probe_read_user_str(dst, PG_PATH_LEN, src)
+		      : bpf_probe_read_kernel_str(dst, PG_PATH_LEN, src);
 	char next = 0;
 
 	if (n <= 0) {
@@ -327,7 +335,7 @@ static __always_inline __u32 read_user_path(char *dst, const char *src, __u32 *f
 		return 1;
 	}
 	if (n >= PG_PATH_LEN) {
-		if (!bpf_probe_read_user(&next, 1, src + PG_PATH_LEN - 1) && next)
+		if (!read_mem(user, &next, 1, src + PG_PATH_LEN - 1) && next)
 			*flags |= PG_TRUNC_PATH;
 		return PG_PATH_LEN;
 	}
@@ -434,9 +442,12 @@ int handle_exit(struct trace_event_raw_sched_process_exit *ctx)
 
 /* --- network ------------------------------------------------------------------------------- */
 
-/* A user sockaddr: family, port (host order) and address. false when not INET/INET6. */
-static __always_inline bool read_sockaddr(const void *uaddr, __u32 len, __u16 *family, __u16 *port,
-					  __u8 *addr)
+/*
+ * A sockaddr (user memory, or a kernel copy when !user): family, port (host order) and
+ * address. false when not INET/INET6.
+ */
+static __always_inline bool read_sockaddr(const void *uaddr, __u32 len, bool user, __u16 *family,
+					  __u16 *port, __u8 *addr)
 {
 	struct sockaddr_in6 sa = {};
 
@@ -444,9 +455,9 @@ static __always_inline bool read_sockaddr(const void *uaddr, __u32 len, __u16 *f
 		return false;
 	/* constant sizes: a variable one loses its bounds in the verifier after clang spills it */
 	if (len >= sizeof(struct sockaddr_in6)) {
-		if (bpf_probe_read_user(&sa, sizeof(struct sockaddr_in6), uaddr))
+		if (read_mem(user, &sa, sizeof(struct sockaddr_in6), uaddr))
 			return false;
-	} else if (bpf_probe_read_user(&sa, sizeof(struct sockaddr_in), uaddr)) {
+	} else if (read_mem(user, &sa, sizeof(struct sockaddr_in), uaddr)) {
 		return false;
 	}
 	*family = sa.sin6_family;
@@ -509,7 +520,7 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 	__u32 n;
 
 	if (uaddr) {
-		if (!read_sockaddr(uaddr, alen, &family, &port, addr))
+		if (!read_sockaddr(uaddr, alen, true, &family, &port, addr))
 			return;
 	} else {
 		sk = fd_to_sock(task, fd);
@@ -692,7 +703,7 @@ static __noinline void emit_open(struct task_struct *task, const struct pt_regs 
 		mode = (__u32)ARG4(r);
 	}
 	e->pflags = 0;
-	size = offsetof(struct pg_open_event, path) + read_user_path(e->path, filename, &e->pflags);
+	size = offsetof(struct pg_open_event, path) + read_path(e->path, filename, &e->pflags, true);
 	if (!pass_prefix(PG_EV_OPEN, e->path))
 		return;
 	fill_hdr(task, &e->hdr, PG_EV_OPEN, size);
@@ -710,7 +721,7 @@ static __always_inline void emit_connect(struct task_struct *task, const struct 
 	__u16 family = 0, port = 0;
 	__u8 addr[16] = {};
 
-	if (!read_sockaddr((void *)ARG2(r), (__u32)ARG3(r), &family, &port, addr))
+	if (!read_sockaddr((void *)ARG2(r), (__u32)ARG3(r), true, &family, &port, addr))
 		return; /* AF_UNIX and friends are not network connections */
 	if (!pass_port(PG_EV_CONNECT, port))
 		return;
@@ -722,7 +733,7 @@ static __always_inline void emit_connect(struct task_struct *task, const struct 
 	e->dport = port;
 	e->fd = (__s32)ARG1(r);
 	e->ret = (__s32)ret;
-	e->pad = 0;
+	e->flags = 0;
 	__builtin_memcpy(e->daddr, addr, 16);
 	submit(e, PG_EV_CONNECT, sizeof(*e));
 }
@@ -846,5 +857,229 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	default:
 		emit_setid(task, r, kind, ret);
 	}
+	return 0;
+}
+
+/* --- io_uring ------------------------------------------------------------------------------ */
+
+/*
+ * Opens and connects submitted through io_uring never pass sys_exit: the ring does the work
+ * in io_uring_enter, in a kernel worker or in an SQPOLL thread, so a syscall-only sensor is
+ * blind to them (a known way around such sensors). Two io_uring tracepoints close that gap:
+ *  - io_uring_submit_req, in the submitting thread once the request is prepared: the open's
+ *    path is already the kernel's own copy (struct filename);
+ *  - io_uring_complete, wherever the result is posted: it carries the result.
+ * The record is built at submission (identity of the submitter, filters applied there) and
+ * waits in uring_inflight, keyed by the request, until its completion fills in ret.
+ *
+ * Completions that find the CQ ring full go to io_uring's overflow list and pass
+ * io_uring_cqe_overflow instead, which names the ring and the user_data but not the request:
+ * the oldest record waiting with that ring and user_data takes the result (when an
+ * application gives several requests one user_data, which of them gets which result is a
+ * guess; every one is still reported). A request with IOSQE_CQE_SKIP_SUCCESS posts no
+ * completion when it succeeds: it is emitted at submission with ret 0 (a failure, if any, is
+ * not reported). Should a record still wait when its request slot is used again, it is
+ * counted as dropped.
+ */
+#define URING_INFLIGHT 1024
+
+union uring_record {
+	struct pg_event_hdr hdr;
+	struct pg_open_event open;
+	struct pg_connect_event connect;
+};
+
+struct uring_inflight_val {
+	union uring_record u; /* hdr.ts_ns: the submission's time until the completion */
+	__u64 ctx; /* the ring and the application's tag, to match an overflowed completion */
+	__u64 user_data;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, URING_INFLIGHT);
+	__type(key, __u64); /* the struct io_kiocb */
+	__type(value, struct uring_inflight_val);
+} uring_inflight SEC(".maps");
+
+#define IOSQE_CQE_SKIP_SUCCESS_BIT 6 /* UAPI; io_uring keeps it as REQ_F_CQE_SKIP */
+
+/* Hand a prepared record to the completion, or out at once when no completion will come. */
+static __always_inline void uring_park(struct io_kiocb *r, struct uring_inflight_val *v)
+{
+	struct uring_inflight_val *old;
+	__u64 req = (__u64)r;
+	__u32 type = v->u.hdr.type;
+
+	if (r->flags & (1ull << IOSQE_CQE_SKIP_SUCCESS_BIT)) {
+		output(&v->u, type, v->u.hdr.size <= sizeof(v->u) ? v->u.hdr.size : sizeof(v->u));
+		return;
+	}
+	v->ctx = (__u64)r->ctx;
+	v->user_data = r->cqe.user_data;
+	old = bpf_map_lookup_elem(&uring_inflight, &req);
+	if (old) /* the request slot's previous record never saw its completion */
+		count(old->u.hdr.type, COUNT_DROPPED);
+	if (bpf_map_update_elem(&uring_inflight, &req, v, BPF_ANY))
+		count(type, COUNT_DROPPED); /* more requests in flight than URING_INFLIGHT */
+}
+
+/* The record waiting for req is complete with res: out it goes. */
+static __always_inline void uring_done(__u64 req, struct uring_inflight_val *v, __s32 res)
+{
+	__u32 type = v->u.hdr.type, size = v->u.hdr.size;
+
+	if (size > sizeof(v->u))
+		size = sizeof(v->u);
+	v->u.hdr.ts_ns = bpf_ktime_get_boot_ns(); /* when it happened, like a syscall's exit */
+	if (type == PG_EV_OPEN)
+		v->u.open.ret = res;
+	else
+		v->u.connect.ret = res;
+	output(&v->u, type, size);
+	bpf_map_delete_elem(&uring_inflight, &req);
+}
+
+static __noinline void uring_open(struct task_struct *task, struct io_kiocb *r, struct io_open *o)
+{
+	struct uring_inflight_val v;
+	struct pg_open_event *e = &v.u.open;
+	const char *name = o->filename->name;
+	__u32 size;
+
+	e->pflags = PG_VIA_IO_URING;
+	size = offsetof(struct pg_open_event, path) + read_path(e->path, name, &e->pflags, false);
+	if (!pass_prefix(PG_EV_OPEN, e->path))
+		return;
+	fill_hdr(task, &e->hdr, PG_EV_OPEN, size);
+	e->dirfd = o->dfd;
+	e->flags = (__u32)o->how.flags;
+	e->mode = (__u32)o->how.mode;
+	e->ret = 0;
+	e->pad = 0;
+	uring_park(r, &v);
+}
+
+static __noinline void uring_connect(struct task_struct *task, struct io_kiocb *r,
+				     struct io_connect *c)
+{
+	struct uring_inflight_val v;
+	struct pg_connect_event *e = &v.u.connect;
+	__u16 family = 0, port = 0;
+	__u8 addr[16] = {};
+
+	/*
+	 * The address as the application passed it: the kernel's copy sits in the request's
+	 * async data, whose layout changes between kernel versions (at offset 0 on 6.18, not in
+	 * struct io_async_msghdr) where CO-RE cannot follow. Read in the submitting thread (or
+	 * its SQPOLL thread, which shares its memory) right after the kernel copied it.
+	 */
+	if (!read_sockaddr(c->addr, c->addr_len, true, &family, &port,
+			   addr))
+		return;
+	if (!pass_port(PG_EV_CONNECT, port))
+		return;
+	fill_hdr(task, &e->hdr, PG_EV_CONNECT, sizeof(*e));
+	e->family = family;
+	e->dport = port;
+	e->fd = r->cqe.fd;
+	e->ret = 0;
+	e->flags = PG_VIA_IO_URING;
+	__builtin_memcpy(e->daddr, addr, 16);
+	uring_park(r, &v);
+}
+
+/* The request's opcode as an event type, PG_EV_NONE for the opcodes not watched. */
+static __always_inline __u32 uring_type(const struct io_kiocb *req)
+{
+	__u8 op = req->opcode;
+
+	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT) ||
+	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT2))
+		return PG_EV_OPEN;
+	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_CONNECT))
+		return PG_EV_CONNECT;
+	return PG_EV_NONE;
+}
+
+/*
+ * Every io_uring request passes here, reads and writes by the million on a busy database: the
+ * opcode is read through a BTF pointer (a plain load), so the others cost a compare or two.
+ */
+SEC("raw_tp/io_uring_submit_req")
+int handle_uring_submit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct io_kiocb *req = bpf_rdonly_cast((void *)ctx->args[0],
+					       bpf_core_type_id_kernel(struct io_kiocb));
+	struct task_struct *task;
+	__u32 type;
+
+	/* kernels whose io_uring internals differ: no io_uring events, the rest still loads */
+	if (!bpf_core_type_exists(struct io_open) || !bpf_core_type_exists(struct io_connect))
+		return 0;
+	type = uring_type(req);
+	if (type == PG_EV_NONE || !type_on(type))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (!pass_common(task, type))
+		return 0;
+	/* the request's command area, typed as what this opcode keeps there (BTF pointers) */
+	if (type == PG_EV_OPEN)
+		uring_open(task, req, bpf_rdonly_cast(&req->cmd, bpf_core_type_id_kernel(struct io_open)));
+	else
+		uring_connect(task, req,
+			      bpf_rdonly_cast(&req->cmd, bpf_core_type_id_kernel(struct io_connect)));
+	return 0;
+}
+
+SEC("raw_tp/io_uring_complete")
+int handle_uring_complete(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 req = ctx->args[1];
+	struct io_uring_cqe *cqe = bpf_rdonly_cast((void *)ctx->args[2],
+						   bpf_core_type_id_kernel(struct io_uring_cqe));
+	struct uring_inflight_val *v;
+
+	if (!req)
+		return 0; /* a completion of no request (e.g. a message between rings) */
+	/* only opens and connects wait in the map: the other completions skip the lookup */
+	if (uring_type(bpf_rdonly_cast((void *)req, bpf_core_type_id_kernel(struct io_kiocb))) ==
+	    PG_EV_NONE)
+		return 0;
+	v = bpf_map_lookup_elem(&uring_inflight, &req);
+	if (v)
+		uring_done(req, v, cqe->res);
+	return 0;
+}
+
+struct overflow_match {
+	__u64 ctx, user_data;
+	__u64 req, ts; /* the oldest record of that ring and tag so far */
+};
+
+static long match_overflow(struct bpf_map *map, __u64 *req, struct uring_inflight_val *v,
+			   struct overflow_match *m)
+{
+	if (v->ctx == m->ctx && v->user_data == m->user_data &&
+	    (!m->req || v->u.hdr.ts_ns < m->ts)) {
+		m->req = *req;
+		m->ts = v->u.hdr.ts_ns;
+	}
+	return 0;
+}
+
+/* A completion that found the CQ ring full (rare: the application is not reaping). */
+SEC("raw_tp/io_uring_cqe_overflow")
+int handle_uring_overflow(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct overflow_match m = { .ctx = ctx->args[0], .user_data = ctx->args[1] };
+	struct uring_inflight_val *v;
+
+	bpf_for_each_map_elem(&uring_inflight, match_overflow, &m, 0);
+	if (!m.req)
+		return 0;
+	v = bpf_map_lookup_elem(&uring_inflight, &m.req);
+	if (v)
+		uring_done(m.req, v, (__s32)ctx->args[2]);
 	return 0;
 }

@@ -8,8 +8,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
+#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,10 @@
 static int usage(void)
 {
 	fputs("usage: pgwork open PATH | burst N PATH | fork-exit CODE | fork-kill SIGNAL |\n"
-	      "              connect ADDR PORT | setresuid R E S | loop SECONDS PATH\n",
+	      "              connect ADDR PORT | setresuid R E S | loop SECONDS PATH\n"
+	      "              uring-open PATH | uring-open2 PATH | uring-open-skip PATH | uring-open-async PATH\n"
+	      "              uring-open-sqpoll PATH | uring-connect ADDR PORT | uring-burst N PATH\n"
+	      "              uring-loop SECONDS nop|open [PATH]\n",
 	      stderr);
 	return 2;
 }
@@ -32,6 +38,168 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ADDR PORT as an IPv4 or IPv6 socket address. */
+static int parse_addr(const char *addr, const char *port, struct sockaddr_storage *ss,
+		      socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((unsigned short)atoi(port));
+		*len = sizeof(*s6);
+		return inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1 ? 0 : -1;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((unsigned short)atoi(port));
+	*len = sizeof(*s4);
+	return inet_pton(AF_INET, addr, &s4->sin_addr) == 1 ? 0 : -1;
+}
+
+/*
+ * One request through io_uring (never the open/connect syscall): cmd picks it, the result of
+ * its completion is printed. "-skip" asks for no completion on success; "-sqpoll" has the
+ * kernel's SQPOLL thread submit it; "-async" has an io-wq worker do it.
+ */
+static int uring(const char *cmd, char **argv)
+{
+	struct io_uring ring;
+	struct io_uring_params p = { 0 };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct sockaddr_storage ss;
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC };
+	socklen_t len;
+	int fd = -1, rc, res;
+	bool skip = !strcmp(cmd, "uring-open-skip");
+
+	if (!strcmp(cmd, "uring-open-sqpoll")) {
+		p.flags = IORING_SETUP_SQPOLL;
+		p.sq_thread_idle = 1000;
+	}
+	if ((rc = io_uring_queue_init_params(4, &ring, &p)) < 0) {
+		fprintf(stderr, "pgwork: io_uring_queue_init: %s\n", strerror(-rc));
+		return 1;
+	}
+	sqe = io_uring_get_sqe(&ring);
+	if (!strcmp(cmd, "uring-connect")) {
+		if (parse_addr(argv[2], argv[3], &ss, &len))
+			return usage();
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		io_uring_prep_connect(sqe, fd, (struct sockaddr *)&ss, len);
+	} else if (!strcmp(cmd, "uring-open2")) {
+		io_uring_prep_openat2(sqe, AT_FDCWD, argv[2], &how);
+	} else {
+		io_uring_prep_openat(sqe, AT_FDCWD, argv[2], O_RDONLY | O_CLOEXEC, 0);
+	}
+	if (skip)
+		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	if (!strcmp(cmd, "uring-open-async"))
+		sqe->flags |= IOSQE_ASYNC; /* done by an io-wq worker thread, not inline */
+	if ((rc = io_uring_submit(&ring)) != 1) {
+		fprintf(stderr, "pgwork: io_uring_submit: %s\n", strerror(rc < 0 ? -rc : EIO));
+		return 1;
+	}
+	if (skip) {
+		/* nothing will complete on success; a NOP's completion says the ring moved on */
+		io_uring_prep_nop(io_uring_get_sqe(&ring));
+		io_uring_submit_and_wait(&ring, 1);
+		io_uring_wait_cqe(&ring, &cqe);
+		printf("pid=%d fd=%d ret=%s\n", getpid(), fd, cqe->res == 0 ? "skipped" : "failed");
+	} else {
+		if ((rc = io_uring_wait_cqe(&ring, &cqe)) < 0) {
+			fprintf(stderr, "pgwork: io_uring_wait_cqe: %s\n", strerror(-rc));
+			return 1;
+		}
+		res = cqe->res;
+		printf("pid=%d fd=%d ret=%d\n", getpid(), fd, res);
+	}
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+/*
+ * n opens of path through a ring of 4 entries, none reaped until all are submitted: the
+ * completion queue (8 entries) overflows and io_uring keeps the rest on its overflow list.
+ */
+static int uring_burst(long n, const char *path)
+{
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	long ok = 0, seen = 0;
+	int rc;
+
+	if ((rc = io_uring_queue_init(4, &ring, 0)) < 0) {
+		fprintf(stderr, "pgwork: io_uring_queue_init: %s\n", strerror(-rc));
+		return 1;
+	}
+	for (long i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		if (!sqe) {
+			io_uring_submit(&ring);
+			sqe = io_uring_get_sqe(&ring);
+		}
+		io_uring_prep_openat(sqe, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	}
+	io_uring_submit(&ring);
+	while (seen < n && io_uring_wait_cqe(&ring, &cqe) == 0) {
+		if (cqe->res >= 0) {
+			ok++;
+			close(cqe->res);
+		}
+		seen++;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	printf("pid=%d n=%ld completed=%ld ok=%ld\n", getpid(), n, seen, ok);
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+/*
+ * For SECONDS: one request at a time through io_uring, submitted and reaped; "nop" (what any
+ * io_uring request pays for being watched) or "open" of path (closed again with close(2)).
+ */
+static int uring_loop(double secs, const char *op, const char *path)
+{
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	double t0 = now(), t;
+	long n = 0;
+	bool open_op = !strcmp(op, "open");
+	int rc;
+
+	if ((rc = io_uring_queue_init(8, &ring, 0)) < 0) {
+		fprintf(stderr, "pgwork: io_uring_queue_init: %s\n", strerror(-rc));
+		return 1;
+	}
+	do {
+		for (int i = 0; i < 1000; i++) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+			if (open_op)
+				io_uring_prep_openat(sqe, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+			else
+				io_uring_prep_nop(sqe);
+			io_uring_submit_and_wait(&ring, 1);
+			if (io_uring_peek_cqe(&ring, &cqe) == 0) {
+				if (open_op && cqe->res >= 0)
+					close(cqe->res);
+				io_uring_cqe_seen(&ring, cqe);
+			}
+		}
+		n += 1000;
+		t = now();
+	} while (t - t0 < secs);
+	printf("pid=%d n=%ld ops_per_s=%.0f ns_per_op=%.1f\n", getpid(), n, (double)n / (t - t0),
+	       (t - t0) * 1e9 / (double)n);
+	io_uring_queue_exit(&ring);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -105,28 +273,19 @@ int main(int argc, char **argv)
 		printf("pid=%d child=%d signal=%d\n", getpid(), c, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		return 0;
 	}
+	if (!strcmp(cmd, "uring-loop") && (argc == 4 || argc == 5))
+		return uring_loop(atof(argv[2]), argv[3], argc == 5 ? argv[4] : "/dev/null");
+	if (!strcmp(cmd, "uring-burst") && argc == 4)
+		return uring_burst(atol(argv[2]), argv[3]);
+	if (!strncmp(cmd, "uring-", 6) && argc == (strcmp(cmd, "uring-connect") ? 3 : 4))
+		return uring(cmd, argv);
 	if (!strcmp(cmd, "connect") && argc == 4) {
 		struct sockaddr_storage ss = { 0 };
 		socklen_t len;
 		int fd, rc;
 
-		if (strchr(argv[2], ':')) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((unsigned short)atoi(argv[3]));
-			if (inet_pton(AF_INET6, argv[2], &s6->sin6_addr) != 1)
-				return usage();
-			len = sizeof(*s6);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((unsigned short)atoi(argv[3]));
-			if (inet_pton(AF_INET, argv[2], &s4->sin_addr) != 1)
-				return usage();
-			len = sizeof(*s4);
-		}
+		if (parse_addr(argv[2], argv[3], &ss, &len))
+			return usage();
 		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		rc = connect(fd, (struct sockaddr *)&ss, len);
 		printf("pid=%d fd=%d ret=%d\n", getpid(), fd, rc < 0 ? -errno : 0);

@@ -33,6 +33,7 @@ def test_open_success_and_enoent(pangolin, tmp_path):
     assert e[0]["tid"] == ok["pid"] and e[0]["ppid"] == os.getpid()
     assert e[0]["flags"] & os.O_CLOEXEC and e[0]["dirfd"] == -100
     assert e[0]["uid"] == os.getuid() and e[0]["start_ns"] > 0 and e[0]["cgroup_id"] > 0
+    assert "io_uring" not in e[0]
     f = s.of(pid=bad["pid"], path=str(missing))
     assert len(f) == 1 and f[0]["ret"] == -errno.ENOENT == bad["ret"]
 
@@ -458,3 +459,93 @@ def test_writes_to_files_are_not_dns(pangolin, tmp_path):
                 f.write(_dns_query("file.pangolin.test"))
     assert s.events == []
     assert s.stats["kernel"]["dns"]["emitted"] == 0
+
+
+# --- io_uring: opens and connects that never make the open/connect syscall -------------------
+
+@pytest.mark.parametrize("how", ["uring-open", "uring-open2", "uring-open-async", "uring-open-sqpoll"])
+def test_io_uring_open(pangolin, tmp_path, how):
+    """Inline, openat2, by an io-wq worker, submitted by the SQPOLL thread: each one is an open
+    event with the completion's result and the submitter's process."""
+    path = tmp_path / f"pg-uring-{uuid.uuid4().hex}"
+    path.write_text("x")
+    missing = tmp_path / f"pg-uring-missing-{uuid.uuid4().hex}"
+    with Sensor(pangolin, "--filter", f'type == "open" && path startswith "{tmp_path}/"') as s:
+        ok = pgwork(how, path)
+        bad = pgwork(how, missing)
+    assert ok["ret"] >= 0 and bad["ret"] == -errno.ENOENT
+    e = s.of(pid=ok["pid"], path=str(path))
+    assert len(e) == 1, s.events
+    assert e[0]["io_uring"] is True and e[0]["ret"] == ok["ret"]
+    assert e[0]["dirfd"] == -100 and e[0]["flags"] & os.O_CLOEXEC
+    assert e[0]["ppid"] == os.getpid() and e[0]["start_ns"] > 0
+    if how == "uring-open-sqpoll":  # the kernel thread that submitted it, of the same process
+        assert e[0]["tid"] != ok["pid"] and e[0]["comm"].startswith("iou-sqp")
+    else:
+        assert e[0]["tid"] == ok["pid"] and e[0]["comm"] == "pgwork"
+    f = s.of(pid=bad["pid"], path=str(missing))
+    assert len(f) == 1 and f[0]["ret"] == -errno.ENOENT and f[0]["io_uring"] is True
+
+
+def test_io_uring_open_without_completion(pangolin, tmp_path):
+    """IOSQE_CQE_SKIP_SUCCESS: io_uring posts nothing when the open succeeds, so the event
+    leaves at submission, ret 0."""
+    path = tmp_path / "skipped"
+    path.write_text("x")
+    with Sensor(pangolin, "--filter", f'type == "open" && path == "{path}"') as s:
+        r = pgwork("uring-open-skip", path)
+    assert r["ret"] == "skipped"
+    e = s.of(pid=r["pid"])
+    assert len(e) == 1 and e[0]["ret"] == 0 and e[0]["io_uring"] is True
+
+
+def test_io_uring_completion_queue_overflow_loses_nothing(pangolin, tmp_path):
+    """1000 opens into an 8-entry completion queue nobody reaps until the end: most results
+    go to io_uring's overflow list, and every open is still reported with its fd."""
+    path = tmp_path / "burst"
+    path.write_text("x")
+    with Sensor(pangolin, "--filter", f'type == "open" && path == "{path}"') as s:
+        r = pgwork("uring-burst", 1000, path)
+    assert r["ok"] == 1000
+    e = s.of(pid=r["pid"])
+    assert len(e) == 1000
+    assert all(x["io_uring"] is True and x["ret"] >= 0 for x in e)
+    assert s.stats["kernel"]["open"]["dropped"] == 0
+
+
+@pytest.mark.parametrize("family,addr", [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
+def test_io_uring_connect(pangolin, family, addr):
+    port = closed_port(family)
+    lsn = socket.socket(family, socket.SOCK_STREAM)
+    lsn.bind((addr, 0))
+    lsn.listen()
+    open_port = lsn.getsockname()[1]
+    with Sensor(pangolin, "--filter", f'type == "connect" && dport in [{port}, {open_port}]') as s:
+        refused = pgwork("uring-connect", addr, port)
+        accepted = pgwork("uring-connect", addr, open_port)
+    lsn.close()
+    assert refused["ret"] == -errno.ECONNREFUSED and accepted["ret"] == 0
+    for r, p in ((refused, port), (accepted, open_port)):
+        e = s.of(pid=r["pid"])
+        assert len(e) == 1, s.events
+        assert e[0]["io_uring"] is True and e[0]["ret"] == r["ret"] and e[0]["fd"] == r["fd"]
+        assert e[0]["daddr"] == addr and e[0]["dport"] == p
+        assert e[0]["family"] == ("inet6" if family == socket.AF_INET6 else "inet")
+
+
+def test_io_uring_requests_meet_the_kernel_filters(pangolin, tmp_path):
+    """The kernel's comm, path-prefix and port filters refuse io_uring requests at submission:
+    counted as filtered, never in the ring buffer."""
+    path = tmp_path / "f"
+    path.write_text("x")
+    port = closed_port(socket.AF_INET)
+    with Sensor(pangolin, "--explain", "--filter", 'type == "open" && comm == "pgwork" && path startswith "/nonexistent/"') as s:
+        for _ in range(20):
+            pgwork("uring-open", path)
+    assert "userspace decides: (nothing)" in s.stderr
+    assert s.stats["kernel"]["open"]["filtered"] >= 20 and s.stats["kernel"]["open"]["emitted"] == 0
+    with Sensor(pangolin, "--explain", "--filter", f'type == "connect" && dport == {port + 1 if port < 65535 else 1}') as s:
+        pgwork("uring-connect", "127.0.0.1", port)
+    assert "userspace decides: (nothing)" in s.stderr
+    assert s.stats["kernel"]["connect"]["filtered"] >= 1
+    assert not s.of(comm="pgwork")

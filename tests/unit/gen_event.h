@@ -336,7 +336,8 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 		o->mode = (uint32_t)gen_u(r, 32);
 		o->ret = gen_s32(r);
 		gen_str(r, o->path, PG_PATH_LEN - 1);
-		o->pflags = rng_chance(r, 20) ? PG_TRUNC_PATH : 0;
+		o->pflags = (rng_chance(r, 20) ? PG_TRUNC_PATH : 0) |
+			    (rng_chance(r, 20) ? PG_VIA_IO_URING : 0);
 		break;
 	}
 	case PG_EV_CONNECT: {
@@ -346,6 +347,7 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 		c->dport = (uint16_t)gen_u(r, 16);
 		c->fd = gen_s32(r);
 		c->ret = gen_s32(r);
+		c->flags = rng_chance(r, 20) ? PG_VIA_IO_URING : 0;
 		break;
 	}
 	case PG_EV_DNS: {

@@ -71,6 +71,7 @@ static void test_connect(void **state)
 	OFF(pg_connect_event, dport, 66);
 	OFF(pg_connect_event, fd, 68);
 	OFF(pg_connect_event, ret, 72);
+	OFF(pg_connect_event, flags, 76);
 	OFF(pg_connect_event, daddr, 80);
 }
 

@@ -290,6 +290,8 @@ static json_t *reference_object(const struct pg_event *ev)
 		SET("path", jcstr(r->open.path, sizeof(r->open.path)));
 		if (r->open.pflags & PG_TRUNC_PATH)
 			SET("path_truncated", json_true());
+		if (r->open.pflags & PG_VIA_IO_URING)
+			SET("io_uring", json_true());
 		break;
 	case PG_EV_CONNECT:
 		SET("family", jfamily(r->connect.family));
@@ -297,6 +299,8 @@ static json_t *reference_object(const struct pg_event *ev)
 		SET("dport", json_integer(r->connect.dport));
 		SET("fd", json_integer(r->connect.fd));
 		SET("ret", json_integer(r->connect.ret));
+		if (r->connect.flags & PG_VIA_IO_URING)
+			SET("io_uring", json_true());
 		break;
 	case PG_EV_DNS: {
 		char tn[16];
@@ -864,6 +868,8 @@ static const struct mcase mcases[] = {
 	{ PG_EV_OPEN, "\"ret\":3", "\"ret\":3,\"child_pid\":1", "\"child_pid\"", "field \"child_pid\" does not belong in open events" },
 	{ PG_EV_FORK, "\"child_pid\":44", "\"path\":\"/x\",\"child_pid\":44", "\"path\"", "field \"path\" does not belong in fork events" },
 	{ PG_EV_EXIT, "\"signal\":0", "\"signal\":0,\"path_truncated\":true", "\"path_truncated\"", "field \"path_truncated\" does not belong in exit events" },
+	{ PG_EV_EXIT, "\"signal\":0", "\"signal\":0,\"io_uring\":true", "\"io_uring\"", "field \"io_uring\" does not belong in exit events" },
+	{ PG_EV_OPEN, "\"ret\":3", "\"ret\":3,\"io_uring\":1", "1,\"path\"", "field \"io_uring\"|expected true or false, found a number" },
 	{ PG_EV_DNS, "\"transport\":\"udp\"", "\"transport\":\"udp\",\"malformed\":true", "\"dns_id\"", "field \"dns_id\" does not belong in dns events" },
 
 	/* missing fields that only some events need */

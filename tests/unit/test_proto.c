@@ -96,6 +96,8 @@ static void test_every_type(void **state)
 	ev.r.open.ret = -13;
 	strcpy(ev.r.open.path, "/tmp/\x80\x81 x");
 	roundtrip(&ev);
+	ev.r.open.pflags = PG_VIA_IO_URING;
+	roundtrip(&ev);
 
 	hdr(&ev, PG_EV_CONNECT);
 	ev.r.connect.family = AF_INET6;
@@ -107,6 +109,8 @@ static void test_every_type(void **state)
 	ev.r.connect.family = AF_INET;
 	memset(ev.r.connect.daddr, 0, 16);
 	inet_pton(AF_INET, "192.0.2.1", ev.r.connect.daddr);
+	roundtrip(&ev);
+	ev.r.connect.flags = PG_VIA_IO_URING;
 	roundtrip(&ev);
 
 	hdr(&ev, PG_EV_DNS);
