@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build/pangolin build/tests/helpers >/dev/null
 mkdir -p build/bench
+# the floor under any syscall sensor: a program that does nothing, on raw_syscalls:sys_exit
+cc -std=gnu11 -O2 -Wall -Wextra -Werror bench/hook_floor.c -o build/bench/hook_floor
 python3 bench/sensor_bench.py --rounds "${ROUNDS:-5}" --seconds "${SECONDS_PER_RUN:-5}" \
 	--out build/bench/sensor.json

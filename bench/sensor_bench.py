@@ -11,6 +11,8 @@ round runs every configuration once and the report takes medians):
                    excluded by type, so the kernel never runs code for them (no syscall hook)
   pangolin-hook    pangolin run --filter 'type == "setid"': the syscall hook is attached but
                    open and close are not syscalls it wants: the cost of the hook itself
+  empty-hook       bench/hook_floor: a BPF program that does nothing (r0 = 0; exit) on the
+                   raw tracepoint sys_exit: the floor under any syscall sensor on this kernel
   opensnoop        libbpf-tools opensnoop, output to a file
   bpftrace         a printf one-liner on sys_enter_openat, output to a file
   bpftrace-never   bpftrace with a predicate that never matches
@@ -36,6 +38,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PANGOLIN = ROOT / "build" / "pangolin"
 PGWORK = ROOT / "build" / "tests" / "pgwork"
+HOOK_FLOOR = ROOT / "build" / "bench" / "hook_floor"
 
 
 def rss_kb(pid):
@@ -86,6 +89,9 @@ def run_config(name, seconds, tmp, path):
         elif name == "pangolin-hook":
             argv += ["--filter", 'type == "setid"']
         ready = lambda t: "watching:" in t
+    elif name == "empty-hook":
+        argv = [str(HOOK_FLOOR)]
+        ready = lambda t: "attached" in t
     elif name == "opensnoop":
         argv = ["/usr/sbin/opensnoop"]
         ready = None
@@ -118,6 +124,8 @@ def run_config(name, seconds, tmp, path):
         mine = sum(1 for l in data.splitlines() if b'"type":"open"' in l and b'"comm":"pgwork"' in l and path.encode() in l)
         res.update(delivered=mine, lost=st["lost_in_kernel"], load_ms=st["load_ms"],
                    attach_ms=st["attach_ms"], total_events=st["read"])
+    elif name == "empty-hook":
+        res.update(delivered=0, lost=0)
     elif name == "opensnoop":
         mine = sum(1 for l in data.splitlines() if l.split()[:1] == [str(pid).encode()] and path.encode() in l)
         lost = sum(int(x) for x in re.findall(r"[Ll]ost (\d+) events", text))
@@ -133,7 +141,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-kfilt,pangolin-typefilt,pangolin-hook,opensnoop,bpftrace,bpftrace-never")
+    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-kfilt,pangolin-typefilt,pangolin-hook,empty-hook,opensnoop,bpftrace,bpftrace-never")
     ap.add_argument("--out")
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -158,7 +166,7 @@ def main():
         if c != "alone":
             n = sum(x["n"] for x in rs)
             row["delivered_pct"] = (round(100.0 * sum(x["delivered"] for x in rs) / n, 3)
-                                    if "never" not in c and c not in ("pangolin-hook", "pangolin-typefilt") else None)
+                                    if "never" not in c and c not in ("pangolin-hook", "pangolin-typefilt", "empty-hook") else None)
             row["lost"] = sum(x.get("lost", 0) for x in rs)
             rss = [x["rss_kb"] for x in rs if x.get("rss_kb")]
             row["rss_mb"] = round(statistics.median(rss) / 1024, 1) if rss else None

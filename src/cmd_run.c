@@ -33,6 +33,8 @@ static void run_help_common(FILE *out, const char *cmd)
 		"  -d, --duration S        stop after S seconds\n"
 		"      --stats FILE        write counters as JSON to FILE at exit\n"
 		"      --explain           print how the filter is split between kernel and userspace\n"
+		"      --no-snapshot       do not report the processes already running at start-up\n"
+		"                          (exec events with \"snapshot\":true)\n"
 		"  -q, --quiet             no status line and no summary on standard error\n"
 		"  -v, --verbose           libbpf debug output (verifier logs)\n"
 		"  -h, --help              this help\n"
@@ -72,7 +74,7 @@ struct run_opts {
 	struct pg_output_opts out;
 	uint64_t ringbuf, wakeup;
 	double duration;
-	bool quiet, verbose, explain;
+	bool quiet, verbose, explain, no_snapshot;
 };
 
 static int write_stats(const char *path, struct pg_source *src, struct pg_pipeline *pl,
@@ -200,6 +202,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	bo.wakeup_bytes = o->wakeup;
 	bo.kfilter = &kf;
 	bo.verbose = o->verbose;
+	bo.snapshot = !o->no_snapshot;
 	src = pg_source_bpf__new(&bo, err, sizeof(err));
 	if (!src) {
 		pg_cli_err(o->cmd, "%s", err);
@@ -213,8 +216,12 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		for (size_t i = 0; i < n && i < 64; i++)
 			attached += hooks[i].attached;
 		pg_source_bpf__timing(src, &lm, &am);
-		fprintf(stderr, "pangolin %s: watching: %zu hooks attached (loaded in %.1f ms, attached in %.1f ms)\n",
+		fprintf(stderr, "pangolin %s: watching: %zu hooks attached (loaded in %.1f ms, attached in %.1f ms)",
 			o->cmd, attached, lm, am);
+		if (bo.snapshot && (kf.type_mask & (1u << PG_EV_EXEC)))
+			fprintf(stderr, "; %zu processes already running",
+				pg_source_bpf__snapshot_size(src));
+		fputc('\n', stderr);
 	}
 
 	t0 = last_t = pg_now_seconds();
@@ -276,6 +283,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "explain", no_argument, NULL, 'E' },
+		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -322,6 +330,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			break;
 		case 's': o->stats_path = optarg; break;
 		case 'E': o->explain = true; break;
+		case 'S': o->no_snapshot = true; break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return -1;

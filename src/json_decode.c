@@ -30,7 +30,7 @@ enum key {
 	K_CALL, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED,
 	K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_SADDR,
 	K_IP_PROTO, K_SPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED, K_QR, K_RCODE, K_ANSWERS,
-	K_ANSWERS_TRUNCATED, K_DNS_ERROR, K_IO_URING,
+	K_ANSWERS_TRUNCATED, K_DNS_ERROR, K_IO_URING, K_SNAPSHOT,
 	K_COUNT
 };
 
@@ -112,6 +112,7 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_ANSWERS_TRUNCATED] = { "answers_truncated", 17, V_BOOL, 0, 0 },
 	[K_DNS_ERROR] = { "dns_error", 9, V_STR, 24, 0 },
 	[K_IO_URING] = { "io_uring", 8, V_BOOL, 0, 0 },
+	[K_SNAPSHOT] = { "snapshot", 8, V_BOOL, 0, 0 },
 };
 
 #define BIT(k) (1ULL << (k))
@@ -142,7 +143,7 @@ static const unsigned long long type_required[PG_EV_TYPE_COUNT] = {
 			 BIT(K_CAPLEN) | BIT(K_ETHERTYPE),
 };
 static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
-	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED),
+	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_SNAPSHOT),
 	[PG_EV_EXIT] = BIT(K_CORE_DUMPED),
 	[PG_EV_OPEN] = BIT(K_PATH_TRUNCATED) | BIT(K_IO_URING),
 	[PG_EV_CONNECT] = BIT(K_IO_URING),
@@ -155,7 +156,7 @@ static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
 /* Keys the canonical form may leave out: prediction looks past them. */
 #define PREDICT_SKIPPABLE                                                                    \
 	(COMMON_OPTIONAL | BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_CORE_DUMPED) | \
-	 BIT(K_MALFORMED) | BIT(K_IO_URING) | type_optional[PG_EV_PACKET])
+	 BIT(K_MALFORMED) | BIT(K_IO_URING) | BIT(K_SNAPSHOT) | type_optional[PG_EV_PACKET])
 #define DNS_PARSED_KEYS (BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) | BIT(K_QCLASS))
 
 /* Canonical key order, to predict the next key: common keys, then each type's payload. */
@@ -963,6 +964,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 			r->exec.flags |= PG_TRUNC_PATH;
 		if (st->b[K_ARGV_TRUNCATED])
 			r->exec.flags |= PG_TRUNC_ARGV;
+		if (st->b[K_SNAPSHOT])
+			r->exec.flags |= PG_SNAPSHOT;
 		break;
 	case PG_EV_FORK:
 		r->fork.child_pid = (unsigned int)st->num[K_CHILD_PID];
@@ -1061,7 +1064,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 static const unsigned char *order_payload(unsigned int type, size_t *n)
 {
 #define M K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID
-	static const unsigned char exec_o[] = { M, K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED };
+	static const unsigned char exec_o[] = { M, K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED,
+						K_SNAPSHOT };
 	static const unsigned char fork_o[] = { M, K_CHILD_PID, K_CHILD_START_NS };
 	static const unsigned char exit_o[] = { M, K_EXIT_CODE, K_SIGNAL, K_LIFETIME_NS, K_CORE_DUMPED };
 	static const unsigned char open_o[] = { M, K_DIRFD, K_FLAGS, K_MODE, K_RET, K_PATH,

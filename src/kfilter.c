@@ -214,3 +214,44 @@ void pg_kfilter__release(struct pg_kfilter *kf)
 	pg_filter__free(kf->residual);
 	kf->residual = NULL;
 }
+
+static bool set_match(const struct pg_kf_set *s, uint64_t key, const char *comm16)
+{
+	bool hit = false;
+
+	if (s->mode == PG_FM_OFF)
+		return true;
+	for (size_t i = 0; i < s->n && !hit; i++)
+		hit = comm16 ? !memcmp(s->comms[i], comm16, 16) : s->keys[i] == key;
+	return s->mode == PG_FM_ALLOW ? hit : !hit;
+}
+
+bool pg_kfilter__match(const struct pg_kfilter *kf, const struct pg_event *ev)
+{
+	const struct pg_event_hdr *h = &ev->r.hdr;
+	unsigned int type = h->type;
+	char comm[16] = { 0 };
+
+	if (type >= 32 || !(kf->type_mask & (1u << type)))
+		return false;
+	memcpy(comm, h->comm, strnlen(h->comm, sizeof(comm))); /* zero padded, as the kernel's */
+	if (!set_match(&kf->pids, h->pid, NULL) || !set_match(&kf->uids, h->uid, NULL) ||
+	    !set_match(&kf->cgroups, h->cgroup_id, NULL) || !set_match(&kf->comms, 0, comm))
+		return false;
+	if ((1u << type) & PORT_TYPES) {
+		unsigned int port = type == PG_EV_CONNECT ? ev->r.connect.dport : ev->r.dns.dport;
+
+		if (!set_match(&kf->ports, port, NULL))
+			return false;
+	}
+	if (kf->n_prefixes && ((1u << type) & PATH_TYPES)) {
+		const char *path = type == PG_EV_EXEC ? ev->r.exec.path : ev->r.open.path;
+		size_t plen = strnlen(path, PG_PATH_LEN);
+
+		for (uint32_t i = 0; i < kf->n_prefixes; i++)
+			if (kf->prefixes[i].len <= plen && !memcmp(path, kf->prefixes[i].s, kf->prefixes[i].len))
+				return true;
+		return false;
+	}
+	return true;
+}

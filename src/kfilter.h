@@ -51,4 +51,11 @@ struct pg_kfilter {
 int pg_kfilter__plan(const struct pg_filter *f, struct pg_kfilter *kf);
 void pg_kfilter__release(struct pg_kfilter *kf);
 
+/*
+ * Would the kernel part of the filter let ev through? The BPF programs' decision, in C, for
+ * events that did not come through them (the processes found running at start-up). Together
+ * with kf->residual it decides what the whole filter decides (tests/unit/test_kfilter.c).
+ */
+bool pg_kfilter__match(const struct pg_kfilter *kf, const struct pg_event *ev);
+
 #endif /* PANGOLIN_KFILTER_H */

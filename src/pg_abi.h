@@ -76,6 +76,12 @@ struct pg_event_hdr {
  * completes, with the submitting thread's identity; ret is the completion's result.
  */
 #define PG_VIA_IO_URING (1u << 2)
+/*
+ * exec: not an exec that happened, a process found running when the sensor started (its exec
+ * was before). ts is when it was found; path and argv come from /proc (path: the executable,
+ * resolved). Identity fields are the kernel's, as in live events.
+ */
+#define PG_SNAPSHOT (1u << 3)
 
 struct pg_exec_event {
 	struct pg_event_hdr hdr;

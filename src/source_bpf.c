@@ -5,6 +5,7 @@
  * pipeline events: timestamps to the epoch, argv counted, DNS payloads parsed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,10 @@ struct source_bpf {
 	unsigned long long pass_bytes; /* consumed by the current pass */
 	long long last_pass_ns;
 	double rate; /* bytes per ns, smoothed */
+	/* processes found running at start-up, handed out before the ring (snapshot_event) */
+	struct pg_event_hdr *snap;
+	size_t nsnap, snap_next;
+	struct pg_kfilter kf; /* the kernel part of the filter, for them (residual: NULL) */
 };
 
 static long long ts_ns(clockid_t c)
@@ -157,6 +162,155 @@ static int next_timeout(struct source_bpf *s, int timeout_ms)
 	return ms < 1 ? 1 : (int)ms;
 }
 
+/*
+ * The processes running now, as the kernel's task iterator lists them (snapshot_task in
+ * sensor.bpf.c): one exec header each. Not fatal when it fails: the live events still come,
+ * only the processes started earlier stay unknown, and the user is told.
+ */
+static void snapshot_collect(struct source_bpf *s)
+{
+	struct bpf_link *link = bpf_program__attach_iter(s->skel->progs.snapshot_task, NULL);
+	unsigned char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd = -1;
+
+	if (!link || (fd = bpf_iter_create(bpf_link__fd(link))) < 0)
+		goto fail;
+	for (;;) {
+		if (cap - len < 64 * 1024) {
+			unsigned char *nb = realloc(buf, cap + 256 * 1024);
+
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap += 256 * 1024;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	bpf_link__destroy(link);
+	s->snap = (struct pg_event_hdr *)buf;
+	s->nsnap = len / sizeof(struct pg_event_hdr);
+	return;
+fail:
+	fprintf(stderr, "pangolin: warning: cannot list the processes already running (%s): only those "
+			"started from now on are known\n", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	free(buf);
+}
+
+/* Field 22 of /proc/PID/stat: the start time in clock ticks since boot; 0 when unreadable. */
+static unsigned long long proc_start_ticks(unsigned int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if (!(p = strrchr(buf, ')'))) /* comm may hold spaces and parentheses */
+		return 0;
+	for (int field = 2; field < 22 && p; field++) /* p: the space before field + 1 */
+		p = strchr(p + 1, ' ');
+	if (p)
+		v = strtoull(p + 1, NULL, 10);
+	return v;
+}
+
+/*
+ * Snapshot header h as an exec event in s->ev: the executable and argv from /proc, kept only
+ * if the process there is still the one listed (same start time: pids are reused).
+ */
+static int snapshot_event(struct source_bpf *s, const struct pg_event_hdr *h)
+{
+	static struct pg_exec_event rec;
+	char path[64], exe[4096];
+	long tick_ns = 1000000000L / sysconf(_SC_CLK_TCK);
+	unsigned long long ticks;
+	ssize_t n;
+	int fd;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.hdr = *h;
+	rec.flags = PG_SNAPSHOT;
+	snprintf(path, sizeof(path), "/proc/%u/exe", h->pid);
+	n = readlink(path, exe, sizeof(exe));
+	if (n > 0) {
+		if (n >= PG_PATH_LEN) {
+			n = PG_PATH_LEN - 1;
+			rec.flags |= PG_TRUNC_PATH;
+		}
+		memcpy(rec.path, exe, (size_t)n);
+	}
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", h->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		char more;
+		size_t got = 0;
+
+		while (got < PG_ARGV_LEN && (n = read(fd, rec.argv + got, PG_ARGV_LEN - got)) > 0)
+			got += (size_t)n;
+		if (got == PG_ARGV_LEN && read(fd, &more, 1) == 1)
+			rec.flags |= PG_TRUNC_ARGV;
+		rec.argv_len = (unsigned short)got;
+		close(fd);
+	}
+	ticks = proc_start_ticks(h->pid);
+	if (tick_ns <= 0 || ticks + 1 < h->start_ns / (unsigned long long)tick_ns ||
+	    ticks > h->start_ns / (unsigned long long)tick_ns + 1) {
+		/* gone, or another process under that pid: keep what the kernel listed */
+		memset(rec.path, 0, sizeof(rec.path));
+		rec.argv_len = 0;
+		rec.flags = PG_SNAPSHOT;
+	}
+	rec.hdr.size = (unsigned short)(offsetof(struct pg_exec_event, argv) + rec.argv_len);
+	if (pg_event_from_record(&s->ev, &rec, rec.hdr.size))
+		return -1;
+	s->ev.r.hdr.ts_ns += (unsigned long long)s->boot_to_epoch;
+	return 0;
+}
+
+/* Hand out the snapshot's events that pass the kernel part of the filter. */
+static int snapshot_poll(struct source_bpf *s)
+{
+	while (s->snap_next < s->nsnap) {
+		const struct pg_event_hdr *h = &s->snap[s->snap_next++];
+		int rc;
+
+		if (snapshot_event(s, h)) {
+			s->malformed++;
+			continue;
+		}
+		if (!pg_kfilter__match(&s->kf, &s->ev))
+			continue;
+		s->delivered++;
+		if ((rc = s->fn(s->fn_ctx, &s->ev)))
+			return rc;
+	}
+	return 0;
+}
+
+size_t pg_source_bpf__snapshot_size(struct pg_source *src)
+{
+	return ((struct source_bpf *)src)->nsnap;
+}
+
 static int bpf_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void *ctx)
 {
 	struct source_bpf *s = (struct source_bpf *)src;
@@ -166,6 +320,11 @@ static int bpf_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void 
 	s->fn = fn;
 	s->fn_ctx = ctx;
 	s->boot_to_epoch = boot_offset(); /* follows clock steps (NTP) between polls */
+	if (s->snap_next < s->nsnap) {
+		if ((err = snapshot_poll(s)))
+			return err;
+		timeout_ms = 0; /* they came first; the ring may have filled meanwhile */
+	}
 	err = ring_buffer__poll(s->rb, next_timeout(s, timeout_ms));
 	/* records submitted without a wakeup are there too */
 	if (err >= 0)
@@ -244,6 +403,7 @@ static void bpf_free(struct pg_source *src)
 	pg_source_bpf__detach(src);
 	ring_buffer__free(s->rb);
 	sensor_bpf__destroy(s->skel);
+	free(s->snap);
 	free(s);
 }
 
@@ -341,6 +501,7 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	const struct pg_kfilter *kf = opts->kfilter ? opts->kfilter : &none;
 	size_t rb_bytes = opts->ringbuf_bytes ? opts->ringbuf_bytes : PG_RINGBUF_DEFAULT;
 	long page = sysconf(_SC_PAGESIZE);
+	bool snapshot = opts->snapshot && (kf->type_mask & (1u << PG_EV_EXEC));
 	struct source_bpf *s;
 	long long t0;
 	int rc;
@@ -365,6 +526,8 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 		return NULL;
 	}
 	s->base.ops = &bpf_ops;
+	s->kf = *kf;
+	s->kf.residual = NULL; /* not ours: userspace's part runs in the pipeline */
 	s->ncpus = libbpf_num_possible_cpus();
 	s->boot_to_epoch = boot_offset();
 	s->skel = sensor_bpf__open();
@@ -435,6 +598,8 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 		}
 	}
 
+	if (!snapshot)
+		bpf_program__set_autoload(s->skel->progs.snapshot_task, false);
 	t0 = ts_ns(CLOCK_MONOTONIC);
 	rc = sensor_bpf__load(s->skel);
 	s->load_ms = ms_since(t0);
@@ -480,6 +645,9 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 		s->hooks[i].attached = true;
 	}
 	s->attach_ms = ms_since(t0);
+	/* after attaching: a process started meanwhile is in both, none is in neither */
+	if (snapshot)
+		snapshot_collect(s);
 	return &s->base;
 err_out:
 	bpf_free(&s->base);

@@ -17,6 +17,9 @@ struct pg_bpf_opts {
 	size_t wakeup_bytes; /* wake the reader when this much is waiting; 0: ringbuf/16 */
 	const struct pg_kfilter *kfilter; /* what the kernel filters; NULL: nothing */
 	bool verbose; /* libbpf debug output */
+	/* Report the processes running at start-up as exec events flagged PG_SNAPSHOT, before
+	 * any live event (when exec events are wanted). */
+	bool snapshot;
 };
 
 /* Why a hook is not running, for `pangolin doctor` and start-up warnings. */
@@ -44,6 +47,9 @@ int pg_source_bpf__counters(struct pg_source *src, struct pg_type_counters *out)
 
 /* Hooks and their state; returns how many (at most max). */
 size_t pg_source_bpf__hooks(struct pg_source *src, struct pg_hook_status *out, size_t max);
+
+/* How many processes the start-up snapshot found (before any filter). */
+size_t pg_source_bpf__snapshot_size(struct pg_source *src);
 
 /* Milliseconds spent in bpf_object__load and in attaching. */
 void pg_source_bpf__timing(struct pg_source *src, double *load_ms, double *attach_ms);

@@ -440,6 +440,31 @@ int handle_exit(struct trace_event_raw_sched_process_exit *ctx)
 	return 0;
 }
 
+/*
+ * The processes already running when the sensor starts: their exec and fork happened before
+ * it, so without this a consumer could not place them (or their children) in the process
+ * tree. A task iterator walks the kernel's task list once at start-up and writes the header
+ * an exec event of each process would carry, read exactly as the live events read it (the
+ * same start_ns, so the two join); userspace adds path and argv from /proc and the filter.
+ * Kernel threads have neither and are left out.
+ */
+#define PF_KTHREAD 0x00200000
+
+SEC("iter/task")
+int snapshot_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct pg_event_hdr h;
+
+	/* thread-group leaders of user processes that have not exited (zombies did, unseen) */
+	if (!t || t->pid != t->tgid || (t->flags & PF_KTHREAD) || t->exit_state ||
+	    t->tgid == self_tgid)
+		return 0;
+	fill_hdr(t, &h, PG_EV_EXEC, offsetof(struct pg_exec_event, argv));
+	bpf_seq_write(ctx->meta->seq, &h, sizeof(h));
+	return 0;
+}
+
 /* --- network ------------------------------------------------------------------------------- */
 
 /*

@@ -64,6 +64,55 @@ def test_exec_long_argv_is_truncated_and_says_so(pangolin):
     assert sum(len(a.encode()) + 1 for a in e[0]["argv"]) <= 1024
 
 
+SLEEPER = ["/usr/bin/python3", "-c", "import time; time.sleep(30)"]  # argv gets a token
+
+
+def test_processes_running_at_start_are_reported(pangolin):
+    """A process started before the sensor is an exec event flagged snapshot, with the
+    identity its later events carry: its exit joins it on (pid, start_ns)."""
+    token = f"pg-snap-{uuid.uuid4().hex}"
+    p = subprocess.Popen(SLEEPER + [token])
+    try:
+        with Sensor(pangolin, "--filter", 'type in ["exec", "exit"] && comm == "python3"') as s:
+            p.kill()
+            p.wait()
+    finally:
+        p.kill()
+    assert "processes already running" in s.stderr
+    snap = [e for e in s.of(type="exec", pid=p.pid)]
+    assert len(snap) == 1, s.events
+    e = snap[0]
+    assert e["snapshot"] is True
+    assert e["path"] == os.path.realpath(SLEEPER[0]) and e["argv"] == SLEEPER + [token]
+    assert e["comm"] == "python3" and e["ppid"] == os.getpid() and e["uid"] == os.getuid()
+    exits = s.of(type="exit", pid=p.pid)
+    assert len(exits) == 1 and exits[0]["signal"] == signal.SIGKILL
+    assert exits[0]["start_ns"] == e["start_ns"] and exits[0]["cgroup_id"] == e["cgroup_id"]
+    # the snapshot comes before any live event
+    assert s.events.index(e) < s.events.index(exits[0])
+
+
+def test_snapshot_meets_the_whole_filter(pangolin):
+    """Kernel part (comm), userspace part (argv) and --no-snapshot all apply to it."""
+    token = f"pg-snap-{uuid.uuid4().hex}"
+    p = subprocess.Popen(SLEEPER + [token])
+    try:
+        with Sensor(pangolin, "--filter", 'type == "exec" && comm != "python3"') as kernel_no, \
+             Sensor(pangolin, "--filter", f'type == "exec" && argv contains "{token}"') as user_yes, \
+             Sensor(pangolin, "--filter", 'type == "exec" && argv contains "not-this"') as user_no, \
+             Sensor(pangolin, "--no-snapshot", "--filter", 'type == "exec"') as off, \
+             Sensor(pangolin, "--filter", 'type == "open"') as no_exec:
+            pass
+    finally:
+        p.kill()
+        p.wait()
+    assert not kernel_no.of(pid=p.pid) and not user_no.of(pid=p.pid)
+    assert not [e for e in off.events if e.get("snapshot")]
+    assert len(user_yes.of(pid=p.pid)) == 1 and len(user_yes.events) == 1
+    assert "already running" not in off.stderr and "already running" not in no_exec.stderr
+    assert not [e for e in no_exec.events if e["type"] == "exec"]
+
+
 def test_fork_exit_code_and_lifetime(pangolin):
     with Sensor(pangolin, "--filter", 'type in ["fork", "exit"]') as s:
         r = pgwork("fork-exit", 42)

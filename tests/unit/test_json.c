@@ -269,6 +269,8 @@ static json_t *reference_object(const struct pg_event *ev)
 			SET("path_truncated", json_true());
 		if (r->exec.flags & PG_TRUNC_ARGV)
 			SET("argv_truncated", json_true());
+		if (r->exec.flags & PG_SNAPSHOT)
+			SET("snapshot", json_true());
 		break;
 	}
 	case PG_EV_FORK:
@@ -868,6 +870,7 @@ static const struct mcase mcases[] = {
 	{ PG_EV_OPEN, "\"ret\":3", "\"ret\":3,\"child_pid\":1", "\"child_pid\"", "field \"child_pid\" does not belong in open events" },
 	{ PG_EV_FORK, "\"child_pid\":44", "\"path\":\"/x\",\"child_pid\":44", "\"path\"", "field \"path\" does not belong in fork events" },
 	{ PG_EV_EXIT, "\"signal\":0", "\"signal\":0,\"path_truncated\":true", "\"path_truncated\"", "field \"path_truncated\" does not belong in exit events" },
+	{ PG_EV_OPEN, "\"ret\":3", "\"ret\":3,\"snapshot\":true", "\"snapshot\"", "field \"snapshot\" does not belong in open events" },
 	{ PG_EV_EXIT, "\"signal\":0", "\"signal\":0,\"io_uring\":true", "\"io_uring\"", "field \"io_uring\" does not belong in exit events" },
 	{ PG_EV_OPEN, "\"ret\":3", "\"ret\":3,\"io_uring\":1", "1,\"path\"", "field \"io_uring\"|expected true or false, found a number" },
 	{ PG_EV_DNS, "\"transport\":\"udp\"", "\"transport\":\"udp\",\"malformed\":true", "\"dns_id\"", "field \"dns_id\" does not belong in dns events" },

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "gen_event.h"
 #include "kfilter.h"
 
 #define ALL (((1u << PG_EV_TYPE_COUNT) - 1) & ~1u)
@@ -153,6 +154,73 @@ static void test_residual_round_trips(void **state)
 	pg_kfilter__release(&kf);
 }
 
+/*
+ * The kernel part and the residual together decide what the whole filter decides: for random
+ * events nudged towards the filters' literals, match(filter) == kernel && residual.
+ */
+static void test_split_decides_like_the_whole_filter(void **state)
+{
+	static const char *const filters[] = {
+		"type == \"open\" && comm in [\"curl\", \"wget\"] && uid == 0 && path startswith \"/etc/\"",
+		"type == \"open\" && (ret < 0 || path endswith \".so\") && pid != 7",
+		"(type == \"exec\" || type == \"exit\") && (pid == 7 || pid in [8, 9])",
+		"not (comm in [\"curl\", \"sshd\"]) && type != \"open\" && comm != \"cron\"",
+		"dport in [53, 853] && uid != 0",
+		"dport != 53",
+		"path startswith \"/etc/\" || path startswith \"/usr/\"",
+		"cgroup_id == 42 && comm == \"curl\"",
+		"pid == 7 || comm == \"curl\"",
+		"type in [\"connect\", \"dns\"] && not (dport == 53) && pid in [7, 8]",
+	};
+	struct rng r = { 99 };
+	struct pg_event ev;
+	struct gen_meta m;
+	size_t both = 0, neither = 0;
+
+	for (size_t f = 0; f < sizeof(filters) / sizeof(filters[0]); f++) {
+		struct pg_filter_error err;
+		struct pg_filter *whole = pg_filter__parse(filters[f], &err);
+		struct pg_kfilter kf;
+
+		assert_non_null(whole);
+		assert_int_equal(pg_kfilter__plan(whole, &kf), 0);
+		for (int i = 0; i < 4000; i++) {
+			gen_event(&r, &ev, 0, &m);
+			if (ev.r.hdr.type == PG_EV_PACKET)
+				continue; /* not a sensor event: pangolin sniff has no kernel filter */
+			if (rng_chance(&r, 50))
+				ev.r.hdr.pid = 7 + (uint32_t)rng_below(&r, 3);
+			if (rng_chance(&r, 50))
+				ev.r.hdr.uid = (uint32_t)rng_below(&r, 2);
+			if (rng_chance(&r, 30))
+				ev.r.hdr.cgroup_id = 42;
+			if (rng_chance(&r, 50))
+				strcpy(ev.r.hdr.comm, (const char *[]){ "curl", "wget", "cron", "sshd" }[rng_below(&r, 4)]);
+			if (ev.r.hdr.type == PG_EV_OPEN && rng_chance(&r, 50))
+				strcpy(ev.r.open.path, rng_chance(&r, 50) ? "/etc/ld.so" : "/usr/lib/x.so");
+			if (ev.r.hdr.type == PG_EV_EXEC && rng_chance(&r, 50))
+				strcpy(ev.r.exec.path, "/usr/bin/curl");
+			if (ev.r.hdr.type == PG_EV_CONNECT && rng_chance(&r, 50))
+				ev.r.connect.dport = rng_chance(&r, 50) ? 53 : 853;
+			if (ev.r.hdr.type == PG_EV_DNS && rng_chance(&r, 50))
+				ev.r.dns.dport = 53;
+
+			bool want = pg_filter__match(whole, &ev);
+			bool split = pg_kfilter__match(&kf, &ev) &&
+				     (!kf.residual || pg_filter__match(kf.residual, &ev));
+
+			if (want != split)
+				fail_msg("%s: event %d of type %u: whole filter %d, kernel+residual %d",
+					 filters[f], i, ev.r.hdr.type, want, split);
+			both += want;
+			neither += !want;
+		}
+		pg_kfilter__release(&kf);
+		pg_filter__free(whole);
+	}
+	assert_true(both > 1000 && neither > 1000); /* the events hit both sides */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_ports_restrict_types),
 		cmocka_unit_test(test_what_the_kernel_cannot_do_exactly),
 		cmocka_unit_test(test_residual_round_trips),
+		cmocka_unit_test(test_split_decides_like_the_whole_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
