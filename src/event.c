@@ -196,6 +196,16 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 	[PG_FLD_RCODE] = PKT("rcode", PG_FK_RCODE, dns_rcode),
 	[PG_FLD_ANSWERS] = PKT("answers", PG_FK_DNS_ANSWERS, answers),
 #undef PKT
+#define FLAG .kind = PG_FK_FLAG, .size = 4
+	[PG_FLD_PATH_TRUNCATED] = { "path_truncated", FLAG, .mask = PG_TRUNC_PATH,
+				    .off = { [PG_EV_EXEC] = R(exec.flags), [PG_EV_OPEN] = R(open.pflags) } },
+	[PG_FLD_ARGV_TRUNCATED] = { "argv_truncated", FLAG, .mask = PG_TRUNC_ARGV,
+				    .off = { [PG_EV_EXEC] = R(exec.flags) } },
+	[PG_FLD_SNAPSHOT] = { "snapshot", FLAG, .mask = PG_SNAPSHOT, .off = { [PG_EV_EXEC] = R(exec.flags) } },
+	[PG_FLD_IO_URING] = { "io_uring", FLAG, .mask = PG_VIA_IO_URING,
+			      .off = { [PG_EV_OPEN] = R(open.pflags), [PG_EV_CONNECT] = R(connect.flags) } },
+	[PG_FLD_CORE_DUMPED] = { "core_dumped", FLAG, .mask = 1, .off = { [PG_EV_EXIT] = R(exit.core_dumped) } },
+#undef FLAG
 };
 
 const struct pg_field *pg_field_lookup(const char *name, size_t len)
@@ -215,6 +225,12 @@ int64_t pg_field_int(const struct pg_event *ev, const struct pg_field *f, int of
 
 		memcpy(&v, p, sizeof(v));
 		return v;
+	}
+	if (f->kind == PG_FK_FLAG) {
+		uint32_t v;
+
+		memcpy(&v, p, sizeof(v));
+		return (v & f->mask) != 0;
 	}
 	switch (f->size) {
 	case 1:

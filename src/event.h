@@ -94,6 +94,7 @@ enum pg_field_kind {
 	PG_FK_RCODE, /* DNS RCODE, compared as "NXDOMAIN", ... or a number */
 	PG_FK_TCP_FLAGS, /* TCP flags byte, compared as "SYN|ACK" or a number */
 	PG_FK_DNS_ANSWERS, /* the data of every DNS answer, joined by spaces, as a string */
+	PG_FK_FLAG, /* one bit (mask) of a u32 flags word: 1 when set, else 0 */
 };
 
 enum pg_field_id {
@@ -149,6 +150,12 @@ enum pg_field_id {
 	PG_FLD_QR,
 	PG_FLD_RCODE,
 	PG_FLD_ANSWERS,
+	/* flags: a bare name is a condition ("io_uring", "not snapshot") */
+	PG_FLD_PATH_TRUNCATED,
+	PG_FLD_ARGV_TRUNCATED,
+	PG_FLD_SNAPSHOT,
+	PG_FLD_IO_URING,
+	PG_FLD_CORE_DUMPED,
 	PG_FLD_COUNT
 };
 
@@ -159,6 +166,7 @@ struct pg_field {
 	short common; /* header fields: offset + 1 in every type; 0 for payload fields */
 	short off[PG_EV_TYPE_COUNT]; /* payload fields: offset per type; 0 when the type lacks it */
 	short meta_off; /* PG_FK_META: offset in struct pg_event_meta */
+	unsigned int mask; /* PG_FK_FLAG: the bit in the word at off */
 };
 
 extern const struct pg_field pg_fields[PG_FLD_COUNT];

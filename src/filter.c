@@ -344,6 +344,8 @@ static const char *field_kind_desc(const struct pg_field *f)
 		return "an IP address";
 	case PG_FK_TYPE:
 		return "an event type";
+	case PG_FK_FLAG:
+		return "a flag (a condition by itself: io_uring, not io_uring)";
 	default:
 		return "a number";
 	}
@@ -445,6 +447,11 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 			v->num = fl;
 		}
 		break;
+	case PG_FK_FLAG:
+		if (p->tok != T_NUMBER || (v->num != 0 && v->num != 1))
+			return perr(p, at, "%s is a flag: use it by itself (%s, not %s) or compare it with 0 or 1",
+				    f->name, f->name, f->name);
+		break;
 	case PG_FK_UINT:
 	case PG_FK_INT:
 		if (p->tok != T_NUMBER)
@@ -499,6 +506,11 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 	return next(p);
 }
 
+static bool is_operator(enum tok t)
+{
+	return t >= T_EQ && t <= T_GLOB;
+}
+
 static int parse_cmp(struct parser *p, struct pg_filter_node **out)
 {
 	struct pg_filter_node *n;
@@ -521,6 +533,21 @@ static int parse_cmp(struct parser *p, struct pg_filter_node **out)
 	}
 	if ((err = next(p)))
 		return err;
+	if (f->kind == PG_FK_FLAG && !is_operator(p->tok)) {
+		/* a flag by itself: "io_uring" is "io_uring == 1" */
+		n = node_new(PG_FOP_CMP);
+		if (!n || !(n->vals = calloc(1, sizeof(*n->vals)))) {
+			free(n);
+			return -ENOMEM;
+		}
+		n->field = f;
+		n->cmp = PG_CMP_EQ;
+		n->nvals = 1;
+		n->vals[0].num = 1;
+		n->column = fstart + 1;
+		*out = n;
+		return 0;
+	}
 	switch (p->tok) {
 	case T_EQ: cmp = PG_CMP_EQ; break;
 	case T_NE: cmp = PG_CMP_NE; break;
@@ -1001,6 +1028,10 @@ static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
 		fmt_node(o, n->left);
 		break;
 	case PG_FOP_CMP:
+		if (n->field->kind == PG_FK_FLAG && n->cmp == PG_CMP_EQ && n->vals[0].num == 1) {
+			fput(o, "%s", n->field->name); /* as written: a flag by itself */
+			break;
+		}
 		fput(o, "%s %s ", n->field->name, cmp_text(n->cmp));
 		if (n->cmp == PG_CMP_IN) {
 			fput(o, "[");

@@ -598,3 +598,15 @@ def test_io_uring_requests_meet_the_kernel_filters(pangolin, tmp_path):
     assert "userspace decides: (nothing)" in s.stderr
     assert s.stats["kernel"]["connect"]["filtered"] >= 1
     assert not s.of(comm="pgwork")
+
+
+def test_io_uring_flag_filters(pangolin, tmp_path):
+    """`io_uring` is a filter condition: the same file opened both ways, only one kept."""
+    path = tmp_path / "both"
+    path.write_text("x")
+    with Sensor(pangolin, "--explain", "--filter", f'type == "open" && path == "{path}" && io_uring') as s:
+        sys_open = pgwork("open", path)
+        ring_open = pgwork("uring-open", path)
+    assert "userspace decides: path == " in s.stderr and " && io_uring\n" in s.stderr
+    assert not s.of(pid=sys_open["pid"])
+    assert len(s.of(pid=ring_open["pid"])) == 1 and len(s.events) == 1

@@ -114,6 +114,8 @@ static void test_accepts(void **state)
 		"((((((((pid == 1))))))))",
 		"child_pid > 0 || child_start_ns > 0 || signal == 9 || lifetime_ns > 1000000000",
 		"dirfd == -100 || fd == 3 || dns_id == 0x1234 || id_real == 0 || id_saved == 4294967295",
+		"io_uring || snapshot || path_truncated || argv_truncated || core_dumped",
+		"not io_uring && !snapshot && (io_uring == 0 || core_dumped == 1) && type == \"open\"",
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -220,6 +222,10 @@ static const struct ecase ecases[] = {
 	{ "pid in [1, \"2\"]", "\"2\"", "field pid is a number" },
 	{ "pid in [1,]", "]", "expected a value" },
 	{ "pid $ 1", "$", "unexpected character '$'" },
+	{ "io_uring startswith \"x\"", "startswith", "works on strings|io_uring is a flag" },
+	{ "io_uring == 2", "2", "io_uring is a flag: use it by itself (io_uring, not io_uring) or compare it with 0 or 1" },
+	{ "snapshot == \"1\"", "\"1\"", "snapshot is a flag" },
+	{ "io_uring pid == 1", "pid", "expected '&&', '||' or the end of the filter, found a field name" },
 	{ "comm == \xc3\xa9", "\xc3", "unexpected character '?'" },
 	{ "pid == 1 ; tid == 2", ";", "unexpected character ';'" },
 };
@@ -590,6 +596,47 @@ static void test_every_type(void **state)
 	pg_filter__free(none);
 }
 
+/* Flags: true when their bit is set, false when clear or when the type has no such flag. */
+static void test_flags(void **state)
+{
+	static const struct {
+		const char *expr;
+		unsigned int type, flags; /* the flags word of the type's record */
+		bool want;
+	} cases[] = {
+		{ "io_uring", PG_EV_OPEN, PG_VIA_IO_URING, true },
+		{ "io_uring", PG_EV_OPEN, PG_TRUNC_PATH, false },
+		{ "io_uring", PG_EV_CONNECT, PG_VIA_IO_URING, true },
+		{ "io_uring", PG_EV_EXEC, PG_VIA_IO_URING, false }, /* exec has no io_uring flag */
+		{ "not io_uring", PG_EV_EXEC, 0, true },
+		{ "!io_uring && type == \"open\"", PG_EV_OPEN, PG_TRUNC_PATH, true },
+		{ "io_uring == 0", PG_EV_OPEN, 0, true },
+		{ "snapshot", PG_EV_EXEC, PG_SNAPSHOT | PG_TRUNC_ARGV, true },
+		{ "snapshot", PG_EV_EXEC, PG_TRUNC_ARGV, false },
+		{ "argv_truncated && path_truncated", PG_EV_EXEC, PG_TRUNC_ARGV | PG_TRUNC_PATH, true },
+		{ "path_truncated", PG_EV_OPEN, PG_TRUNC_PATH | PG_VIA_IO_URING, true },
+		{ "core_dumped", PG_EV_EXIT, 1, true },
+		{ "core_dumped", PG_EV_EXIT, 0, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pg_filter *f = parse_ok(cases[i].expr);
+		struct pg_event ev;
+
+		pg_event_init(&ev, cases[i].type);
+		switch (cases[i].type) {
+		case PG_EV_EXEC: ev.r.exec.flags = cases[i].flags; break;
+		case PG_EV_OPEN: ev.r.open.pflags = cases[i].flags; break;
+		case PG_EV_CONNECT: ev.r.connect.flags = cases[i].flags; break;
+		case PG_EV_EXIT: ev.r.exit.core_dumped = cases[i].flags; break;
+		}
+		if (pg_filter__match(f, &ev) != cases[i].want)
+			fail_msg("case %zu: '%s' on type %u flags 0x%x: expected %d", i, cases[i].expr,
+				 cases[i].type, cases[i].flags, cases[i].want);
+		pg_filter__free(f);
+	}
+}
+
 /* --- conjuncts and format ---------------------------------------------------------------- */
 
 static void fmt(const struct pg_filter_node *n, char *buf, size_t size)
@@ -676,6 +723,10 @@ static void test_format(void **state)
 		{ "comm == 'a\"b\\\\c'", "comm == \"a\\\"b\\\\c\"" },
 		{ "comm == \"\\n\\t\\x01\\x7f\"", "comm == \"\\x0a\\x09\\x01\\x7f\"" },
 		{ "path == \"caf\xc3\xa9\\xff\"", "path == \"caf\\xc3\\xa9\\xff\"" },
+		{ "io_uring", "io_uring" },
+		{ "io_uring == 1", "io_uring" },
+		{ "not io_uring", "!io_uring" },
+		{ "snapshot == 0 && core_dumped", "(snapshot == 0 && core_dumped)" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -715,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_nesting_limit), cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_evaluation),   cmocka_unit_test(test_every_type),
 		cmocka_unit_test(test_conjuncts),    cmocka_unit_test(test_format),
+		cmocka_unit_test(test_flags),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

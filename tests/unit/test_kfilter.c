@@ -171,6 +171,7 @@ static void test_split_decides_like_the_whole_filter(void **state)
 		"cgroup_id == 42 && comm == \"curl\"",
 		"pid == 7 || comm == \"curl\"",
 		"type in [\"connect\", \"dns\"] && not (dport == 53) && pid in [7, 8]",
+		"type == \"open\" && not io_uring && comm == \"curl\" || snapshot",
 	};
 	struct rng r = { 99 };
 	struct pg_event ev;
