@@ -98,6 +98,7 @@ struct source_bpf {
 	struct pg_event_hdr *snap;
 	size_t nsnap, snap_next;
 	struct pg_kfilter kf; /* the kernel part of the filter, for them (residual: NULL) */
+	struct pg_exec_event snap_rec; /* one of them as a ring record, completed from /proc */
 };
 
 static long long ts_ns(clockid_t c)
@@ -240,47 +241,47 @@ static unsigned long long proc_start_ticks(unsigned int pid)
  */
 static int snapshot_event(struct source_bpf *s, const struct pg_event_hdr *h)
 {
-	static struct pg_exec_event rec;
+	struct pg_exec_event *rec = &s->snap_rec;
 	char path[64], exe[4096];
 	long tick_ns = 1000000000L / sysconf(_SC_CLK_TCK);
 	unsigned long long ticks;
 	ssize_t n;
 	int fd;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.hdr = *h;
-	rec.flags = PG_SNAPSHOT;
+	memset(rec, 0, sizeof(*rec));
+	rec->hdr = *h;
+	rec->flags = PG_SNAPSHOT;
 	snprintf(path, sizeof(path), "/proc/%u/exe", h->pid);
 	n = readlink(path, exe, sizeof(exe));
 	if (n > 0) {
 		if (n >= PG_PATH_LEN) {
 			n = PG_PATH_LEN - 1;
-			rec.flags |= PG_TRUNC_PATH;
+			rec->flags |= PG_TRUNC_PATH;
 		}
-		memcpy(rec.path, exe, (size_t)n);
+		memcpy(rec->path, exe, (size_t)n);
 	}
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", h->pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		char more;
 		size_t got = 0;
 
-		while (got < PG_ARGV_LEN && (n = read(fd, rec.argv + got, PG_ARGV_LEN - got)) > 0)
+		while (got < PG_ARGV_LEN && (n = read(fd, rec->argv + got, PG_ARGV_LEN - got)) > 0)
 			got += (size_t)n;
 		if (got == PG_ARGV_LEN && read(fd, &more, 1) == 1)
-			rec.flags |= PG_TRUNC_ARGV;
-		rec.argv_len = (unsigned short)got;
+			rec->flags |= PG_TRUNC_ARGV;
+		rec->argv_len = (unsigned short)got;
 		close(fd);
 	}
 	ticks = proc_start_ticks(h->pid);
 	if (tick_ns <= 0 || ticks + 1 < h->start_ns / (unsigned long long)tick_ns ||
 	    ticks > h->start_ns / (unsigned long long)tick_ns + 1) {
 		/* gone, or another process under that pid: keep what the kernel listed */
-		memset(rec.path, 0, sizeof(rec.path));
-		rec.argv_len = 0;
-		rec.flags = PG_SNAPSHOT;
+		memset(rec->path, 0, sizeof(rec->path));
+		rec->argv_len = 0;
+		rec->flags = PG_SNAPSHOT;
 	}
-	rec.hdr.size = (unsigned short)(offsetof(struct pg_exec_event, argv) + rec.argv_len);
-	if (pg_event_from_record(&s->ev, &rec, rec.hdr.size))
+	rec->hdr.size = (unsigned short)(offsetof(struct pg_exec_event, argv) + rec->argv_len);
+	if (pg_event_from_record(&s->ev, rec, rec->hdr.size))
 		return -1;
 	s->ev.r.hdr.ts_ns += (unsigned long long)s->boot_to_epoch;
 	return 0;

@@ -890,7 +890,8 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 /*
  * Opens and connects submitted through io_uring never pass sys_exit: the ring does the work
  * in io_uring_enter, in a kernel worker or in an SQPOLL thread, so a syscall-only sensor is
- * blind to them (a known way around such sensors). Two io_uring tracepoints close that gap:
+ * blind to them (a known way around such sensors). Two io_uring tracepoints close that gap
+ * (and a third, below, for completions that overflow):
  *  - io_uring_submit_req, in the submitting thread once the request is prepared: the open's
  *    path is already the kernel's own copy (struct filename);
  *  - io_uring_complete, wherever the result is posted: it carries the result.
