@@ -203,7 +203,8 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 				    .off = { [PG_EV_EXEC] = R(exec.flags) } },
 	[PG_FLD_SNAPSHOT] = { "snapshot", FLAG, .mask = PG_SNAPSHOT, .off = { [PG_EV_EXEC] = R(exec.flags) } },
 	[PG_FLD_IO_URING] = { "io_uring", FLAG, .mask = PG_VIA_IO_URING,
-			      .off = { [PG_EV_OPEN] = R(open.pflags), [PG_EV_CONNECT] = R(connect.flags) } },
+			      .off = { [PG_EV_OPEN] = R(open.pflags), [PG_EV_CONNECT] = R(connect.flags),
+				       [PG_EV_DNS] = R(dns.flags) } },
 	[PG_FLD_CORE_DUMPED] = { "core_dumped", FLAG, .mask = 1, .off = { [PG_EV_EXIT] = R(exit.core_dumped) } },
 #undef FLAG
 };

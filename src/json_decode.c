@@ -148,7 +148,7 @@ static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
 	[PG_EV_OPEN] = BIT(K_PATH_TRUNCATED) | BIT(K_IO_URING),
 	[PG_EV_CONNECT] = BIT(K_IO_URING),
 	[PG_EV_DNS] = BIT(K_MALFORMED) | BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) |
-		      BIT(K_QCLASS),
+		      BIT(K_QCLASS) | BIT(K_IO_URING),
 	[PG_EV_PACKET] = PKT_IP_KEYS | BIT(K_TCP_FLAGS) | BIT(K_VLAN) | BIT(K_FRAGMENT) |
 			 BIT(K_TRUNCATED) | PKT_DNS_KEYS | PKT_QUESTION_KEYS | BIT(K_QR) |
 			 BIT(K_ANSWERS_TRUNCATED) | BIT(K_DNS_ERROR),
@@ -1029,6 +1029,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		else if (!streq(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], "udp"))
 			return fail(st, st->vpos[K_TRANSPORT], "field \"transport\": \"%s\" is not \"udp\" or \"tcp\"",
 				    shown(st->small[K_TRANSPORT], st->slen[K_TRANSPORT], sh, sizeof(sh)));
+		if (st->b[K_IO_URING])
+			r->dns.flags |= PG_VIA_IO_URING;
 		if (st->b[K_MALFORMED])
 			break;
 		r->dns.flags |= PG_DNS_F_PARSED;
@@ -1072,7 +1074,7 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 						K_PATH_TRUNCATED, K_IO_URING };
 	static const unsigned char conn_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_FD, K_RET, K_IO_URING };
 	static const unsigned char dns_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_TRANSPORT, K_MALFORMED, K_DNS_ID,
-					       K_QNAME, K_QTYPE, K_QCLASS };
+					       K_QNAME, K_QTYPE, K_QCLASS, K_IO_URING };
 	static const unsigned char setid_o[] = { M, K_CALL, K_RET, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED };
 	static const unsigned char packet_o[] = {
 		M, K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_FAMILY,

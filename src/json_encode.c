@@ -222,7 +222,7 @@ static void put_dns(struct pg_buf *out, const struct pg_dns_event *e)
 		pg_buf__lit(out, "\"udp\"");
 	if (!(e->flags & PG_DNS_F_PARSED)) {
 		pg_buf__lit(out, ",\"malformed\":true");
-		return;
+		goto via;
 	}
 	KEY("dns_id");
 	pg_buf__u64(out, e->id);
@@ -241,6 +241,9 @@ static void put_dns(struct pg_buf *out, const struct pg_dns_event *e)
 	}
 	KEY("qclass");
 	pg_buf__u64(out, e->qclass);
+via:
+	if (e->flags & PG_VIA_IO_URING)
+		pg_buf__lit(out, ",\"io_uring\":true");
 }
 
 static void put_name_or_num(struct pg_buf *out, const char *name, const char *prefix,

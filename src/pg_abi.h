@@ -72,8 +72,9 @@ struct pg_event_hdr {
 #define PG_TRUNC_PATH (1u << 0) /* path filled its buffer: the real one is longer */
 #define PG_TRUNC_ARGV (1u << 1) /* more argv than PG_ARGV_LEN/PG_ARGV_MAX */
 /*
- * open/connect: submitted through io_uring, not the syscall. Reported when the request
- * completes, with the submitting thread's identity; ret is the completion's result.
+ * open/connect/dns: submitted through io_uring, not the syscall. open and connect are
+ * reported when the request completes, with the submitting thread's identity (ret is the
+ * completion's result); dns when the send is submitted.
  */
 #define PG_VIA_IO_URING (1u << 2)
 /*
@@ -141,7 +142,7 @@ struct pg_dns_event {
 	__u16 qtype;
 	__u16 qclass;
 	__u16 payload_len; /* bytes copied in payload (0 after a replay) */
-	__u32 flags; /* PG_DNS_F_* */
+	__u32 flags; /* PG_DNS_F_*, PG_VIA_IO_URING */
 	__u8 daddr[16];
 	char qname[PG_QNAME_LEN]; /* dotted, without the final dot; "" for the root */
 	__u8 payload[PG_DNS_PAYLOAD_LEN]; /* the kernel copies the message; userspace parses it */

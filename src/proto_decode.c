@@ -307,6 +307,8 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 			fail(err, errlen, "field dns.transport: %d is neither UDP nor TCP", d->transport);
 			goto invalid;
 		}
+		if (d->io_uring)
+			r->dns.flags |= PG_VIA_IO_URING;
 		if (!d->malformed) {
 			r->dns.flags |= PG_DNS_F_PARSED;
 			r->dns.id = (unsigned short)d->id;

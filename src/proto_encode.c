@@ -155,6 +155,7 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		} else {
 			dns.malformed = 1;
 		}
+		dns.io_uring = !!(d->flags & PG_VIA_IO_URING);
 		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_DNS;
 		m.dns = &dns;
 		break;

@@ -34,8 +34,8 @@ static const struct {
 	{ "handle_sys_exit", "raw_syscalls/sys_exit",
 	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID, NULL },
 	/* opens and connects submitted through io_uring: prepared, then completed */
-	{ "handle_uring_submit", "io_uring/io_uring_submit_req", 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT,
-	  "io_uring" },
+	{ "handle_uring_submit", "io_uring/io_uring_submit_req",
+	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS, "io_uring" },
 	{ "handle_uring_complete", "io_uring/io_uring_complete", 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT,
 	  "io_uring" },
 	{ "handle_uring_overflow", "io_uring/io_uring_cqe_overflow",

@@ -536,7 +536,8 @@ static __always_inline struct sock *fd_to_sock(struct task_struct *task, int fd)
  * (glibc writes [length, message] with writev).
  */
 static __always_inline void dns_message(struct task_struct *task, int fd, const void *uaddr,
-					__u32 alen, const void *prefix, const void *buf, __u64 len)
+					__u32 alen, const void *prefix, const void *buf, __u64 len,
+					__u32 flags)
 {
 	__u16 family = 0, port = 0;
 	__u8 addr[16] = {};
@@ -580,7 +581,7 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 	e->id = 0;
 	e->qtype = 0;
 	e->qclass = 0;
-	e->flags = 0;
+	e->flags = flags;
 	if (sk && sk->sk_type == SOCK_STREAM)
 		e->flags |= PG_DNS_F_TCP;
 	__builtin_memcpy(e->daddr, addr, 16);
@@ -604,13 +605,18 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 /*
  * dns_message behind a global function: the verifier checks a global function once, with
  * unknown arguments, instead of once per call site (sendto, sendmsg, each sendmmsg message,
- * write, writev); that keeps the sensor's load time down. Scalars only, so fd and alen share
- * a word.
+ * write, writev, io_uring); that keeps the sensor's load time down. Scalars only, so fd and
+ * alen share a word, and alen's top bit says the message was submitted through io_uring.
  */
+#define DNS_VIA_URING (1u << 31)
+
 __noinline int pg_dns_send(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, __u64 len)
 {
+	__u32 alen = (__u32)fd_alen;
+
 	dns_message(bpf_get_current_task_btf(), (int)(fd_alen >> 32), (const void *)uaddr,
-		    (__u32)fd_alen, (const void *)prefix, (const void *)buf, len);
+		    alen & ~DNS_VIA_URING, (const void *)prefix, (const void *)buf, len,
+		    alen & DNS_VIA_URING ? PG_VIA_IO_URING : 0);
 	return 0;
 }
 
@@ -621,14 +627,16 @@ __noinline int pg_dns_send(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, 
 /*
  * A message in an iovec array: sendmsg's (um, whose msg_name may name the peer) or writev's
  * (uiov, iovcnt). It is the first piece, or the second when the first is a lone 2-byte length
- * prefix (DNS over TCP as glibc sends it). sent: the bytes that went out.
+ * prefix (DNS over TCP as glibc sends it). sent: the bytes that went out. fdv: the fd in the
+ * low word, 1 in the high word when the message came through io_uring.
  * __noinline: its locals get a frame of their own, not handle_sys_exit's (see emit_open).
  */
-static __noinline void dns_iov(int fd, const struct user_msghdr *um, const struct iovec *uiov,
+static __noinline void dns_iov(__u64 fdv, const struct user_msghdr *um, const struct iovec *uiov,
 			       __u64 iovcnt, long sent)
 {
 	struct iovec iov[2] = {};
 	struct user_msghdr m = {};
+	int fd = (int)(__u32)fdv;
 
 	if (um) {
 		if (bpf_probe_read_user(&m, sizeof(m), um))
@@ -649,7 +657,8 @@ static __noinline void dns_iov(int fd, const struct user_msghdr *um, const struc
 	}
 	if (iov[1].iov_len > (__u64)sent)
 		iov[1].iov_len = sent;
-	DNS_SEND(fd, m.msg_name, m.msg_namelen, iov[0].iov_base, iov[1].iov_base, iov[1].iov_len);
+	DNS_SEND(fd, m.msg_name, m.msg_namelen | (fdv >> 32 ? DNS_VIA_URING : 0), iov[0].iov_base,
+		 iov[1].iov_base, iov[1].iov_len);
 }
 
 /* Writes that can be one DNS query: a header, a name and a question at least (17 bytes), at
@@ -846,7 +855,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		DNS_SEND(ARG1(r), ARG5(r), ARG6(r), 0, ARG2(r), ARG3(r));
 		break;
 	case PG_SYS_SENDMSG:
-		dns_iov((int)ARG1(r), (const struct user_msghdr *)ARG2(r), NULL, 0, ret);
+		dns_iov((__u32)ARG1(r), (const struct user_msghdr *)ARG2(r), NULL, 0, ret);
 		break;
 	case PG_SYS_SENDMMSG: {
 		const struct mmsghdr *v = (const struct mmsghdr *)ARG2(r);
@@ -858,7 +867,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 				break;
 			if (bpf_probe_read_user(&sent, sizeof(sent), &v[i].msg_len))
 				break;
-			dns_iov((int)ARG1(r), &v[i].msg_hdr, NULL, 0, sent);
+			dns_iov((__u32)ARG1(r), &v[i].msg_hdr, NULL, 0, sent);
 		}
 		break;
 	}
@@ -876,7 +885,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		if (kind == PG_SYS_WRITE)
 			DNS_SEND(ARG1(r), 0, 0, 0, ARG2(r), ret);
 		else
-			dns_iov((int)ARG1(r), NULL, (const struct iovec *)ARG2(r), ARG3(r), ret);
+			dns_iov((__u32)ARG1(r), NULL, (const struct iovec *)ARG2(r), ARG3(r), ret);
 		break;
 	}
 	default:
@@ -1025,7 +1034,32 @@ static __always_inline __u32 uring_type(const struct io_kiocb *req)
 		return PG_EV_OPEN;
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_CONNECT))
 		return PG_EV_CONNECT;
+	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SEND) ||
+	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG))
+		return PG_EV_DNS; /* if it goes to the DNS port */
 	return PG_EV_NONE;
+}
+
+#define IOSQE_FIXED_FILE_BIT 0 /* UAPI, kept as REQ_F_FIXED_FILE */
+#define IOSQE_BUFFER_SELECT_BIT 5 /* UAPI, kept as REQ_F_BUFFER_SELECT */
+
+/*
+ * A send through io_uring, at submission (what leaves is known, not yet how much of it did):
+ * the same DNS code as the syscalls, which looks at the destination port first. Sends from a
+ * registered (fixed) file or a buffer chosen later by the kernel are not looked at.
+ */
+static __noinline void uring_dns(struct io_kiocb *r)
+{
+	struct io_sr_msg *sr = bpf_rdonly_cast(&r->cmd, bpf_core_type_id_kernel(struct io_sr_msg));
+	__u64 fdv = (__u32)r->cqe.fd | (1ull << 32);
+
+	if (r->flags & ((1ull << IOSQE_FIXED_FILE_BIT) | (1ull << IOSQE_BUFFER_SELECT_BIT)))
+		return;
+	if (r->opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG))
+		dns_iov(fdv, sr->umsg, NULL, 0, DNS_WRITE_MAX);
+	else if (sr->len >= DNS_QUERY_MIN && sr->len <= DNS_WRITE_MAX)
+		/* the user pointer as a plain number: pg_dns_send takes scalars only */
+		DNS_SEND(r->cqe.fd, 0, DNS_VIA_URING, 0, BPF_CORE_READ(sr, buf), sr->len);
 }
 
 /*
@@ -1046,6 +1080,11 @@ int handle_uring_submit(struct bpf_raw_tracepoint_args *ctx)
 	type = uring_type(req);
 	if (type == PG_EV_NONE || !type_on(type))
 		return 0;
+	if (type == PG_EV_DNS) { /* the port decides first, then the common filters */
+		if (bpf_core_type_exists(struct io_sr_msg))
+			uring_dns(req);
+		return 0;
+	}
 	task = bpf_get_current_task_btf();
 	if (!pass_common(task, type))
 		return 0;
@@ -1065,12 +1104,13 @@ int handle_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 	struct io_uring_cqe *cqe = bpf_rdonly_cast((void *)ctx->args[2],
 						   bpf_core_type_id_kernel(struct io_uring_cqe));
 	struct uring_inflight_val *v;
+	__u32 type;
 
 	if (!req)
 		return 0; /* a completion of no request (e.g. a message between rings) */
 	/* only opens and connects wait in the map: the other completions skip the lookup */
-	if (uring_type(bpf_rdonly_cast((void *)req, bpf_core_type_id_kernel(struct io_kiocb))) ==
-	    PG_EV_NONE)
+	type = uring_type(bpf_rdonly_cast((void *)req, bpf_core_type_id_kernel(struct io_kiocb)));
+	if (type != PG_EV_OPEN && type != PG_EV_CONNECT)
 		return 0;
 	v = bpf_map_lookup_elem(&uring_inflight, &req);
 	if (v)

@@ -27,7 +27,8 @@ static int usage(void)
 	      "              connect ADDR PORT | setresuid R E S | loop SECONDS PATH\n"
 	      "              uring-open PATH | uring-open2 PATH | uring-open-skip PATH | uring-open-async PATH\n"
 	      "              uring-open-sqpoll PATH | uring-connect ADDR PORT | uring-burst N PATH\n"
-	      "              uring-loop SECONDS nop|open [PATH]\n",
+	      "              uring-loop SECONDS nop|open [PATH]\n"
+	      "              uring-send FD HEX | uring-sendmsg ADDR PORT HEX\n",
 	      stderr);
 	return 2;
 }
@@ -202,6 +203,70 @@ static int uring_loop(double secs, const char *op, const char *path)
 	return 0;
 }
 
+/* HEX as bytes into out (at most max); their count, or -1 when HEX is not hex. */
+static int unhex(const char *hex, unsigned char *out, size_t max)
+{
+	size_t n = strlen(hex) / 2;
+
+	if (strlen(hex) % 2 || n > max)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int b;
+
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (unsigned char)b;
+	}
+	return (int)n;
+}
+
+/*
+ * One message through io_uring: "uring-send FD HEX" on an inherited (connected) socket with
+ * IORING_OP_SEND, "uring-sendmsg ADDR PORT HEX" from a new UDP socket to ADDR:PORT with
+ * IORING_OP_SENDMSG and a destination in msg_name. Prints the completion's result.
+ */
+static int uring_send(int argc, char **argv)
+{
+	static unsigned char msg[1024];
+	struct sockaddr_storage ss;
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	struct iovec iov;
+	struct msghdr mh = { 0 };
+	bool sendmsg_op = !strcmp(argv[1], "uring-sendmsg");
+	socklen_t len;
+	int fd, n, rc;
+
+	if ((n = unhex(argv[argc - 1], msg, sizeof(msg))) < 0)
+		return usage();
+	if ((rc = io_uring_queue_init(4, &ring, 0)) < 0) {
+		fprintf(stderr, "pgwork: io_uring_queue_init: %s\n", strerror(-rc));
+		return 1;
+	}
+	if (sendmsg_op) {
+		if (parse_addr(argv[2], argv[3], &ss, &len))
+			return usage();
+		fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		iov = (struct iovec){ .iov_base = msg, .iov_len = (size_t)n };
+		mh.msg_name = &ss;
+		mh.msg_namelen = len;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		io_uring_prep_sendmsg(io_uring_get_sqe(&ring), fd, &mh, 0);
+	} else {
+		fd = atoi(argv[2]);
+		io_uring_prep_send(io_uring_get_sqe(&ring), fd, msg, (size_t)n, 0);
+	}
+	io_uring_submit(&ring);
+	if ((rc = io_uring_wait_cqe(&ring, &cqe)) < 0) {
+		fprintf(stderr, "pgwork: io_uring_wait_cqe: %s\n", strerror(-rc));
+		return 1;
+	}
+	printf("pid=%d fd=%d ret=%d\n", getpid(), fd, cqe->res);
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -275,6 +340,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "uring-loop") && (argc == 4 || argc == 5))
 		return uring_loop(atof(argv[2]), argv[3], argc == 5 ? argv[4] : "/dev/null");
+	if ((!strcmp(cmd, "uring-send") && argc == 4) || (!strcmp(cmd, "uring-sendmsg") && argc == 5))
+		return uring_send(argc, argv);
 	if (!strcmp(cmd, "uring-burst") && argc == 4)
 		return uring_burst(atol(argv[2]), argv[3]);
 	if (!strncmp(cmd, "uring-", 6) && argc == (strcmp(cmd, "uring-connect") ? 3 : 4))

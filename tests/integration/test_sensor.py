@@ -610,3 +610,33 @@ def test_io_uring_flag_filters(pangolin, tmp_path):
     assert "userspace decides: path == " in s.stderr and " && io_uring\n" in s.stderr
     assert not s.of(pid=sys_open["pid"])
     assert len(s.of(pid=ring_open["pid"])) == 1 and len(s.events) == 1
+
+
+@pytest.mark.parametrize("how", ["send", "sendmsg"])
+def test_dns_through_io_uring(pangolin, how):
+    """A DNS query sent with IORING_OP_SEND on a connected socket, or IORING_OP_SENDMSG with
+    the server in msg_name: a dns event flagged io_uring, with the sender's identity."""
+    name = f"u{uuid.uuid4().hex[:12]}.pangolin.test"
+    q = _dns_query(name, "A")
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.80", 53))
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        c.connect(("127.0.0.80", 53))
+        with Sensor(pangolin, "--filter", 'type == "dns" && comm == "pgwork"') as s:
+            if how == "send":
+                r = subprocess.run([str(PGWORK), "uring-send", str(c.fileno()), q.hex()],
+                                   pass_fds=[c.fileno()], capture_output=True, text=True, check=True)
+                r = dict(t.split("=") for t in r.stdout.split())
+            else:
+                r = pgwork("uring-sendmsg", "127.0.0.80", 53, q.hex())
+            got = srv.recv(512)
+    finally:
+        c.close()
+        srv.close()
+    assert got == q and int(r["ret"]) == len(q)
+    e = s.of(pid=int(r["pid"]))
+    assert len(e) == 1, s.events
+    assert e[0]["qname"] == name and e[0]["qtype"] == "A" and e[0]["io_uring"] is True
+    assert e[0]["daddr"] == "127.0.0.80" and e[0]["dport"] == 53 and e[0]["transport"] == "udp"

@@ -358,6 +358,8 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 		d->dport = (uint16_t)gen_u(r, 16);
 		if (rng_chance(r, 30))
 			d->flags |= PG_DNS_F_TCP;
+		if (rng_chance(r, 20))
+			d->flags |= PG_VIA_IO_URING;
 		if (rng_chance(r, 85)) {
 			d->flags |= PG_DNS_F_PARSED;
 			d->id = (uint16_t)gen_u(r, 16);

@@ -314,6 +314,8 @@ static json_t *reference_object(const struct pg_event *ev)
 		SET("transport", json_string(r->dns.flags & PG_DNS_F_TCP ? "tcp" : "udp"));
 		if (!(r->dns.flags & PG_DNS_F_PARSED)) {
 			SET("malformed", json_true());
+			if (r->dns.flags & PG_VIA_IO_URING)
+				SET("io_uring", json_true());
 			break;
 		}
 		SET("dns_id", json_integer(r->dns.id));
@@ -324,6 +326,8 @@ static json_t *reference_object(const struct pg_event *ev)
 		}
 		SET("qtype", json_string(name));
 		SET("qclass", json_integer(r->dns.qclass));
+		if (r->dns.flags & PG_VIA_IO_URING)
+			SET("io_uring", json_true());
 		break;
 	}
 	case PG_EV_PACKET:
