@@ -629,25 +629,28 @@ __noinline int pg_dns_send(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, 
  * (uiov, iovcnt). It is the first piece, or the second when the first is a lone 2-byte length
  * prefix (DNS over TCP as glibc sends it). sent: the bytes that went out. fdv: the fd in the
  * low word, 1 in the high word when the message came through io_uring.
- * __noinline: its locals get a frame of their own, not handle_sys_exit's (see emit_open).
+ * A global function, like pg_dns_send: verified once for its four callers, in a frame of its
+ * own; so its arguments are plain numbers (the callers' pointers are user addresses anyway).
  */
-static __noinline void dns_iov(__u64 fdv, const struct user_msghdr *um, const struct iovec *uiov,
-			       __u64 iovcnt, long sent)
+__noinline int pg_dns_iov(__u64 fdv, __u64 umsg, __u64 uiov_addr, __u64 iovcnt, __u64 sent_bytes)
 {
 	struct iovec iov[2] = {};
 	struct user_msghdr m = {};
+	const struct user_msghdr *um = (const struct user_msghdr *)umsg;
+	const struct iovec *uiov = (const struct iovec *)uiov_addr;
+	long sent = (long)sent_bytes;
 	int fd = (int)(__u32)fdv;
 
 	if (um) {
 		if (bpf_probe_read_user(&m, sizeof(m), um))
-			return;
+			return 0;
 		uiov = m.msg_iov;
 		iovcnt = m.msg_iovlen;
 	}
 	if (!uiov || iovcnt < 1 || sent <= 0)
-		return;
+		return 0;
 	if (bpf_probe_read_user(&iov[0], sizeof(iov[0]), uiov))
-		return;
+		return 0;
 	if (iov[0].iov_len == 2 && iovcnt >= 2 && sent > 2 &&
 	    !bpf_probe_read_user(&iov[1], sizeof(iov[1]), uiov + 1)) {
 		sent -= 2; /* iov[0] is the prefix, iov[1] the message */
@@ -659,6 +662,7 @@ static __noinline void dns_iov(__u64 fdv, const struct user_msghdr *um, const st
 		iov[1].iov_len = sent;
 	DNS_SEND(fd, m.msg_name, m.msg_namelen | (fdv >> 32 ? DNS_VIA_URING : 0), iov[0].iov_base,
 		 iov[1].iov_base, iov[1].iov_len);
+	return 0;
 }
 
 /* Writes that can be one DNS query: a header, a name and a question at least (17 bytes), at
@@ -855,7 +859,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		DNS_SEND(ARG1(r), ARG5(r), ARG6(r), 0, ARG2(r), ARG3(r));
 		break;
 	case PG_SYS_SENDMSG:
-		dns_iov((__u32)ARG1(r), (const struct user_msghdr *)ARG2(r), NULL, 0, ret);
+		pg_dns_iov((__u32)ARG1(r), ARG2(r), 0, 0, ret);
 		break;
 	case PG_SYS_SENDMMSG: {
 		const struct mmsghdr *v = (const struct mmsghdr *)ARG2(r);
@@ -867,7 +871,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 				break;
 			if (bpf_probe_read_user(&sent, sizeof(sent), &v[i].msg_len))
 				break;
-			dns_iov((__u32)ARG1(r), &v[i].msg_hdr, NULL, 0, sent);
+			pg_dns_iov((__u32)ARG1(r), (__u64)&v[i].msg_hdr, 0, 0, sent);
 		}
 		break;
 	}
@@ -885,7 +889,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		if (kind == PG_SYS_WRITE)
 			DNS_SEND(ARG1(r), 0, 0, 0, ARG2(r), ret);
 		else
-			dns_iov((__u32)ARG1(r), NULL, (const struct iovec *)ARG2(r), ARG3(r), ret);
+			pg_dns_iov((__u32)ARG1(r), 0, ARG2(r), ARG3(r), ret);
 		break;
 	}
 	default:
@@ -1056,7 +1060,7 @@ static __noinline void uring_dns(struct io_kiocb *r)
 	if (r->flags & ((1ull << IOSQE_FIXED_FILE_BIT) | (1ull << IOSQE_BUFFER_SELECT_BIT)))
 		return;
 	if (r->opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG))
-		dns_iov(fdv, sr->umsg, NULL, 0, DNS_WRITE_MAX);
+		pg_dns_iov(fdv, (__u64)BPF_CORE_READ(sr, umsg), 0, 0, DNS_WRITE_MAX);
 	else if (sr->len >= DNS_QUERY_MIN && sr->len <= DNS_WRITE_MAX)
 		/* the user pointer as a plain number: pg_dns_send takes scalars only */
 		DNS_SEND(r->cqe.fd, 0, DNS_VIA_URING, 0, BPF_CORE_READ(sr, buf), sr->len);
