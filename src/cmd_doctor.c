@@ -119,7 +119,7 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 				  "no sensor");
 		missing += report("raw tracepoint programs",
 				  libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) == 1,
-				  NULL, "no fork events");
+				  NULL, "no fork, open, connect, dns, setid or io_uring events");
 		missing += report("perf_event programs",
 				  libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_PERF_EVENT, NULL) == 1, NULL,
 				  "no profiler");
@@ -153,7 +153,7 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 	printf("\nsensor hooks (tracepoints)\n");
 	{
 		struct pg_kfilter kf;
-		struct pg_bpf_opts bo = { .kfilter = &kf };
+		struct pg_bpf_opts bo = { .kfilter = &kf, .snapshot = true };
 		struct pg_source *src;
 		struct pg_hook_status hooks[64];
 		size_t n;
@@ -184,6 +184,11 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 				missing += report(hooks[i].tracepoint, hooks[i].attached, d,
 						  "those events are not seen");
 			}
+			snprintf(msg, sizeof(msg), "%zu processes running now",
+				 pg_source_bpf__snapshot_size(src));
+			missing += report("task iterator (start-up snapshot)",
+					  pg_source_bpf__snapshot_state(src) == 1, msg,
+					  "the processes already running at start-up are not reported");
 			snprintf(msg, sizeof(msg), "loaded in %.1f ms, attached in %.1f ms", lm, am);
 			report("sensor programs load", true, msg, NULL);
 			pg_source__free(src);

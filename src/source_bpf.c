@@ -97,6 +97,7 @@ struct source_bpf {
 	/* processes found running at start-up, handed out before the ring (snapshot_event) */
 	struct pg_event_hdr *snap;
 	size_t nsnap, snap_next;
+	int snap_state; /* 1 taken, 0 failed, -1 not asked for */
 	struct pg_kfilter kf; /* the kernel part of the filter, for them (residual: NULL) */
 	struct pg_exec_event snap_rec; /* one of them as a ring record, completed from /proc */
 };
@@ -200,8 +201,10 @@ static void snapshot_collect(struct source_bpf *s)
 	bpf_link__destroy(link);
 	s->snap = (struct pg_event_hdr *)buf;
 	s->nsnap = len / sizeof(struct pg_event_hdr);
+	s->snap_state = 1;
 	return;
 fail:
+	s->snap_state = 0;
 	fprintf(stderr, "pangolin: warning: cannot list the processes already running (%s): only those "
 			"started from now on are known\n", strerror(errno));
 	if (fd >= 0)
@@ -310,6 +313,11 @@ static int snapshot_poll(struct source_bpf *s)
 size_t pg_source_bpf__snapshot_size(struct pg_source *src)
 {
 	return ((struct source_bpf *)src)->nsnap;
+}
+
+int pg_source_bpf__snapshot_state(struct pg_source *src)
+{
+	return ((struct source_bpf *)src)->snap_state;
 }
 
 static int bpf_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void *ctx)
@@ -647,6 +655,7 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	}
 	s->attach_ms = ms_since(t0);
 	/* after attaching: a process started meanwhile is in both, none is in neither */
+	s->snap_state = -1;
 	if (snapshot)
 		snapshot_collect(s);
 	return &s->base;

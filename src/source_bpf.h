@@ -51,6 +51,9 @@ size_t pg_source_bpf__hooks(struct pg_source *src, struct pg_hook_status *out, s
 /* How many processes the start-up snapshot found (before any filter). */
 size_t pg_source_bpf__snapshot_size(struct pg_source *src);
 
+/* The start-up snapshot: 1 taken, 0 failed (the kernel has no task iterator), -1 not asked. */
+int pg_source_bpf__snapshot_state(struct pg_source *src);
+
 /* Milliseconds spent in bpf_object__load and in attaching. */
 void pg_source_bpf__timing(struct pg_source *src, double *load_ms, double *attach_ms);
 

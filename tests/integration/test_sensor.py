@@ -301,6 +301,9 @@ def test_doctor(pangolin):
     import re
     assert re.search(r"sensor programs load\s+ok", p.stdout)
     assert re.search(r"raw_syscalls/sys_exit\s+ok\s+open, connect, dns, setid events", p.stdout)
+    assert re.search(r"io_uring/io_uring_submit_req\s+ok\s+open, connect, dns events through io_uring", p.stdout)
+    m = re.search(r"task iterator \(start-up snapshot\)\s+ok\s+(\d+) processes running now", p.stdout)
+    assert m and int(m.group(1)) >= 2  # pytest and its parents at least
     assert re.search(r"kprobes\s+MISSING\s+\(not used by pangolin\)", p.stdout)
 
 
