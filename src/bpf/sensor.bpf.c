@@ -660,8 +660,9 @@ __noinline int pg_dns_iov(__u64 fdv, __u64 umsg, __u64 uiov_addr, __u64 iovcnt, 
 	}
 	if (iov[1].iov_len > (__u64)sent)
 		iov[1].iov_len = sent;
-	DNS_SEND(fd, m.msg_name, m.msg_namelen | (fdv >> 32 ? DNS_VIA_URING : 0), iov[0].iov_base,
-		 iov[1].iov_base, iov[1].iov_len);
+	/* the application's length never carries our flag (a huge one is refused anyway) */
+	DNS_SEND(fd, m.msg_name, (m.msg_namelen & ~DNS_VIA_URING) | (fdv >> 32 ? DNS_VIA_URING : 0),
+		 iov[0].iov_base, iov[1].iov_base, iov[1].iov_len);
 	return 0;
 }
 
@@ -856,7 +857,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		emit_connect(task, r, ret);
 		break;
 	case PG_SYS_SENDTO:
-		DNS_SEND(ARG1(r), ARG5(r), ARG6(r), 0, ARG2(r), ARG3(r));
+		DNS_SEND(ARG1(r), ARG5(r), (__u32)ARG6(r) & ~DNS_VIA_URING, 0, ARG2(r), ARG3(r));
 		break;
 	case PG_SYS_SENDMSG:
 		pg_dns_iov((__u32)ARG1(r), ARG2(r), 0, 0, ret);
@@ -901,10 +902,11 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 /* --- io_uring ------------------------------------------------------------------------------ */
 
 /*
- * Opens and connects submitted through io_uring never pass sys_exit: the ring does the work
- * in io_uring_enter, in a kernel worker or in an SQPOLL thread, so a syscall-only sensor is
- * blind to them (a known way around such sensors). Two io_uring tracepoints close that gap
- * (and a third, below, for completions that overflow):
+ * Opens, connects and sends submitted through io_uring never pass sys_exit: the ring does the
+ * work in io_uring_enter, in a kernel worker or in an SQPOLL thread, so a syscall-only sensor
+ * is blind to them (a known way around such sensors). Sends are looked at for DNS at
+ * submission (uring_dns). For opens and connects two io_uring tracepoints close the gap (and
+ * a third, below, for completions that overflow):
  *  - io_uring_submit_req, in the submitting thread once the request is prepared: the open's
  *    path is already the kernel's own copy (struct filename);
  *  - io_uring_complete, wherever the result is posted: it carries the result.
