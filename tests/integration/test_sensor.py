@@ -92,6 +92,22 @@ def test_processes_running_at_start_are_reported(pangolin):
     assert s.events.index(e) < s.events.index(exits[0])
 
 
+def test_snapshot_lists_every_process(pangolin):
+    """200 processes (13 KB of records, more than one read of the iterator): every one."""
+    procs = [subprocess.Popen(["/bin/sleep", "30"]) for _ in range(200)]
+    try:
+        with Sensor(pangolin, "--filter", 'type == "exec" && snapshot && comm == "sleep"') as s:
+            pass
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    pids = {e["pid"] for e in s.events}
+    assert {p.pid for p in procs} <= pids
+    assert all(e["path"] == os.path.realpath("/bin/sleep") and e["argv"] == ["/bin/sleep", "30"]
+               for e in s.events if e["pid"] in pids)
+
+
 def test_snapshot_meets_the_whole_filter(pangolin):
     """Kernel part (comm), userspace part (argv) and --no-snapshot all apply to it."""
     token = f"pg-snap-{uuid.uuid4().hex}"
