@@ -263,14 +263,16 @@ def test_drops_are_counted_exactly(pangolin, writers):
 
 def test_record_then_replay_is_identical(pangolin, tmp_path):
     rec = tmp_path / "rec.ndjson"
-    with Sensor(pangolin, cmd="record", output=str(rec)) as s:
+    with Sensor(pangolin, cmd="record", output=str(rec)) as s:  # processes running: snapshot
         pgwork("fork-exit", 3)
         pgwork("open", "/etc/hostname")
+        pgwork("uring-open", "/etc/hostname")
         subprocess.run(["/bin/true", "\udcff".encode("utf-8", "surrogateescape")])
     assert s.returncode == 0
     out = subprocess.run([pangolin, "replay", str(rec), "-q"], capture_output=True, check=True).stdout
     assert out == rec.read_bytes()
     assert len(out.splitlines()) >= 4
+    assert b'"snapshot":true' in out and b'"io_uring":true' in out
 
 
 def test_sigterm_drains_and_exits_zero(pangolin):
