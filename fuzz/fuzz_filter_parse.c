@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const lines[] = {
 	HDR("open", "curl") ",\"node\":\"n1\",\"cgroup\":\"/k8s/pod\",\"dirfd\":-100,\"flags\":524288,"
 			    "\"mode\":420,\"ret\":3,\"path\":\"/etc/ssl/c\\udcff.crt\",\"io_uring\":true}",
-	HDR("exec", "bash") ",\"path\":\"/usr/bin/curl\",\"argv\":[\"curl\",\"-s\",\"\"],\"argv_truncated\":true,\"snapshot\":true}",
+	HDR("exec", "bash") ",\"path\":\"/usr/bin/curl\",\"argv\":[\"curl\",\"-s\",\"\"],\"argv_truncated\":true,\"snapshot\":true,\"exe_unlinked\":true}",
 	HDR("fork", "bash") ",\"child_pid\":4400,\"child_start_ns\":9}",
 	HDR("exit", "curl") ",\"exit_code\":-1,\"signal\":9,\"lifetime_ns\":2500000000,\"core_dumped\":true}",
 	HDR("connect", "curl") ",\"family\":\"inet\",\"daddr\":\"10.1.2.3\",\"dport\":443,\"fd\":5,\"ret\":-115}",

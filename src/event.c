@@ -202,6 +202,8 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 	[PG_FLD_ARGV_TRUNCATED] = { "argv_truncated", FLAG, .mask = PG_TRUNC_ARGV,
 				    .off = { [PG_EV_EXEC] = R(exec.flags) } },
 	[PG_FLD_SNAPSHOT] = { "snapshot", FLAG, .mask = PG_SNAPSHOT, .off = { [PG_EV_EXEC] = R(exec.flags) } },
+	[PG_FLD_EXE_UNLINKED] = { "exe_unlinked", FLAG, .mask = PG_EXE_UNLINKED,
+				  .off = { [PG_EV_EXEC] = R(exec.flags) } },
 	[PG_FLD_IO_URING] = { "io_uring", FLAG, .mask = PG_VIA_IO_URING,
 			      .off = { [PG_EV_OPEN] = R(open.pflags), [PG_EV_CONNECT] = R(connect.flags),
 				       [PG_EV_DNS] = R(dns.flags) } },

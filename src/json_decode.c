@@ -30,12 +30,21 @@ enum key {
 	K_CALL, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED,
 	K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_SADDR,
 	K_IP_PROTO, K_SPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED, K_QR, K_RCODE, K_ANSWERS,
-	K_ANSWERS_TRUNCATED, K_DNS_ERROR, K_IO_URING, K_SNAPSHOT,
+	K_ANSWERS_TRUNCATED, K_DNS_ERROR, K_IO_URING, K_SNAPSHOT, K_EXE_UNLINKED,
 	K_COUNT
 };
 
-/* The seen-keys set is one 64-bit word: widen it before K_COUNT passes 64. */
-_Static_assert(K_COUNT <= 64, "json_decode: more keys than bits in 'seen'");
+/* A set of keys: one bit per key, in a 128-bit word (gcc and clang on 64-bit targets). */
+typedef unsigned __int128 keyset;
+_Static_assert(K_COUNT <= 128, "json_decode: more keys than bits in a keyset");
+
+/* The lowest key in a non-empty set. */
+static inline int keyset_first(keyset s)
+{
+	unsigned long long lo = (unsigned long long)s;
+
+	return lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((unsigned long long)(s >> 64));
+}
 
 enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_FAMILY, V_ANSWERS };
 
@@ -113,9 +122,10 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_DNS_ERROR] = { "dns_error", 9, V_STR, 24, 0 },
 	[K_IO_URING] = { "io_uring", 8, V_BOOL, 0, 0 },
 	[K_SNAPSHOT] = { "snapshot", 8, V_BOOL, 0, 0 },
+	[K_EXE_UNLINKED] = { "exe_unlinked", 12, V_BOOL, 0, 0 },
 };
 
-#define BIT(k) (1ULL << (k))
+#define BIT(k) ((keyset)1 << (k))
 #define COMMON_REQUIRED                                                                      \
 	(BIT(K_V) | BIT(K_TYPE) | BIT(K_TS) | BIT(K_PID) | BIT(K_TID) | BIT(K_PPID) |        \
 	 BIT(K_UID) | BIT(K_GID) | BIT(K_COMM) | BIT(K_CGROUP_ID) | BIT(K_START_NS))
@@ -130,7 +140,7 @@ static const struct keydef keydefs[K_COUNT] = {
 #define PKT_QUESTION_KEYS (BIT(K_QNAME) | BIT(K_QTYPE) | BIT(K_QCLASS))
 
 /* Payload keys per type: required, then optional (absent means false). */
-static const unsigned long long type_required[PG_EV_TYPE_COUNT] = {
+static const keyset type_required[PG_EV_TYPE_COUNT] = {
 	[PG_EV_EXEC] = BIT(K_PATH) | BIT(K_ARGV),
 	[PG_EV_FORK] = BIT(K_CHILD_PID) | BIT(K_CHILD_START_NS),
 	[PG_EV_EXIT] = BIT(K_EXIT_CODE) | BIT(K_SIGNAL) | BIT(K_LIFETIME_NS),
@@ -142,8 +152,9 @@ static const unsigned long long type_required[PG_EV_TYPE_COUNT] = {
 	[PG_EV_PACKET] = BIT(K_IFINDEX) | BIT(K_IFNAME) | BIT(K_DIRECTION) | BIT(K_LEN) |
 			 BIT(K_CAPLEN) | BIT(K_ETHERTYPE),
 };
-static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
-	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_SNAPSHOT),
+static const keyset type_optional[PG_EV_TYPE_COUNT] = {
+	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_SNAPSHOT) |
+		       BIT(K_EXE_UNLINKED),
 	[PG_EV_EXIT] = BIT(K_CORE_DUMPED),
 	[PG_EV_OPEN] = BIT(K_PATH_TRUNCATED) | BIT(K_IO_URING),
 	[PG_EV_CONNECT] = BIT(K_IO_URING),
@@ -156,7 +167,8 @@ static const unsigned long long type_optional[PG_EV_TYPE_COUNT] = {
 /* Keys the canonical form may leave out: prediction looks past them. */
 #define PREDICT_SKIPPABLE                                                                    \
 	(COMMON_OPTIONAL | BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_CORE_DUMPED) | \
-	 BIT(K_MALFORMED) | BIT(K_IO_URING) | BIT(K_SNAPSHOT) | type_optional[PG_EV_PACKET])
+	 BIT(K_MALFORMED) | BIT(K_IO_URING) | BIT(K_SNAPSHOT) | BIT(K_EXE_UNLINKED) |          \
+	 type_optional[PG_EV_PACKET])
 #define DNS_PARSED_KEYS (BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) | BIT(K_QCLASS))
 
 /* Canonical key order, to predict the next key: common keys, then each type's payload. */
@@ -170,7 +182,7 @@ struct state {
 	size_t pos;
 	struct pg_json_error *err;
 	struct pg_json_decoder *dec;
-	unsigned long long seen;
+	keyset seen;
 	long long num[K_COUNT];
 	unsigned char b[K_COUNT]; /* booleans */
 	size_t slen[K_COUNT];
@@ -768,7 +780,7 @@ static bool streq(const char *a, size_t alen, const char *lit)
 static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 {
 	struct pg_packet_event *p = &ev->r.packet;
-	unsigned long long seen = st->seen, grp;
+	keyset seen = st->seen, grp;
 	char sh[48];
 	int d;
 
@@ -794,7 +806,7 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 	grp = seen & PKT_IP_KEYS;
 	if (grp && grp != PKT_IP_KEYS)
 		return fail(st, endpos, "missing field \"%s\" (family, saddr, daddr, ip_proto, sport and dport come together)",
-			    keydefs[__builtin_ctzll(PKT_IP_KEYS & ~grp)].name);
+			    keydefs[keyset_first(PKT_IP_KEYS & ~grp)].name);
 	if (grp) {
 		const char *fs = st->small[K_FAMILY];
 		size_t fl = st->slen[K_FAMILY];
@@ -851,14 +863,14 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 	if (p->dns_error == PG_DNS_E_SHORT && (p->flags & PG_PKT_F_DNS_ERROR)) {
 		if (grp)
 			return fail(st, endpos, "field \"%s\": a message too short for a DNS header has no DNS fields",
-				    keydefs[__builtin_ctzll(grp)].name);
+				    keydefs[keyset_first(grp)].name);
 		return 0;
 	}
 	if (!grp && !(p->flags & PG_PKT_F_DNS))
 		return 0;
 	if ((seen & PKT_DNS_KEYS) != PKT_DNS_KEYS)
 		return fail(st, endpos, "missing field \"%s\" (DNS packets have dns_id, rcode and answers)",
-			    keydefs[__builtin_ctzll(PKT_DNS_KEYS & ~seen)].name);
+			    keydefs[keyset_first(PKT_DNS_KEYS & ~seen)].name);
 	p->flags |= PG_PKT_F_DNS;
 	p->dns_id = (uint16_t)st->num[K_DNS_ID];
 	p->dns_qr = st->b[K_QR];
@@ -873,7 +885,7 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 	grp = seen & PKT_QUESTION_KEYS;
 	if (grp && grp != PKT_QUESTION_KEYS)
 		return fail(st, endpos, "missing field \"%s\" (qname, qtype and qclass come together)",
-			    keydefs[__builtin_ctzll(PKT_QUESTION_KEYS & ~grp)].name);
+			    keydefs[keyset_first(PKT_QUESTION_KEYS & ~grp)].name);
 	if (grp) {
 		p->flags |= PG_PKT_F_DNS_QUESTION;
 		memcpy(p->qname, st->dec->qname, st->slen[K_QNAME]);
@@ -895,7 +907,7 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 /* Turn the parsed values into the record. */
 static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 {
-	unsigned long long seen = st->seen, missing, extra;
+	keyset seen = st->seen, missing, extra;
 	unsigned int type;
 	union pg_record *r = &ev->r;
 	char sh[48];
@@ -925,12 +937,12 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 			missing |= DNS_PARSED_KEYS & ~seen;
 	}
 	if (missing) {
-		k = __builtin_ctzll(missing);
+		k = keyset_first(missing);
 		return fail(st, endpos, "missing field \"%s\" (required in %s events)", keydefs[k].name,
 			    pg_event_type_name(type));
 	}
 	if (extra) {
-		k = __builtin_ctzll(extra);
+		k = keyset_first(extra);
 		return fail(st, st->kpos[k], "field \"%s\" does not belong in %s events", keydefs[k].name,
 			    pg_event_type_name(type));
 	}
@@ -966,6 +978,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 			r->exec.flags |= PG_TRUNC_ARGV;
 		if (st->b[K_SNAPSHOT])
 			r->exec.flags |= PG_SNAPSHOT;
+		if (st->b[K_EXE_UNLINKED])
+			r->exec.flags |= PG_EXE_UNLINKED;
 		break;
 	case PG_EV_FORK:
 		r->fork.child_pid = (unsigned int)st->num[K_CHILD_PID];
@@ -1067,7 +1081,7 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 {
 #define M K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID
 	static const unsigned char exec_o[] = { M, K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED,
-						K_SNAPSHOT };
+						K_SNAPSHOT, K_EXE_UNLINKED };
 	static const unsigned char fork_o[] = { M, K_CHILD_PID, K_CHILD_START_NS };
 	static const unsigned char exit_o[] = { M, K_EXIT_CODE, K_SIGNAL, K_LIFETIME_NS, K_CORE_DUMPED };
 	static const unsigned char open_o[] = { M, K_DIRFD, K_FLAGS, K_MODE, K_RET, K_PATH,

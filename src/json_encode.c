@@ -203,6 +203,8 @@ static void put_exec(struct pg_buf *out, const struct pg_exec_event *e)
 		pg_buf__lit(out, ",\"argv_truncated\":true");
 	if (e->flags & PG_SNAPSHOT)
 		pg_buf__lit(out, ",\"snapshot\":true");
+	if (e->flags & PG_EXE_UNLINKED)
+		pg_buf__lit(out, ",\"exe_unlinked\":true");
 }
 
 static void put_dns(struct pg_buf *out, const struct pg_dns_event *e)

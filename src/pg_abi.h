@@ -83,10 +83,16 @@ struct pg_event_hdr {
  * resolved). Identity fields are the kernel's, as in live events.
  */
 #define PG_SNAPSHOT (1u << 3)
+/*
+ * exec: the executable has no link left in any directory: a memfd_create file, or a file
+ * deleted since it was opened. Fileless execution, a classic way to run a payload that never
+ * touches the disk.
+ */
+#define PG_EXE_UNLINKED (1u << 4)
 
 struct pg_exec_event {
 	struct pg_event_hdr hdr;
-	__u32 flags; /* PG_TRUNC_* */
+	__u32 flags; /* PG_TRUNC_*, PG_SNAPSHOT, PG_EXE_UNLINKED */
 	__u16 argc; /* arguments captured in argv */
 	__u16 argv_len; /* bytes used in argv, every argument NUL-terminated */
 	char path[PG_PATH_LEN]; /* the file executed, as passed to execve */

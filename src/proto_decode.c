@@ -250,7 +250,8 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 		r->exec.argc = (unsigned short)e->n_argv;
 		r->exec.argv_len = (unsigned short)used;
 		r->exec.flags = (e->path_truncated ? PG_TRUNC_PATH : 0) |
-				(e->argv_truncated ? PG_TRUNC_ARGV : 0) | (e->snapshot ? PG_SNAPSHOT : 0);
+				(e->argv_truncated ? PG_TRUNC_ARGV : 0) | (e->snapshot ? PG_SNAPSHOT : 0) |
+				(e->exe_unlinked ? PG_EXE_UNLINKED : 0);
 		break;
 	}
 	case PG_EV_FORK:

@@ -100,6 +100,7 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		exec.path_truncated = !!(e->flags & PG_TRUNC_PATH);
 		exec.argv_truncated = !!(e->flags & PG_TRUNC_ARGV);
 		exec.snapshot = !!(e->flags & PG_SNAPSHOT);
+		exec.exe_unlinked = !!(e->flags & PG_EXE_UNLINKED);
 		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_EXEC;
 		m.exec = &exec;
 		break;

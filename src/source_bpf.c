@@ -256,6 +256,9 @@ static int snapshot_event(struct source_bpf *s, const struct pg_event_hdr *h)
 	rec->flags = PG_SNAPSHOT;
 	snprintf(path, sizeof(path), "/proc/%u/exe", h->pid);
 	n = readlink(path, exe, sizeof(exe));
+	/* /proc shows an executable without a link as "/memfd:name (deleted)" or "... (deleted)" */
+	if (n > 10 && !memcmp(exe + n - 10, " (deleted)", 10))
+		rec->flags |= PG_EXE_UNLINKED;
 	if (n > 0) {
 		if (n >= PG_PATH_LEN) {
 			n = PG_PATH_LEN - 1;

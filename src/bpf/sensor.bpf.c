@@ -359,6 +359,9 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	if (!e)
 		return 0;
 	e->flags = 0;
+	/* the new image's file: no link in any directory means memfd_create or deleted */
+	if (task->mm && task->mm->exe_file && task->mm->exe_file->f_inode->__i_nlink == 0)
+		e->flags |= PG_EXE_UNLINKED;
 	off = ctx->__data_loc_filename & 0xffff;
 	if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), (void *)ctx + off) == PG_PATH_LEN)
 		e->flags |= PG_TRUNC_PATH; /* the kernel copy is NUL-terminated; full means cut */

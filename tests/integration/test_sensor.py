@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -50,6 +51,45 @@ def test_exec_argv(pangolin):
     assert e[0]["comm"] == "echo"
     assert "argv_truncated" not in e[0]
     assert p.returncode == 0
+
+
+def _exec_from_memfd(program, argv, wait=True):
+    """Run program's bytes from a memfd_create file (never on disk): fileless execution."""
+    code = ("import os, sys\n"
+            "fd = os.memfd_create('pgfileless', 0)\n"
+            f"os.write(fd, open({program!r}, 'rb').read())\n"
+            f"os.execv(f'/proc/self/fd/{{fd}}', {argv!r})\n")
+    p = subprocess.Popen(["/usr/bin/python3", "-c", code])
+    if wait:
+        p.wait()
+    return p
+
+
+def test_exec_from_memfd_is_flagged(pangolin):
+    """An exec whose file has no link in any directory (memfd_create) says exe_unlinked, live
+    and in the start-up snapshot; an ordinary exec does not."""
+    token = f"pg-fileless-{uuid.uuid4().hex}"
+    sleeper = ["pg-sleeper", "-c", "import time; time.sleep(30)", token]
+    running = _exec_from_memfd(os.path.realpath("/usr/bin/python3"), sleeper, wait=False)
+    try:
+        time.sleep(0.5)  # until it has exec'd
+        with Sensor(pangolin, "--filter", 'type == "exec"') as s:
+            _exec_from_memfd("/bin/true", ["pg-true", token])
+            subprocess.run(["/bin/true", token], check=True)
+    finally:
+        running.kill()
+        running.wait()
+    mine = [e for e in s.events if token in e["argv"]]
+    live = [e for e in mine if not e.get("snapshot")]
+    assert len(live) == 2, mine
+    fileless = [e for e in live if e["argv"][0] == "pg-true"]
+    assert len(fileless) == 1 and fileless[0]["exe_unlinked"] is True
+    assert fileless[0]["path"].startswith("/proc/self/fd/")
+    assert "exe_unlinked" not in [e for e in live if e["argv"][0] == "/bin/true"][0]
+    snap = [e for e in mine if e.get("snapshot")]
+    assert len(snap) == 1 and snap[0]["pid"] == running.pid, mine
+    assert snap[0]["exe_unlinked"] is True and snap[0]["path"] == "/memfd:pgfileless (deleted)"
+    assert snap[0]["argv"] == sleeper
 
 
 def test_exec_long_argv_is_truncated_and_says_so(pangolin):

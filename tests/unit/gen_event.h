@@ -316,7 +316,7 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 		gen_str(r, e->path, PG_PATH_LEN - 1);
 		gen_argv(r, e);
 		e->flags = ((uint32_t)rng_below(r, 4) & (PG_TRUNC_PATH | PG_TRUNC_ARGV)) |
-			   (rng_chance(r, 20) ? PG_SNAPSHOT : 0);
+			   (rng_chance(r, 20) ? PG_SNAPSHOT : 0) | (rng_chance(r, 20) ? PG_EXE_UNLINKED : 0);
 		break;
 	}
 	case PG_EV_FORK:

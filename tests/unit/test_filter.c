@@ -613,6 +613,8 @@ static void test_flags(void **state)
 		{ "io_uring == 0", PG_EV_OPEN, 0, true },
 		{ "snapshot", PG_EV_EXEC, PG_SNAPSHOT | PG_TRUNC_ARGV, true },
 		{ "snapshot", PG_EV_EXEC, PG_TRUNC_ARGV, false },
+		{ "exe_unlinked && !snapshot", PG_EV_EXEC, PG_EXE_UNLINKED, true },
+		{ "exe_unlinked", PG_EV_OPEN, PG_EXE_UNLINKED, false }, /* an exec flag only */
 		{ "argv_truncated && path_truncated", PG_EV_EXEC, PG_TRUNC_ARGV | PG_TRUNC_PATH, true },
 		{ "path_truncated", PG_EV_OPEN, PG_TRUNC_PATH | PG_VIA_IO_URING, true },
 		{ "core_dumped", PG_EV_EXIT, 1, true },

@@ -271,6 +271,8 @@ static json_t *reference_object(const struct pg_event *ev)
 			SET("argv_truncated", json_true());
 		if (r->exec.flags & PG_SNAPSHOT)
 			SET("snapshot", json_true());
+		if (r->exec.flags & PG_EXE_UNLINKED)
+			SET("exe_unlinked", json_true());
 		break;
 	}
 	case PG_EV_FORK:

@@ -74,7 +74,7 @@ static void test_every_type(void **state)
 
 	hdr(&ev, PG_EV_EXEC); /* no arguments, a path at the limit */
 	memset(ev.r.exec.path, 'p', PG_PATH_LEN - 1);
-	ev.r.exec.flags = PG_TRUNC_PATH | PG_SNAPSHOT;
+	ev.r.exec.flags = PG_TRUNC_PATH | PG_SNAPSHOT | PG_EXE_UNLINKED;
 	roundtrip(&ev);
 
 	hdr(&ev, PG_EV_FORK);
