@@ -10,7 +10,7 @@
 static const char *const type_names[PG_EV_TYPE_COUNT] = {
 	[PG_EV_EXEC] = "exec",	     [PG_EV_FORK] = "fork", [PG_EV_EXIT] = "exit",
 	[PG_EV_OPEN] = "open",	     [PG_EV_CONNECT] = "connect", [PG_EV_DNS] = "dns",
-	[PG_EV_SETID] = "setid",     [PG_EV_PACKET] = "packet",
+	[PG_EV_SETID] = "setid",     [PG_EV_PACKET] = "packet",	  [PG_EV_PTRACE] = "ptrace",
 };
 
 static const unsigned short record_sizes[PG_EV_TYPE_COUNT] = {
@@ -22,6 +22,7 @@ static const unsigned short record_sizes[PG_EV_TYPE_COUNT] = {
 	[PG_EV_DNS] = sizeof(struct pg_dns_event),
 	[PG_EV_SETID] = sizeof(struct pg_setid_event),
 	[PG_EV_PACKET] = sizeof(struct pg_packet_event),
+	[PG_EV_PTRACE] = sizeof(struct pg_ptrace_event),
 };
 
 const char *pg_event_type_name(unsigned int type)
@@ -72,6 +73,33 @@ unsigned int pg_setid_call_from_name(const char *name, size_t len)
 		if (strlen(setid_names[c]) == len && !memcmp(setid_names[c], name, len))
 			return c;
 	return 0;
+}
+
+static const struct {
+	unsigned int request;
+	const char *name;
+} ptrace_requests[] = {
+	{ PG_PTRACE_TRACEME, "traceme" },     { PG_PTRACE_POKETEXT, "poketext" },
+	{ PG_PTRACE_POKEDATA, "pokedata" },   { PG_PTRACE_POKEUSER, "pokeuser" },
+	{ PG_PTRACE_SETREGS, "setregs" },     { PG_PTRACE_SETFPREGS, "setfpregs" },
+	{ PG_PTRACE_ATTACH, "attach" },	      { PG_PTRACE_SETREGSET, "setregset" },
+	{ PG_PTRACE_SEIZE, "seize" },
+};
+
+const char *pg_ptrace_request_name(unsigned int request)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ptrace_requests); i++)
+		if (ptrace_requests[i].request == request)
+			return ptrace_requests[i].name;
+	return NULL;
+}
+
+int pg_ptrace_request_from_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ptrace_requests); i++)
+		if (strlen(ptrace_requests[i].name) == len && !memcmp(ptrace_requests[i].name, name, len))
+			return (int)ptrace_requests[i].request;
+	return -1;
 }
 
 static const struct {
@@ -154,7 +182,7 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 	[PG_FLD_MODE] = { "mode", PG_FK_UINT, SZ(open.mode), .off = { [PG_EV_OPEN] = R(open.mode) } },
 	[PG_FLD_RET] = { "ret", PG_FK_INT, SZ(open.ret),
 			 .off = { [PG_EV_OPEN] = R(open.ret), [PG_EV_CONNECT] = R(connect.ret),
-				  [PG_EV_SETID] = R(setid.ret) } },
+				  [PG_EV_SETID] = R(setid.ret), [PG_EV_PTRACE] = R(ptrace.ret) } },
 	[PG_FLD_FAMILY] = { "family", PG_FK_FAMILY, SZ(connect.family),
 			    .off = { [PG_EV_CONNECT] = R(connect.family), [PG_EV_DNS] = R(dns.family),
 				     [PG_EV_PACKET] = R(packet.family) } },
@@ -196,6 +224,11 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 	[PG_FLD_RCODE] = PKT("rcode", PG_FK_RCODE, dns_rcode),
 	[PG_FLD_ANSWERS] = PKT("answers", PG_FK_DNS_ANSWERS, answers),
 #undef PKT
+	[PG_FLD_REQUEST] = { "request", PG_FK_PTRACE_REQUEST, SZ(ptrace.request),
+			     .off = { [PG_EV_PTRACE] = R(ptrace.request) } },
+	[PG_FLD_TARGET_PID] = { "target_pid", PG_FK_UINT, SZ(ptrace.target_pid),
+				.off = { [PG_EV_PTRACE] = R(ptrace.target_pid) } },
+	[PG_FLD_ADDR] = { "addr", PG_FK_UINT, SZ(ptrace.addr), .off = { [PG_EV_PTRACE] = R(ptrace.addr) } },
 #define FLAG .kind = PG_FK_FLAG, .size = 4
 	[PG_FLD_PATH_TRUNCATED] = { "path_truncated", FLAG, .mask = PG_TRUNC_PATH,
 				    .off = { [PG_EV_EXEC] = R(exec.flags), [PG_EV_OPEN] = R(open.pflags) } },

@@ -24,6 +24,7 @@ union pg_record {
 	struct pg_dns_event dns;
 	struct pg_setid_event setid;
 	struct pg_packet_event packet;
+	struct pg_ptrace_event ptrace;
 };
 
 /*
@@ -65,6 +66,10 @@ int pg_event_from_record(struct pg_event *ev, const void *data, size_t size);
 /* Start a record of a type: zero it and set hdr.type and hdr.size. */
 void pg_event_init(struct pg_event *ev, unsigned int type);
 
+/* Names of the ptrace requests reported ("attach", ...); NULL when not one of them. */
+const char *pg_ptrace_request_name(unsigned int request);
+int pg_ptrace_request_from_name(const char *name, size_t len); /* -1 when unknown */
+
 /* Names of enum pg_setid_call values ("setuid", ...); NULL when unknown. */
 const char *pg_setid_call_name(unsigned int call);
 unsigned int pg_setid_call_from_name(const char *name, size_t len);
@@ -95,6 +100,7 @@ enum pg_field_kind {
 	PG_FK_TCP_FLAGS, /* TCP flags byte, compared as "SYN|ACK" or a number */
 	PG_FK_DNS_ANSWERS, /* the data of every DNS answer, joined by spaces, as a string */
 	PG_FK_FLAG, /* one bit (mask) of a u32 flags word: 1 when set, else 0 */
+	PG_FK_PTRACE_REQUEST, /* a ptrace request, compared as "attach", ... or a number */
 };
 
 enum pg_field_id {
@@ -150,6 +156,9 @@ enum pg_field_id {
 	PG_FLD_QR,
 	PG_FLD_RCODE,
 	PG_FLD_ANSWERS,
+	PG_FLD_REQUEST,
+	PG_FLD_TARGET_PID,
+	PG_FLD_ADDR,
 	/* flags: a bare name is a condition ("io_uring", "not snapshot") */
 	PG_FLD_PATH_TRUNCATED,
 	PG_FLD_ARGV_TRUNCATED,

@@ -410,6 +410,16 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 		if (p->tok != T_STRING)
 			return perr(p, at, "field %s is a string: quote the value", f->name);
 		break;
+	case PG_FK_PTRACE_REQUEST:
+		if (p->tok == T_STRING) {
+			int rq = pg_ptrace_request_from_name(v->str, v->len);
+
+			if (rq < 0)
+				return perr(p, at, "unknown ptrace request \"%s\" (traceme, attach, seize, poketext, pokedata, pokeuser, setregs, setfpregs, setregset, or a number)",
+					    v->str);
+			v->num = rq;
+		}
+		break;
 	case PG_FK_IP_PROTO:
 		if (p->tok == T_STRING) {
 			int pr = pg_ip_proto_from_name(v->str, v->len);
@@ -462,7 +472,7 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 			return perr(p, at, "compare type with a name, e.g. type == \"open\"");
 		v->num = pg_event_type_from_name(v->str, v->len);
 		if (!v->num)
-			return perr(p, at, "unknown event type \"%s\" (exec, fork, exit, open, connect, dns, setid, packet)",
+			return perr(p, at, "unknown event type \"%s\" (exec, fork, exit, open, connect, dns, setid, packet, ptrace)",
 				    v->str);
 		break;
 	case PG_FK_QTYPE:

@@ -31,6 +31,7 @@ enum key {
 	K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_SADDR,
 	K_IP_PROTO, K_SPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED, K_QR, K_RCODE, K_ANSWERS,
 	K_ANSWERS_TRUNCATED, K_DNS_ERROR, K_IO_URING, K_SNAPSHOT, K_EXE_UNLINKED,
+	K_REQUEST, K_TARGET_PID, K_ADDR,
 	K_COUNT
 };
 
@@ -123,6 +124,9 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_IO_URING] = { "io_uring", 8, V_BOOL, 0, 0 },
 	[K_SNAPSHOT] = { "snapshot", 8, V_BOOL, 0, 0 },
 	[K_EXE_UNLINKED] = { "exe_unlinked", 12, V_BOOL, 0, 0 },
+	[K_REQUEST] = { "request", 7, V_FAMILY, 16, 0xffffffffULL },
+	[K_TARGET_PID] = { "target_pid", 10, V_UINT, 0, 0xffffffffULL },
+	[K_ADDR] = { "addr", 4, V_UINT, 0, ~0ULL },
 };
 
 #define BIT(k) ((keyset)1 << (k))
@@ -151,6 +155,7 @@ static const keyset type_required[PG_EV_TYPE_COUNT] = {
 			BIT(K_ID_SAVED),
 	[PG_EV_PACKET] = BIT(K_IFINDEX) | BIT(K_IFNAME) | BIT(K_DIRECTION) | BIT(K_LEN) |
 			 BIT(K_CAPLEN) | BIT(K_ETHERTYPE),
+	[PG_EV_PTRACE] = BIT(K_REQUEST) | BIT(K_RET) | BIT(K_TARGET_PID) | BIT(K_ADDR),
 };
 static const keyset type_optional[PG_EV_TYPE_COUNT] = {
 	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_SNAPSHOT) |
@@ -923,7 +928,7 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		return fail(st, endpos, "missing field \"type\"");
 	type = pg_event_type_from_name(st->small[K_TYPE], st->slen[K_TYPE]);
 	if (type == PG_EV_NONE)
-		return fail(st, st->vpos[K_TYPE], "field \"type\": unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid, packet)",
+		return fail(st, st->vpos[K_TYPE], "field \"type\": unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid, packet, ptrace)",
 			    shown(st->small[K_TYPE], st->slen[K_TYPE], sh, sizeof(sh)));
 
 	missing = (COMMON_REQUIRED | type_required[type]) & ~seen;
@@ -1072,6 +1077,21 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		r->setid.id_effective = (unsigned int)st->num[K_ID_EFFECTIVE];
 		r->setid.id_saved = (unsigned int)st->num[K_ID_SAVED];
 		break;
+	case PG_EV_PTRACE: {
+		int rq = (int)st->num[K_REQUEST];
+
+		if (st->slen[K_REQUEST]) { /* by name; a number is any request */
+			rq = pg_ptrace_request_from_name(st->small[K_REQUEST], st->slen[K_REQUEST]);
+			if (rq < 0)
+				return fail(st, st->vpos[K_REQUEST], "field \"request\": unknown request \"%s\" (traceme, attach, seize, poketext, pokedata, pokeuser, setregs, setfpregs, setregset, or a number)",
+					    shown(st->small[K_REQUEST], st->slen[K_REQUEST], sh, sizeof(sh)));
+		}
+		r->ptrace.request = (unsigned int)rq;
+		r->ptrace.ret = (int)st->num[K_RET];
+		r->ptrace.target_pid = (unsigned int)st->num[K_TARGET_PID];
+		r->ptrace.addr = (unsigned long long)st->num[K_ADDR];
+		break;
+	}
 	}
 	return 0;
 }
@@ -1090,6 +1110,7 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 	static const unsigned char dns_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_TRANSPORT, K_MALFORMED, K_DNS_ID,
 					       K_QNAME, K_QTYPE, K_QCLASS, K_IO_URING };
 	static const unsigned char setid_o[] = { M, K_CALL, K_RET, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED };
+	static const unsigned char ptrace_o[] = { M, K_REQUEST, K_RET, K_TARGET_PID, K_ADDR };
 	static const unsigned char packet_o[] = {
 		M, K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_FAMILY,
 		K_SADDR, K_DADDR, K_IP_PROTO, K_SPORT, K_DPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED,
@@ -1109,6 +1130,7 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 	case PG_EV_CONNECT: O(conn_o);
 	case PG_EV_DNS: O(dns_o);
 	case PG_EV_SETID: O(setid_o);
+	case PG_EV_PTRACE: O(ptrace_o);
 	case PG_EV_PACKET: O(packet_o);
 	}
 #undef O
@@ -1136,6 +1158,7 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 	memset(st.b, 0, sizeof(st.b));
 	st.slen[K_FAMILY] = 0;
 	st.slen[K_IP_PROTO] = 0;
+	st.slen[K_REQUEST] = 0;
 	st.nanswers = 0;
 	st.family_num = false;
 	err->column = 0;

@@ -490,6 +490,25 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 		pg_buf__u64(out, r->setid.id_saved);
 		break;
 	}
+	case PG_EV_PTRACE: {
+		const char *rn = pg_ptrace_request_name(r->ptrace.request);
+
+		KEY("request");
+		if (rn) {
+			pg_buf__putc(out, '"');
+			pg_buf__puts(out, rn);
+			pg_buf__putc(out, '"');
+		} else {
+			pg_buf__u64(out, r->ptrace.request);
+		}
+		KEY("ret");
+		pg_buf__i64(out, r->ptrace.ret);
+		KEY("target_pid");
+		pg_buf__u64(out, r->ptrace.target_pid);
+		KEY("addr");
+		pg_buf__u64(out, r->ptrace.addr);
+		break;
+	}
 	default:
 		break;
 	}

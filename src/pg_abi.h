@@ -43,6 +43,7 @@ enum pg_event_type {
 	PG_EV_DNS = 6, /* a DNS query left through sendto/sendmsg/sendmmsg */
 	PG_EV_SETID = 7, /* setuid/setgid family changed credentials */
 	PG_EV_PACKET = 8, /* a packet an AF_PACKET socket filter let through, or one from a pcap */
+	PG_EV_PTRACE = 9, /* ptrace(2) attached to another process or wrote into it */
 	PG_EV_TYPE_COUNT /* keep last: array bound, not an ABI value */
 };
 
@@ -175,6 +176,30 @@ struct pg_setid_event {
 	__u32 id_effective;
 	__u32 id_saved;
 	__u32 pad;
+};
+
+/*
+ * ptrace requests reported: those that take control of a process or change it (the Linux
+ * request numbers, part of the ABI). Reads (PEEK*, GETREGS, ...) are what debuggers and
+ * strace do all the time and are not events.
+ */
+#define PG_PTRACE_TRACEME 0
+#define PG_PTRACE_POKETEXT 4
+#define PG_PTRACE_POKEDATA 5
+#define PG_PTRACE_POKEUSER 6
+#define PG_PTRACE_SETREGS 13
+#define PG_PTRACE_SETFPREGS 15
+#define PG_PTRACE_ATTACH 16
+#define PG_PTRACE_SETREGSET 0x4205
+#define PG_PTRACE_SEIZE 0x4206
+
+struct pg_ptrace_event {
+	struct pg_event_hdr hdr; /* the tracer */
+	__u32 request; /* PG_PTRACE_* */
+	__s32 ret; /* 0 or -errno */
+	__u32 target_pid; /* the thread asked for (0 for TRACEME: the tracer is the parent) */
+	__u32 pad;
+	__u64 addr; /* POKE*: the address written; else 0 */
 };
 
 /*

@@ -80,6 +80,7 @@ static const int payload_of[PG_EV_TYPE_COUNT] = {
 	[PG_EV_DNS] = PANGOLIN__V1__EVENT__PAYLOAD_DNS,
 	[PG_EV_SETID] = PANGOLIN__V1__EVENT__PAYLOAD_SETID,
 	[PG_EV_PACKET] = PANGOLIN__V1__EVENT__PAYLOAD_PACKET,
+	[PG_EV_PTRACE] = PANGOLIN__V1__EVENT__PAYLOAD_PTRACE,
 };
 
 /* The packet payload, held to what the decoder of the wire could have produced. */
@@ -330,6 +331,12 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 		r->setid.id_real = m->setid->id_real;
 		r->setid.id_effective = m->setid->id_effective;
 		r->setid.id_saved = m->setid->id_saved;
+		break;
+	case PG_EV_PTRACE:
+		r->ptrace.request = m->ptrace->request;
+		r->ptrace.ret = m->ptrace->ret;
+		r->ptrace.target_pid = m->ptrace->target_pid;
+		r->ptrace.addr = m->ptrace->addr;
 		break;
 	case PG_EV_PACKET:
 		if (decode_packet(m->packet, &r->packet, err, errlen))

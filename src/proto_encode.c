@@ -19,7 +19,8 @@ _Static_assert((int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_EXEC == PG_EV_EXEC &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_DNS == PG_EV_DNS &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_SETID == PG_EV_SETID &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_PACKET == PG_EV_PACKET &&
-		       PG_EV_TYPE_COUNT == 9,
+		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_PTRACE == PG_EV_PTRACE &&
+		       PG_EV_TYPE_COUNT == 10,
 	       "proto/pangolin.proto EventType and enum pg_event_type disagree");
 _Static_assert((int)PANGOLIN__V1__SETID__CALL__CALL_SETUID == PG_SETID_SETUID &&
 		       (int)PANGOLIN__V1__SETID__CALL__CALL_SETFSGID == PG_SETID_SETFSGID,
@@ -58,6 +59,7 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 	Pangolin__V1__Connect conn = PANGOLIN__V1__CONNECT__INIT;
 	Pangolin__V1__Dns dns = PANGOLIN__V1__DNS__INIT;
 	Pangolin__V1__Setid setid = PANGOLIN__V1__SETID__INIT;
+	Pangolin__V1__Ptrace ptrace = PANGOLIN__V1__PTRACE__INIT;
 	Pangolin__V1__Packet pkt = PANGOLIN__V1__PACKET__INIT;
 	Pangolin__V1__DnsAnswer ans[PG_PKT_DNS_ANSWERS], *ansp[PG_PKT_DNS_ANSWERS];
 	ProtobufCBinaryData argv[PG_ARGV_MAX];
@@ -169,6 +171,14 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		setid.id_saved = r->setid.id_saved;
 		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_SETID;
 		m.setid = &setid;
+		break;
+	case PG_EV_PTRACE:
+		ptrace.request = r->ptrace.request;
+		ptrace.ret = r->ptrace.ret;
+		ptrace.target_pid = r->ptrace.target_pid;
+		ptrace.addr = r->ptrace.addr;
+		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_PTRACE;
+		m.ptrace = &ptrace;
 		break;
 	case PG_EV_PACKET: {
 		const struct pg_packet_event *p = &r->packet;

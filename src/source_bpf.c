@@ -32,7 +32,8 @@ static const struct {
 	{ "handle_fork", "sched/sched_process_fork", 1u << PG_EV_FORK, NULL },
 	{ "handle_exit", "sched/sched_process_exit", 1u << PG_EV_EXIT, NULL },
 	{ "handle_sys_exit", "raw_syscalls/sys_exit",
-	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID, NULL },
+	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID |
+		  1u << PG_EV_PTRACE, NULL },
 	/* opens and connects submitted through io_uring: prepared, then completed */
 	{ "handle_uring_submit", "io_uring/io_uring_submit_req",
 	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS, "io_uring" },
@@ -70,6 +71,7 @@ static const struct {
 	{ SYS_setregid, PG_SYS_SETREGID, PG_EV_SETID },
 	{ SYS_setresgid, PG_SYS_SETRESGID, PG_EV_SETID },
 	{ SYS_setfsgid, PG_SYS_SETFSGID, PG_EV_SETID },
+	{ SYS_ptrace, PG_SYS_PTRACE, PG_EV_PTRACE },
 };
 
 #define NHOOKS (sizeof(hook_table) / sizeof(hook_table[0]))

@@ -822,6 +822,41 @@ static __always_inline void emit_setid(struct task_struct *task, const struct pt
 	submit(e, PG_EV_SETID, sizeof(*e));
 }
 
+/* The ptrace requests that take control of a process or change it (pg_abi.h). */
+static __always_inline bool ptrace_wanted(unsigned long req)
+{
+	switch (req) {
+	case PG_PTRACE_TRACEME:
+	case PG_PTRACE_POKETEXT:
+	case PG_PTRACE_POKEDATA:
+	case PG_PTRACE_POKEUSER:
+	case PG_PTRACE_SETREGS:
+	case PG_PTRACE_SETFPREGS:
+	case PG_PTRACE_ATTACH:
+	case PG_PTRACE_SETREGSET:
+	case PG_PTRACE_SEIZE:
+		return true;
+	}
+	return false;
+}
+
+static __always_inline void emit_ptrace(struct task_struct *task, const struct pt_regs *r, long ret)
+{
+	struct pg_ptrace_event *e;
+	__u32 req = (__u32)ARG1(r);
+
+	e = reserve(PG_EV_PTRACE, sizeof(*e));
+	if (!e)
+		return;
+	fill_hdr(task, &e->hdr, PG_EV_PTRACE, sizeof(*e));
+	e->request = req;
+	e->ret = (__s32)ret;
+	e->target_pid = req == PG_PTRACE_TRACEME ? 0 : (__u32)ARG2(r);
+	e->pad = 0;
+	e->addr = req >= PG_PTRACE_POKETEXT && req <= PG_PTRACE_POKEUSER ? ARG3(r) : 0;
+	submit(e, PG_EV_PTRACE, sizeof(*e));
+}
+
 SEC("raw_tp/sys_exit")
 int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -845,7 +880,9 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	task = bpf_get_current_task_btf();
 	type = kind <= PG_SYS_CREAT ? PG_EV_OPEN : kind == PG_SYS_CONNECT ? PG_EV_CONNECT
-		: kind <= PG_SYS_WRITEV ? PG_EV_DNS : PG_EV_SETID;
+		: kind <= PG_SYS_WRITEV ? PG_EV_DNS : kind == PG_SYS_PTRACE ? PG_EV_PTRACE : PG_EV_SETID;
+	if (type == PG_EV_PTRACE && !ptrace_wanted(ARG1(r)))
+		return 0; /* reads: what debuggers do all day */
 	/* DNS is decided by the destination port first: most sends are not DNS */
 	if (type != PG_EV_DNS && !pass_common(task, type))
 		return 0;
@@ -896,6 +933,9 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 			pg_dns_iov((__u32)ARG1(r), 0, ARG2(r), ARG3(r), ret);
 		break;
 	}
+	case PG_SYS_PTRACE:
+		emit_ptrace(task, r, ret);
+		break;
 	default:
 		emit_setid(task, r, kind, ret);
 	}

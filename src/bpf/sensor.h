@@ -86,6 +86,7 @@ enum pg_sys_kind {
 	PG_SYS_SETREGID,
 	PG_SYS_SETRESGID,
 	PG_SYS_SETFSGID,
+	PG_SYS_PTRACE, /* after the credential calls: handle_sys_exit maps kinds to types by order */
 };
 
 #define PG_SYS_MAX 512 /* syscall numbers looked at: all of x86_64's */

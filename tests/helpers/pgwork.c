@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,7 +29,7 @@ static int usage(void)
 	      "              uring-open PATH | uring-open2 PATH | uring-open-skip PATH | uring-open-async PATH\n"
 	      "              uring-open-sqpoll PATH | uring-connect ADDR PORT | uring-burst N PATH\n"
 	      "              uring-loop SECONDS nop|open [PATH]\n"
-	      "              uring-send FD HEX | uring-sendmsg ADDR PORT HEX\n",
+	      "              uring-send FD HEX | uring-sendmsg ADDR PORT HEX | ptrace-poke\n",
 	      stderr);
 	return 2;
 }
@@ -267,6 +268,35 @@ static int uring_send(int argc, char **argv)
 	return 0;
 }
 
+static volatile long poke_target = 0x5ca1ab1e; /* the word ptrace-poke writes in the child */
+
+/*
+ * ptrace-poke: attach to a child of ours, read a word (not an event), write it back (an
+ * event), detach. What a process injector does, with a harmless write.
+ */
+static int ptrace_poke(void)
+{
+	pid_t c = fork();
+	long word;
+	int st, attach, poke;
+
+	if (c == 0) {
+		for (;;)
+			pause();
+	}
+	attach = ptrace(PTRACE_ATTACH, c, NULL, NULL) ? -errno : 0;
+	waitpid(c, &st, 0);
+	errno = 0;
+	word = ptrace(PTRACE_PEEKDATA, c, (void *)&poke_target, NULL);
+	poke = ptrace(PTRACE_POKEDATA, c, (void *)&poke_target, (void *)word) ? -errno : 0;
+	ptrace(PTRACE_DETACH, c, NULL, NULL);
+	kill(c, SIGKILL);
+	waitpid(c, &st, 0);
+	printf("pid=%d child=%d attach=%d poke=%d addr=%lu\n", getpid(), c, attach, poke,
+	       (unsigned long)&poke_target);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -338,6 +368,8 @@ int main(int argc, char **argv)
 		printf("pid=%d child=%d signal=%d\n", getpid(), c, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		return 0;
 	}
+	if (!strcmp(cmd, "ptrace-poke") && argc == 2)
+		return ptrace_poke();
 	if (!strcmp(cmd, "uring-loop") && (argc == 4 || argc == 5))
 		return uring_loop(atof(argv[2]), argv[3], argc == 5 ? argv[4] : "/dev/null");
 	if ((!strcmp(cmd, "uring-send") && argc == 4) || (!strcmp(cmd, "uring-sendmsg") && argc == 5))

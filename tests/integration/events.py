@@ -45,6 +45,8 @@ def make(n, seed=7, t0=1764084477000000000):
         if r < 0.4:
             ev.update(type="open", dirfd=-100, flags=rnd.choice([0, 577]), mode=420,
                       ret=rnd.choice([3, -2]), path=rnd.choice(PATHS))
+            if rnd.random() < 0.1:
+                ev["io_uring"] = True
         elif r < 0.55:
             v6 = rnd.random() < 0.5
             ev.update(type="connect", family="inet6" if v6 else "inet",
@@ -63,9 +65,13 @@ def make(n, seed=7, t0=1764084477000000000):
                       transport=rnd.choice(["udp", "tcp"]), dns_id=rnd.randint(0, 65535),
                       qname=rnd.choice(["example.com", "kafka-0.kafka", ""]),
                       qtype=rnd.choice(["A", "AAAA", "TYPE65280"]), qclass=1)
-        else:
+        elif r < 0.97:
             ev.update(type="setid", call=rnd.choice(["setuid", "setresgid"]), ret=0,
                       id_real=1000, id_effective=4294967295, id_saved=4294967295)
+        else:
+            ev.update(type="ptrace", request=rnd.choice(["attach", "pokedata", 16903]),
+                      ret=rnd.choice([0, -1]), target_pid=pid + 7,
+                      addr=rnd.choice([0, 140737488289864]))
         out.append(ev)
     return out
 

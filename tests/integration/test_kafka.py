@@ -155,6 +155,14 @@ def pb_to_json(pb2, m):
     elif which == "setid":
         d.update(call=pb2.Setid.Call.Name(p.call)[len("CALL_"):].lower(), ret=p.ret,
                  id_real=p.id_real, id_effective=p.id_effective, id_saved=p.id_saved)
+    elif which == "ptrace":
+        names = {0: "traceme", 4: "poketext", 5: "pokedata", 6: "pokeuser", 13: "setregs",
+                 15: "setfpregs", 16: "attach", 0x4205: "setregset", 0x4206: "seize"}
+        d.update(request=names.get(p.request, p.request), ret=p.ret, target_pid=p.target_pid,
+                 addr=p.addr)
+    for flag in ("io_uring", "snapshot", "exe_unlinked"):  # optional booleans: only when true
+        if getattr(p, flag, False):
+            d[flag] = True
     return d
 
 

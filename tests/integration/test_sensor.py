@@ -360,7 +360,7 @@ def test_doctor(pangolin):
     assert p.returncode == 0, p.stdout + p.stderr
     import re
     assert re.search(r"sensor programs load\s+ok", p.stdout)
-    assert re.search(r"raw_syscalls/sys_exit\s+ok\s+open, connect, dns, setid events", p.stdout)
+    assert re.search(r"raw_syscalls/sys_exit\s+ok\s+open, connect, dns, setid, ptrace events", p.stdout)
     assert re.search(r"io_uring/io_uring_submit_req\s+ok\s+open, connect, dns events through io_uring", p.stdout)
     m = re.search(r"task iterator \(start-up snapshot\)\s+ok\s+(\d+) processes running now", p.stdout)
     assert m and int(m.group(1)) >= 2  # pytest and its parents at least
@@ -703,3 +703,23 @@ def test_dns_through_io_uring(pangolin, how):
     assert len(e) == 1, s.events
     assert e[0]["qname"] == name and e[0]["qtype"] == "A" and e[0]["io_uring"] is True
     assert e[0]["daddr"] == "127.0.0.80" and e[0]["dport"] == 53 and e[0]["transport"] == "udp"
+
+
+def test_ptrace_attach_and_poke(pangolin):
+    """A process attaching to another and writing into it: two ptrace events (attach,
+    pokedata with the address); its reads (PEEKDATA) and DETACH are not events."""
+    with Sensor(pangolin, "--filter", 'type == "ptrace" && comm == "pgwork"') as s:
+        r = pgwork("ptrace-poke")
+    assert r["attach"] == 0 and r["poke"] == 0
+    e = s.of(pid=r["pid"])
+    assert [x["request"] for x in e] == ["attach", "pokedata"], e
+    assert all(x["target_pid"] == r["child"] and x["ret"] == 0 for x in e)
+    assert e[0]["addr"] == 0 and e[1]["addr"] == r["addr"]
+    assert e[0]["ppid"] == os.getpid() and e[0]["start_ns"] > 0
+
+
+def test_ptrace_request_filter(pangolin):
+    with Sensor(pangolin, "--filter", 'type == "ptrace" && request == "pokedata"') as s:
+        r = pgwork("ptrace-poke")
+    e = s.of(pid=r["pid"])
+    assert len(e) == 1 and e[0]["request"] == "pokedata"

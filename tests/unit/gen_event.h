@@ -383,6 +383,17 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 	case PG_EV_PACKET:
 		gen_packet(r, &ev->r.packet);
 		break;
+	case PG_EV_PTRACE: {
+		static const uint32_t reqs[] = { 0, 4, 5, 6, 13, 15, 16, 0x4205, 0x4206 };
+		struct pg_ptrace_event *p = &ev->r.ptrace;
+
+		/* the reported requests, sometimes another number (a newer sensor's) */
+		p->request = rng_chance(r, 80) ? reqs[rng_below(r, 9)] : (uint32_t)gen_u(r, 32);
+		p->ret = gen_s32(r);
+		p->target_pid = (uint32_t)gen_u(r, 32);
+		p->addr = gen_u(r, 64);
+		break;
+	}
 	}
 }
 

@@ -64,6 +64,16 @@ static void test_open(void **state)
 	OFF(pg_open_event, path, 88);
 }
 
+static void test_ptrace(void **state)
+{
+	assert_int_equal(PG_EV_PTRACE, 9);
+	assert_int_equal(sizeof(struct pg_ptrace_event), 88);
+	OFF(pg_ptrace_event, request, 64);
+	OFF(pg_ptrace_event, ret, 68);
+	OFF(pg_ptrace_event, target_pid, 72);
+	OFF(pg_ptrace_event, addr, 80);
+}
+
 static void test_connect(void **state)
 {
 	assert_int_equal(sizeof(struct pg_connect_event), 96);
@@ -250,7 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header),	    cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_fork_exit),   cmocka_unit_test(test_open),
-		cmocka_unit_test(test_connect),	    cmocka_unit_test(test_dns),
+		cmocka_unit_test(test_connect),	    cmocka_unit_test(test_ptrace),	    cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_setid),	    cmocka_unit_test(test_packet),
 		cmocka_unit_test(test_type_numbers), cmocka_unit_test(test_aggregations),
 		cmocka_unit_test(test_record_accept), cmocka_unit_test(test_from_short_record),

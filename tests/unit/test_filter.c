@@ -223,6 +223,7 @@ static const struct ecase ecases[] = {
 	{ "pid in [1,]", "]", "expected a value" },
 	{ "pid $ 1", "$", "unexpected character '$'" },
 	{ "io_uring startswith \"x\"", "startswith", "works on strings|io_uring is a flag" },
+	{ "request == \"peek\"", "\"peek\"", "unknown ptrace request \"peek\"" },
 	{ "io_uring == 2", "2", "io_uring is a flag: use it by itself (io_uring, not io_uring) or compare it with 0 or 1" },
 	{ "snapshot == \"1\"", "\"1\"", "snapshot is a flag" },
 	{ "io_uring pid == 1", "pid", "expected '&&', '||' or the end of the filter, found a field name" },
@@ -620,6 +621,17 @@ static void test_flags(void **state)
 		{ "core_dumped", PG_EV_EXIT, 1, true },
 		{ "core_dumped", PG_EV_EXIT, 0, false },
 	};
+	static const struct {
+		const char *expr;
+		unsigned int request;
+		bool want;
+	} ptrace_cases[] = {
+		{ "request == \"attach\"", PG_PTRACE_ATTACH, true },
+		{ "request == 16", PG_PTRACE_ATTACH, true },
+		{ "request in [\"seize\", \"attach\"] && target_pid == 7", PG_PTRACE_SEIZE, true },
+		{ "request == \"pokedata\"", PG_PTRACE_POKETEXT, false },
+		{ "type == \"ptrace\" && request != \"traceme\" && ret == 0", PG_PTRACE_SETREGS, true },
+	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct pg_filter *f = parse_ok(cases[i].expr);
@@ -635,6 +647,18 @@ static void test_flags(void **state)
 		if (pg_filter__match(f, &ev) != cases[i].want)
 			fail_msg("case %zu: '%s' on type %u flags 0x%x: expected %d", i, cases[i].expr,
 				 cases[i].type, cases[i].flags, cases[i].want);
+		pg_filter__free(f);
+	}
+	for (size_t i = 0; i < sizeof(ptrace_cases) / sizeof(ptrace_cases[0]); i++) {
+		struct pg_filter *f = parse_ok(ptrace_cases[i].expr);
+		struct pg_event ev;
+
+		pg_event_init(&ev, PG_EV_PTRACE);
+		ev.r.ptrace.request = ptrace_cases[i].request;
+		ev.r.ptrace.target_pid = 7;
+		if (pg_filter__match(f, &ev) != ptrace_cases[i].want)
+			fail_msg("ptrace case %zu: '%s': expected %d", i, ptrace_cases[i].expr,
+				 ptrace_cases[i].want);
 		pg_filter__free(f);
 	}
 }

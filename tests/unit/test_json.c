@@ -342,6 +342,15 @@ static json_t *reference_object(const struct pg_event *ev)
 		SET("id_effective", json_integer(r->setid.id_effective));
 		SET("id_saved", json_integer(r->setid.id_saved));
 		break;
+	case PG_EV_PTRACE: {
+		const char *rn = pg_ptrace_request_name(r->ptrace.request);
+
+		SET("request", rn ? json_string(rn) : json_integer(r->ptrace.request));
+		SET("ret", json_integer(r->ptrace.ret));
+		SET("target_pid", json_integer(r->ptrace.target_pid));
+		SET("addr", json_integer((json_int_t)r->ptrace.addr));
+		break;
+	}
 	}
 #undef SET
 	return o;
@@ -357,6 +366,8 @@ static bool jansson_can_read(const struct pg_event *ev, const char *line)
 	if (h->ts_ns > INT64_MAX || h->start_ns > INT64_MAX || h->cgroup_id > INT64_MAX)
 		return false;
 	if (h->type == PG_EV_FORK && ev->r.fork.child_start_ns > INT64_MAX)
+		return false;
+	if (h->type == PG_EV_PTRACE && ev->r.ptrace.addr > INT64_MAX)
 		return false;
 	if (h->type == PG_EV_EXIT && ev->r.exit.lifetime_ns > INT64_MAX)
 		return false;
@@ -739,6 +750,7 @@ static const char *const base_lines[PG_EV_TYPE_COUNT] = {
 	[PG_EV_SETID] = COMMON("setid") ",\"call\":\"setuid\",\"ret\":0,\"id_real\":0,\"id_effective\":0,\"id_saved\":0}",
 	/* the required keys only: a frame that is not IP */
 	[PG_EV_PACKET] = COMMON("packet") ",\"ifindex\":2,\"ifname\":\"eth0\",\"direction\":\"in\",\"len\":60,\"caplen\":60,\"ethertype\":2054}",
+	[PG_EV_PTRACE] = COMMON("ptrace") ",\"request\":\"attach\",\"ret\":0,\"target_pid\":4321,\"addr\":0}",
 };
 
 /* base with the first occurrence of from replaced by to (a new string). */
@@ -897,6 +909,8 @@ static const struct mcase mcases[] = {
 	{ PG_EV_DNS, "\"qtype\":\"A\"", "\"qtype\":\"BOGUS\"", "\"BOGUS\"", "field \"qtype\"|unknown DNS type \"BOGUS\"" },
 	{ PG_EV_DNS, "\"qtype\":\"A\"", "\"qtype\":\"TYPE65536\"", "\"TYPE65536\"", "field \"qtype\"|unknown DNS type" },
 	{ PG_EV_SETID, "\"call\":\"setuid\"", "\"call\":\"setfoo\"", "\"setfoo\"", "field \"call\"|unknown call \"setfoo\"" },
+	{ PG_EV_PTRACE, "\"request\":\"attach\"", "\"request\":\"peek\"", "\"peek\"", "field \"request\"|unknown request \"peek\"" },
+	{ PG_EV_PTRACE, "\"request\":\"attach\"", "\"request\":true", "true", "field \"request\"" },
 
 	/* strings */
 	{ PG_EV_OPEN, "\"comm\":\"curl\"", "\"comm\":\"0123456789abcdef\"", "\"0123", "field \"comm\"|longer than 15 bytes" },
@@ -1021,7 +1035,7 @@ static void test_missing_fields(void **state)
 		}
 	}
 	/* 11 common required fields per type plus every payload field */
-	assert_int_equal(cases, 8 * 11 + 2 + 2 + 3 + 5 + 5 + 8 + 5 + 6);
+	assert_int_equal(cases, 9 * 11 + 2 + 2 + 3 + 5 + 5 + 8 + 5 + 6 + 4);
 }
 
 static void test_not_an_object(void **state)

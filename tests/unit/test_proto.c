@@ -135,6 +135,15 @@ static void test_every_type(void **state)
 	ev.r.setid.id_effective = 4294967295u;
 	ev.r.setid.id_saved = 4294967295u;
 	roundtrip(&ev);
+
+	hdr(&ev, PG_EV_PTRACE);
+	ev.r.ptrace.request = PG_PTRACE_POKEDATA;
+	ev.r.ptrace.ret = 0;
+	ev.r.ptrace.target_pid = 4242;
+	ev.r.ptrace.addr = 0x7ffd12345678ull;
+	roundtrip(&ev);
+	ev.r.ptrace.request = 0x4207; /* a request this build has no name for: kept as a number */
+	roundtrip(&ev);
 }
 
 /* Pack a hand-built message and expect the decoder to refuse it, naming the field. */
