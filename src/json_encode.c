@@ -207,6 +207,18 @@ static void put_exec(struct pg_buf *out, const struct pg_exec_event *e)
 		pg_buf__lit(out, ",\"exe_unlinked\":true");
 }
 
+/* A value with a name ("setuid", "attach") by its name; one this build cannot name as its number. */
+static void put_name_or_number(struct pg_buf *out, const char *name, unsigned long long num)
+{
+	if (name) {
+		pg_buf__putc(out, '"');
+		pg_buf__puts(out, name);
+		pg_buf__putc(out, '"');
+	} else {
+		pg_buf__u64(out, num);
+	}
+}
+
 static void put_dns(struct pg_buf *out, const struct pg_dns_event *e)
 {
 	const char *tn;
@@ -469,17 +481,9 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 	case PG_EV_PACKET:
 		put_packet(out, &r->packet);
 		break;
-	case PG_EV_SETID: {
-		const char *cn = pg_setid_call_name(r->setid.call);
-
+	case PG_EV_SETID:
 		KEY("call");
-		if (cn) {
-			pg_buf__putc(out, '"');
-			pg_buf__puts(out, cn);
-			pg_buf__putc(out, '"');
-		} else {
-			pg_buf__u64(out, r->setid.call);
-		}
+		put_name_or_number(out, pg_setid_call_name(r->setid.call), r->setid.call);
 		KEY("ret");
 		pg_buf__i64(out, r->setid.ret);
 		KEY("id_real");
@@ -489,18 +493,9 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 		KEY("id_saved");
 		pg_buf__u64(out, r->setid.id_saved);
 		break;
-	}
-	case PG_EV_PTRACE: {
-		const char *rn = pg_ptrace_request_name(r->ptrace.request);
-
+	case PG_EV_PTRACE:
 		KEY("request");
-		if (rn) {
-			pg_buf__putc(out, '"');
-			pg_buf__puts(out, rn);
-			pg_buf__putc(out, '"');
-		} else {
-			pg_buf__u64(out, r->ptrace.request);
-		}
+		put_name_or_number(out, pg_ptrace_request_name(r->ptrace.request), r->ptrace.request);
 		KEY("ret");
 		pg_buf__i64(out, r->ptrace.ret);
 		KEY("target_pid");
@@ -508,7 +503,6 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 		KEY("addr");
 		pg_buf__u64(out, r->ptrace.addr);
 		break;
-	}
 	default:
 		break;
 	}
