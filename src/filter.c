@@ -543,22 +543,10 @@ static int parse_cmp(struct parser *p, struct pg_filter_node **out)
 	}
 	if ((err = next(p)))
 		return err;
-	if (f->kind == PG_FK_FLAG && !is_operator(p->tok)) {
-		/* a flag by itself: "io_uring" is "io_uring == 1" */
-		n = node_new(PG_FOP_CMP);
-		if (!n || !(n->vals = calloc(1, sizeof(*n->vals)))) {
-			free(n);
-			return -ENOMEM;
-		}
-		n->field = f;
-		n->cmp = PG_CMP_EQ;
-		n->nvals = 1;
-		n->vals[0].num = 1;
-		n->column = fstart + 1;
-		*out = n;
-		return 0;
-	}
-	switch (p->tok) {
+	/* a flag by itself: "io_uring" is "io_uring == 1" */
+	bool bare = f->kind == PG_FK_FLAG && !is_operator(p->tok);
+
+	switch (bare ? T_EQ : p->tok) {
 	case T_EQ: cmp = PG_CMP_EQ; break;
 	case T_NE: cmp = PG_CMP_NE; break;
 	case T_LT: cmp = PG_CMP_LT; break;
@@ -577,7 +565,7 @@ static int parse_cmp(struct parser *p, struct pg_filter_node **out)
 	if (cmp >= PG_CMP_STARTSWITH && !field_is_stringy(f))
 		return perr(p, p->tstart, "%s works on strings; field %s is %s",
 			    tok_name(p->tok), f->name, field_kind_desc(f));
-	if ((err = next(p)))
+	if (!bare && (err = next(p)))
 		return err;
 
 	n = node_new(PG_FOP_CMP);
@@ -592,6 +580,10 @@ static int parse_cmp(struct parser *p, struct pg_filter_node **out)
 		if (!n->vals)
 			return -ENOMEM;
 		n->nvals = 1;
+		if (bare) {
+			n->vals[0].num = 1;
+			return 0;
+		}
 		return parse_value(p, f, cmp, &n->vals[0]);
 	}
 	/* in [a, b, c]  or  in (a, b, c) */

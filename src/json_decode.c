@@ -47,7 +47,8 @@ static inline int keyset_first(keyset s)
 	return lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((unsigned long long)(s >> 64));
 }
 
-enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_FAMILY, V_ANSWERS };
+/* V_NAME_OR_NUM: a name (a string, looked up per key) or a plain number: family, ip_proto, request */
+enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_NAME_OR_NUM, V_ANSWERS };
 
 struct keydef {
 	const char *name;
@@ -89,7 +90,7 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_FLAGS] = { "flags", 5, V_UINT, 0, 0xffffffffULL },
 	[K_MODE] = { "mode", 4, V_UINT, 0, 0xffffffffULL },
 	[K_RET] = { "ret", 3, V_INT, 0, 0 },
-	[K_FAMILY] = { "family", 6, V_FAMILY, 8, 0xffff },
+	[K_FAMILY] = { "family", 6, V_NAME_OR_NUM, 8, 0xffff },
 	[K_DADDR] = { "daddr", 5, V_STR, 48, 0 },
 	[K_DPORT] = { "dport", 5, V_UINT, 0, 0xffff },
 	[K_FD] = { "fd", 2, V_INT, 0, 0 },
@@ -111,7 +112,7 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_ETHERTYPE] = { "ethertype", 9, V_UINT, 0, 0xffff },
 	[K_VLAN] = { "vlan", 4, V_UINT, 0, 0xfff },
 	[K_SADDR] = { "saddr", 5, V_STR, 48, 0 },
-	[K_IP_PROTO] = { "ip_proto", 8, V_FAMILY, 16, 0xff },
+	[K_IP_PROTO] = { "ip_proto", 8, V_NAME_OR_NUM, 16, 0xff },
 	[K_SPORT] = { "sport", 5, V_UINT, 0, 0xffff },
 	[K_TCP_FLAGS] = { "tcp_flags", 9, V_STR, 48, 0 },
 	[K_FRAGMENT] = { "fragment", 8, V_BOOL, 0, 0 },
@@ -124,7 +125,7 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_IO_URING] = { "io_uring", 8, V_BOOL, 0, 0 },
 	[K_SNAPSHOT] = { "snapshot", 8, V_BOOL, 0, 0 },
 	[K_EXE_UNLINKED] = { "exe_unlinked", 12, V_BOOL, 0, 0 },
-	[K_REQUEST] = { "request", 7, V_FAMILY, 16, 0xffffffffULL },
+	[K_REQUEST] = { "request", 7, V_NAME_OR_NUM, 16, 0xffffffffULL },
 	[K_TARGET_PID] = { "target_pid", 10, V_UINT, 0, 0xffffffffULL },
 	[K_ADDR] = { "addr", 4, V_UINT, 0, ~0ULL },
 };
@@ -749,7 +750,7 @@ static int parse_value(struct state *st, enum key k)
 		return parse_argv(st, kd);
 	case V_ANSWERS:
 		return parse_answers(st);
-	case V_FAMILY:
+	case V_NAME_OR_NUM:
 		if (st->pos < st->len && st->line[st->pos] != '"') {
 			st->slen[k] = 0;
 			st->family_num = k == K_FAMILY;
