@@ -638,9 +638,9 @@ static int parse_answers(struct state *st)
 			for (k = 0; k < A_N; k++)
 				if (strlen(short_names[k]) == klen && !memcmp(short_names[k], kname, klen))
 					break;
-			if (k == A_N)
-				return fail(st, st->pos, "field \"answers\": unknown field \"%.*s\" in an answer (name, type, class, ttl, data, data_truncated)",
-					    (int)(klen < 30 ? klen : 30), kname);
+			if (k == A_N) /* shown: raw bytes would put control bytes in the message */
+				return fail(st, st->pos, "field \"answers\": unknown field \"%s\" in an answer (name, type, class, ttl, data, data_truncated)",
+					    shown(kname, klen, sh, sizeof(sh)));
 			if (seen & (1u << k))
 				return fail(st, st->pos, "field \"answers\": duplicate \"%s\" in an answer",
 					    short_names[k]);

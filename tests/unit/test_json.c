@@ -1048,6 +1048,9 @@ static void test_not_an_object(void **state)
 	expect_error("null", "null", 1, "found null");
 	expect_error("garbage", "\x7f" "ELF\x02\x01\x01", 1, "found an invalid character");
 	expect_error_n("NUL", "\0{}", 3, 1, "found an invalid character");
+	/* found by fuzz_json_decode: the unknown key of an answer went raw into the message */
+	expect_error("answer key with control bytes", "{\"answers\":[{\"a\x01\x7f\xac\"", 14,
+		     "unknown field \"a???\" in an answer");
 	expect_error("brace only", "{", 2, "expected a field name in quotes, found end of line");
 	expect_error("empty object", "{}", 2, "missing field \"v\"");
 	expect_error("object without type", "{\"v\":1}", 7, "missing field \"type\"");
