@@ -89,8 +89,11 @@ struct {
 /*
  * Open and exec records are built off the ring and copied to it only as far as their last
  * string goes (bpf_ringbuf_output takes a variable size): an open of a 30-byte path takes
- * 120 bytes of ring, not 352, so a ring holds three times as many. Exec records (1352 bytes)
- * are too big for the BPF stack and are built here; open records on emit_open's stack.
+ * 120 bytes of ring, not 352, so a ring holds three times as many. They are built in per-CPU
+ * scratch slots, not on the BPF stack: a program's frames together get 512 bytes, and a
+ * 344-byte open record next to handle_sys_exit's own locals passed that (560 bytes) on every
+ * kernel that does not give each subprogram a stack of its own (all before 6.13, and 6.13+
+ * where the JIT does not). Tracing programs do not nest on a CPU, so one slot each suffices.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -98,6 +101,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pg_exec_event);
 } exec_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pg_open_event);
+} open_scratch SEC(".maps");
 
 /* --- helpers ------------------------------------------------------------------------------- */
 
@@ -704,17 +714,13 @@ const volatile __u8 sys_kind[PG_SYS_MAX] = {};
 #define AT_FDCWD -100
 #define CREAT_FLAGS (01 | 0100 | 01000) /* O_WRONLY | O_CREAT | O_TRUNC */
 
-/*
- * The record is built on this function's stack and copied to the ring only as far as the path
- * goes. __noinline gives it a BPF stack frame of its own (the 344-byte record does not fit in
- * handle_sys_exit's next to the DNS code's locals).
- */
-static __noinline void emit_open(struct task_struct *task, const struct pt_regs *r, __u8 kind,
-				 long ret)
+/* The record is built in open_scratch and copied to the ring only as far as the path goes. */
+static __always_inline void emit_open(struct task_struct *task, const struct pt_regs *r, __u8 kind,
+				      long ret)
 {
-	struct pg_open_event ev, *e = &ev;
+	struct pg_open_event *e;
 	const char *filename;
-	__u32 flags, mode, size;
+	__u32 flags, mode, size, zero = 0;
 	__s32 dirfd = AT_FDCWD;
 
 	switch (kind) {
@@ -744,6 +750,9 @@ static __noinline void emit_open(struct task_struct *task, const struct pt_regs 
 		flags = (__u32)ARG3(r);
 		mode = (__u32)ARG4(r);
 	}
+	e = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!e)
+		return;
 	e->pflags = 0;
 	size = offsetof(struct pg_open_event, path) + read_path(e->path, filename, &e->pflags, true);
 	if (!pass_prefix(PG_EV_OPEN, e->path))
