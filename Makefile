@@ -15,6 +15,7 @@
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
+LLVM_STRIP ?= llvm-strip
 PROTOC_C ?= protoc-c
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
@@ -90,14 +91,34 @@ $(BPF_OUT)/vmlinux.h:
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
+# DWARF is stripped (-g is there for BTF, which stays): the objects are embedded in the binary.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BPF_OUT) -Isrc
+
 $(BPF_OUT)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) src/pg_abi.h $(BPF_OUT)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-		-I$(BPF_OUT) -Isrc -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DPG_TIER=2 -c $< -o $@ && $(LLVM_STRIP) -g $@
+
+# The sensor once more per older kernel tier (src/bpf/common.bpf.h says what each needs);
+# sensor.bpf.o above is tier 2. Userspace loads the best one the kernel accepts.
+SENSOR_TIERS := 0 1
+BPF_OBJS += $(patsubst %,$(BPF_OUT)/sensor_tier%.bpf.o,$(SENSOR_TIERS))
+SKELS    += $(patsubst %,$(BPF_OUT)/sensor_tier%.skel.h,$(SENSOR_TIERS))
+
+$(BPF_OUT)/sensor_tier%.bpf.o: src/bpf/sensor.bpf.c $(wildcard src/bpf/*.h) src/pg_abi.h $(BPF_OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DPG_TIER=$* -c $< -o $@ && $(LLVM_STRIP) -g $@
 
 $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# Fixtures of the unit tests that read BPF objects (tests/unit/bpf/*.bpf.c).
+TEST_BPF_OBJS := $(patsubst tests/unit/bpf/%.bpf.c,$(BPF_OUT)/test/%.bpf.o,$(wildcard tests/unit/bpf/*.bpf.c))
+
+$(BPF_OUT)/test/%.bpf.o: tests/unit/bpf/%.bpf.c $(BPF_OUT)/vmlinux.h
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # --- protobuf ------------------------------------------------------------------------------
 $(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: proto/%.proto
@@ -134,7 +155,7 @@ $(BIN): src/main.c $(LIB)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -o $@
 
 # --- tests ---------------------------------------------------------------------------------
-$(O)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard tests/unit/*.h)
+$(O)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard tests/unit/*.h) $(TEST_BPF_OBJS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -lcmocka -o $@

@@ -79,6 +79,35 @@ static bool cgroup2_mounted(char *where, size_t len)
 	return found;
 }
 
+/* Per event type, the hooks that serve it on this kernel and whether they run. */
+static void events_by_hook(const struct pg_hook_status *hooks, size_t n)
+{
+	printf("\nevents and the hooks that see them here\n");
+	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++) {
+		char d[512];
+		size_t dl = 0;
+		bool any = false, all = true;
+
+		if (t == PG_EV_PACKET)
+			continue; /* pangolin sniff's, not the sensor's */
+		d[0] = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!(hooks[i].types & (1u << t)))
+				continue;
+			any |= hooks[i].attached;
+			all &= hooks[i].attached;
+			if (dl < sizeof(d))
+				dl += (size_t)snprintf(d + dl, sizeof(d) - dl, "%s%s%s%s (%s)", dl ? ", " : "",
+						       hooks[i].via ? hooks[i].via : "", hooks[i].via ? ": " : "",
+						       strchr(hooks[i].tracepoint, '/') + 1, hooks[i].kind);
+			if (!hooks[i].attached && dl < sizeof(d))
+				dl += (size_t)snprintf(d + dl, sizeof(d) - dl, " (not running)");
+		}
+		printf("  %-34s %-8s %s\n", pg_event_type_name(t), all ? "ok" : any ? "PARTIAL" : "MISSING",
+		       d);
+	}
+}
+
 static void doctor_help(FILE *out);
 
 static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
@@ -114,6 +143,13 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 	if (priv) {
 		missing += report("BPF ring buffer", libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1,
 				  NULL, "no events: Linux >= 5.8 needed");
+		{
+			int tier = pg_bpf_tier_probe();
+
+			/* not missing pieces: each only decides how fast kernel memory is read */
+			report("bpf_get_current_task_btf", tier >= PG_BPF_TIER_TASK_BTF, "(5.11+)", NULL);
+			report("bpf_rdonly_cast (kfunc)", tier >= PG_BPF_TIER_BTF, "(6.2+)", NULL);
+		}
 		missing += report("tracepoint programs",
 				  libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL) == 1, NULL,
 				  "no sensor");
@@ -168,8 +204,10 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 
 			pg_source_bpf__timing(src, &lm, &am);
 			n = pg_source_bpf__hooks(src, hooks, 64);
-			for (size_t i = 0; i < n && i < 64; i++) {
-				char d[96];
+			if (n > 64)
+				n = 64;
+			for (size_t i = 0; i < n; i++) {
+				char d[256];
 				size_t dl = 0;
 
 				d[0] = 0;
@@ -178,9 +216,12 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 						dl += (size_t)snprintf(d + dl, sizeof(d) - dl, "%s%s",
 								       dl ? ", " : "", pg_event_type_name(t));
 				if (dl < sizeof(d))
-					snprintf(d + dl, sizeof(d) - dl, " events%s%s",
-						 hooks[i].via ? " through " : "",
-						 hooks[i].via ? hooks[i].via : "");
+					dl += (size_t)snprintf(d + dl, sizeof(d) - dl, " events%s%s",
+							       hooks[i].via ? " through " : "",
+							       hooks[i].via ? hooks[i].via : "");
+				if (hooks[i].refused[0] && dl < sizeof(d))
+					snprintf(d + dl, sizeof(d) - dl, ": refused by this kernel (%s)",
+						 hooks[i].refused);
 				missing += report(hooks[i].tracepoint, hooks[i].attached, d,
 						  "those events are not seen");
 			}
@@ -191,6 +232,10 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 					  "the processes already running at start-up are not reported");
 			snprintf(msg, sizeof(msg), "loaded in %.1f ms, attached in %.1f ms", lm, am);
 			report("sensor programs load", true, msg, NULL);
+			snprintf(msg, sizeof(msg), "tier %d, for kernels with %s", pg_source_bpf__tier(src),
+				 pg_bpf_tier_needs(pg_source_bpf__tier(src)));
+			report("sensor object", true, msg, NULL);
+			events_by_hook(hooks, n);
 			pg_source__free(src);
 		}
 	}

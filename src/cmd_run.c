@@ -36,6 +36,8 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --no-snapshot       do not report the processes already running at start-up\n"
 		"                          (exec events with \"snapshot\":true)\n"
 		"  -q, --quiet             no status line and no summary on standard error\n"
+		"      --bpf-tier N        load the sensor object of kernel tier N (0, 1 or 2) and no\n"
+		"                          other; by default the best this kernel accepts (docs/kernels.md)\n"
 		"  -v, --verbose           libbpf debug output (verifier logs)\n"
 		"  -h, --help              this help\n"
 		PG_OUTPUT_HELP
@@ -73,6 +75,7 @@ struct run_opts {
 	const char *node;
 	struct pg_output_opts out;
 	uint64_t ringbuf, wakeup;
+	unsigned int tier_mask;
 	double duration;
 	bool quiet, verbose, explain, no_snapshot;
 };
@@ -96,13 +99,13 @@ static int write_stats(const char *path, struct pg_source *src, struct pg_pipeli
 		"{\"seconds\":%.3f,\"load_ms\":%.2f,\"attach_ms\":%.2f,\"read\":%llu,\"malformed\":%llu,"
 		"\"lost_in_kernel\":%llu,\"filtered_in_userspace\":%llu,\"passed\":%llu,\"written\":%llu,"
 		"\"failed\":%llu,\"undelivered\":%llu,\"dropped_by_output\":%llu,\"spilled\":%llu,"
-		"\"kernel\":{",
+		"\"bpf_tier\":%d,\"kernel\":{",
 		seconds, load_ms, attach_ms, (unsigned long long)ss.read,
 		(unsigned long long)ss.skipped, (unsigned long long)ss.lost,
 		(unsigned long long)pl->stats.filtered, (unsigned long long)pl->stats.passed,
 		(unsigned long long)sk.written, (unsigned long long)sk.failed,
 		(unsigned long long)sk.queued, (unsigned long long)sk.dropped,
-		(unsigned long long)sk.spilled);
+		(unsigned long long)sk.spilled, pg_source_bpf__tier(src));
 	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
 		fprintf(f, "%s\"%s\":{\"filtered\":%llu,\"emitted\":%llu,\"dropped\":%llu}",
 			t > 1 ? "," : "", pg_event_type_name(t), (unsigned long long)c[t].filtered,
@@ -203,6 +206,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	bo.kfilter = &kf;
 	bo.verbose = o->verbose;
 	bo.snapshot = !o->no_snapshot;
+	bo.tier_mask = o->tier_mask;
 	src = pg_source_bpf__new(&bo, err, sizeof(err));
 	if (!src) {
 		pg_cli_err(o->cmd, "%s", err);
@@ -216,8 +220,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		for (size_t i = 0; i < n && i < 64; i++)
 			attached += hooks[i].attached;
 		pg_source_bpf__timing(src, &lm, &am);
-		fprintf(stderr, "pangolin %s: watching: %zu hooks attached (loaded in %.1f ms, attached in %.1f ms)",
-			o->cmd, attached, lm, am);
+		fprintf(stderr, "pangolin %s: watching: %zu hooks attached (tier %d, loaded in %.1f ms, attached in %.1f ms)",
+			o->cmd, attached, pg_source_bpf__tier(src), lm, am);
 		if (bo.snapshot && (kf.type_mask & (1u << PG_EV_EXEC)))
 			fprintf(stderr, "; %zu processes already running",
 				pg_source_bpf__snapshot_size(src));
@@ -284,6 +288,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "stats", required_argument, NULL, 's' },
 		{ "explain", no_argument, NULL, 'E' },
 		{ "no-snapshot", no_argument, NULL, 'S' },
+		{ "bpf-tier", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -331,6 +336,13 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		case 's': o->stats_path = optarg; break;
 		case 'E': o->explain = true; break;
 		case 'S': o->no_snapshot = true; break;
+		case 'T':
+			if (strlen(optarg) != 1 || optarg[0] < '0' || optarg[0] >= '0' + PG_BPF_TIER_COUNT) {
+				pg_cli_err(o->cmd, "--bpf-tier: '%s' is not a tier (0, 1 or 2)", optarg);
+				return PG_EXIT_USAGE;
+			}
+			o->tier_mask = 1u << (optarg[0] - '0');
+			break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return -1;

@@ -11,15 +11,75 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf_util.h"
-#include "source_bpf.h" /* before the skeleton: it names struct pg_prefix */
+#include "source_bpf.h" /* before the skeletons: they name struct pg_prefix */
 #include "sensor.skel.h"
+#include "sensor_tier0.skel.h"
+#include "sensor_tier1.skel.h"
+
+/*
+ * The sensor's objects by tier. All are built from src/bpf/sensor.bpf.c and have the same maps,
+ * programs and rodata (tests/unit/test_bpf_objects.c pins that), so the tier-2 skeleton's
+ * types drive whichever object is loaded.
+ */
+static const struct {
+	const char *needs;
+	const void *(*elf)(size_t *size);
+} sensor_objects[PG_BPF_TIER_COUNT] = {
+	[PG_BPF_TIER_PROBE_READ] = { "the ring buffer and BTF (Linux 5.8+)", sensor_tier0_bpf__elf_bytes },
+	[PG_BPF_TIER_TASK_BTF] = { "bpf_get_current_task_btf (Linux 5.11+)", sensor_tier1_bpf__elf_bytes },
+	[PG_BPF_TIER_BTF] = { "bpf_rdonly_cast (Linux 6.2+)", sensor_bpf__elf_bytes },
+};
+
+const char *pg_bpf_tier_needs(int tier)
+{
+	return tier >= 0 && tier < PG_BPF_TIER_COUNT ? sensor_objects[tier].needs : "?";
+}
+
+int pg_bpf_tier_probe(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int tier = PG_BPF_TIER_PROBE_READ;
+
+	if (vmlinux && btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0)
+		tier = PG_BPF_TIER_BTF;
+	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
+					 NULL) == 1)
+		tier = PG_BPF_TIER_TASK_BTF;
+	btf__free(vmlinux);
+	return tier;
+}
+
+/* sensor_bpf__open() with the tier's object in place of the tier-2 one. */
+static struct sensor_bpf *sensor_open(int tier)
+{
+	struct sensor_bpf *obj = calloc(1, sizeof(*obj));
+	int err;
+
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = sensor_bpf__create_skeleton(obj);
+	if (!err) {
+		obj->skeleton->data = (void *)sensor_objects[tier].elf(&obj->skeleton->data_sz);
+		err = bpf_object__open_skeleton(obj->skeleton, NULL);
+	}
+	if (err) {
+		sensor_bpf__destroy(obj);
+		errno = -err;
+		return NULL;
+	}
+	return obj;
+}
 
 /* Program name -> the tracepoint it needs and the event types it serves. */
 static const struct {
@@ -27,20 +87,21 @@ static const struct {
 	const char *tracepoint; /* category/name in tracefs */
 	unsigned int types;
 	const char *via; /* events only of this path, e.g. "io_uring"; NULL: all of them */
+	const char *kind;
 } hook_table[] = {
-	{ "handle_exec", "sched/sched_process_exec", 1u << PG_EV_EXEC, NULL },
-	{ "handle_fork", "sched/sched_process_fork", 1u << PG_EV_FORK, NULL },
-	{ "handle_exit", "sched/sched_process_exit", 1u << PG_EV_EXIT, NULL },
+	{ "handle_exec", "sched/sched_process_exec", 1u << PG_EV_EXEC, NULL, "tracepoint" },
+	{ "handle_fork", "sched/sched_process_fork", 1u << PG_EV_FORK, NULL, "raw tracepoint" },
+	{ "handle_exit", "sched/sched_process_exit", 1u << PG_EV_EXIT, NULL, "tracepoint" },
 	{ "handle_sys_exit", "raw_syscalls/sys_exit",
 	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID |
-		  1u << PG_EV_PTRACE, NULL },
+		  1u << PG_EV_PTRACE, NULL, "raw tracepoint" },
 	/* opens and connects submitted through io_uring: prepared, then completed */
 	{ "handle_uring_submit", "io_uring/io_uring_submit_req",
-	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS, "io_uring" },
+	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS, "io_uring", "raw tracepoint" },
 	{ "handle_uring_complete", "io_uring/io_uring_complete", 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT,
-	  "io_uring" },
+	  "io_uring", "raw tracepoint" },
 	{ "handle_uring_overflow", "io_uring/io_uring_cqe_overflow",
-	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT, "io_uring" },
+	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT, "io_uring", "raw tracepoint" },
 };
 
 /* This architecture's syscall numbers for each kind handle_sys_exit knows. */
@@ -75,10 +136,15 @@ static const struct {
 };
 
 #define NHOOKS (sizeof(hook_table) / sizeof(hook_table[0]))
+#define SNAP_PROG ((int)NHOOKS) /* the iterator's slot in source_bpf.logs */
+#define LOG_BYTES (1u << 22) /* a verifier log per program: only written on refusal */
 
 struct source_bpf {
 	struct pg_source base;
 	struct sensor_bpf *skel;
+	int tier; /* of the object loaded */
+	char *logs[NHOOKS + 1]; /* per program (the iterator last): the verifier's, on refusal */
+	char snap_refused[160];
 	struct ring_buffer *rb;
 	struct bpf_link *links[NHOOKS];
 	struct pg_hook_status hooks[NHOOKS];
@@ -383,7 +449,7 @@ static void *destroy_link(void *arg)
 
 /*
  * Detaching a tracepoint program waits for an RCU grace period (tens of ms); one after the
- * other, thirty of them made every exit take seconds. In parallel the waits overlap.
+ * other, the sensor's seven made every exit take seconds. In parallel the waits overlap.
  */
 int pg_source_bpf__detach(struct pg_source *src)
 {
@@ -417,6 +483,8 @@ static void bpf_free(struct pg_source *src)
 	pg_source_bpf__detach(src);
 	ring_buffer__free(s->rb);
 	sensor_bpf__destroy(s->skel);
+	for (int i = 0; i <= SNAP_PROG; i++)
+		free(s->logs[i]);
 	free(s->snap);
 	free(s);
 }
@@ -428,6 +496,16 @@ size_t pg_source_bpf__hooks(struct pg_source *src, struct pg_hook_status *out, s
 
 	memcpy(out, s->hooks, n * sizeof(*out));
 	return NHOOKS;
+}
+
+int pg_source_bpf__tier(struct pg_source *src)
+{
+	return ((struct source_bpf *)src)->tier;
+}
+
+const char *pg_source_bpf__snapshot_refused(struct pg_source *src)
+{
+	return ((struct source_bpf *)src)->snap_refused;
 }
 
 void pg_source_bpf__timing(struct pg_source *src, double *load_ms, double *attach_ms)
@@ -509,49 +587,12 @@ static bool is_pow2(size_t v)
 	return v && !(v & (v - 1));
 }
 
-struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, size_t errlen)
+
+/* Rodata, ring size and which programs load: fixed before load, so the verifier prunes what the
+ * filter does not need. */
+static void configure(struct source_bpf *s, const struct pg_kfilter *kf,
+		      const struct pg_bpf_opts *opts, size_t rb_bytes, bool snapshot)
 {
-	const struct pg_kfilter none = { .type_mask = ~0u };
-	const struct pg_kfilter *kf = opts->kfilter ? opts->kfilter : &none;
-	size_t rb_bytes = opts->ringbuf_bytes ? opts->ringbuf_bytes : PG_RINGBUF_DEFAULT;
-	long page = sysconf(_SC_PAGESIZE);
-	bool snapshot = opts->snapshot && (kf->type_mask & (1u << PG_EV_EXEC));
-	struct source_bpf *s;
-	long long t0;
-	int rc;
-
-	if (!is_pow2(rb_bytes) || rb_bytes < (size_t)page || rb_bytes > (1u << 30)) {
-		snprintf(err, errlen,
-			 "ring buffer size %zu is invalid: use a power of two from %ld (a page) to 1G, e.g. 4M",
-			 rb_bytes, page);
-		errno = EINVAL;
-		return NULL;
-	}
-	if ((rc = pg_bpf_preflight(err, errlen))) {
-		errno = -rc;
-		return NULL;
-	}
-	pg_bpf_setup_logging(opts->verbose);
-
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->base.ops = &bpf_ops;
-	s->kf = *kf;
-	s->kf.residual = NULL; /* not ours: userspace's part runs in the pipeline */
-	s->ncpus = libbpf_num_possible_cpus();
-	s->boot_to_epoch = boot_offset();
-	s->skel = sensor_bpf__open();
-	if (!s->skel) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot open the embedded BPF object: %s", strerror(errno));
-		goto err_out;
-	}
-
-	/* rodata: fixed at load, so the verifier prunes what the filter does not need */
 	struct sensor_bpf__rodata *ro = s->skel->rodata;
 
 	ro->self_tgid = (__u32)getpid();
@@ -580,12 +621,206 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 		if (kf->type_mask & (1u << sys_table[i].type) && sys_table[i].nr < PG_SYS_MAX)
 			((__u8 *)ro->sys_kind)[sys_table[i].nr] = sys_table[i].kind;
 
-	/* only the programs the filter wants, and only where the kernel has their tracepoint */
+	/* only the programs wanted, where the kernel has their tracepoint and took them so far */
 	for (size_t i = 0; i < NHOOKS; i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(s->skel->obj, hook_table[i].prog);
+		struct pg_hook_status *h = &s->hooks[i];
+		struct bpf_program *p = bpf_object__find_program_by_name(s->skel->obj, h->program);
+
+		bpf_program__set_autoload(p, h->wanted && h->present && !h->refused[0]);
+		bpf_program__set_log_buf(p, s->logs[i], LOG_BYTES);
+	}
+	bpf_program__set_autoload(s->skel->progs.snapshot_task, snapshot && !s->snap_refused[0]);
+	bpf_program__set_log_buf(s->skel->progs.snapshot_task, s->logs[SNAP_PROG], LOG_BYTES);
+}
+
+/* The verifier's verdict: the last line of its log that is not a statistic. */
+static void log_reason(const char *log, char *out, size_t len)
+{
+	const char *end = log + strlen(log), *line;
+
+	snprintf(out, len, "refused by the verifier");
+	while (end > log) {
+		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		line = end;
+		while (line > log && line[-1] != '\n')
+			line--;
+		if (end > line && strncmp(line, "processed ", 10) && strncmp(line, "verification time", 17) &&
+		    strncmp(line, "stack depth", 11)) {
+			snprintf(out, len, "%.*s", (int)(end - line), line);
+			return;
+		}
+		end = line;
+	}
+}
+
+/* Which program's log the verifier wrote (the one it refused): its slot, or -1. */
+static int refused_program(struct source_bpf *s)
+{
+	for (int i = 0; i <= SNAP_PROG; i++)
+		if (s->logs[i] && s->logs[i][0])
+			return i;
+	return -1;
+}
+
+static int try_load(struct source_bpf *s, int tier, const struct pg_kfilter *kf,
+		    const struct pg_bpf_opts *opts, size_t rb_bytes, bool snapshot)
+{
+	long long t0;
+	int rc;
+
+	sensor_bpf__destroy(s->skel);
+	s->skel = sensor_open(tier);
+	if (!s->skel)
+		return -errno;
+	s->tier = tier;
+	for (int i = 0; i <= SNAP_PROG; i++)
+		s->logs[i][0] = 0;
+	configure(s, kf, opts, rb_bytes, snapshot);
+	t0 = ts_ns(CLOCK_MONOTONIC);
+	rc = sensor_bpf__load(s->skel);
+	s->load_ms = ms_since(t0);
+	return rc;
+}
+
+/* The events a program serves, for warnings: "open, connect events through io_uring". */
+static void hook_events(const struct pg_hook_status *h, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = 0;
+	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT && n < len; t++)
+		if (h->types & (1u << t))
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", pg_event_type_name(t));
+	if (n < len)
+		snprintf(out + n, len - n, " events%s%s", h->via ? " through " : "", h->via ? h->via : "");
+}
+
+/*
+ * Load the best object the kernel accepts, never refusing the whole sensor for one program:
+ * a refused io_uring program or iterator is left out (its events are not seen, and the user
+ * is told); a refused core program first sends us one tier down (a lower tier reads the kernel
+ * with helpers, which older verifiers accept more readily), and at the lowest tier it is left
+ * out too. Every round either leaves a program out or lowers the tier, so this ends.
+ */
+static int load_best(struct source_bpf *s, const struct pg_kfilter *kf, const struct pg_bpf_opts *opts,
+		     size_t rb_bytes, bool snapshot, char *err, size_t errlen)
+{
+	unsigned int mask = opts->tier_mask ? opts->tier_mask : (1u << PG_BPF_TIER_COUNT) - 1;
+	int tier = pg_bpf_tier_probe(), rc, slot;
+	char why[160];
+
+	while (tier >= 0 && !(mask & (1u << tier)))
+		tier--;
+	if (tier < 0) { /* only higher tiers allowed than the kernel has: try the lowest allowed */
+		for (tier = 0; tier < PG_BPF_TIER_COUNT && !(mask & (1u << tier)); tier++)
+			;
+	}
+	for (;;) {
+		rc = try_load(s, tier, kf, opts, rb_bytes, snapshot);
+		if (!rc)
+			return 0;
+		slot = refused_program(s);
+		if (slot >= 0) {
+			log_reason(s->logs[slot], why, sizeof(why));
+			if (opts->verbose)
+				fprintf(stderr, "pangolin: verifier log of %s (tier %d):\n%s\n",
+					slot == SNAP_PROG ? "snapshot_task" : s->hooks[slot].program, tier,
+					s->logs[slot]);
+		} else {
+			snprintf(why, sizeof(why), "%s", strerror(-rc));
+		}
+		bool optional = slot == SNAP_PROG || (slot >= 0 && s->hooks[slot].via);
+		int lower = tier - 1;
+
+		while (lower >= 0 && !(mask & (1u << lower)))
+			lower--;
+		if (slot >= 0 && (optional || lower < 0)) {
+			char ev[96];
+
+			if (slot == SNAP_PROG) {
+				snprintf(s->snap_refused, sizeof(s->snap_refused), "%s", why);
+				snprintf(ev, sizeof(ev), "the processes already running at start-up");
+			} else {
+				snprintf(s->hooks[slot].refused, sizeof(s->hooks[slot].refused), "%s", why);
+				hook_events(&s->hooks[slot], ev, sizeof(ev));
+			}
+			fprintf(stderr,
+				"pangolin: warning: this kernel refused %s (%s): %s are not seen; 'pangolin run -v' shows the verifier log\n",
+				slot == SNAP_PROG ? "snapshot_task" : s->hooks[slot].program, why, ev);
+			continue;
+		}
+		if (lower >= 0) {
+			fprintf(stderr,
+				"pangolin: warning: this kernel refused the tier-%d sensor (%s): loading tier %d, which needs %s\n",
+				tier, why, lower, sensor_objects[lower].needs);
+			tier = lower;
+			continue;
+		}
+		snprintf(err, errlen,
+			 "the kernel refused the sensor's BPF programs (%s); run with --verbose for the verifier log, and 'pangolin doctor'",
+			 why);
+		return rc;
+	}
+}
+
+struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, size_t errlen)
+{
+	const struct pg_kfilter none = { .type_mask = ~0u };
+	const struct pg_kfilter *kf = opts->kfilter ? opts->kfilter : &none;
+	size_t rb_bytes = opts->ringbuf_bytes ? opts->ringbuf_bytes : PG_RINGBUF_DEFAULT;
+	long page = sysconf(_SC_PAGESIZE);
+	bool snapshot = opts->snapshot && (kf->type_mask & (1u << PG_EV_EXEC));
+	struct source_bpf *s;
+	long long t0;
+	int rc;
+
+	if (!is_pow2(rb_bytes) || rb_bytes < (size_t)page || rb_bytes > (1u << 30)) {
+		snprintf(err, errlen,
+			 "ring buffer size %zu is invalid: use a power of two from %ld (a page) to 1G, e.g. 4M",
+			 rb_bytes, page);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((rc = pg_bpf_preflight(err, errlen))) {
+		errno = -rc;
+		return NULL;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		struct utsname u;
+
+		uname(&u);
+		snprintf(err, errlen,
+			 "this kernel (Linux %s) has no BPF ring buffer: the sensor needs Linux 5.8 or newer, with BTF",
+			 u.release);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	pg_bpf_setup_logging(opts->verbose);
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->base.ops = &bpf_ops;
+	s->kf = *kf;
+	s->kf.residual = NULL; /* not ours: userspace's part runs in the pipeline */
+	s->ncpus = libbpf_num_possible_cpus();
+	s->boot_to_epoch = boot_offset();
+	for (int i = 0; i <= SNAP_PROG; i++) {
+		/* untouched pages cost nothing: the kernel writes a log only when it refuses */
+		if (!(s->logs[i] = calloc(1, LOG_BYTES))) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+			goto err_out;
+		}
+	}
+	for (size_t i = 0; i < NHOOKS; i++) {
 		const char *tp = hook_table[i].tracepoint;
-		char cat[64];
 		const char *slash = strchr(tp, '/');
+		char cat[64];
 
 		snprintf(cat, sizeof(cat), "%.*s", (int)(slash - tp), tp);
 		s->hooks[i] = (struct pg_hook_status){
@@ -593,35 +828,21 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			.tracepoint = tp,
 			.types = hook_table[i].types,
 			.via = hook_table[i].via,
+			.kind = hook_table[i].kind,
 			.wanted = (kf->type_mask & hook_table[i].types) != 0,
 			.present = pg_tracepoint_exists(cat, slash + 1),
 		};
-		if (!p) {
-			snprintf(err, errlen, "internal: program %s missing from the BPF object",
-				 hook_table[i].prog);
-			rc = -ENOENT;
-			goto err_out;
-		}
-		if (!s->hooks[i].wanted || !s->hooks[i].present) {
-			bpf_program__set_autoload(p, false);
-			if (s->hooks[i].wanted && !s->hooks[i].present)
-				fprintf(stderr,
-					"pangolin: warning: this kernel has no tracepoint %s: the events it serves%s%s are not seen\n",
-					tp, hook_table[i].via ? " through " : "",
-					hook_table[i].via ? hook_table[i].via : "");
-		}
+		if (s->hooks[i].wanted && !s->hooks[i].present)
+			fprintf(stderr,
+				"pangolin: warning: this kernel has no tracepoint %s: the events it serves%s%s are not seen\n",
+				tp, hook_table[i].via ? " through " : "",
+				hook_table[i].via ? hook_table[i].via : "");
 	}
-
-	if (!snapshot)
-		bpf_program__set_autoload(s->skel->progs.snapshot_task, false);
-	t0 = ts_ns(CLOCK_MONOTONIC);
-	rc = sensor_bpf__load(s->skel);
-	s->load_ms = ms_since(t0);
-	if (rc) {
-		snprintf(err, errlen,
-			 "the kernel refused the sensor's BPF programs (%s); run with --verbose for the verifier log, and 'pangolin doctor'",
-			 strerror(-rc));
+	if ((rc = load_best(s, kf, opts, rb_bytes, snapshot, err, errlen)))
 		goto err_out;
+	for (int i = 0; i <= SNAP_PROG; i++) {
+		free(s->logs[i]);
+		s->logs[i] = NULL;
 	}
 	if ((rc = fill_set(bpf_map__fd(s->skel->maps.filter_pids), &kf->pids,
 			   set_is_inline(&kf->pids), 4, err, errlen, "pid")) ||
@@ -646,7 +867,7 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	for (size_t i = 0; i < NHOOKS; i++) {
 		struct bpf_program *p;
 
-		if (!s->hooks[i].wanted || !s->hooks[i].present)
+		if (!s->hooks[i].wanted || !s->hooks[i].present || s->hooks[i].refused[0])
 			continue;
 		p = bpf_object__find_program_by_name(s->skel->obj, hook_table[i].prog);
 		s->links[i] = bpf_program__attach(p);
@@ -661,8 +882,10 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	s->attach_ms = ms_since(t0);
 	/* after attaching: a process started meanwhile is in both, none is in neither */
 	s->snap_state = -1;
-	if (snapshot)
+	if (snapshot && !s->snap_refused[0])
 		snapshot_collect(s);
+	else if (snapshot)
+		s->snap_state = 0;
 	return &s->base;
 err_out:
 	bpf_free(&s->base);

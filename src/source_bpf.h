@@ -20,17 +20,39 @@ struct pg_bpf_opts {
 	/* Report the processes running at start-up as exec events flagged PG_SNAPSHOT, before
 	 * any live event (when exec events are wanted). */
 	bool snapshot;
+	/* Which of the sensor's objects may be loaded: bit (1 << tier) per PG_BPF_TIER_*;
+	 * 0: any, the best this kernel accepts first (tests and --bpf-tier narrow it). */
+	unsigned int tier_mask;
 };
+
+/*
+ * The sensor is one BPF source compiled once per kernel tier (src/bpf/common.bpf.h): the
+ * higher the tier, the more of the kernel is read with plain loads instead of helper calls.
+ */
+enum pg_bpf_tier {
+	PG_BPF_TIER_PROBE_READ = 0, /* Linux 5.8+: kernel memory through bpf_probe_read_kernel */
+	PG_BPF_TIER_TASK_BTF = 1, /* 5.11+: the task through BTF pointers */
+	PG_BPF_TIER_BTF = 2, /* 6.2+: all through BTF pointers (bpf_rdonly_cast) */
+	PG_BPF_TIER_COUNT,
+};
+
+/* What each tier needs from the kernel, e.g. "bpf_rdonly_cast (Linux 6.2+)". */
+const char *pg_bpf_tier_needs(int tier);
+
+/* The best tier this kernel offers, by probing (BTF for the kfunc, a program for a helper). */
+int pg_bpf_tier_probe(void);
 
 /* Why a hook is not running, for `pangolin doctor` and start-up warnings. */
 struct pg_hook_status {
 	const char *program; /* handle_... */
-	const char *tracepoint; /* "syscalls/sys_enter_openat" */
+	const char *tracepoint; /* "raw_syscalls/sys_exit" */
 	unsigned int types; /* bit (1 << type) per event type it serves */
 	const char *via; /* only those submitted this way ("io_uring"); NULL: all */
+	const char *kind; /* "tracepoint" or "raw tracepoint" */
 	bool wanted; /* the filter needs it */
 	bool present; /* the kernel has the tracepoint */
 	bool attached;
+	char refused[160]; /* the verifier refused it on this kernel: why (else empty) */
 };
 
 /*
@@ -53,6 +75,12 @@ size_t pg_source_bpf__snapshot_size(struct pg_source *src);
 
 /* The start-up snapshot: 1 taken, 0 failed (the kernel has no task iterator), -1 not asked. */
 int pg_source_bpf__snapshot_state(struct pg_source *src);
+
+/* The tier whose object is loaded (enum pg_bpf_tier). */
+int pg_source_bpf__tier(struct pg_source *src);
+
+/* Why the start-up snapshot's iterator was refused by this kernel, or "" when it was not. */
+const char *pg_source_bpf__snapshot_refused(struct pg_source *src);
 
 /* Milliseconds spent in bpf_object__load and in attaching. */
 void pg_source_bpf__timing(struct pg_source *src, double *load_ms, double *attach_ms);

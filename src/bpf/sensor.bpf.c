@@ -21,10 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "pg_abi.h"
-#include "sensor.h"
-
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -35,56 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SOCK_STREAM 1
 #define MAX_MMSG 4 /* messages of one sendmmsg looked at (glibc sends A and AAAA together) */
 
-/* --- configuration, fixed before load ----------------------------------------------------- */
-
-const volatile __u32 self_tgid = 0; /* pangolin itself: never traced */
-const volatile __u32 type_mask = ~0u; /* bit (1 << type) per enabled event type */
-const volatile __u8 pid_mode = PG_FM_OFF;
-const volatile __u8 comm_mode = PG_FM_OFF;
-const volatile __u8 uid_mode = PG_FM_OFF;
-const volatile __u8 cgroup_mode = PG_FM_OFF;
-const volatile __u8 port_mode = PG_FM_OFF;
-const volatile struct pg_inline_set inline_sets[PG_SET_COUNT] = {};
-const volatile __u32 n_prefixes = 0;
-const volatile struct pg_prefix prefixes[PG_MAX_PREFIXES] = {};
-const volatile __u64 wakeup_bytes = 64 * 1024; /* per CPU: wake the reader after this much */
 const volatile __u16 dns_port = 53;
-
-/* --- maps ---------------------------------------------------------------------------------- */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024); /* userspace sets the real size before load */
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PG_EV_TYPE_COUNT);
-	__type(key, __u32);
-	__type(value, struct pg_type_counters);
-} counters SEC(".maps");
-
-#define FILTER_SET(name, keytype)                  \
-	struct {                                   \
-		__uint(type, BPF_MAP_TYPE_HASH);   \
-		__uint(max_entries, 1024);         \
-		__type(key, keytype);              \
-		__type(value, __u8);               \
-	} name SEC(".maps")
-
-FILTER_SET(filter_pids, __u32);
-FILTER_SET(filter_comms, struct pg_comm_key);
-FILTER_SET(filter_uids, __u32);
-FILTER_SET(filter_cgroups, __u64);
-FILTER_SET(filter_ports, __u16);
-
-/* Bytes this CPU submitted since it last woke the reader. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} unwoken_bytes SEC(".maps");
 
 /*
  * Open and exec records are built off the ring and copied to it only as far as their last
@@ -109,249 +57,6 @@ struct {
 	__type(value, struct pg_open_event);
 } open_scratch SEC(".maps");
 
-/* --- helpers ------------------------------------------------------------------------------- */
-
-static __always_inline void count(__u32 type, int what)
-{
-	struct pg_type_counters *c = bpf_map_lookup_elem(&counters, &type);
-
-	if (!c)
-		return;
-	if (what == 0)
-		c->filtered++;
-	else if (what == 1)
-		c->emitted++;
-	else
-		c->dropped++;
-}
-#define COUNT_FILTERED 0
-#define COUNT_EMITTED 1
-#define COUNT_DROPPED 2
-
-static __always_inline bool type_on(__u32 type)
-{
-	return type_mask & (1u << type);
-}
-
-static __always_inline bool in_set(void *map, const void *key, __u8 mode)
-{
-	bool hit;
-
-	if (mode == PG_FM_OFF)
-		return true;
-	hit = bpf_map_lookup_elem(map, key) != NULL;
-	return mode == PG_FM_ALLOW ? hit : !hit;
-}
-
-/*
- * A pid/uid/cgroup/comm set: in place when small (rodata is frozen, so the verifier keeps
- * only the compares this filter needs), else in its hash map. key points at a0 (and a1).
- */
-static __always_inline bool in_keyset(void *map, const void *key, __u8 mode, __u32 set, __u64 a0,
-				      __u64 a1)
-{
-	bool hit = false;
-
-	if (mode == PG_FM_OFF)
-		return true;
-	if (inline_sets[set].n == 0)
-		return in_set(map, key, mode);
-	for (__u32 i = 0; i < PG_INLINE_KEYS; i++) {
-		if (i >= inline_sets[set].n)
-			break;
-		if (inline_sets[set].k[i][0] == a0 && inline_sets[set].k[i][1] == a1) {
-			hit = true;
-			break;
-		}
-	}
-	return mode == PG_FM_ALLOW ? hit : !hit;
-}
-
-/*
- * The filters every event type shares: self, pid, uid, cgroup, comm (cheapest first).
- * Counts the rejection, so userspace can show what the kernel kept away.
- */
-/*
- * Identity straight from the task through BTF pointers: plain loads. On the VM this was
- * measured on, each helper call (bpf_get_current_comm, _uid_gid, _cgroup_id) cost 25-60 ns,
- * more than the rest of a filtered-out syscall's path together.
- */
-static __always_inline __u64 task_cgroup_id(struct task_struct *task)
-{
-	return task->cgroups->dfl_cgrp->kn->id;
-}
-
-static __always_inline void task_comm(struct task_struct *task, char *dst)
-{
-	__builtin_memcpy(dst, task->comm, PG_COMM_LEN);
-}
-
-/*
- * The filters every event type shares: self, pid, uid, cgroup, comm (cheapest first).
- * Counts the rejection, so userspace can show what the kernel kept away.
- */
-static __always_inline bool pass_common(struct task_struct *task, __u32 type)
-{
-	__u32 tgid = task->tgid;
-
-	if (tgid == self_tgid)
-		return false; /* not counted: pangolin's own activity is not the user's */
-	if (!in_keyset(&filter_pids, &tgid, pid_mode, PG_SET_PID, tgid, 0))
-		goto filtered;
-	if (uid_mode != PG_FM_OFF) {
-		__u32 uid = task->cred->uid.val;
-
-		if (!in_keyset(&filter_uids, &uid, uid_mode, PG_SET_UID, uid, 0))
-			goto filtered;
-	}
-	if (cgroup_mode != PG_FM_OFF) {
-		__u64 cg = task_cgroup_id(task);
-
-		if (!in_keyset(&filter_cgroups, &cg, cgroup_mode, PG_SET_CGROUP, cg, 0))
-			goto filtered;
-	}
-	if (comm_mode != PG_FM_OFF) {
-		union {
-			struct pg_comm_key k;
-			__u64 w[2];
-		} c;
-
-		task_comm(task, c.k.comm);
-		if (!in_keyset(&filter_comms, &c.k, comm_mode, PG_SET_COMM, c.w[0], c.w[1]))
-			goto filtered;
-	}
-	return true;
-filtered:
-	count(type, COUNT_FILTERED);
-	return false;
-}
-
-static __always_inline bool pass_port(__u32 type, __u16 port)
-{
-	if (in_set(&filter_ports, &port, port_mode))
-		return true;
-	count(type, COUNT_FILTERED);
-	return false;
-}
-
-/* Does path (a NUL-terminated buffer of PG_PATH_LEN) start with one of the prefixes? */
-static __always_inline bool pass_prefix(__u32 type, const char *path)
-{
-	if (n_prefixes == 0)
-		return true;
-	for (__u32 i = 0; i < PG_MAX_PREFIXES; i++) {
-		bool ok = true;
-
-		if (i >= n_prefixes)
-			break;
-		for (__u32 j = 0; j < PG_PREFIX_LEN; j++) {
-			if (j >= prefixes[i].len)
-				break;
-			if (path[j] != prefixes[i].s[j]) {
-				ok = false;
-				break;
-			}
-		}
-		if (ok)
-			return true;
-	}
-	count(type, COUNT_FILTERED);
-	return false;
-}
-
-static __always_inline void fill_hdr(struct task_struct *task, struct pg_event_hdr *h, __u32 type,
-				     __u32 size)
-{
-	const struct cred *cred = task->cred;
-
-	h->ts_ns = bpf_ktime_get_boot_ns();
-	h->start_ns = task->group_leader->start_boottime;
-	h->cgroup_id = task_cgroup_id(task);
-	h->pid = task->tgid;
-	h->tid = task->pid;
-	h->ppid = task->real_parent->tgid;
-	h->uid = cred->uid.val;
-	h->gid = cred->gid.val;
-	h->type = type;
-	h->size = size;
-	task_comm(task, h->comm);
-}
-
-/* Reserve a record; on failure count the loss against the type. */
-static __always_inline void *reserve(__u32 type, __u32 size)
-{
-	void *e = bpf_ringbuf_reserve(&events, size, 0);
-
-	if (!e)
-		count(type, COUNT_DROPPED);
-	return e;
-}
-
-/*
- * Submit without waking the reader unless enough has been written: a wakeup per event would
- * make the traced workload pay for the reader's context switches. The reader also polls on a
- * timer. "Enough" is counted per CPU (wakeup_bytes is already divided by the CPU count): asking
- * the ring how much is waiting (bpf_ringbuf_query) reads the consumer position the reader
- * keeps writing on another CPU, a cache miss that cost ~115 ns per event here.
- */
-static __always_inline __u64 wakeup_flag(__u32 size)
-{
-	__u32 zero = 0;
-	__u64 *unwoken = bpf_map_lookup_elem(&unwoken_bytes, &zero);
-
-	if (!unwoken)
-		return BPF_RB_NO_WAKEUP;
-	*unwoken += size;
-	if (*unwoken < wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
-	*unwoken = 0;
-	return BPF_RB_FORCE_WAKEUP;
-}
-
-static __always_inline void submit(void *e, __u32 type, __u32 size)
-{
-	bpf_ringbuf_submit(e, wakeup_flag(size));
-	count(type, COUNT_EMITTED);
-}
-
-/* Copy the first size bytes of a record built in scratch to the ring, or count the loss. */
-static __always_inline void output(void *e, __u32 type, __u32 size)
-{
-	if (bpf_ringbuf_output(&events, e, size, wakeup_flag(size)))
-		count(type, COUNT_DROPPED);
-	else
-		count(type, COUNT_EMITTED);
-}
-
-/* User or kernel memory: user is a constant at every call site, so only one call remains. */
-static __always_inline long read_mem(bool user, void *dst, __u32 size, const void *src)
-{
-	return user ? bpf_probe_read_user(dst, size, src) : bpf_probe_read_kernel(dst, size, src);
-}
-
-/*
- * Read a path (user memory, or the kernel's copy when !user) into dst (PG_PATH_LEN). Returns
- * the bytes used, NUL included (1 when unreadable: an empty path), and sets PG_TRUNC_PATH in
- * *flags if it did not fit.
- */
-static __always_inline __u32 read_path(char *dst, const char *src, __u32 *flags, bool user)
-{
-	long n = user ? bpf_probe_read_user_str(dst, PG_PATH_LEN, src)
-		      : bpf_probe_read_kernel_str(dst, PG_PATH_LEN, src);
-	char next = 0;
-
-	if (n <= 0) {
-		dst[0] = 0;
-		return 1;
-	}
-	if (n >= PG_PATH_LEN) {
-		if (!read_mem(user, &next, 1, src + PG_PATH_LEN - 1) && next)
-			*flags |= PG_TRUNC_PATH;
-		return PG_PATH_LEN;
-	}
-	return (__u32)n;
-}
-
 /* --- process lifecycle --------------------------------------------------------------------- */
 
 SEC("tracepoint/sched/sched_process_exec")
@@ -362,7 +67,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	unsigned long start, end, len;
 	__u32 off, zero = 0;
 
-	task = bpf_get_current_task_btf();
+	task = current_task();
 	if (!type_on(PG_EV_EXEC) || !pass_common(task, PG_EV_EXEC))
 		return 0;
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
@@ -370,7 +75,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 	e->flags = 0;
 	/* the new image's file: no link in any directory means memfd_create or deleted */
-	if (task->mm && task->mm->exe_file && task->mm->exe_file->f_inode->__i_nlink == 0)
+	if (TREAD(task, mm) && TREAD(task, mm, exe_file) &&
+	    TREAD(task, mm, exe_file, f_inode, __i_nlink) == 0)
 		e->flags |= PG_EXE_UNLINKED;
 	off = ctx->__data_loc_filename & 0xffff;
 	if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), (void *)ctx + off) == PG_PATH_LEN)
@@ -378,8 +84,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	if (!pass_prefix(PG_EV_EXEC, e->path))
 		return 0;
 	e->argc = 0; /* counted by userspace from argv_len */
-	start = task->mm->arg_start;
-	end = task->mm->arg_end;
+	start = TREAD(task, mm, arg_start);
+	end = TREAD(task, mm, arg_end);
 	len = end > start ? end - start : 0;
 	if (len > PG_ARGV_LEN) {
 		len = PG_ARGV_LEN;
@@ -407,7 +113,7 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 	ctgid = BPF_CORE_READ(child, tgid);
 	if (cpid != ctgid)
 		return 0; /* a new thread, not a new process */
-	parent = bpf_get_current_task_btf();
+	parent = current_task();
 	if (!pass_common(parent, PG_EV_FORK))
 		return 0;
 	e = reserve(PG_EV_FORK, sizeof(*e));
@@ -424,7 +130,7 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 SEC("tracepoint/sched/sched_process_exit")
 int handle_exit(struct trace_event_raw_sched_process_exit *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct pg_exit_event *e;
 	bool last;
 	__u32 code;
@@ -436,14 +142,14 @@ int handle_exit(struct trace_event_raw_sched_process_exit *ctx)
 	if (bpf_core_field_exists(ctx->group_dead))
 		last = BPF_CORE_READ(ctx, group_dead);
 	else
-		last = task->signal->live.counter == 0;
+		last = TREAD(task, signal, live.counter) == 0;
 	if (!last || !pass_common(task, PG_EV_EXIT))
 		return 0;
 	e = reserve(PG_EV_EXIT, sizeof(*e));
 	if (!e)
 		return 0;
 	fill_hdr(task, &e->hdr, PG_EV_EXIT, sizeof(*e));
-	code = task->exit_code;
+	code = TREAD(task, exit_code);
 	e->exit_code = (code >> 8) & 0xff;
 	e->signal = code & 0x7f;
 	e->core_dumped = (code & 0x80) ? 1 : 0;
@@ -521,21 +227,21 @@ static __always_inline bool read_sockaddr(const void *uaddr, __u32 len, bool use
  */
 static __always_inline struct sock *fd_to_sock(struct task_struct *task, int fd)
 {
-	struct fdtable *fdt = task->files->fdt;
+	struct fdtable *fdt = TREAD(task, files, fdt);
 	struct file *f;
 	struct socket *sock;
 	__u64 slot = 0;
 
-	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+	if (fd < 0 || (unsigned int)fd >= KREAD(fdt, max_fds))
 		return NULL;
-	if (bpf_probe_read_kernel(&slot, sizeof(slot), (void *)((__u64)fdt->fd + (__u64)fd * 8)) ||
+	if (bpf_probe_read_kernel(&slot, sizeof(slot), (void *)((__u64)KREAD(fdt, fd) + (__u64)fd * 8)) ||
 	    !slot)
 		return NULL;
-	f = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct file));
-	if ((f->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+	f = KPTR(struct file, slot);
+	if ((KREAD(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
-	sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
-	return sock->sk;
+	sock = KPTR(struct socket, KREAD(f, private_data));
+	return KREAD(sock, sk);
 }
 
 /* --- DNS ----------------------------------------------------------------------------------- */
@@ -565,16 +271,20 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 		sk = fd_to_sock(task, fd);
 		if (!sk)
 			return;
-		family = sk->__sk_common.skc_family;
-		port = bpf_ntohs(sk->__sk_common.skc_dport);
+		family = KREAD(sk, __sk_common.skc_family);
+		port = bpf_ntohs(KREAD(sk, __sk_common.skc_dport));
 		if (port != dns_port)
 			return; /* most writes to sockets: stop before copying addresses */
 		if (family == AF_INET) {
-			__u32 a4 = sk->__sk_common.skc_daddr;
+			__u32 a4 = KREAD(sk, __sk_common.skc_daddr);
 
 			__builtin_memcpy(addr, &a4, 4);
 		} else if (family == AF_INET6) {
+#if PG_TIER >= 2
 			__builtin_memcpy(addr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+#else
+			bpf_core_read(addr, 16, &sk->__sk_common.skc_v6_daddr);
+#endif
 		} else {
 			return;
 		}
@@ -595,7 +305,7 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 	e->qtype = 0;
 	e->qclass = 0;
 	e->flags = flags;
-	if (sk && sk->sk_type == SOCK_STREAM)
+	if (sk && KREAD(sk, sk_type) == SOCK_STREAM)
 		e->flags |= PG_DNS_F_TCP;
 	__builtin_memcpy(e->daddr, addr, 16);
 	e->qname[0] = 0;
@@ -627,7 +337,7 @@ __noinline int pg_dns_send(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, 
 {
 	__u32 alen = (__u32)fd_alen;
 
-	dns_message(bpf_get_current_task_btf(), (int)(fd_alen >> 32), (const void *)uaddr,
+	dns_message(current_task(), (int)(fd_alen >> 32), (const void *)uaddr,
 		    alen & ~DNS_VIA_URING, (const void *)prefix, (const void *)buf, len,
 		    alen & DNS_VIA_URING ? PG_VIA_IO_URING : 0);
 	return 0;
@@ -698,13 +408,13 @@ __noinline int pg_dns_iov(__u64 fdv, __u64 umsg, __u64 uiov_addr, __u64 iovcnt, 
  * userspace from this architecture's numbers and only for the event types the filter wants.
  */
 #if defined(__TARGET_ARCH_x86)
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
-#define ARG1(r) ((r)->di)
-#define ARG2(r) ((r)->si)
-#define ARG3(r) ((r)->dx)
-#define ARG4(r) ((r)->r10)
-#define ARG5(r) ((r)->r8)
-#define ARG6(r) ((r)->r9)
+#define SYSCALL_NR(r) KREAD(r, orig_ax)
+#define ARG1(r) KREAD(r, di)
+#define ARG2(r) KREAD(r, si)
+#define ARG3(r) KREAD(r, dx)
+#define ARG4(r) KREAD(r, r10)
+#define ARG5(r) KREAD(r, r8)
+#define ARG6(r) KREAD(r, r9)
 #else
 #error "sensor.bpf.c: syscall argument registers are only described for x86_64"
 #endif
@@ -871,11 +581,11 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	/*
 	 * The tracepoint's first argument is the syscall's saved user registers. Cast to a BTF
-	 * pointer (the verifier rewrites bpf_rdonly_cast into a register move) their fields are
-	 * plain loads, so no helper runs before a syscall we do not want is turned away.
+	 * pointer on tier 2 (the verifier rewrites bpf_rdonly_cast into a register move) their
+	 * fields are plain loads, so no helper runs before a syscall we do not want is turned
+	 * away; lower tiers pay a bpf_probe_read_kernel per register.
 	 */
-	const struct pt_regs *r = bpf_rdonly_cast((void *)ctx->args[0],
-						  bpf_core_type_id_kernel(struct pt_regs));
+	const struct pt_regs *r = KPTR(struct pt_regs, ctx->args[0]);
 	long ret = (long)ctx->args[1];
 	unsigned long nr = SYSCALL_NR(r);
 	struct task_struct *task;
@@ -887,7 +597,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	kind = sys_kind[nr];
 	if (kind == PG_SYS_NONE)
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = current_task();
 	type = kind <= PG_SYS_CREAT ? PG_EV_OPEN : kind == PG_SYS_CONNECT ? PG_EV_CONNECT
 		: kind <= PG_SYS_WRITEV ? PG_EV_DNS : kind == PG_SYS_PTRACE ? PG_EV_PTRACE : PG_EV_SETID;
 	if (type == PG_EV_PTRACE && !ptrace_wanted(ARG1(r)))
@@ -934,7 +644,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		if (ret < DNS_QUERY_MIN || ret > DNS_WRITE_MAX)
 			break;
 		sk = fd_to_sock(task, (int)ARG1(r));
-		if (!sk || bpf_ntohs(sk->__sk_common.skc_dport) != dns_port)
+		if (!sk || bpf_ntohs(KREAD(sk, __sk_common.skc_dport)) != dns_port)
 			break;
 		if (kind == PG_SYS_WRITE)
 			DNS_SEND(ARG1(r), 0, 0, 0, ARG2(r), ret);
@@ -1004,12 +714,12 @@ static __always_inline void uring_park(struct io_kiocb *r, struct uring_inflight
 	__u64 req = (__u64)r;
 	__u32 type = v->u.hdr.type;
 
-	if (r->flags & (1ull << IOSQE_CQE_SKIP_SUCCESS_BIT)) {
+	if (KREAD(r, flags) & (1ull << IOSQE_CQE_SKIP_SUCCESS_BIT)) {
 		output(&v->u, type, v->u.hdr.size <= sizeof(v->u) ? v->u.hdr.size : sizeof(v->u));
 		return;
 	}
-	v->ctx = (__u64)r->ctx;
-	v->user_data = r->cqe.user_data;
+	v->ctx = (__u64)KREAD(r, ctx);
+	v->user_data = KREAD(r, cqe.user_data);
 	old = bpf_map_lookup_elem(&uring_inflight, &req);
 	if (old) /* the request slot's previous record never saw its completion */
 		count(old->u.hdr.type, COUNT_DROPPED);
@@ -1037,7 +747,7 @@ static __noinline void uring_open(struct task_struct *task, struct io_kiocb *r, 
 {
 	struct uring_inflight_val v;
 	struct pg_open_event *e = &v.u.open;
-	const char *name = o->filename->name;
+	const char *name = KREAD(o, filename, name);
 	__u32 size;
 
 	e->pflags = PG_VIA_IO_URING;
@@ -1045,9 +755,9 @@ static __noinline void uring_open(struct task_struct *task, struct io_kiocb *r, 
 	if (!pass_prefix(PG_EV_OPEN, e->path))
 		return;
 	fill_hdr(task, &e->hdr, PG_EV_OPEN, size);
-	e->dirfd = o->dfd;
-	e->flags = (__u32)o->how.flags;
-	e->mode = (__u32)o->how.mode;
+	e->dirfd = KREAD(o, dfd);
+	e->flags = (__u32)KREAD(o, how.flags);
+	e->mode = (__u32)KREAD(o, how.mode);
 	e->ret = 0;
 	e->pad = 0;
 	uring_park(r, &v);
@@ -1067,15 +777,14 @@ static __noinline void uring_connect(struct task_struct *task, struct io_kiocb *
 	 * struct io_async_msghdr) where CO-RE cannot follow. Read in the submitting thread (or
 	 * its SQPOLL thread, which shares its memory) right after the kernel copied it.
 	 */
-	if (!read_sockaddr(c->addr, c->addr_len, true, &family, &port,
-			   addr))
+	if (!read_sockaddr(KREAD(c, addr), KREAD(c, addr_len), true, &family, &port, addr))
 		return;
 	if (!pass_port(PG_EV_CONNECT, port))
 		return;
 	fill_hdr(task, &e->hdr, PG_EV_CONNECT, sizeof(*e));
 	e->family = family;
 	e->dport = port;
-	e->fd = r->cqe.fd;
+	e->fd = KREAD(r, cqe.fd);
 	e->ret = 0;
 	e->flags = PG_VIA_IO_URING;
 	__builtin_memcpy(e->daddr, addr, 16);
@@ -1085,7 +794,7 @@ static __noinline void uring_connect(struct task_struct *task, struct io_kiocb *
 /* The request's opcode as an event type, PG_EV_NONE for the opcodes not watched. */
 static __always_inline __u32 uring_type(const struct io_kiocb *req)
 {
-	__u8 op = req->opcode;
+	__u8 op = KREAD(req, opcode);
 
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT) ||
 	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT2))
@@ -1108,16 +817,21 @@ static __always_inline __u32 uring_type(const struct io_kiocb *req)
  */
 static __noinline void uring_dns(struct io_kiocb *r)
 {
-	struct io_sr_msg *sr = bpf_rdonly_cast(&r->cmd, bpf_core_type_id_kernel(struct io_sr_msg));
-	__u64 fdv = (__u32)r->cqe.fd | (1ull << 32);
+	struct io_sr_msg *sr = KPTR(struct io_sr_msg, &r->cmd);
+	__s32 fd = KREAD(r, cqe.fd);
+	__u32 len;
 
-	if (r->flags & ((1ull << IOSQE_FIXED_FILE_BIT) | (1ull << IOSQE_BUFFER_SELECT_BIT)))
+	if (KREAD(r, flags) & ((1ull << IOSQE_FIXED_FILE_BIT) | (1ull << IOSQE_BUFFER_SELECT_BIT)))
 		return;
-	if (r->opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG))
-		pg_dns_iov(fdv, (__u64)BPF_CORE_READ(sr, umsg), 0, 0, DNS_WRITE_MAX);
-	else if (sr->len >= DNS_QUERY_MIN && sr->len <= DNS_WRITE_MAX)
+	if (KREAD(r, opcode) == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG)) {
+		pg_dns_iov((__u32)fd | (1ull << 32), (__u64)BPF_CORE_READ(sr, umsg), 0, 0,
+			   DNS_WRITE_MAX);
+		return;
+	}
+	len = KREAD(sr, len);
+	if (len >= DNS_QUERY_MIN && len <= DNS_WRITE_MAX)
 		/* the user pointer as a plain number: pg_dns_send takes scalars only */
-		DNS_SEND(r->cqe.fd, 0, DNS_VIA_URING, 0, BPF_CORE_READ(sr, buf), sr->len);
+		DNS_SEND(fd, 0, DNS_VIA_URING, 0, BPF_CORE_READ(sr, buf), len);
 }
 
 /*
@@ -1127,8 +841,7 @@ static __noinline void uring_dns(struct io_kiocb *r)
 SEC("raw_tp/io_uring_submit_req")
 int handle_uring_submit(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct io_kiocb *req = bpf_rdonly_cast((void *)ctx->args[0],
-					       bpf_core_type_id_kernel(struct io_kiocb));
+	struct io_kiocb *req = KPTR(struct io_kiocb, ctx->args[0]);
 	struct task_struct *task;
 	__u32 type;
 
@@ -1143,15 +856,14 @@ int handle_uring_submit(struct bpf_raw_tracepoint_args *ctx)
 			uring_dns(req);
 		return 0;
 	}
-	task = bpf_get_current_task_btf();
+	task = current_task();
 	if (!pass_common(task, type))
 		return 0;
 	/* the request's command area, typed as what this opcode keeps there (BTF pointers) */
 	if (type == PG_EV_OPEN)
-		uring_open(task, req, bpf_rdonly_cast(&req->cmd, bpf_core_type_id_kernel(struct io_open)));
+		uring_open(task, req, KPTR(struct io_open, &req->cmd));
 	else
-		uring_connect(task, req,
-			      bpf_rdonly_cast(&req->cmd, bpf_core_type_id_kernel(struct io_connect)));
+		uring_connect(task, req, KPTR(struct io_connect, &req->cmd));
 	return 0;
 }
 
@@ -1159,20 +871,19 @@ SEC("raw_tp/io_uring_complete")
 int handle_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 req = ctx->args[1];
-	struct io_uring_cqe *cqe = bpf_rdonly_cast((void *)ctx->args[2],
-						   bpf_core_type_id_kernel(struct io_uring_cqe));
+	struct io_uring_cqe *cqe = KPTR(struct io_uring_cqe, ctx->args[2]);
 	struct uring_inflight_val *v;
 	__u32 type;
 
 	if (!req)
 		return 0; /* a completion of no request (e.g. a message between rings) */
 	/* only opens and connects wait in the map: the other completions skip the lookup */
-	type = uring_type(bpf_rdonly_cast((void *)req, bpf_core_type_id_kernel(struct io_kiocb)));
+	type = uring_type(KPTR(struct io_kiocb, req));
 	if (type != PG_EV_OPEN && type != PG_EV_CONNECT)
 		return 0;
 	v = bpf_map_lookup_elem(&uring_inflight, &req);
 	if (v)
-		uring_done(req, v, cqe->res);
+		uring_done(req, v, KREAD(cqe, res));
 	return 0;
 }
 
