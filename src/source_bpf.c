@@ -108,32 +108,33 @@ static const struct {
 static const struct {
 	long nr;
 	unsigned char kind;
-	unsigned char type;
 } sys_table[] = {
 #ifdef SYS_open
-	{ SYS_open, PG_SYS_OPEN, PG_EV_OPEN },
+	{ SYS_open, PG_SYS_OPEN },
 #endif
 #ifdef SYS_creat
-	{ SYS_creat, PG_SYS_CREAT, PG_EV_OPEN },
+	{ SYS_creat, PG_SYS_CREAT },
 #endif
-	{ SYS_openat, PG_SYS_OPENAT, PG_EV_OPEN },
-	{ SYS_openat2, PG_SYS_OPENAT2, PG_EV_OPEN },
-	{ SYS_connect, PG_SYS_CONNECT, PG_EV_CONNECT },
-	{ SYS_sendto, PG_SYS_SENDTO, PG_EV_DNS },
-	{ SYS_sendmsg, PG_SYS_SENDMSG, PG_EV_DNS },
-	{ SYS_sendmmsg, PG_SYS_SENDMMSG, PG_EV_DNS },
-	{ SYS_write, PG_SYS_WRITE, PG_EV_DNS },
-	{ SYS_writev, PG_SYS_WRITEV, PG_EV_DNS },
-	{ SYS_setuid, PG_SYS_SETUID, PG_EV_SETID },
-	{ SYS_setreuid, PG_SYS_SETREUID, PG_EV_SETID },
-	{ SYS_setresuid, PG_SYS_SETRESUID, PG_EV_SETID },
-	{ SYS_setfsuid, PG_SYS_SETFSUID, PG_EV_SETID },
-	{ SYS_setgid, PG_SYS_SETGID, PG_EV_SETID },
-	{ SYS_setregid, PG_SYS_SETREGID, PG_EV_SETID },
-	{ SYS_setresgid, PG_SYS_SETRESGID, PG_EV_SETID },
-	{ SYS_setfsgid, PG_SYS_SETFSGID, PG_EV_SETID },
-	{ SYS_ptrace, PG_SYS_PTRACE, PG_EV_PTRACE },
+	{ SYS_openat, PG_SYS_OPENAT },
+	{ SYS_openat2, PG_SYS_OPENAT2 },
+	{ SYS_connect, PG_SYS_CONNECT },
+	{ SYS_sendto, PG_SYS_SENDTO },
+	{ SYS_sendmsg, PG_SYS_SENDMSG },
+	{ SYS_sendmmsg, PG_SYS_SENDMMSG },
+	{ SYS_write, PG_SYS_WRITE },
+	{ SYS_writev, PG_SYS_WRITEV },
+	{ SYS_setuid, PG_SYS_SETUID },
+	{ SYS_setreuid, PG_SYS_SETREUID },
+	{ SYS_setresuid, PG_SYS_SETRESUID },
+	{ SYS_setfsuid, PG_SYS_SETFSUID },
+	{ SYS_setgid, PG_SYS_SETGID },
+	{ SYS_setregid, PG_SYS_SETREGID },
+	{ SYS_setresgid, PG_SYS_SETRESGID },
+	{ SYS_setfsgid, PG_SYS_SETFSGID },
+	{ SYS_ptrace, PG_SYS_PTRACE },
 };
+
+static const unsigned char kind_type[PG_SYS_KIND_COUNT] = PG_SYS_KIND_TYPES;
 
 #define NHOOKS (sizeof(hook_table) / sizeof(hook_table[0]))
 #define SNAP_PROG ((int)NHOOKS) /* the iterator's slot in source_bpf.logs */
@@ -618,7 +619,7 @@ static void configure(struct source_bpf *s, const struct pg_kfilter *kf,
 
 	/* the syscalls handle_sys_exit looks at: only those of the types the filter wants */
 	for (size_t i = 0; i < sizeof(sys_table) / sizeof(sys_table[0]); i++)
-		if (kf->type_mask & (1u << sys_table[i].type) && sys_table[i].nr < PG_SYS_MAX)
+		if (kf->type_mask & (1u << kind_type[sys_table[i].kind]) && sys_table[i].nr < PG_SYS_MAX)
 			((__u8 *)ro->sys_kind)[sys_table[i].nr] = sys_table[i].kind;
 
 	/* only the programs wanted, where the kernel has their tracepoint and took them so far */

@@ -420,6 +420,7 @@ __noinline int pg_dns_iov(__u64 fdv, __u64 umsg, __u64 uiov_addr, __u64 iovcnt, 
 #endif
 
 const volatile __u8 sys_kind[PG_SYS_MAX] = {};
+static const __u8 kind_type[PG_SYS_KIND_COUNT] = PG_SYS_KIND_TYPES;
 
 #define AT_FDCWD -100
 #define CREAT_FLAGS (01 | 0100 | 01000) /* O_WRONLY | O_CREAT | O_TRUNC */
@@ -598,8 +599,9 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (kind == PG_SYS_NONE)
 		return 0;
 	task = current_task();
-	type = kind <= PG_SYS_CREAT ? PG_EV_OPEN : kind == PG_SYS_CONNECT ? PG_EV_CONNECT
-		: kind <= PG_SYS_WRITEV ? PG_EV_DNS : kind == PG_SYS_PTRACE ? PG_EV_PTRACE : PG_EV_SETID;
+	if (kind >= PG_SYS_KIND_COUNT)
+		return 0;
+	type = kind_type[kind];
 	if (type == PG_EV_PTRACE && !ptrace_wanted(ARG1(r)))
 		return 0; /* reads: what debuggers do all day */
 	/* DNS is decided by the destination port first: most sends are not DNS */

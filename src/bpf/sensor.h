@@ -62,9 +62,8 @@ struct pg_inline_set {
 
 /*
  * What handle_sys_exit does for a syscall number: userspace fills sys_kind[nr] from this
- * architecture's numbers (<sys/syscall.h>) for the event types the filter wants. The order is
- * relied on: open kinds first, then connect, then the DNS sends, then the credential calls in
- * the order of enum pg_setid_call.
+ * architecture's numbers (<sys/syscall.h>) for the event types the filter wants. The credential
+ * calls are in the order of enum pg_setid_call (emit_setid relies on it).
  */
 enum pg_sys_kind {
 	PG_SYS_NONE = 0,
@@ -86,8 +85,24 @@ enum pg_sys_kind {
 	PG_SYS_SETREGID,
 	PG_SYS_SETRESGID,
 	PG_SYS_SETFSGID,
-	PG_SYS_PTRACE, /* after the credential calls: handle_sys_exit maps kinds to types by order */
+	PG_SYS_PTRACE,
+	PG_SYS_KIND_COUNT
 };
+
+/* The event type of each kind: one table for handle_sys_exit and source_bpf.c. */
+#define PG_SYS_KIND_TYPES                                                                     \
+	{                                                                                     \
+		[PG_SYS_OPEN] = PG_EV_OPEN, [PG_SYS_OPENAT] = PG_EV_OPEN,                     \
+		[PG_SYS_OPENAT2] = PG_EV_OPEN, [PG_SYS_CREAT] = PG_EV_OPEN,                   \
+		[PG_SYS_CONNECT] = PG_EV_CONNECT, [PG_SYS_SENDTO] = PG_EV_DNS,                \
+		[PG_SYS_SENDMSG] = PG_EV_DNS, [PG_SYS_SENDMMSG] = PG_EV_DNS,                  \
+		[PG_SYS_WRITE] = PG_EV_DNS, [PG_SYS_WRITEV] = PG_EV_DNS,                      \
+		[PG_SYS_SETUID] = PG_EV_SETID, [PG_SYS_SETREUID] = PG_EV_SETID,               \
+		[PG_SYS_SETRESUID] = PG_EV_SETID, [PG_SYS_SETFSUID] = PG_EV_SETID,            \
+		[PG_SYS_SETGID] = PG_EV_SETID, [PG_SYS_SETREGID] = PG_EV_SETID,               \
+		[PG_SYS_SETRESGID] = PG_EV_SETID, [PG_SYS_SETFSGID] = PG_EV_SETID,            \
+		[PG_SYS_PTRACE] = PG_EV_PTRACE,                                               \
+	}
 
 #define PG_SYS_MAX 512 /* syscall numbers looked at: all of x86_64's */
 
