@@ -110,6 +110,21 @@ static int write_stats(const char *path, struct pg_source *src, struct pg_pipeli
 		fprintf(f, "%s\"%s\":{\"filtered\":%llu,\"emitted\":%llu,\"dropped\":%llu}",
 			t > 1 ? "," : "", pg_event_type_name(t), (unsigned long long)c[t].filtered,
 			(unsigned long long)c[t].emitted, (unsigned long long)c[t].dropped);
+	/* DNS seen but not reported whole, and reported but not parsed: by reason */
+	{
+		uint64_t skip[PG_DNS_SKIP_COUNT] = { 0 }, unparsed[PG_DNS_UNPARSED_COUNT] = { 0 };
+
+		pg_source_bpf__dns_counts(src, skip, unparsed);
+		fputs("},\"dns\":{\"skipped\":{", f);
+		for (unsigned int i = 0; i < PG_DNS_SKIP_COUNT; i++)
+			fprintf(f, "%s\"%s\":%llu", i ? "," : "", pg_dns_skip_name(i),
+				(unsigned long long)skip[i]);
+		fputs("},\"unparsed\":{", f);
+		for (unsigned int i = 1; i < PG_DNS_UNPARSED_COUNT; i++)
+			fprintf(f, "%s\"%s\":%llu", i > 1 ? "," : "", pg_dns_unparsed_name(i),
+				(unsigned long long)unparsed[i]);
+		fputs("}", f);
+	}
 	fputs("}}\n", f);
 	return fclose(f) ? -errno : 0;
 }

@@ -33,6 +33,25 @@ enum pg_dns_err {
 	PG_DNS_E_COUNT
 };
 
+/*
+ * Why the message of a sensor's DNS record did not parse: a parser error, or one of these.
+ * (pg_dns_record_parse; counted by reason in `--stats`.)
+ */
+enum pg_dns_unparsed {
+	PG_DNS_UNPARSED_NONE = PG_DNS_OK, /* it parsed, with a question */
+	/* PG_DNS_E_SHORT .. PG_DNS_E_RDATA: the parser's reasons */
+	PG_DNS_UNPARSED_EMPTY = PG_DNS_E_COUNT, /* nothing copied (user memory unreadable) */
+	PG_DNS_UNPARSED_NO_QUESTION, /* a well-formed message that asks nothing */
+	PG_DNS_UNPARSED_COUNT
+};
+
+struct pg_dns_event;
+struct pg_dns_msg;
+/* Parse the message a sensor DNS record carries (its payload). */
+enum pg_dns_unparsed pg_dns_record_parse(const struct pg_dns_event *e, struct pg_dns_msg *m);
+/* "short", ..., "empty", "no_question"; NULL when unknown. */
+const char *pg_dns_unparsed_name(enum pg_dns_unparsed why);
+
 /* "short", "truncated", ... (stable names for NDJSON); NULL when unknown. */
 const char *pg_dns_err_name(enum pg_dns_err err);
 /* PG_DNS_OK when the name is unknown. */

@@ -140,6 +140,10 @@ struct pg_connect_event {
 
 #define PG_DNS_F_TCP   (1u << 0) /* sent over a stream socket (2-byte length prefix) */
 #define PG_DNS_F_PARSED (1u << 1) /* qname/qtype/id are filled in */
+/* (1u << 2) is PG_VIA_IO_URING */
+#define PG_DNS_F_CUT (1u << 5) /* longer than the payload: only its start is there */
+#define PG_DNS_F_BARE (1u << 6) /* a stream message whose length was sent separately: the
+				 * payload starts with the message, not with the length */
 
 struct pg_dns_event {
 	struct pg_event_hdr hdr;

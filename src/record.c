@@ -57,22 +57,61 @@ static void fix_exec(struct pg_exec_event *e)
 }
 
 /*
+ * The message of a DNS record: after the 2-byte length of DNS over a stream, unless the length
+ * went in a send of its own (PG_DNS_F_BARE). n is 0 when there is no message at all.
+ */
+static const uint8_t *dns_message(const struct pg_dns_event *e, size_t *n)
+{
+	const uint8_t *p = e->payload;
+
+	*n = e->payload_len < PG_DNS_PAYLOAD_LEN ? e->payload_len : PG_DNS_PAYLOAD_LEN;
+	if ((e->flags & PG_DNS_F_TCP) && !(e->flags & PG_DNS_F_BARE)) {
+		if (*n < 2) {
+			*n = 0;
+			return p;
+		}
+		p += 2;
+		*n -= 2;
+	}
+	return p;
+}
+
+enum pg_dns_unparsed pg_dns_record_parse(const struct pg_dns_event *e, struct pg_dns_msg *m)
+{
+	size_t n;
+	const uint8_t *p = dns_message(e, &n);
+
+	if (n == 0)
+		return PG_DNS_UNPARSED_EMPTY;
+	if (pg_dns_parse(p, n, m, NULL, 0)) {
+		/* a message longer than what was copied parses as far as its question */
+		if (!(e->flags & PG_DNS_F_CUT) || !m->has_question)
+			return (enum pg_dns_unparsed)m->err;
+	}
+	if (m->qdcount == 0 || !m->has_question)
+		return PG_DNS_UNPARSED_NO_QUESTION;
+	return PG_DNS_UNPARSED_NONE;
+}
+
+const char *pg_dns_unparsed_name(enum pg_dns_unparsed why)
+{
+	if (why == PG_DNS_UNPARSED_EMPTY)
+		return "empty";
+	if (why == PG_DNS_UNPARSED_NO_QUESTION)
+		return "no_question";
+	return pg_dns_err_name((enum pg_dns_err)why);
+}
+
+/*
  * Userspace half of a DNS record: the kernel copied the message, here it is parsed. A message
- * that does not parse stays an event (it left the host) marked malformed.
+ * that does not parse stays an event (it left the host) marked malformed; the source counts
+ * why (pg_dns_record_parse).
  */
 static void fix_dns(struct pg_dns_event *e)
 {
-	const uint8_t *p = e->payload;
-	size_t n = e->payload_len < PG_DNS_PAYLOAD_LEN ? e->payload_len : PG_DNS_PAYLOAD_LEN;
 	struct pg_dns_msg m;
 
-	if (e->flags & PG_DNS_F_TCP) {
-		if (n < 2)
-			return;
-		p += 2; /* the 2-byte length prefix of DNS over a stream */
-		n -= 2;
-	}
-	if (pg_dns_parse(p, n, &m, NULL, 0) || m.qdcount == 0)
+	if (pg_dns_record_parse(e, &m) != PG_DNS_UNPARSED_NONE)
 		return;
 	e->id = m.id;
 	e->qtype = m.qtype;

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_util.h"
+#include "dns.h"
 #include "source_bpf.h" /* before the skeletons: they name struct pg_prefix */
 #include "sensor.skel.h"
 #include "sensor_tier0.skel.h"
@@ -157,6 +158,7 @@ struct source_bpf {
 	pg_event_fn fn;
 	void *fn_ctx;
 	unsigned long long delivered, malformed;
+	unsigned long long dns_unparsed[PG_DNS_UNPARSED_COUNT]; /* DNS events by why they did not parse */
 	struct pg_event ev;
 	/* adaptive polling: see next_timeout() */
 	unsigned long long wakeup_total; /* bytes at which the kernel wakes us (all CPUs) */
@@ -199,6 +201,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (pg_event_from_record(&s->ev, data, size)) {
 		s->malformed++;
 		return 0;
+	}
+	if (s->ev.r.hdr.type == PG_EV_DNS && !(s->ev.r.dns.flags & PG_DNS_F_PARSED)) {
+		struct pg_dns_msg m;
+		enum pg_dns_unparsed why = pg_dns_record_parse(&s->ev.r.dns, &m);
+
+		if (why < PG_DNS_UNPARSED_COUNT)
+			s->dns_unparsed[why]++;
 	}
 	s->pass_bytes += size;
 	s->ev.r.hdr.ts_ns += (unsigned long long)s->boot_to_epoch;
@@ -497,6 +506,28 @@ size_t pg_source_bpf__hooks(struct pg_source *src, struct pg_hook_status *out, s
 
 	memcpy(out, s->hooks, n * sizeof(*out));
 	return NHOOKS;
+}
+
+static const char *const dns_skip_names[PG_DNS_SKIP_COUNT] = {
+	[PG_DNS_SKIP_LENGTH_ALONE] = "length_alone",
+	[PG_DNS_SKIP_CUT] = "cut",
+	[PG_DNS_SKIP_NOT_LOOKED_AT] = "not_looked_at",
+	[PG_DNS_SKIP_IO_URING] = "io_uring_buffer",
+};
+
+const char *pg_dns_skip_name(unsigned int why)
+{
+	return why < PG_DNS_SKIP_COUNT ? dns_skip_names[why] : NULL;
+}
+
+int pg_source_bpf__dns_counts(struct pg_source *src, uint64_t skipped[PG_DNS_SKIP_COUNT],
+			      uint64_t unparsed[PG_DNS_UNPARSED_COUNT])
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+
+	for (unsigned int i = 0; i < PG_DNS_UNPARSED_COUNT; i++)
+		unparsed[i] = s->dns_unparsed[i];
+	return pg_bpf_percpu_sum(bpf_map__fd(s->skel->maps.dns_skips), PG_DNS_SKIP_COUNT, 1, skipped);
 }
 
 int pg_source_bpf__tier(struct pg_source *src)

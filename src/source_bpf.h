@@ -5,8 +5,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bpf/sensor.h"
+#include "dns.h"
 #include "kfilter.h"
 #include "source.h"
 
@@ -75,6 +77,15 @@ size_t pg_source_bpf__snapshot_size(struct pg_source *src);
 
 /* The start-up snapshot: 1 taken, 0 failed (the kernel has no task iterator), -1 not asked. */
 int pg_source_bpf__snapshot_state(struct pg_source *src);
+
+/*
+ * DNS messages seen but not reported whole (skipped, by enum pg_dns_skip, counted in the
+ * kernel) and DNS events whose message did not parse (by enum pg_dns_unparsed). 0 or -errno.
+ */
+int pg_source_bpf__dns_counts(struct pg_source *src, uint64_t skipped[PG_DNS_SKIP_COUNT],
+			      uint64_t unparsed[PG_DNS_UNPARSED_COUNT]);
+/* "length_alone", "cut", ... for enum pg_dns_skip; NULL when unknown. */
+const char *pg_dns_skip_name(unsigned int why);
 
 /* The tier whose object is loaded (enum pg_bpf_tier). */
 int pg_source_bpf__tier(struct pg_source *src);

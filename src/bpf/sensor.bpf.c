@@ -30,7 +30,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define SOCK_STREAM 1
-#define MAX_MMSG 4 /* messages of one sendmmsg looked at (glibc sends A and AAAA together) */
 
 const volatile __u16 dns_port = 53;
 
@@ -247,34 +246,69 @@ static __always_inline struct sock *fd_to_sock(struct task_struct *task, int fd)
 /* --- DNS ----------------------------------------------------------------------------------- */
 
 /*
- * One outgoing message on fd: to uaddr when given (sendto/sendmsg with a name), else to the
- * socket's connected peer. Emits a DNS event when the destination port is the DNS port.
+ * A DNS message the sensor saw leave but could not report whole, or did not look at, is
+ * counted here by reason (enum pg_dns_skip): `--stats` shows them, nothing is skipped silently.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PG_DNS_SKIP_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} dns_skips SEC(".maps");
+
+static __always_inline void dns_skip(__u32 why)
+{
+	__u64 *c = bpf_map_lookup_elem(&dns_skips, &why);
+
+	if (c)
+		*c += 1;
+}
+
 /*
- * prefix, when not NULL, is the 2-byte DNS-over-TCP length of buf, sent as a separate piece
- * (glibc writes [length, message] with writev).
+ * DNS over TCP sends a 2-byte length before each message. Most resolvers write both at once
+ * (glibc: one writev of [length, message]); some send the length alone and the message in a
+ * second call. Such a length waits here, keyed by process and fd, until its message comes.
  */
-static __always_inline void dns_message(struct task_struct *task, int fd, const void *uaddr,
-					__u32 alen, const void *prefix, const void *buf, __u64 len,
-					__u32 flags)
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* tgid << 32 | fd */
+	__type(value, __u32); /* the message length announced */
+} dns_lengths SEC(".maps");
+
+#define DNS_MAX_MSGS 4 /* messages of one stream send, or of one sendmmsg/writev, looked at */
+
+/*
+ * The start of one message leaving on fd: to uaddr when given (sendto/sendmsg with a name),
+ * else to the socket's connected peer. Emits a DNS event when the destination port is the DNS
+ * port. prefix, when not NULL, is the 2-byte length of the message at buf, sent as a separate
+ * piece (glibc writes [length, message] with writev). Returns the bytes of buf this message
+ * took: on a stream one send may carry several messages, each behind its own length, and the
+ * caller goes on with the rest; 0 when buf is not DNS at all.
+ */
+static __always_inline __u64 dns_message(struct task_struct *task, int fd, const void *uaddr,
+					 __u32 alen, const void *prefix, const void *buf, __u64 len,
+					 __u32 flags)
 {
 	__u16 family = 0, port = 0;
 	__u8 addr[16] = {};
 	struct sock *sk = NULL;
 	struct pg_dns_event *e;
-	__u32 n;
+	__u64 msg = len; /* bytes of buf in this message */
+	__u32 n, *announced;
+	__u8 lenbuf[2] = {};
 
 	if (uaddr) {
 		if (!read_sockaddr(uaddr, alen, true, &family, &port, addr))
-			return;
+			return 0;
 	} else {
 		sk = fd_to_sock(task, fd);
 		if (!sk)
-			return;
+			return 0;
 		family = KREAD(sk, __sk_common.skc_family);
 		port = bpf_ntohs(KREAD(sk, __sk_common.skc_dport));
 		if (port != dns_port)
-			return; /* most writes to sockets: stop before copying addresses */
+			return 0; /* most writes to sockets: stop before copying addresses */
 		if (family == AF_INET) {
 			__u32 a4 = KREAD(sk, __sk_common.skc_daddr);
 
@@ -286,60 +320,114 @@ static __always_inline void dns_message(struct task_struct *task, int fd, const 
 			bpf_core_read(addr, 16, &sk->__sk_common.skc_v6_daddr);
 #endif
 		} else {
-			return;
+			return 0;
 		}
 	}
 	if (port != dns_port || !buf || len == 0)
-		return;
+		return 0;
 	if (!pass_common(task, PG_EV_DNS) || !pass_port(PG_EV_DNS, port))
-		return;
+		return len;
 	if (!sk)
 		sk = fd_to_sock(task, fd);
+	if (sk && KREAD(sk, sk_type) == SOCK_STREAM) {
+		__u64 key = (__u64)TREAD(task, tgid) << 32 | (__u32)fd;
+
+		flags |= PG_DNS_F_TCP;
+		if (!prefix && len == 2) { /* a length alone: its message follows */
+			if (!bpf_probe_read_user(lenbuf, 2, buf)) {
+				__u32 l = (__u32)lenbuf[0] << 8 | lenbuf[1];
+
+				bpf_map_update_elem(&dns_lengths, &key, &l, BPF_ANY);
+			}
+			dns_skip(PG_DNS_SKIP_LENGTH_ALONE);
+			return len;
+		}
+		announced = prefix ? NULL : bpf_map_lookup_elem(&dns_lengths, &key);
+		if (announced) {
+			/* the message whose length went alone: no prefix in buf */
+			if (*announced && *announced < msg)
+				msg = *announced;
+			flags |= PG_DNS_F_BARE;
+			bpf_map_delete_elem(&dns_lengths, &key);
+		} else if (!prefix && !bpf_probe_read_user(lenbuf, 2, buf)) {
+			__u64 l = (__u64)lenbuf[0] << 8 | lenbuf[1];
+
+			if (l + 2 < len)
+				msg = l + 2; /* several messages in one send: this one ends here */
+		}
+	}
 	e = reserve(PG_EV_DNS, sizeof(*e));
 	if (!e)
-		return;
+		return msg;
 	fill_hdr(task, &e->hdr, PG_EV_DNS, sizeof(*e));
 	e->family = family;
 	e->dport = port;
 	e->id = 0;
 	e->qtype = 0;
 	e->qclass = 0;
-	e->flags = flags;
-	if (sk && KREAD(sk, sk_type) == SOCK_STREAM)
-		e->flags |= PG_DNS_F_TCP;
 	__builtin_memcpy(e->daddr, addr, 16);
 	e->qname[0] = 0;
 	if (prefix) {
-		n = len > PG_DNS_PAYLOAD_LEN - 2 ? PG_DNS_PAYLOAD_LEN - 2 : (__u32)len;
+		n = msg > PG_DNS_PAYLOAD_LEN - 2 ? PG_DNS_PAYLOAD_LEN - 2 : (__u32)msg;
 		if (bpf_probe_read_user(e->payload, 2, prefix) ||
 		    bpf_probe_read_user(e->payload + 2, n, buf))
 			n = 0;
 		else
 			n += 2;
+		if (msg > PG_DNS_PAYLOAD_LEN - 2)
+			flags |= PG_DNS_F_CUT;
 	} else {
-		n = len > PG_DNS_PAYLOAD_LEN ? PG_DNS_PAYLOAD_LEN : (__u32)len;
+		n = msg > PG_DNS_PAYLOAD_LEN ? PG_DNS_PAYLOAD_LEN : (__u32)msg;
 		if (bpf_probe_read_user(e->payload, n, buf))
 			n = 0;
+		if (msg > PG_DNS_PAYLOAD_LEN)
+			flags |= PG_DNS_F_CUT;
 	}
+	if (flags & PG_DNS_F_CUT)
+		dns_skip(PG_DNS_SKIP_CUT);
+	e->flags = flags;
 	e->payload_len = n;
 	submit(e, PG_EV_DNS, sizeof(*e));
+	return msg;
 }
 
 /*
  * dns_message behind a global function: the verifier checks a global function once, with
- * unknown arguments, instead of once per call site (sendto, sendmsg, each sendmmsg message,
- * write, writev, io_uring); that keeps the sensor's load time down. Scalars only, so fd and
- * alen share a word, and alen's top bit says the message was submitted through io_uring.
+ * unknown arguments, instead of once per call site; that keeps the sensor's load time down.
+ * Scalars only, so fd and alen share a word, and alen's top bit says the message was
+ * submitted through io_uring.
  */
 #define DNS_VIA_URING (1u << 31)
 
-__noinline int pg_dns_send(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, __u64 len)
+__noinline __u64 pg_dns_msg(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, __u64 len)
 {
 	__u32 alen = (__u32)fd_alen;
 
-	dns_message(current_task(), (int)(fd_alen >> 32), (const void *)uaddr,
-		    alen & ~DNS_VIA_URING, (const void *)prefix, (const void *)buf, len,
-		    alen & DNS_VIA_URING ? PG_VIA_IO_URING : 0);
+	return dns_message(current_task(), (int)(fd_alen >> 32), (const void *)uaddr,
+			   alen & ~DNS_VIA_URING, (const void *)prefix, (const void *)buf, len,
+			   alen & DNS_VIA_URING ? PG_VIA_IO_URING : 0);
+}
+
+/* Every message of one send: on a stream, one send may hold several, each with its length. */
+static __always_inline void dns_messages(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf,
+					 __u64 len)
+{
+	for (__u32 i = 0; i < DNS_MAX_MSGS; i++) {
+		__u64 n = pg_dns_msg(fd_alen, uaddr, prefix, buf, len);
+
+		if (n == 0 || n >= len)
+			return;
+		buf += n;
+		len -= n;
+		prefix = 0;
+	}
+	dns_skip(PG_DNS_SKIP_NOT_LOOKED_AT);
+}
+
+/* dns_messages as a call of its own for the syscalls (a frame of its own, verified once) */
+__noinline int pg_dns_send(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, __u64 len)
+{
+	dns_messages(fd_alen, uaddr, prefix, buf, len);
 	return 0;
 }
 
@@ -348,51 +436,83 @@ __noinline int pg_dns_send(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf, 
 		    (__u64)(buf), (__u64)(len))
 
 /*
- * A message in an iovec array: sendmsg's (um, whose msg_name may name the peer) or writev's
- * (uiov, iovcnt). It is the first piece, or the second when the first is a lone 2-byte length
- * prefix (DNS over TCP as glibc sends it). sent: the bytes that went out. fdv: the fd in the
- * low word, 1 in the high word when the message came through io_uring.
+ * The messages in an iovec array: sendmsg's (um, whose msg_name may name the peer) or writev's
+ * (uiov, iovcnt). A piece of exactly two bytes followed by another is a DNS-over-TCP length and
+ * its message (glibc sends [length, A query, length, AAAA query] in one writev with
+ * `options use-vc`); any other piece is a message of its own. sent: the bytes that went out.
+ * fdv: the fd in the low word, 1 in the high word when the message came through io_uring.
  * A global function, like pg_dns_send: verified once for its four callers, in a frame of its
  * own; so its arguments are plain numbers (the callers' pointers are user addresses anyway).
  */
+struct iov_scratch {
+	struct user_msghdr m;
+	struct iovec iov[2];
+};
+
+/* pg_dns_iov's locals: off the stack, whose 512 bytes its chain of frames shares. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iov_scratch);
+} iov_scratch SEC(".maps");
+
 __noinline int pg_dns_iov(__u64 fdv, __u64 umsg, __u64 uiov_addr, __u64 iovcnt, __u64 sent_bytes)
 {
-	struct iovec iov[2] = {};
-	struct user_msghdr m = {};
 	const struct user_msghdr *um = (const struct user_msghdr *)umsg;
 	const struct iovec *uiov = (const struct iovec *)uiov_addr;
 	long sent = (long)sent_bytes;
 	int fd = (int)(__u32)fdv;
+	struct iov_scratch *sc;
+	struct iovec *iov;
+	__u32 alen, zero = 0;
+	__u32 k = 0;
 
+	sc = bpf_map_lookup_elem(&iov_scratch, &zero);
+	if (!sc)
+		return 0;
+	iov = sc->iov;
+	__builtin_memset(&sc->m, 0, sizeof(sc->m));
 	if (um) {
-		if (bpf_probe_read_user(&m, sizeof(m), um))
+		if (bpf_probe_read_user(&sc->m, sizeof(sc->m), um))
 			return 0;
-		uiov = m.msg_iov;
-		iovcnt = m.msg_iovlen;
+		uiov = sc->m.msg_iov;
+		iovcnt = sc->m.msg_iovlen;
 	}
-	if (!uiov || iovcnt < 1 || sent <= 0)
-		return 0;
-	if (bpf_probe_read_user(&iov[0], sizeof(iov[0]), uiov))
-		return 0;
-	if (iov[0].iov_len == 2 && iovcnt >= 2 && sent > 2 &&
-	    !bpf_probe_read_user(&iov[1], sizeof(iov[1]), uiov + 1)) {
-		sent -= 2; /* iov[0] is the prefix, iov[1] the message */
-	} else {
-		iov[1] = iov[0]; /* one piece: the message */
-		iov[0].iov_base = NULL;
-	}
-	if (iov[1].iov_len > (__u64)sent)
-		iov[1].iov_len = sent;
 	/* the application's length never carries our flag (a huge one is refused anyway) */
-	DNS_SEND(fd, m.msg_name, (m.msg_namelen & ~DNS_VIA_URING) | (fdv >> 32 ? DNS_VIA_URING : 0),
-		 iov[0].iov_base, iov[1].iov_base, iov[1].iov_len);
+	alen = (sc->m.msg_namelen & ~DNS_VIA_URING) | (fdv >> 32 ? DNS_VIA_URING : 0);
+	for (__u32 i = 0; i < DNS_MAX_MSGS; i++) {
+		const void *prefix = NULL;
+
+		if (k >= iovcnt || sent <= 0 || k >= 2 * DNS_MAX_MSGS)
+			return 0;
+		if (bpf_probe_read_user(&iov[0], sizeof(iov[0]), uiov + k))
+			return 0;
+		k++;
+		if (iov[0].iov_len == 2 && k < iovcnt && sent > 2 &&
+		    !bpf_probe_read_user(&iov[1], sizeof(iov[1]), uiov + k)) {
+			prefix = iov[0].iov_base; /* iov[0] is the length, iov[1] the message */
+			sent -= 2;
+			k++;
+		} else {
+			iov[1] = iov[0];
+		}
+		if (iov[1].iov_len > (__u64)sent)
+			iov[1].iov_len = sent;
+		sent -= iov[1].iov_len;
+		/* here, not through pg_dns_send: one frame less between the syscall and the
+		 * message (the frames of a chain share 512 bytes) */
+		dns_messages((__u64)(__u32)fd << 32 | alen, (__u64)sc->m.msg_name, (__u64)prefix,
+			     (__u64)iov[1].iov_base, iov[1].iov_len);
+	}
+	if (k < iovcnt && sent > 0)
+		dns_skip(PG_DNS_SKIP_NOT_LOOKED_AT);
 	return 0;
 }
 
-/* Writes that can be one DNS query: a header, a name and a question at least (17 bytes), at
- * most a UDP message, or a TCP one with its prefix. */
+/* The smallest write that can be a DNS query or a stream's length alone. */
 #define DNS_QUERY_MIN 17
-#define DNS_WRITE_MAX (PG_DNS_PAYLOAD_LEN + 2)
+#define DNS_LENGTH_ALONE 2
 
 /* --- syscalls: one program at sys_exit ---------------------------------------------------- */
 
@@ -408,13 +528,32 @@ __noinline int pg_dns_iov(__u64 fdv, __u64 umsg, __u64 uiov_addr, __u64 iovcnt, 
  * userspace from this architecture's numbers and only for the event types the filter wants.
  */
 #if defined(__TARGET_ARCH_x86)
-#define SYSCALL_NR(r) KREAD(r, orig_ax)
-#define ARG1(r) KREAD(r, di)
-#define ARG2(r) KREAD(r, si)
-#define ARG3(r) KREAD(r, dx)
-#define ARG4(r) KREAD(r, r10)
-#define ARG5(r) KREAD(r, r8)
-#define ARG6(r) KREAD(r, r9)
+#if PG_TIER >= 2
+/* the saved registers themselves, through a BTF pointer: each field a plain load (a macro,
+ * not a typedef: CO-RE looks the kernel's type up by the name the access is made through) */
+#define sys_regs const struct pt_regs
+#else
+/* a copy of the saved registers that hold the number and the arguments: pt_regs from r10 to
+ * orig_ax, read with one helper call (x86_64's pt_regs order, fixed since 2.6) */
+typedef struct {
+	__u64 r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+} sys_regs;
+#endif
+
+/* Where tiers 0 and 1 keep that copy: off the stack, which the DNS path's frames need. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct { __u64 r[9]; });
+} regs_scratch SEC(".maps");
+#define SYSCALL_NR(r) ((r)->orig_ax)
+#define ARG1(r) ((r)->di)
+#define ARG2(r) ((r)->si)
+#define ARG3(r) ((r)->dx)
+#define ARG4(r) ((r)->r10)
+#define ARG5(r) ((r)->r8)
+#define ARG6(r) ((r)->r9)
 #else
 #error "sensor.bpf.c: syscall argument registers are only described for x86_64"
 #endif
@@ -426,7 +565,7 @@ static const __u8 kind_type[PG_SYS_KIND_COUNT] = PG_SYS_KIND_TYPES;
 #define CREAT_FLAGS (01 | 0100 | 01000) /* O_WRONLY | O_CREAT | O_TRUNC */
 
 /* The record is built in open_scratch and copied to the ring only as far as the path goes. */
-static __always_inline void emit_open(struct task_struct *task, const struct pt_regs *r, __u8 kind,
+static __always_inline void emit_open(struct task_struct *task, sys_regs *r, __u8 kind,
 				      long ret)
 {
 	struct pg_open_event *e;
@@ -477,7 +616,7 @@ static __always_inline void emit_open(struct task_struct *task, const struct pt_
 	output(e, PG_EV_OPEN, size);
 }
 
-static __always_inline void emit_connect(struct task_struct *task, const struct pt_regs *r, long ret)
+static __always_inline void emit_connect(struct task_struct *task, sys_regs *r, long ret)
 {
 	struct pg_connect_event *e;
 	__u16 family = 0, port = 0;
@@ -502,7 +641,7 @@ static __always_inline void emit_connect(struct task_struct *task, const struct 
 
 #define UNCHANGED 0xffffffffu
 
-static __always_inline void emit_setid(struct task_struct *task, const struct pt_regs *r, __u8 kind,
+static __always_inline void emit_setid(struct task_struct *task, sys_regs *r, __u8 kind,
 				       long ret)
 {
 	struct pg_setid_event *e;
@@ -560,7 +699,7 @@ static __always_inline bool ptrace_wanted(unsigned long req)
 	return false;
 }
 
-static __always_inline void emit_ptrace(struct task_struct *task, const struct pt_regs *r, long ret)
+static __always_inline void emit_ptrace(struct task_struct *task, sys_regs *r, long ret)
 {
 	struct pg_ptrace_event *e;
 	__u32 req = (__u32)ARG1(r);
@@ -584,20 +723,35 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	 * The tracepoint's first argument is the syscall's saved user registers. Cast to a BTF
 	 * pointer on tier 2 (the verifier rewrites bpf_rdonly_cast into a register move) their
 	 * fields are plain loads, so no helper runs before a syscall we do not want is turned
-	 * away; lower tiers pay a bpf_probe_read_kernel per register.
+	 * away; lower tiers pay a bpf_probe_read_kernel for the number and one for the rest.
 	 */
-	const struct pt_regs *r = KPTR(struct pt_regs, ctx->args[0]);
+#if PG_TIER >= 2
+	sys_regs *r = KPTR(struct pt_regs, ctx->args[0]);
+#else
+	const struct pt_regs *saved = (const struct pt_regs *)ctx->args[0];
+	__u32 zero = 0;
+	sys_regs *r = bpf_map_lookup_elem(&regs_scratch, &zero);
+#endif
 	long ret = (long)ctx->args[1];
-	unsigned long nr = SYSCALL_NR(r);
+	unsigned long nr;
 	struct task_struct *task;
 	__u8 kind;
 	__u32 type;
 
+#if PG_TIER < 2
+	if (!r || bpf_core_read(&r->orig_ax, sizeof(r->orig_ax), &saved->orig_ax))
+		return 0;
+#endif
+	nr = SYSCALL_NR(r);
 	if (nr >= PG_SYS_MAX)
 		return 0;
 	kind = sys_kind[nr];
 	if (kind == PG_SYS_NONE)
 		return 0;
+#if PG_TIER < 2
+	if (bpf_core_read(r, offsetof(sys_regs, orig_ax), &saved->r10))
+		return 0;
+#endif
 	task = current_task();
 	if (kind >= PG_SYS_KIND_COUNT)
 		return 0;
@@ -628,22 +782,24 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		__u32 sent = 0;
 
 		/* ret is how many messages went out; msg_len how much of each */
-		for (__u32 i = 0; i < MAX_MMSG; i++) {
+		for (__u32 i = 0; i < DNS_MAX_MSGS; i++) {
 			if ((long)i >= ret)
 				break;
 			if (bpf_probe_read_user(&sent, sizeof(sent), &v[i].msg_len))
 				break;
 			pg_dns_iov((__u32)ARG1(r), (__u64)&v[i].msg_hdr, 0, 0, sent);
 		}
+		if (ret > DNS_MAX_MSGS)
+			dns_skip(PG_DNS_SKIP_NOT_LOOKED_AT);
 		break;
 	}
 	case PG_SYS_WRITE:
 	case PG_SYS_WRITEV: {
 		struct sock *sk;
 
-		/* every write comes here: the cheap tests first (failed, too small or too big to
-		 * be one query), then whether fd is a socket to the DNS port (one helper call) */
-		if (ret < DNS_QUERY_MIN || ret > DNS_WRITE_MAX)
+		/* every write comes here: the cheap test first (failed, or too small to be a query
+		 * or a stream's length), then whether fd is a socket to the DNS port */
+		if (ret < DNS_QUERY_MIN && ret != DNS_LENGTH_ALONE)
 			break;
 		sk = fd_to_sock(task, (int)ARG1(r));
 		if (!sk || bpf_ntohs(KREAD(sk, __sk_common.skc_dport)) != dns_port)
@@ -823,15 +979,24 @@ static __noinline void uring_dns(struct io_kiocb *r)
 	__s32 fd = KREAD(r, cqe.fd);
 	__u32 len;
 
-	if (KREAD(r, flags) & ((1ull << IOSQE_FIXED_FILE_BIT) | (1ull << IOSQE_BUFFER_SELECT_BIT)))
+	if (KREAD(r, flags) & ((1ull << IOSQE_FIXED_FILE_BIT) | (1ull << IOSQE_BUFFER_SELECT_BIT))) {
+		/* the data behind a buffer the kernel picks later is out of reach here: counted
+		 * when the socket goes to the DNS port. A registered (fixed) file's socket is
+		 * out of reach too, so not even that is known: docs/sensor.md */
+		struct sock *sk = KREAD(r, flags) & (1ull << IOSQE_FIXED_FILE_BIT)
+					  ? NULL : fd_to_sock(current_task(), fd);
+
+		if (sk && bpf_ntohs(KREAD(sk, __sk_common.skc_dport)) == dns_port)
+			dns_skip(PG_DNS_SKIP_IO_URING);
 		return;
+	}
 	if (KREAD(r, opcode) == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG)) {
-		pg_dns_iov((__u32)fd | (1ull << 32), (__u64)BPF_CORE_READ(sr, umsg), 0, 0,
-			   DNS_WRITE_MAX);
+		/* what will go out is not known yet: all of it, as far as the iovecs say */
+		pg_dns_iov((__u32)fd | (1ull << 32), (__u64)BPF_CORE_READ(sr, umsg), 0, 0, 1u << 30);
 		return;
 	}
 	len = KREAD(sr, len);
-	if (len >= DNS_QUERY_MIN && len <= DNS_WRITE_MAX)
+	if (len >= DNS_QUERY_MIN || len == DNS_LENGTH_ALONE)
 		/* the user pointer as a plain number: pg_dns_send takes scalars only */
 		DNS_SEND(fd, 0, DNS_VIA_URING, 0, BPF_CORE_READ(sr, buf), len);
 }

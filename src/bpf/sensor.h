@@ -104,6 +104,20 @@ enum pg_sys_kind {
 		[PG_SYS_PTRACE] = PG_EV_PTRACE,                                               \
 	}
 
+/*
+ * DNS messages the sensor saw leave but did not report whole, or did not look at: counted per
+ * reason in the dns_skips map (shown by --stats). Append only.
+ */
+enum pg_dns_skip {
+	PG_DNS_SKIP_LENGTH_ALONE = 0, /* a stream's 2-byte length sent on its own (the message,
+				       * sent next, is reported) */
+	PG_DNS_SKIP_CUT, /* longer than PG_DNS_PAYLOAD_LEN: reported from its start (the question
+			  * is there), the rest not copied */
+	PG_DNS_SKIP_NOT_LOOKED_AT, /* past the messages looked at in one send, writev or sendmmsg */
+	PG_DNS_SKIP_IO_URING, /* sent through io_uring from a buffer the kernel picks later */
+	PG_DNS_SKIP_COUNT
+};
+
 #define PG_SYS_MAX 512 /* syscall numbers looked at: all of x86_64's */
 
 #endif /* PANGOLIN_SENSOR_H */

@@ -392,10 +392,11 @@ def test_dns_query_from_dig(pangolin, dns_server):
     assert e[0]["family"] == "inet" and "malformed" not in e[0]
 
 
-@pytest.fixture
-def netns_resolver():
+@pytest.fixture(params=["udp"])
+def netns_resolver(request):
     """A network namespace whose resolv.conf names our resolver inside it, so glibc's own
-    resolver (connect + sendmmsg on a connected socket) is what sends the query."""
+    resolver (connect + sendmmsg on a connected socket; with use-vc, TCP and one writev for
+    both questions) is what sends the query."""
     import pathlib
     ns = f"pgdns{uuid.uuid4().hex[:6]}"
     etc = pathlib.Path("/etc/netns") / ns
@@ -403,7 +404,8 @@ def netns_resolver():
     try:
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
         etc.mkdir(parents=True)
-        (etc / "resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:2 attempts:1\n")
+        opts = "timeout:2 attempts:1" + (" use-vc" if request.param == "tcp" else "")
+        (etc / "resolv.conf").write_text(f"nameserver 127.0.0.1\noptions {opts}\n")
         srv = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3",
                                 str(pathlib.Path(__file__).with_name("dnsserver.py")), "127.0.0.1", "53"],
                                stdout=subprocess.PIPE, text=True)
@@ -417,7 +419,12 @@ def netns_resolver():
         subprocess.run(["ip", "netns", "del", ns])
 
 
-def test_dns_query_from_glibc_resolver(pangolin, netns_resolver):
+@pytest.mark.parametrize("netns_resolver", ["udp", "tcp"], indirect=True)
+def test_dns_query_from_glibc_resolver(pangolin, netns_resolver, request):
+    """glibc's resolver asks for A and AAAA together: with sendmmsg over UDP, and with
+    `options use-vc` in one writev of four pieces over TCP ([length, A, length, AAAA]): both
+    questions are events either way."""
+    transport = request.node.callspec.params["netns_resolver"]
     name = f"g{uuid.uuid4().hex[:12]}.pangolin.test"
     with Sensor(pangolin, "--filter", 'type == "dns" && comm == "getent"') as s:
         p = subprocess.run(["ip", "netns", "exec", netns_resolver, "getent", "ahosts", name],
@@ -425,10 +432,10 @@ def test_dns_query_from_glibc_resolver(pangolin, netns_resolver):
     assert "192.0.2.1" in p.stdout, p.stdout + p.stderr
     e = [x for x in s.events if x.get("qname") == name]
     types = sorted(x["qtype"] for x in e)
-    assert "A" in types and "AAAA" in types, s.events
+    assert types == ["A", "AAAA"], s.events
     for x in e:
         assert x["daddr"] == "127.0.0.1" and x["dport"] == 53 and x["comm"] == "getent"
-        assert x["transport"] == "udp"
+        assert x["transport"] == transport
     # the cgroup and namespace do not hide it: same host, same sensor
     assert all(x["cgroup_id"] > 0 for x in e)
 
@@ -551,7 +558,9 @@ def test_dns_on_connected_sockets(pangolin, how):
                 os.writev(c.fileno(), [prefix, q])
             else:
                 c.sendmsg([prefix, q])
-            os.write(c.fileno(), b"x" * 600)  # too big to be a query: never looked at
+            # not DNS, to the DNS port: reported as what it is, a malformed message (and
+            # counted by why it did not parse), never silently skipped
+            os.write(c.fileno(), (b"\xff\xff" if tcp else b"") + b"x" * 600)
     finally:
         c.close()
         srv.close()
@@ -560,7 +569,107 @@ def test_dns_on_connected_sockets(pangolin, how):
     assert e[0]["qtype"] == "AAAA" and e[0]["daddr"] == "127.0.0.79" and e[0]["dport"] == 53
     assert e[0]["transport"] == ("tcp" if tcp else "udp")
     assert "malformed" not in e[0]
-    assert len(s.events) == 1  # a write to a DNS port that is not a query is not one
+    bad = [x for x in s.events if x.get("malformed")]
+    assert len(s.events) == 2 and len(bad) == 1, s.events
+    assert sum(s.stats["dns"]["unparsed"].values()) == 1, s.stats["dns"]
+    assert s.stats["dns"]["skipped"]["cut"] == 1  # 600 bytes: only the first 512 copied
+
+
+def _edns_padded_query(name, pad):
+    """A query with an EDNS(0) OPT record carrying a padding option of pad bytes (RFC 7830):
+    dig and stub resolvers send such long queries; the question is still at the start."""
+    import struct
+    q = bytearray(_dns_query(name, "A"))
+    q[11] = 1  # ARCOUNT = 1
+    opt = struct.pack(">HHH", 12, pad, 0) + bytes(pad)  # option PADDING
+    return bytes(q) + b"\0" + struct.pack(">HHIH", 41, 4096, 0, len(opt)) + opt
+
+
+@pytest.fixture
+def tcp_dns_peer():
+    """A TCP listener on 127.0.0.80:53 and a client connected to it (bytes are never read)."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.80", 53))
+    srv.listen(1)
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.connect(("127.0.0.80", 53))
+    yield c
+    c.close()
+    srv.close()
+
+
+@pytest.mark.parametrize("how", ["write-tcp", "writev-tcp-split", "send-udp"])
+def test_dns_long_query_reports_its_question(pangolin, how):
+    """A query longer than the 512 bytes the kernel copies (a long EDNS option, as dig sends
+    when it switches to TCP) is an event with its question, counted as cut; once it was
+    neither an event nor a count."""
+    name = f"l{uuid.uuid4().hex[:12]}." + "a" * 60 + ".pangolin.test"
+    q = _edns_padded_query(name, 700)
+    assert len(q) > 514
+    tcp = "tcp" in how
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.81", 53))
+    if tcp:
+        srv.listen(1)
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+    try:
+        c.connect(("127.0.0.81", 53))
+        prefix = len(q).to_bytes(2, "big")
+        with Sensor(pangolin, "--filter", f'type == "dns" && pid == {os.getpid()}') as s:
+            if how == "write-tcp":
+                os.write(c.fileno(), prefix + q)
+            elif how == "writev-tcp-split":
+                os.writev(c.fileno(), [prefix, q])
+            else:
+                c.send(q)
+    finally:
+        c.close()
+        srv.close()
+    assert len(s.events) == 1, s.events
+    assert s.events[0].get("qname") == name and s.events[0]["qtype"] == "A"
+    assert "malformed" not in s.events[0]
+    assert s.stats["dns"]["skipped"]["cut"] == 1
+
+
+def test_dns_tcp_length_sent_alone(pangolin, tcp_dns_peer):
+    """The 2-byte length in a send of its own, the message in the next: one event, parsed
+    (it used to be two malformed ones)."""
+    name = f"s{uuid.uuid4().hex[:12]}.pangolin.test"
+    q = _dns_query(name, "A")
+    with Sensor(pangolin, "--filter", f'type == "dns" && pid == {os.getpid()}') as s:
+        tcp_dns_peer.send(len(q).to_bytes(2, "big"))
+        tcp_dns_peer.send(q)
+    assert len(s.events) == 1, s.events
+    assert s.events[0].get("qname") == name and "malformed" not in s.events[0]
+    assert s.events[0]["transport"] == "tcp"
+    assert s.stats["dns"]["skipped"]["length_alone"] == 1
+
+
+@pytest.mark.parametrize("how", ["send", "writev"])
+def test_dns_tcp_two_queries_in_one_send(pangolin, tcp_dns_peer, how):
+    """Two messages in one send, each behind its length (pipelining, RFC 7766), or glibc's
+    four-piece writev: two events."""
+    n1, n2 = (f"t{uuid.uuid4().hex[:12]}.pangolin.test" for _ in range(2))
+    q1, q2 = _dns_query(n1, "A"), _dns_query(n2, "AAAA")
+    p1, p2 = len(q1).to_bytes(2, "big"), len(q2).to_bytes(2, "big")
+    with Sensor(pangolin, "--filter", f'type == "dns" && pid == {os.getpid()}') as s:
+        if how == "send":
+            tcp_dns_peer.send(p1 + q1 + p2 + q2)
+        else:
+            os.writev(tcp_dns_peer.fileno(), [p1, q1, p2, q2])
+    got = sorted((x.get("qname"), x.get("qtype")) for x in s.events)
+    assert got == sorted([(n1, "A"), (n2, "AAAA")]), s.events
+
+
+def test_dns_more_messages_than_looked_at_are_counted(pangolin, tcp_dns_peer):
+    """Past the four messages of one send that the kernel looks at, the rest are counted."""
+    qs = [_dns_query(f"m{i}{uuid.uuid4().hex[:8]}.pangolin.test") for i in range(6)]
+    with Sensor(pangolin, "--filter", f'type == "dns" && pid == {os.getpid()}') as s:
+        tcp_dns_peer.send(b"".join(len(q).to_bytes(2, "big") + q for q in qs))
+    assert len(s.events) == 4, s.events
+    assert s.stats["dns"]["skipped"]["not_looked_at"] == 1
 
 
 def test_writes_to_files_are_not_dns(pangolin, tmp_path):

@@ -214,19 +214,32 @@ static void datasec_layout(struct bpf_object *obj, const char *sec, char *out, s
 	}
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Programs and maps as sorted lines (the skeleton finds them by name: order does not matter). */
 static void object_shape(struct bpf_object *obj, char *out, size_t len)
 {
 	struct bpf_program *p;
 	struct bpf_map *m;
-	size_t n = 0;
+	char *item[128];
+	size_t k = 0, n = 0;
 
 	bpf_object__for_each_program(p, obj)
-		n += (size_t)snprintf(out + n, len - n, "prog %s %s;", bpf_program__name(p),
-				      bpf_program__section_name(p));
+		assert_true(asprintf(&item[k++], "prog %s %s;", bpf_program__name(p),
+				     bpf_program__section_name(p)) > 0);
 	bpf_object__for_each_map(m, obj)
-		n += (size_t)snprintf(out + n, len - n, "map %s %d %u %u %u;", bpf_map__name(m),
-				      bpf_map__type(m), bpf_map__key_size(m), bpf_map__value_size(m),
-				      bpf_map__max_entries(m));
+		assert_true(asprintf(&item[k++], "map %s %d %u %u %u;", bpf_map__name(m), bpf_map__type(m),
+				     bpf_map__key_size(m), bpf_map__value_size(m),
+				     bpf_map__max_entries(m)) > 0);
+	qsort(item, k, sizeof(item[0]), cmp_str);
+	out[0] = 0;
+	for (size_t i = 0; i < k; i++) {
+		n += (size_t)snprintf(out + n, len - n, "%s", item[i]);
+		free(item[i]);
+	}
 	assert_true(n < len);
 }
 

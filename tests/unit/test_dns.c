@@ -536,6 +536,73 @@ static void test_tcp(void **state)
 }
 
 /* Random bytes never crash or read outside (run under ASan in the sanitizer build). */
+/* A sensor record carrying msg (with the stream's length first when tcp && !bare). */
+static void record_with(struct pg_dns_event *e, const uint8_t *msg, size_t n, uint32_t flags)
+{
+	size_t off = 0;
+
+	memset(e, 0, sizeof(*e));
+	e->flags = flags;
+	if ((flags & PG_DNS_F_TCP) && !(flags & PG_DNS_F_BARE)) {
+		e->payload[0] = (uint8_t)(n >> 8);
+		e->payload[1] = (uint8_t)n;
+		off = 2;
+	}
+	if (n > sizeof(e->payload) - off)
+		n = sizeof(e->payload) - off;
+	memcpy(e->payload + off, msg, n);
+	e->payload_len = (uint16_t)(off + n);
+}
+
+/* The sensor's records: UDP, TCP with its length, TCP whose length went alone (bare), a message
+ * longer than the copy (cut: its question still counts), and why the others do not parse. */
+static void test_sensor_records(void **state)
+{
+	struct pg_dns_event e;
+	struct pg_dns_msg m;
+	uint8_t big[700] = { 0 };
+
+	record_with(&e, query, sizeof(query), 0);
+	assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_UNPARSED_NONE);
+	assert_string_equal(m.qname, "www.example.com");
+	record_with(&e, query, sizeof(query), PG_DNS_F_TCP);
+	assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_UNPARSED_NONE);
+	record_with(&e, query, sizeof(query), PG_DNS_F_TCP | PG_DNS_F_BARE);
+	assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_UNPARSED_NONE);
+	assert_int_equal(m.qtype, 28);
+	/* bare read as prefixed: the id would be taken for a length and the parse go wrong */
+	record_with(&e, query, sizeof(query), PG_DNS_F_TCP | PG_DNS_F_BARE);
+	e.flags &= ~PG_DNS_F_BARE;
+	assert_int_not_equal(pg_dns_record_parse(&e, &m), PG_DNS_UNPARSED_NONE);
+
+	/* cut: a query whose additional section (a long EDNS option) did not fit */
+	memcpy(big, query, sizeof(query));
+	big[11] = 1; /* ARCOUNT 1, never read: the message parses */
+	record_with(&e, big, sizeof(big), PG_DNS_F_CUT);
+	assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_UNPARSED_NONE);
+	/* cut inside the question: not a question */
+	record_with(&e, query, 20, PG_DNS_F_CUT);
+	assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_E_TRUNCATED);
+	assert_string_equal(pg_dns_unparsed_name((enum pg_dns_unparsed)PG_DNS_E_TRUNCATED), "truncated");
+	/* the same cut without the flag is malformed too */
+	record_with(&e, query, 20, 0);
+	assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_E_TRUNCATED);
+
+	record_with(&e, query, 0, 0);
+	assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_UNPARSED_EMPTY);
+	assert_string_equal(pg_dns_unparsed_name(PG_DNS_UNPARSED_EMPTY), "empty");
+	record_with(&e, query, 1, PG_DNS_F_TCP | PG_DNS_F_BARE);
+	assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_E_SHORT);
+	{
+		uint8_t noq[12] = { 0x12, 0x34, 0x01, 0x00 }; /* a header that asks nothing */
+
+		record_with(&e, noq, sizeof(noq), 0);
+		assert_int_equal(pg_dns_record_parse(&e, &m), PG_DNS_UNPARSED_NO_QUESTION);
+		assert_string_equal(pg_dns_unparsed_name(PG_DNS_UNPARSED_NO_QUESTION), "no_question");
+	}
+	assert_null(pg_dns_unparsed_name(PG_DNS_UNPARSED_COUNT));
+}
+
 static void test_random_bytes(void **state)
 {
 	uint64_t s = 88172645463325252ULL;
@@ -578,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_many_answers),
 		cmocka_unit_test(test_name_buffer_limits),
 		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_sensor_records),
 		cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
