@@ -392,6 +392,21 @@ def test_dns_query_from_dig(pangolin, dns_server):
     assert e[0]["family"] == "inet" and "malformed" not in e[0]
 
 
+@pytest.mark.skipif(bool(os.environ.get("PANGOLIN_BPF_TIER")), reason="about the tier chosen by default")
+def test_loads_the_best_tier_without_refusals(pangolin):
+    """The object loaded is the best this kernel offers (doctor's probe), with no program
+    refused: a tier-2 object that silently fell back to tier 1 once went unnoticed."""
+    import re
+    d = subprocess.run([pangolin, "doctor"], capture_output=True, text=True, timeout=120).stdout
+    best = 2 if re.search(r"bpf_rdonly_cast \(kfunc\)\s+ok", d) else \
+        1 if re.search(r"bpf_get_current_task_btf\s+ok", d) else 0
+    with Sensor(pangolin) as s:
+        pass
+    assert s.stats["bpf_tier"] == best, s.stderr
+    assert "refused" not in s.stderr and "warning" not in s.stderr, s.stderr
+    assert f"(tier {best}, loaded in" in s.stderr
+
+
 @pytest.fixture(params=["udp"])
 def netns_resolver(request):
     """A network namespace whose resolv.conf names our resolver inside it, so glibc's own
