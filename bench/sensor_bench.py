@@ -71,7 +71,7 @@ def wait_ready(proc, errfile, outfile, marker, timeout=30):
     raise RuntimeError("tracer never became ready: " + pathlib.Path(errfile).read_text())
 
 
-def run_config(name, seconds, tmp, path):
+def run_config(name, seconds, tmp, path, binary_b=None):
     out = os.path.join(tmp, f"{name}.out")
     err = os.path.join(tmp, f"{name}.err")
     stats = os.path.join(tmp, f"{name}.stats.json")
@@ -81,7 +81,10 @@ def run_config(name, seconds, tmp, path):
         res.update(ops=ops, n=n)
         return res
     if name.startswith("pangolin"):
-        argv = [str(PANGOLIN), "run", "-o", out, "--stats", stats]
+        # "pangolin-B-...": the same configuration with the other build (--pangolin-b), for A/B
+        binary = binary_b if "-B-" in name else str(PANGOLIN)
+        name = name.replace("-B-", "-")
+        argv = [binary, "run", "-o", out, "--stats", stats]
         if name == "pangolin-kfilt":
             argv += ["--filter", 'comm != "pgwork"']
         elif name == "pangolin-typefilt":
@@ -143,39 +146,46 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--configs", default="alone,pangolin-all,pangolin-kfilt,pangolin-typefilt,pangolin-hook,empty-hook,opensnoop,bpftrace,bpftrace-never")
     ap.add_argument("--out")
+    ap.add_argument("--pangolin-b", help="a second pangolin build: every pangolin-* configuration "
+                    "also runs with it, as pangolin-B-*, interleaved (an A/B in one run)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("sensor_bench: needs root (it loads BPF programs)")
     configs = a.configs.split(",")
+    if a.pangolin_b:
+        configs += [c.replace("pangolin-", "pangolin-B-") for c in configs if c.startswith("pangolin-")]
     results = {c: [] for c in configs}
     with tempfile.TemporaryDirectory(prefix="pgbench-") as tmp:
         path = os.path.join(tmp, "target")
         pathlib.Path(path).write_text("x")
         for r in range(a.rounds):
             for c in configs:
-                res = run_config(c, a.seconds, tmp, path)
+                res = run_config(c, a.seconds, tmp, path, a.pangolin_b)
                 results[c].append(res)
                 print(f"round {r + 1}: {c:15s} {res['ops']:>10.0f} ops/s", file=sys.stderr)
     base = statistics.median(x["ops"] for x in results["alone"]) if "alone" in results else None
+    # the floor: an empty program on the same hook, same run (issue targets are ratios to it)
+    floor = statistics.median(x["ops"] for x in results["empty-hook"]) if "empty-hook" in results else None
     rows = []
     for c in configs:
         rs = results[c]
         ops = statistics.median(x["ops"] for x in rs)
         row = {"config": c, "ops_per_s": round(ops), "ns_per_op": round(1e9 / ops, 1),
-               "slowdown": round(base / ops, 3) if base else None}
+               "slowdown": round(base / ops, 3) if base else None,
+               "vs_floor": round(floor / ops, 3) if floor else None}
         if c != "alone":
             n = sum(x["n"] for x in rs)
             row["delivered_pct"] = (round(100.0 * sum(x["delivered"] for x in rs) / n, 3)
-                                    if "never" not in c and c not in ("pangolin-hook", "pangolin-typefilt", "empty-hook") else None)
+                                    if "never" not in c and c.replace("-B-", "-") not in ("pangolin-hook", "pangolin-typefilt", "empty-hook") else None)
             row["lost"] = sum(x.get("lost", 0) for x in rs)
             rss = [x["rss_kb"] for x in rs if x.get("rss_kb")]
             row["rss_mb"] = round(statistics.median(rss) / 1024, 1) if rss else None
         if c.startswith("pangolin"):
             row["load_attach_ms"] = round(statistics.median(x["load_ms"] + x["attach_ms"] for x in rs), 1)
         rows.append(row)
-    print(f"\n{'config':16s} {'ops/s':>10s} {'ns/op':>8s} {'slowdown':>9s} {'delivered':>10s} {'lost':>8s} {'RSS MB':>7s} {'load+attach':>12s}")
+    print(f"\n{'config':18s} {'ops/s':>10s} {'ns/op':>8s} {'slowdown':>9s} {'vs floor':>9s} {'delivered':>10s} {'lost':>8s} {'RSS MB':>7s} {'load+attach':>12s}")
     for r in rows:
-        print(f"{r['config']:16s} {r['ops_per_s']:>10d} {r['ns_per_op']:>8.1f} {r['slowdown'] or 0:>9.3f}"
+        print(f"{r['config']:18s} {r['ops_per_s']:>10d} {r['ns_per_op']:>8.1f} {r['slowdown'] or 0:>9.3f} {r['vs_floor'] or 0:>9.3f}"
               f" {str(r.get('delivered_pct', '')) + ('%' if r.get('delivered_pct') is not None else ''):>10s}"
               f" {str(r.get('lost', '')):>8s} {str(r.get('rss_mb', '') or ''):>7s} {str(r.get('load_attach_ms', '')):>12s}")
     if a.out:

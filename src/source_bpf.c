@@ -59,6 +59,30 @@ int pg_bpf_tier_probe(void)
 	return tier;
 }
 
+/*
+ * How many arguments a raw tracepoint hands its programs on this kernel, from the kernel's BTF
+ * (the typedef btf_trace_NAME, whose first parameter is the tracepoint's own data); -1 when
+ * unknown. Tracepoints change their arguments between kernel versions.
+ */
+static int raw_tp_nargs(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	char tname[128];
+	int id, n = -1;
+
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	if (vmlinux && (id = btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF)) > 0) {
+		const struct btf_type *t = btf__type_by_id(vmlinux, id);
+
+		while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+			t = btf__type_by_id(vmlinux, t->type);
+		if (t && btf_is_func_proto(t))
+			n = btf_vlen(t) - 1;
+	}
+	btf__free(vmlinux);
+	return n;
+}
+
 /* sensor_bpf__open() with the tier's object in place of the tier-2 one. */
 static struct sensor_bpf *sensor_open(int tier)
 {
@@ -89,20 +113,26 @@ static const struct {
 	unsigned int types;
 	const char *via; /* events only of this path, e.g. "io_uring"; NULL: all of them */
 	const char *kind;
+	const char *older; /* the same hook's name on older kernels, tried when tracepoint is not there */
 } hook_table[] = {
-	{ "handle_exec", "sched/sched_process_exec", 1u << PG_EV_EXEC, NULL, "tracepoint" },
-	{ "handle_fork", "sched/sched_process_fork", 1u << PG_EV_FORK, NULL, "raw tracepoint" },
-	{ "handle_exit", "sched/sched_process_exit", 1u << PG_EV_EXIT, NULL, "tracepoint" },
-	{ "handle_sys_exit", "raw_syscalls/sys_exit",
-	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID |
-		  1u << PG_EV_PTRACE, NULL, "raw tracepoint" },
+	{ .prog = "handle_exec", .tracepoint = "sched/sched_process_exec",
+	  .types = 1u << PG_EV_EXEC, .kind = "tracepoint" },
+	{ .prog = "handle_fork", .tracepoint = "sched/sched_process_fork",
+	  .types = 1u << PG_EV_FORK, .kind = "raw tracepoint" },
+	{ .prog = "handle_exit", .tracepoint = "sched/sched_process_exit",
+	  .types = 1u << PG_EV_EXIT, .kind = "tracepoint" },
+	{ .prog = "handle_sys_exit", .tracepoint = "raw_syscalls/sys_exit",
+	  .types = 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS | 1u << PG_EV_SETID |
+		   1u << PG_EV_PTRACE,
+	  .kind = "raw tracepoint" },
 	/* opens and connects submitted through io_uring: prepared, then completed */
-	{ "handle_uring_submit", "io_uring/io_uring_submit_req",
-	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS, "io_uring", "raw tracepoint" },
-	{ "handle_uring_complete", "io_uring/io_uring_complete", 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT,
-	  "io_uring", "raw tracepoint" },
-	{ "handle_uring_overflow", "io_uring/io_uring_cqe_overflow",
-	  1u << PG_EV_OPEN | 1u << PG_EV_CONNECT, "io_uring", "raw tracepoint" },
+	{ .prog = "handle_uring_submit", .tracepoint = "io_uring/io_uring_submit_req",
+	  .types = 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS, .via = "io_uring",
+	  .kind = "raw tracepoint", .older = "io_uring/io_uring_submit_sqe" /* before 6.4 */ },
+	{ .prog = "handle_uring_complete", .tracepoint = "io_uring/io_uring_complete",
+	  .types = 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT, .via = "io_uring", .kind = "raw tracepoint" },
+	{ .prog = "handle_uring_overflow", .tracepoint = "io_uring/io_uring_cqe_overflow",
+	  .types = 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT, .via = "io_uring", .kind = "raw tracepoint" },
 };
 
 /* This architecture's syscall numbers for each kind handle_sys_exit knows. */
@@ -145,6 +175,7 @@ struct source_bpf {
 	struct pg_source base;
 	struct sensor_bpf *skel;
 	int tier; /* of the object loaded */
+	bool uring_complete_cqe; /* io_uring_complete(ctx, req, cqe), 6.14+; else res is args[3] */
 	char *logs[NHOOKS + 1]; /* per program (the iterator last): the verifier's, on refusal */
 	char snap_refused[160];
 	struct ring_buffer *rb;
@@ -648,6 +679,8 @@ static void configure(struct source_bpf *s, const struct pg_kfilter *kf,
 	s->wakeup_total = ro->wakeup_bytes * (unsigned long long)(s->ncpus > 0 ? s->ncpus : 1);
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)rb_bytes);
 
+	ro->uring_complete_cqe = s->uring_complete_cqe;
+
 	/* the syscalls handle_sys_exit looks at: only those of the types the filter wants */
 	for (size_t i = 0; i < sizeof(sys_table) / sizeof(sys_table[0]); i++)
 		if (kf->type_mask & (1u << kind_type[sys_table[i].kind]) && sys_table[i].nr < PG_SYS_MAX)
@@ -864,12 +897,22 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			.wanted = (kf->type_mask & hook_table[i].types) != 0,
 			.present = pg_tracepoint_exists(cat, slash + 1),
 		};
+		if (!s->hooks[i].present && hook_table[i].older) {
+			tp = hook_table[i].older;
+			slash = strchr(tp, '/');
+			snprintf(cat, sizeof(cat), "%.*s", (int)(slash - tp), tp);
+			if (pg_tracepoint_exists(cat, slash + 1)) {
+				s->hooks[i].tracepoint = tp;
+				s->hooks[i].present = true;
+			}
+		}
 		if (s->hooks[i].wanted && !s->hooks[i].present)
 			fprintf(stderr,
 				"pangolin: warning: this kernel has no tracepoint %s: the events it serves%s%s are not seen\n",
 				tp, hook_table[i].via ? " through " : "",
 				hook_table[i].via ? hook_table[i].via : "");
 	}
+	s->uring_complete_cqe = raw_tp_nargs("io_uring_complete") == 3;
 	if ((rc = load_best(s, kf, opts, rb_bytes, snapshot, err, errlen)))
 		goto err_out;
 	for (int i = 0; i <= SNAP_PROG; i++) {
@@ -902,7 +945,11 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 		if (!s->hooks[i].wanted || !s->hooks[i].present || s->hooks[i].refused[0])
 			continue;
 		p = bpf_object__find_program_by_name(s->skel->obj, hook_table[i].prog);
-		s->links[i] = bpf_program__attach(p);
+		if (s->hooks[i].tracepoint != hook_table[i].tracepoint) /* its older name */
+			s->links[i] = bpf_program__attach_raw_tracepoint(
+				p, strchr(s->hooks[i].tracepoint, '/') + 1);
+		else
+			s->links[i] = bpf_program__attach(p);
 		if (!s->links[i]) {
 			rc = -errno;
 			snprintf(err, errlen, "cannot attach %s to %s: %s", hook_table[i].prog,

@@ -844,6 +844,13 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
  */
 #define URING_INFLIGHT 1024
 
+/*
+ * io_uring_complete's arguments changed in 6.14: (ctx, req, cqe) since, (ctx, req, user_data,
+ * res, cflags, extra1, extra2) before. Userspace reads which from the kernel's BTF
+ * (btf_trace_io_uring_complete) and sets this before load.
+ */
+const volatile bool uring_complete_cqe = true;
+
 union uring_record {
 	struct pg_event_hdr hdr;
 	struct pg_open_event open;
@@ -1004,6 +1011,8 @@ static __noinline void uring_dns(struct io_kiocb *r)
 /*
  * Every io_uring request passes here, reads and writes by the million on a busy database: the
  * opcode is read through a BTF pointer (a plain load), so the others cost a compare or two.
+ * Attached to io_uring_submit_req, or on kernels before 6.4 to the same hook under its older
+ * name, io_uring_submit_sqe(req, force_nonblock): the request is the first argument of both.
  */
 SEC("raw_tp/io_uring_submit_req")
 int handle_uring_submit(struct bpf_raw_tracepoint_args *ctx)
@@ -1038,9 +1047,9 @@ SEC("raw_tp/io_uring_complete")
 int handle_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 req = ctx->args[1];
-	struct io_uring_cqe *cqe = KPTR(struct io_uring_cqe, ctx->args[2]);
 	struct uring_inflight_val *v;
 	__u32 type;
+	__s32 res;
 
 	if (!req)
 		return 0; /* a completion of no request (e.g. a message between rings) */
@@ -1049,8 +1058,16 @@ int handle_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 	if (type != PG_EV_OPEN && type != PG_EV_CONNECT)
 		return 0;
 	v = bpf_map_lookup_elem(&uring_inflight, &req);
-	if (v)
-		uring_done(req, v, KREAD(cqe, res));
+	if (!v)
+		return 0;
+	if (uring_complete_cqe) {
+		struct io_uring_cqe *cqe = KPTR(struct io_uring_cqe, ctx->args[2]);
+
+		res = KREAD(cqe, res);
+	} else {
+		res = (__s32)ctx->args[3];
+	}
+	uring_done(req, v, res);
 	return 0;
 }
 
