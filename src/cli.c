@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "enrich.h"
@@ -100,6 +102,9 @@ int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const ch
 	case PG_OPT_FORMAT:
 		o->format = arg;
 		return 1;
+	case PG_OPT_FSYNC:
+		o->fsync = true;
+		return 1;
 	case PG_OPT_KAFKA_KEY:
 		if (strcmp(arg, "pod") && strcmp(arg, "container") && strcmp(arg, "node") &&
 		    strcmp(arg, "none")) {
@@ -169,8 +174,22 @@ int pg_output__check(const struct pg_output_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown --format '%s' (this build writes: json, protobuf)", format);
 		return -EINVAL;
 	}
+	if (kafka && o->fsync) {
+		snprintf(err, errlen, "--fsync applies to file outputs; a kafka:// output is durable "
+			 "once the broker acknowledges (acks=all, docs/kafka.md)");
+		return -EINVAL;
+	}
 	if (kafka)
 		return 0;
+	if (o->fsync && (!o->spec || !strcmp(o->spec, "-"))) {
+		struct stat sb;
+
+		if (fstat(STDOUT_FILENO, &sb) || !S_ISREG(sb.st_mode)) {
+			snprintf(err, errlen, "--fsync needs a file: standard output is a %s; give -o FILE",
+				 isatty(STDOUT_FILENO) ? "terminal" : "pipe or device");
+			return -EINVAL;
+		}
+	}
 	if (!strcmp(format, "protobuf")) {
 		snprintf(err, errlen, "--format protobuf needs a kafka:// output (files and standard output are NDJSON)");
 		return -EINVAL;
@@ -197,6 +216,8 @@ struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_
 		.fd = -1,
 		.rotate_bytes = o->rotate_bytes,
 		.line_buffered = o->line_buffered,
+		.flush_ms = PG_OUTPUT_FLUSH_MS,
+		.fsync = o->fsync,
 	};
 
 	sink = pg_sink_ndjson__new(&no);

@@ -80,7 +80,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	struct pg_sink *sink;
 	bool quiet = false;
 	char err[512];
-	int c, rc, status = PG_EXIT_OK;
+	int c, rc, status = PG_EXIT_OK, wait_ms = -1;
 	double t0;
 
 	opterr = 0;
@@ -180,11 +180,15 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			status = PG_EXIT_FAIL;
 			break;
 		}
-		rc = pg_source__poll(src, -1, pg_pipeline__on_event, &pl);
+		rc = pg_source__poll(src, wait_ms, pg_pipeline__on_event, &pl);
+		/* a pipe that pauses (tail -f | pangolin replay -) must not hold lines back */
+		wait_ms = pg_pipeline__tick(&pl);
+		/* a signal woke a blocked read (or raced the end of the input): the loop looks at
+		 * the stop flag */
+		if (rc == -EINTR || (rc == PG_SOURCE_EOF && *cli->stop))
+			continue;
 		if (rc == PG_SOURCE_EOF)
 			break;
-		if (rc == -EINTR)
-			continue; /* a signal woke a blocked read: the loop looks at the stop flag */
 		if (rc < 0) {
 			if (src->errmsg[0])
 				fprintf(stderr, "pangolin replay: %s\n", src->errmsg);

@@ -445,9 +445,10 @@ static int kafka_flush(struct pg_sink *sink, int timeout_ms)
 	return rc;
 }
 
-static void kafka_tick(struct pg_sink *sink)
+static int kafka_tick(struct pg_sink *sink)
 {
 	serve((struct sink_kafka *)sink, 0);
+	return -1;
 }
 
 static void kafka_stats(struct pg_sink *sink, struct pg_sink_stats *st)
