@@ -20,6 +20,7 @@
 
 #include "gen_event.h"
 #include "json.h"
+#include "pipeline.h"
 #include "sink.h"
 
 #define N 2000
@@ -462,6 +463,27 @@ static void test_timed_flush(void **state)
 	pg_sink__free(s);
 }
 
+/* The pipeline asks to be ticked as soon as its soonest sink wants. */
+static void test_pipeline_tick_is_the_soonest(void **state)
+{
+	struct pg_ndjson_opts slow = { .path = path_of("slow.ndjson"), .fd = -1, .flush_ms = 10000 };
+	struct pg_ndjson_opts fast = { .path = path_of("fast.ndjson"), .fd = -1, .flush_ms = 30 };
+	struct pg_event ev = evs[0];
+	struct pg_pipeline pl;
+	int due;
+
+	pg_pipeline__init(&pl);
+	assert_int_equal(pg_pipeline__add_sink(&pl, pg_sink_ndjson__new(&slow)), 0);
+	assert_int_equal(pg_pipeline__tick(&pl), -1);
+	assert_int_equal(pg_pipeline__add_sink(&pl, pg_sink_ndjson__new(&fast)), 0);
+	assert_int_equal(pg_pipeline__push(&pl, &ev), 0);
+	assert_int_equal(pg_pipeline__tick(&pl), -1); /* both wrote at once */
+	assert_int_equal(pg_pipeline__push(&pl, &ev), 0);
+	due = pg_pipeline__tick(&pl);
+	assert_true(due > 0 && due <= 30);
+	pg_pipeline__destroy(&pl);
+}
+
 /* A write that fails at a tick is counted there, and the owner hears of it on the next call. */
 static void test_timed_flush_error(void **state)
 {
@@ -550,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_rotation_failure_counted),
 		cmocka_unit_test(test_timed_flush),
 		cmocka_unit_test(test_timed_flush_error),
+		cmocka_unit_test(test_pipeline_tick_is_the_soonest),
 		cmocka_unit_test(test_fsync),
 		cmocka_unit_test(test_open_errors),
 	};
