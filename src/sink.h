@@ -110,12 +110,17 @@ void pg_sink_record__fail_with(struct pg_sink *sink, int err);
 
 /* --- Kafka (librdkafka producer) ------------------------------------------------------------ */
 
+/* An empty string is no identity. An event with none of the rule's identities gets
+ * PG_KAFKA_KEY_UNKNOWN, so it is still in order with the others like it (docs/kafka.md). */
 enum pg_kafka_key {
 	PG_KAFKA_KEY_POD, /* pod UID, else container id, else node name (the default) */
 	PG_KAFKA_KEY_CONTAINER, /* container id, else node name */
 	PG_KAFKA_KEY_NODE, /* node name */
 	PG_KAFKA_KEY_NONE, /* no key: librdkafka spreads events over the partitions */
 };
+
+/* Not a valid node name, pod UID or container id: it cannot stand for a real one. */
+#define PG_KAFKA_KEY_UNKNOWN "-"
 
 enum pg_value_format {
 	PG_FORMAT_JSON, /* the NDJSON line, without its newline */

@@ -305,19 +305,26 @@ static void on_log_verbose(const rd_kafka_t *rk, int level, const char *fac, con
 
 /* --- producing ------------------------------------------------------------------------------ */
 
+/* A recording may say "pod_uid":"": that is no pod, not a pod named "". */
+static bool known(const char *id)
+{
+	return id && *id;
+}
+
 static const char *pick_key(const struct sink_kafka *s, const struct pg_event *ev)
 {
 	switch (s->key) {
 	case PG_KAFKA_KEY_POD:
-		if (ev->meta.pod_uid)
+		if (known(ev->meta.pod_uid))
 			return ev->meta.pod_uid;
 		/* fall through */
 	case PG_KAFKA_KEY_CONTAINER:
-		if (ev->meta.container_id)
+		if (known(ev->meta.container_id))
 			return ev->meta.container_id;
 		/* fall through */
 	case PG_KAFKA_KEY_NODE:
-		return ev->meta.node;
+		/* no identity at all: one key still, so such events keep their order */
+		return known(ev->meta.node) ? ev->meta.node : PG_KAFKA_KEY_UNKNOWN;
 	case PG_KAFKA_KEY_NONE:
 	default:
 		return NULL;

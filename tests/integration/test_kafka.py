@@ -210,6 +210,32 @@ def test_key_modes(pangolin, kafka, tmp_path, mode):
     check_exactly_once_in_order([(k, p, o, json.loads(v)) for k, p, o, v in msgs], evs, mode)
 
 
+@pytest.mark.parametrize("mode", ["pod", "container", "node"])
+def test_keys_of_events_with_empty_or_missing_identity(pangolin, kafka, tmp_path, mode):
+    """An empty pod_uid, container_id or node is no identity: the key falls back to the next
+    one, and an event with none gets "-", never an empty or a null key."""
+    evs = events.make(400, seed=31)
+    for i, ev in enumerate(evs):
+        k = i % 5
+        if k == 0:
+            ev.update(pod_uid="", container_id="c0ffee" * 10, node="node-a")
+        elif k == 1:
+            ev.update(pod_uid="", container_id="", node="node-b")
+        elif k == 2:
+            ev.update(pod_uid="", container_id="", node="")
+        elif k == 3:
+            for f in ("pod_uid", "container_id", "node"):
+                ev.pop(f, None)
+    rec = events.write(tmp_path / "rec.ndjson", evs)
+    topic = kafka.create_topic(partitions=3)
+    r = replay(pangolin, rec, kafka.url(topic), "--kafka-key", mode)
+    assert r.returncode == 0, r.stderr
+    msgs = kafka.consume(topic, 400)
+    keys = {k for k, _, _, _ in msgs}
+    assert b"" not in keys and None not in keys and b"-" in keys
+    check_exactly_once_in_order([(k, p, o, json.loads(v)) for k, p, o, v in msgs], evs, mode)
+
+
 def test_properties_pass_through(pangolin, kafka, tmp_path):
     """-X reaches librdkafka: a zstd-compressed, 1-message-per-batch producer still delivers."""
     evs = events.make(300, seed=9)
