@@ -139,6 +139,12 @@ int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const ch
 	}
 }
 
+/* The Kafka output's running commentary (a silent broker, a long wait), one stderr line each. */
+static void output_notice(void *ctx, const char *msg)
+{
+	pg_cli_err(ctx, "%s", msg);
+}
+
 static struct pg_sink *open_kafka(const struct pg_output_opts *o, bool protobuf, char *err,
 				  size_t errlen)
 {
@@ -152,6 +158,8 @@ static struct pg_sink *open_kafka(const struct pg_output_opts *o, bool protobuf,
 		.queue_wait_ms = o->kafka_queue_wait_ms,
 		.connect_timeout_ms = o->kafka_timeout_ms,
 		.stop = o->stop,
+		.notice = o->quiet ? NULL : output_notice,
+		.notice_ctx = (void *)(o->cmd ? o->cmd : "output"),
 	};
 
 	if (o->kafka_key) {
@@ -324,6 +332,9 @@ void pg_cli_sink_counters(FILE *out, const struct pg_pipeline *pl, double second
 			fprintf(out, ", %llu spilled", (unsigned long long)st.spilled);
 		if (st.resent)
 			fprintf(out, ", %llu re-sent from the spill file", (unsigned long long)st.resent);
+		if (st.queued && st.oldest_ms >= 1000)
+			fprintf(out, ", the oldest queued for %.0f s", st.oldest_ms / 1000.0);
+		/* bytes of this run's events: a spill file's are reported when re-sent */
 		if (seconds > 0)
 			fprintf(out, ", %.1f MB/s", (double)st.bytes / 1e6 / seconds);
 	}

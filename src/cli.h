@@ -57,6 +57,8 @@ struct pg_output_opts {
 	int kafka_queue_wait_ms; /* the command's choice: -1 wait for queue room, 0 never */
 	int kafka_timeout_ms; /* --kafka-timeout: start-up check; 0: 10 s */
 	volatile sig_atomic_t *stop; /* the command's stop flag: lets waits give up */
+	const char *cmd; /* "run", "replay"...: names the command in the output's notices */
+	bool quiet; /* -q: no notices (a broker that does not answer, a long wait at exit) */
 };
 
 /*

@@ -35,7 +35,8 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --explain           print how the filter is split between kernel and userspace\n"
 		"      --no-snapshot       do not report the processes already running at start-up\n"
 		"                          (exec events with \"snapshot\":true)\n"
-		"  -q, --quiet             no status line and no summary on standard error\n"
+		"  -q, --quiet             no status line, no summary and no notices from the output\n"
+		"                          (a Kafka broker that does not answer) on standard error\n"
 		"      --bpf-tier N        load the sensor object of kernel tier N (0, 1 or 2) and no\n"
 		"                          other; by default the best this kernel accepts (docs/kernels.md)\n"
 		"  -v, --verbose           libbpf debug output (verifier logs)\n"
@@ -211,6 +212,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	/* kafka_queue_wait_ms stays 0 unless asked for: the sensor must not block on its output,
 	 * a full Kafka queue drops (or spills) and says so */
 	o->out.stop = cli->stop;
+	o->out.cmd = o->cmd;
+	o->out.quiet = o->quiet;
 	sink = pg_output__open(&o->out, err, sizeof(err));
 	if (!sink) {
 		pg_cli_err(o->cmd, "%s", err);

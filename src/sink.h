@@ -24,6 +24,9 @@ struct pg_sink_stats {
 
 struct pg_sink;
 
+/* A flush timeout: as long as the sink may still deliver (Kafka: message.timeout.ms). */
+#define PG_FLUSH_UNTIL_DELIVERED (-1)
+
 struct pg_sink_ops {
 	const char *name;
 	/* Delivery is confirmed later (a broker's acks): the status line and summary show the
@@ -31,7 +34,11 @@ struct pg_sink_ops {
 	bool acknowledged;
 	/* Take one event. 0 on success, -errno on failure; the event stays the caller's. */
 	int (*send)(struct pg_sink *sink, const struct pg_event *ev);
-	/* Deliver everything buffered; blocks up to timeout_ms. 0, -ETIMEDOUT or -errno. */
+	/*
+	 * Deliver everything buffered; blocks up to timeout_ms, or with PG_FLUSH_UNTIL_DELIVERED
+	 * as long as the sink may still deliver. 0, -ETIMEDOUT, -EINTR (a stop request ended the
+	 * wait) or -errno.
+	 */
 	int (*flush)(struct pg_sink *sink, int timeout_ms);
 	/*
 	 * Let the sink do background work (delivery reports, writing lines held too long); never
@@ -143,7 +150,16 @@ struct pg_kafka_opts {
 	 * (-1: as long as it takes; a replay wants that, a live sensor must not block). */
 	int queue_wait_ms;
 	int connect_timeout_ms; /* the start-up check of brokers and topic; 0: 10 s */
-	volatile sig_atomic_t *stop; /* when set, waits give up (may be NULL) */
+	/* when set, waits give up; a flush gives up when it is set during the flush (may be
+	 * NULL) */
+	volatile sig_atomic_t *stop;
+	/*
+	 * Told, one line at a time, what the user should know while it happens: a broker that
+	 * has not acknowledged for a while (every few seconds, with the queue and the oldest
+	 * event's age), a long wait at the end, what a spill file re-sent. May be NULL.
+	 */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
 };
 
 /*
