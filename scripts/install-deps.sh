@@ -10,7 +10,7 @@ PKGS=(
 	libjansson-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	libpcap-dev libyaml-dev
 	# tests
-	libcmocka-dev libclang-rt-14-dev liburing-dev iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython tcpdump tshark dnsutils kcat
+	libcmocka-dev libclang-rt-14-dev liburing-dev iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython tcpdump tshark dnsutils kcat strace
 	# broker for the Kafka tests (jars come from Maven Central)
 	maven default-jre-headless
 	# peers for side-by-side benchmarks

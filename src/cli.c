@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "enrich.h"
@@ -100,6 +102,9 @@ int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const ch
 	case PG_OPT_FORMAT:
 		o->format = arg;
 		return 1;
+	case PG_OPT_FSYNC:
+		o->fsync = true;
+		return 1;
 	case PG_OPT_KAFKA_KEY:
 		if (strcmp(arg, "pod") && strcmp(arg, "container") && strcmp(arg, "node") &&
 		    strcmp(arg, "none")) {
@@ -134,6 +139,12 @@ int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const ch
 	}
 }
 
+/* The Kafka output's running commentary (a silent broker, a long wait), one stderr line each. */
+static void output_notice(void *ctx, const char *msg)
+{
+	pg_cli_err(ctx, "%s", msg);
+}
+
 static struct pg_sink *open_kafka(const struct pg_output_opts *o, bool protobuf, char *err,
 				  size_t errlen)
 {
@@ -147,6 +158,8 @@ static struct pg_sink *open_kafka(const struct pg_output_opts *o, bool protobuf,
 		.queue_wait_ms = o->kafka_queue_wait_ms,
 		.connect_timeout_ms = o->kafka_timeout_ms,
 		.stop = o->stop,
+		.notice = o->quiet ? NULL : output_notice,
+		.notice_ctx = (void *)(o->cmd ? o->cmd : "output"),
 	};
 
 	if (o->kafka_key) {
@@ -169,8 +182,22 @@ int pg_output__check(const struct pg_output_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown --format '%s' (this build writes: json, protobuf)", format);
 		return -EINVAL;
 	}
+	if (kafka && o->fsync) {
+		snprintf(err, errlen, "--fsync applies to file outputs; a kafka:// output is durable "
+			 "once the broker acknowledges (acks=all, docs/kafka.md)");
+		return -EINVAL;
+	}
 	if (kafka)
 		return 0;
+	if (o->fsync && (!o->spec || !strcmp(o->spec, "-"))) {
+		struct stat sb;
+
+		if (fstat(STDOUT_FILENO, &sb) || !S_ISREG(sb.st_mode)) {
+			snprintf(err, errlen, "--fsync needs a file: standard output is a %s; give -o FILE",
+				 isatty(STDOUT_FILENO) ? "terminal" : "pipe or device");
+			return -EINVAL;
+		}
+	}
 	if (!strcmp(format, "protobuf")) {
 		snprintf(err, errlen, "--format protobuf needs a kafka:// output (files and standard output are NDJSON)");
 		return -EINVAL;
@@ -197,6 +224,8 @@ struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_
 		.fd = -1,
 		.rotate_bytes = o->rotate_bytes,
 		.line_buffered = o->line_buffered,
+		.flush_ms = PG_OUTPUT_FLUSH_MS,
+		.fsync = o->fsync,
 	};
 
 	sink = pg_sink_ndjson__new(&no);
@@ -303,6 +332,9 @@ void pg_cli_sink_counters(FILE *out, const struct pg_pipeline *pl, double second
 			fprintf(out, ", %llu spilled", (unsigned long long)st.spilled);
 		if (st.resent)
 			fprintf(out, ", %llu re-sent from the spill file", (unsigned long long)st.resent);
+		if (st.queued && st.oldest_ms >= 1000)
+			fprintf(out, ", the oldest queued for %.0f s", st.oldest_ms / 1000.0);
+		/* bytes of this run's events: a spill file's are reported when re-sent */
 		if (seconds > 0)
 			fprintf(out, ", %.1f MB/s", (double)st.bytes / 1e6 / seconds);
 	}

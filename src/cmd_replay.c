@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "enrich.h"
 
+#define INTERRUPTED_FLUSH_MS 5000
+
 static void replay_help(FILE *out)
 {
 	fputs("usage: pangolin replay FILE|- [options]\n"
@@ -28,8 +30,12 @@ static void replay_help(FILE *out)
 	      "                        --node)\n"
 	      "      --enrich          resolve cgroup ids on this host to cgroup path, container\n"
 	      "                        id and pod UID (for recordings made on this host)\n"
-	      "      --flush-timeout S seconds to wait at the end for outputs to deliver (5)\n"
-	      "  -q, --quiet           no summary line on standard error\n"
+	      "      --flush-timeout S seconds to wait at the end for the output to deliver;\n"
+	      "                        the default waits while Kafka may still deliver (as\n"
+	      "                        long as message.timeout.ms, 300 s, lets an event wait;\n"
+	      "                        5 s after Ctrl-C) and says so while it waits\n"
+	      "  -q, --quiet           no summary and no notices from the output (a Kafka broker\n"
+	      "                        that does not answer) on standard error\n"
 	      "  -h, --help            this help\n"
 	      PG_OUTPUT_HELP
 	      "\n"
@@ -68,10 +74,11 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	/* a replay has no deadline: when Kafka's queue is full, wait for room */
-	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop };
+	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop, .cmd = "replay" };
 	struct pg_enrich_opts eo = { 0 };
 	bool enrich = false;
-	int flush_ms = 5000;
+	/* a file has no deadline: at its end, wait while Kafka may still deliver */
+	int flush_ms = PG_FLUSH_UNTIL_DELIVERED;
 	struct pg_replay_opts ro = { .fd = -1 };
 	struct warn_state ws = { 0 };
 	const char *filter = NULL;
@@ -80,7 +87,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	struct pg_sink *sink;
 	bool quiet = false;
 	char err[512];
-	int c, rc, status = PG_EXIT_OK;
+	int c, rc, status = PG_EXIT_OK, wait_ms = -1;
 	double t0;
 
 	opterr = 0;
@@ -114,7 +121,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'S': ro.skip_bad = true; break;
-		case 'q': quiet = true; break;
+		case 'q': quiet = true; out.quiet = true; break;
 		case 'h': replay_help(stdout); return PG_EXIT_OK;
 		default: return pg_cli_usage_error("replay", argc, argv);
 		}
@@ -180,11 +187,15 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			status = PG_EXIT_FAIL;
 			break;
 		}
-		rc = pg_source__poll(src, -1, pg_pipeline__on_event, &pl);
+		rc = pg_source__poll(src, wait_ms, pg_pipeline__on_event, &pl);
+		/* a pipe that pauses (tail -f | pangolin replay -) must not hold lines back */
+		wait_ms = pg_pipeline__tick(&pl);
+		/* a signal woke a blocked read (or raced the end of the input): the loop looks at
+		 * the stop flag */
+		if (rc == -EINTR || (rc == PG_SOURCE_EOF && *cli->stop))
+			continue;
 		if (rc == PG_SOURCE_EOF)
 			break;
-		if (rc == -EINTR)
-			continue; /* a signal woke a blocked read: the loop looks at the stop flag */
 		if (rc < 0) {
 			if (src->errmsg[0])
 				fprintf(stderr, "pangolin replay: %s\n", src->errmsg);
@@ -198,6 +209,9 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			break;
 		}
 	}
+	/* interrupted: what was produced gets a short chance, not minutes */
+	if (*cli->stop && flush_ms < 0)
+		flush_ms = INTERRUPTED_FLUSH_MS;
 	rc = pg_pipeline__flush(&pl, flush_ms);
 	if (rc) {
 		fprintf(stderr, "pangolin replay: %s\n", sink->errmsg[0] ? sink->errmsg : strerror(-rc));

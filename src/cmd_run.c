@@ -35,13 +35,16 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --explain           print how the filter is split between kernel and userspace\n"
 		"      --no-snapshot       do not report the processes already running at start-up\n"
 		"                          (exec events with \"snapshot\":true)\n"
-		"  -q, --quiet             no status line and no summary on standard error\n"
+		"  -q, --quiet             no status line, no summary and no notices from the output\n"
+		"                          (a Kafka broker that does not answer) on standard error\n"
 		"      --bpf-tier N        load the sensor object of kernel tier N (0, 1 or 2) and no\n"
 		"                          other; by default the best this kernel accepts (docs/kernels.md)\n"
 		"  -v, --verbose           libbpf debug output (verifier logs)\n"
 		"  -h, --help              this help\n"
 		PG_OUTPUT_HELP
 		"\n"
+		"Events reach a file or pipe within about 100 ms, in batches; a kill -9 loses about\n"
+		"the last 100 ms, lines already written stay whole (docs/sensor.md).\n"
 		"Stops on SIGINT/SIGTERM: drains the ring buffer, flushes the output, exits 0.\n"
 		"Needs root, or CAP_BPF and CAP_PERFMON; 'pangolin doctor' checks this kernel.\n",
 		strcmp(cmd, "record") ? " instead of standard output ('-')" : " (required)");
@@ -158,7 +161,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	struct pg_sink *sink = NULL;
 	struct pg_bpf_opts bo = { 0 };
 	char err[512];
-	int status = PG_EXIT_FAIL, rc;
+	int status = PG_EXIT_FAIL, rc, wait_ms = POLL_MS;
 	bool tty = !o->quiet && isatty(STDERR_FILENO);
 	double t0, last_t;
 	unsigned long long last_read = 0, last_lost = 0;
@@ -209,6 +212,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	/* kafka_queue_wait_ms stays 0 unless asked for: the sensor must not block on its output,
 	 * a full Kafka queue drops (or spills) and says so */
 	o->out.stop = cli->stop;
+	o->out.cmd = o->cmd;
+	o->out.quiet = o->quiet;
 	sink = pg_output__open(&o->out, err, sizeof(err));
 	if (!sink) {
 		pg_cli_err(o->cmd, "%s", err);
@@ -247,14 +252,17 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	status = PG_EXIT_OK;
 	while (!*cli->stop) {
 		double now;
+		int due;
 
-		rc = pg_source__poll(src, POLL_MS, pg_pipeline__on_event, &pl);
+		rc = pg_source__poll(src, wait_ms, pg_pipeline__on_event, &pl);
 		if (rc < 0) {
 			pg_cli_err(o->cmd, "%s", sink->errmsg[0] ? sink->errmsg : src->errmsg);
 			status = PG_EXIT_FAIL;
 			break;
 		}
-		pg_pipeline__tick(&pl);
+		/* the output's timer: lines held since a quiet moment are written when due */
+		due = pg_pipeline__tick(&pl);
+		wait_ms = due >= 0 && due < POLL_MS ? due : POLL_MS;
 		now = pg_now_seconds();
 		if (tty && now - last_t >= STATUS_EVERY_S)
 			status_line(o->cmd, src, &pl, now, &last_t, &last_read, &last_lost);

@@ -363,6 +363,9 @@ static int sniff_run(const struct pg_cli *cli, int argc, char **argv)
 		struct pg_sink *sink;
 
 		out.line_buffered = !out.spec || !strcmp(out.spec, "-") ? isatty(STDOUT_FILENO) : false;
+		out.cmd = CMD;
+		out.quiet = quiet;
+		out.stop = cli->stop;
 		if (wpath && !strcmp(wpath, "-") && (!out.spec || !strcmp(out.spec, "-"))) {
 			pg_cli_err(CMD, "-w - and events both on standard output: send events elsewhere with -o");
 			status = PG_EXIT_USAGE;

@@ -92,10 +92,17 @@ int pg_pipeline__flush(struct pg_pipeline *pl, int timeout_ms)
 	return rc;
 }
 
-void pg_pipeline__tick(struct pg_pipeline *pl)
+int pg_pipeline__tick(struct pg_pipeline *pl)
 {
-	for (size_t i = 0; i < pl->nsinks; i++)
-		pg_sink__tick(pl->sinks[i]);
+	int due = -1;
+
+	for (size_t i = 0; i < pl->nsinks; i++) {
+		int d = pg_sink__tick(pl->sinks[i]);
+
+		if (d >= 0 && (due < 0 || d < due))
+			due = d;
+	}
+	return due;
 }
 
 void pg_pipeline__sink_totals(const struct pg_pipeline *pl, struct pg_sink_stats *out)
@@ -113,6 +120,8 @@ void pg_pipeline__sink_totals(const struct pg_pipeline *pl, struct pg_sink_stats
 		out->dropped += st.dropped;
 		out->spilled += st.spilled;
 		out->resent += st.resent;
+		if (st.oldest_ms > out->oldest_ms)
+			out->oldest_ms = st.oldest_ms;
 	}
 }
 

@@ -49,9 +49,11 @@ int pg_pipeline__on_event(void *ctx, struct pg_event *ev);
 
 /* Flush every sink; the first error wins. */
 int pg_pipeline__flush(struct pg_pipeline *pl, int timeout_ms);
-void pg_pipeline__tick(struct pg_pipeline *pl);
+/* Tick every sink (after each poll of the source). The soonest any sink wants the next tick,
+ * in ms, or -1: poll the source no longer than that. */
+int pg_pipeline__tick(struct pg_pipeline *pl);
 
-/* The sum of every sink's counters. */
+/* The sum of every sink's counters (oldest_ms: the largest). */
 void pg_pipeline__sink_totals(const struct pg_pipeline *pl, struct pg_sink_stats *out);
 
 /* Free stages and sinks. */

@@ -19,9 +19,13 @@ struct pg_sink_stats {
 	uint64_t dropped; /* refused because the sink's bounded queue was full (gone, counted) */
 	uint64_t spilled; /* not deliverable now, saved to a local spill file instead */
 	uint64_t resent; /* events an earlier run spilled, sent again (counted in sent too) */
+	uint64_t oldest_ms; /* how long the oldest queued event has waited (0: none queued) */
 };
 
 struct pg_sink;
+
+/* A flush timeout: as long as the sink may still deliver (Kafka: message.timeout.ms). */
+#define PG_FLUSH_UNTIL_DELIVERED (-1)
 
 struct pg_sink_ops {
 	const char *name;
@@ -30,10 +34,19 @@ struct pg_sink_ops {
 	bool acknowledged;
 	/* Take one event. 0 on success, -errno on failure; the event stays the caller's. */
 	int (*send)(struct pg_sink *sink, const struct pg_event *ev);
-	/* Deliver everything buffered; blocks up to timeout_ms. 0, -ETIMEDOUT or -errno. */
+	/*
+	 * Deliver everything buffered; blocks up to timeout_ms, or with PG_FLUSH_UNTIL_DELIVERED
+	 * as long as the sink may still deliver. 0, -ETIMEDOUT, -EINTR (a stop request ended the
+	 * wait) or -errno.
+	 */
 	int (*flush)(struct pg_sink *sink, int timeout_ms);
-	/* Let the sink do background work (delivery reports); never blocks. May be NULL. */
-	void (*tick)(struct pg_sink *sink);
+	/*
+	 * Let the sink do background work (delivery reports, writing lines held too long); never
+	 * blocks. Returns in how many ms the sink wants the next tick (something falls due then),
+	 * or -1 when nothing does. Callers tick after every poll of their source and poll no
+	 * longer than that. May be NULL.
+	 */
+	int (*tick)(struct pg_sink *sink);
 	void (*stats)(struct pg_sink *sink, struct pg_sink_stats *st);
 	/* Release everything without flushing; NULL-safe through pg_sink__free. */
 	void (*free)(struct pg_sink *sink);
@@ -54,10 +67,9 @@ static inline int pg_sink__flush(struct pg_sink *s, int timeout_ms)
 	return s->ops->flush(s, timeout_ms);
 }
 
-static inline void pg_sink__tick(struct pg_sink *s)
+static inline int pg_sink__tick(struct pg_sink *s)
 {
-	if (s->ops->tick)
-		s->ops->tick(s);
+	return s->ops->tick ? s->ops->tick(s) : -1;
 }
 
 static inline void pg_sink__stats(struct pg_sink *s, struct pg_sink_stats *st)
@@ -80,6 +92,16 @@ struct pg_ndjson_opts {
 	uint64_t rotate_bytes; /* > 0: when the file would grow past this, rename it to path.1 */
 	unsigned int rotate_keep; /* rotated files kept (path.1 .. path.N); 0 means 5 */
 	bool line_buffered; /* flush after every event (interactive use) */
+	/*
+	 * > 0: no line waits in the buffer longer than this, as long as the owner ticks the sink
+	 * when it asks (a reader of the file sees events this late at most; so does a kill -9
+	 * lose). 0: lines wait until the buffer fills or the owner flushes.
+	 */
+	unsigned int flush_ms;
+	/* fdatasync(2) after every write (and the directory after creating a file): what a
+	 * kill -9 or a power cut can lose is then only what was not yet written. Regular files
+	 * only: the sink refuses to open otherwise. */
+	bool fsync;
 };
 
 struct pg_sink *pg_sink_ndjson__new(const struct pg_ndjson_opts *opts);
@@ -95,12 +117,17 @@ void pg_sink_record__fail_with(struct pg_sink *sink, int err);
 
 /* --- Kafka (librdkafka producer) ------------------------------------------------------------ */
 
+/* An empty string is no identity. An event with none of the rule's identities gets
+ * PG_KAFKA_KEY_UNKNOWN, so it is still in order with the others like it (docs/kafka.md). */
 enum pg_kafka_key {
 	PG_KAFKA_KEY_POD, /* pod UID, else container id, else node name (the default) */
 	PG_KAFKA_KEY_CONTAINER, /* container id, else node name */
 	PG_KAFKA_KEY_NODE, /* node name */
 	PG_KAFKA_KEY_NONE, /* no key: librdkafka spreads events over the partitions */
 };
+
+/* Not a valid node name, pod UID or container id: it cannot stand for a real one. */
+#define PG_KAFKA_KEY_UNKNOWN "-"
 
 enum pg_value_format {
 	PG_FORMAT_JSON, /* the NDJSON line, without its newline */
@@ -123,7 +150,16 @@ struct pg_kafka_opts {
 	 * (-1: as long as it takes; a replay wants that, a live sensor must not block). */
 	int queue_wait_ms;
 	int connect_timeout_ms; /* the start-up check of brokers and topic; 0: 10 s */
-	volatile sig_atomic_t *stop; /* when set, waits give up (may be NULL) */
+	/* when set, waits give up; a flush gives up when it is set during the flush (may be
+	 * NULL) */
+	volatile sig_atomic_t *stop;
+	/*
+	 * Told, one line at a time, what the user should know while it happens: a broker that
+	 * has not acknowledged for a while (every few seconds, with the queue and the oldest
+	 * event's age), a long wait at the end, what a spill file re-sent. May be NULL.
+	 */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
 };
 
 /*

@@ -36,6 +36,23 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define POLL_EVERY 1024 /* serve delivery reports at least this often while producing */
 #define SPILL_RESEND_FLUSH_MS 30000
+/* A broker that acknowledged nothing for this long is worth a line, and again this often. */
+#define WAIT_NOTICE_MS 5000
+#define FLUSH_ANNOUNCE_MS 1000 /* a flush that takes longer than this says what it waits for */
+#define FLUSH_SLICE_MS 200 /* how often a long flush looks at the clock and the stop flag */
+/* Past message.timeout.ms: librdkafka checks its timeouts about once a second, and a
+ * request in flight gets its own socket timeout on top. */
+#define FLUSH_SLACK_MS 10000
+#define AGE_MARKS 1024
+/* The opaque of a message re-sent from the spill file: its bytes are not this run's. */
+#define RESENT_OPAQUE ((void *)(uintptr_t)1)
+
+/* "produced event number seq at time ms": the oldest queued event's age, without a clock
+ * per event kept anywhere (see oldest_ms) */
+struct age_mark {
+	uint64_t seq;
+	double ms;
+};
 
 struct sink_kafka {
 	struct pg_sink base;
@@ -55,6 +72,20 @@ struct sink_kafka {
 	struct pg_sink *spill;
 	struct pg_json_decoder jdec;
 	struct pg_proto_decoder pdec;
+	bool resending; /* producing the spill file's events (their opaque says so) */
+
+	/* telling the user while it happens (may be NULL) */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
+	bool waiting; /* a wait was reported and has not ended yet */
+	uint64_t delivered_at_wait; /* delivered when it was last reported */
+	double last_notice_ms;
+	int msg_timeout_ms; /* message.timeout.ms as configured: 0 is forever */
+
+	/* a ring of marks, one per mark_every_ms at most, while events are produced */
+	struct age_mark marks[AGE_MARKS];
+	unsigned int mark_head, nmarks;
+	double mark_every_ms;
 
 	/* what error_cb saw last: the reason to give when nothing works */
 	char last_error[400];
@@ -64,7 +95,115 @@ struct sink_kafka {
 	uint64_t produced, delivered, failed, dropped, spilled, resent, bytes;
 	/* delivery reports that were not successes: with delivered, what is no longer queued */
 	uint64_t dr_failed, dr_spilled;
+	/* the spill file's events delivered, and their bytes (not in bytes: not this run's) */
+	uint64_t resent_delivered, resent_bytes;
 };
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+__attribute__((format(printf, 2, 3))) static void notify(struct sink_kafka *s, const char *fmt,
+							  ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!s->notice)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->notice(s->notice_ctx, msg);
+}
+
+static uint64_t queued(const struct sink_kafka *s)
+{
+	uint64_t done = s->delivered + s->dr_failed + s->dr_spilled;
+
+	return s->produced > done ? s->produced - done : 0;
+}
+
+/* --- how long the oldest queued event has waited ----------------------------------------------- */
+
+/* Called before event number s->produced is produced. */
+static void mark_produced(struct sink_kafka *s, double now)
+{
+	if (s->nmarks) {
+		const struct age_mark *last = &s->marks[(s->mark_head + s->nmarks - 1) % AGE_MARKS];
+
+		/* a full ring keeps its marks: later events then look older than they are, never
+		 * younger (only with a message.timeout.ms far above the default) */
+		if (now - last->ms < s->mark_every_ms || s->nmarks == AGE_MARKS)
+			return;
+	}
+	s->marks[(s->mark_head + s->nmarks++) % AGE_MARKS] = (struct age_mark){ s->produced, now };
+}
+
+/*
+ * The age of the oldest queued event in ms (0: none queued), overstated by mark_every_ms at
+ * most. Events leave the queue about in the order they were produced (exactly so per
+ * partition; an outage stalls every partition, and timeouts come in produce order), so the
+ * oldest queued one is number delivered + failed + spilled.
+ */
+static double oldest_ms(struct sink_kafka *s, double now)
+{
+	uint64_t done = s->produced - queued(s);
+
+	if (!queued(s) || !s->nmarks)
+		return 0;
+	while (s->nmarks > 1 && s->marks[(s->mark_head + 1) % AGE_MARKS].seq <= done) {
+		s->mark_head = (s->mark_head + 1) % AGE_MARKS;
+		s->nmarks--;
+	}
+	return now - s->marks[s->mark_head].ms;
+}
+
+/*
+ * A broker that has acknowledged nothing for WAIT_NOTICE_MS: say so, how much waits and for
+ * how long, every WAIT_NOTICE_MS while it lasts, and once when events flow again. A replay
+ * blocked on a full queue, or a flush at exit, is otherwise silent for minutes.
+ */
+static void report_wait(struct sink_kafka *s)
+{
+	double now, age;
+
+	if (!s->notice)
+		return;
+	now = mono_ms();
+	age = oldest_ms(s, now);
+	if (age < WAIT_NOTICE_MS) {
+		/* over when the broker acknowledges; events given up (failed) do not end it */
+		if (s->waiting && s->delivered > s->delivered_at_wait) {
+			notify(s, "kafka: the broker acknowledges again (%llu events queued)",
+			       (unsigned long long)queued(s));
+			s->last_error[0] = 0; /* it is over: not a reason to give later */
+			s->waiting = false;
+		} else if (!queued(s)) {
+			s->waiting = false;
+		}
+		return;
+	}
+	if (s->waiting && now - s->last_notice_ms < WAIT_NOTICE_MS)
+		return;
+	s->waiting = true;
+	s->last_notice_ms = now;
+	s->delivered_at_wait = s->delivered;
+	if (s->msg_timeout_ms > 0)
+		notify(s, "kafka: waiting for %s: %llu events queued, the oldest for %.0f s; each is "
+			  "given up after %.0f s (message.timeout.ms)%s%s",
+		       s->brokers, (unsigned long long)queued(s), age / 1000, s->msg_timeout_ms / 1000.0,
+		       s->last_error[0] ? "; last error: " : "", s->last_error);
+	else
+		notify(s, "kafka: waiting for %s: %llu events queued, the oldest for %.0f s "
+			  "(message.timeout.ms=0: never given up)%s%s",
+		       s->brokers, (unsigned long long)queued(s), age / 1000,
+		       s->last_error[0] ? "; last error: " : "", s->last_error);
+}
 
 /* --- the URL -------------------------------------------------------------------------------- */
 
@@ -262,7 +401,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 	if (!m->err) {
 		s->delivered++;
-		s->bytes += m->len;
+		if (m->_private == RESENT_OPAQUE) {
+			s->resent_delivered++;
+			s->resent_bytes += m->len;
+		} else {
+			s->bytes += m->len;
+		}
 		return;
 	}
 	if (s->spill && spill_payload(s, m->payload, m->len))
@@ -305,19 +449,26 @@ static void on_log_verbose(const rd_kafka_t *rk, int level, const char *fac, con
 
 /* --- producing ------------------------------------------------------------------------------ */
 
+/* A recording may say "pod_uid":"": that is no pod, not a pod named "". */
+static bool known(const char *id)
+{
+	return id && *id;
+}
+
 static const char *pick_key(const struct sink_kafka *s, const struct pg_event *ev)
 {
 	switch (s->key) {
 	case PG_KAFKA_KEY_POD:
-		if (ev->meta.pod_uid)
+		if (known(ev->meta.pod_uid))
 			return ev->meta.pod_uid;
 		/* fall through */
 	case PG_KAFKA_KEY_CONTAINER:
-		if (ev->meta.container_id)
+		if (known(ev->meta.container_id))
 			return ev->meta.container_id;
 		/* fall through */
 	case PG_KAFKA_KEY_NODE:
-		return ev->meta.node;
+		/* no identity at all: one key still, so such events keep their order */
+		return known(ev->meta.node) ? ev->meta.node : PG_KAFKA_KEY_UNKNOWN;
 	case PG_KAFKA_KEY_NONE:
 	default:
 		return NULL;
@@ -333,6 +484,7 @@ static void serve(struct sink_kafka *s, int timeout_ms)
 {
 	rd_kafka_poll(s->rk, timeout_ms);
 	s->since_poll = 0;
+	report_wait(s);
 }
 
 static int kafka_send(struct pg_sink *sink, const struct pg_event *ev)
@@ -357,11 +509,13 @@ static int kafka_send(struct pg_sink *sink, const struct pg_event *ev)
 		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: out of memory encoding an event");
 		return -ENOMEM;
 	}
+	mark_produced(s, mono_ms());
 	for (;;) {
 		rd_kafka_resp_err_t e;
 
 		if (rd_kafka_produce(s->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, s->buf.data,
-				     s->buf.len, key, key ? strlen(key) : 0, NULL) == 0)
+				     s->buf.len, key, key ? strlen(key) : 0,
+				     s->resending ? RESENT_OPAQUE : NULL) == 0)
 			break;
 		e = rd_kafka_last_error();
 		if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && waited == 0) {
@@ -400,20 +554,55 @@ static int kafka_send(struct pg_sink *sink, const struct pg_event *ev)
 	return 0;
 }
 
-static uint64_t queued(const struct sink_kafka *s)
+/*
+ * Wait until every queued event is acknowledged or given up, the timeout passes, or a stop
+ * request comes in while waiting (one that came before is the caller's business: it chose
+ * the timeout knowing). true when interrupted.
+ */
+static bool wait_delivered(struct sink_kafka *s, int timeout_ms, double start)
 {
-	uint64_t done = s->delivered + s->dr_failed + s->dr_spilled;
+	bool stop_before = stopping(s), announced = false;
+	double deadline;
 
-	return s->produced > done ? s->produced - done : 0;
+	if (timeout_ms >= 0)
+		deadline = start + timeout_ms;
+	else if (s->msg_timeout_ms > 0)
+		deadline = start + s->msg_timeout_ms + FLUSH_SLACK_MS;
+	else
+		deadline = 1e300; /* message.timeout.ms=0: librdkafka never gives up either */
+	for (;;) {
+		double now, left;
+
+		serve(s, 0);
+		if (!queued(s))
+			return false;
+		now = mono_ms();
+		left = deadline - now;
+		if (left <= 0)
+			return false;
+		if (!stop_before && stopping(s))
+			return true;
+		if (!announced && now - start >= FLUSH_ANNOUNCE_MS) {
+			announced = true;
+			notify(s, "kafka: waiting up to %.0f s for the broker to acknowledge %llu events "
+				  "(%s)%s",
+			       left / 1000, (unsigned long long)queued(s),
+			       timeout_ms >= 0 ? "the flush timeout"
+					       : "as long as message.timeout.ms lets them wait",
+			       stop_before ? "" : "; Ctrl-C stops waiting");
+		}
+		rd_kafka_flush(s->rk, left < FLUSH_SLICE_MS ? (int)left + 1 : FLUSH_SLICE_MS);
+	}
 }
 
 static int kafka_flush(struct pg_sink *sink, int timeout_ms)
 {
 	struct sink_kafka *s = (struct sink_kafka *)sink;
+	double start = mono_ms();
+	bool interrupted;
 	int rc = 0;
 
-	rd_kafka_flush(s->rk, timeout_ms);
-	serve(s, 0);
+	interrupted = wait_delivered(s, timeout_ms, start);
 	if (queued(s) && s->spill) {
 		/* what never left this process can be saved without risking a duplicate */
 		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE);
@@ -431,10 +620,11 @@ static int kafka_flush(struct pg_sink *sink, int timeout_ms)
 	}
 	if (queued(s)) {
 		snprintf(s->base.errmsg, sizeof(s->base.errmsg),
-			 "kafka: %llu events still undelivered after %.1f s%s%s",
-			 (unsigned long long)queued(s), timeout_ms / 1000.0,
+			 "kafka: %llu events still undelivered after %.1f s%s%s%s",
+			 (unsigned long long)queued(s), (mono_ms() - start) / 1000.0,
+			 interrupted ? " (stopped waiting on request)" : "",
 			 s->last_error[0] ? "; last error: " : "", s->last_error);
-		rc = -ETIMEDOUT;
+		rc = interrupted ? -EINTR : -ETIMEDOUT;
 	} else if (s->failed || s->dropped) {
 		snprintf(s->base.errmsg, sizeof(s->base.errmsg),
 			 "kafka: %llu events failed delivery and %llu were dropped (queue full)%s%s",
@@ -445,9 +635,13 @@ static int kafka_flush(struct pg_sink *sink, int timeout_ms)
 	return rc;
 }
 
-static void kafka_tick(struct pg_sink *sink)
+static int kafka_tick(struct pg_sink *sink)
 {
-	serve((struct sink_kafka *)sink, 0);
+	struct sink_kafka *s = (struct sink_kafka *)sink;
+
+	serve(s, 0);
+	/* while events wait, come back: their reports are served and a silent broker is told */
+	return queued(s) ? 1000 : -1;
 }
 
 static void kafka_stats(struct pg_sink *sink, struct pg_sink_stats *st)
@@ -463,6 +657,7 @@ static void kafka_stats(struct pg_sink *sink, struct pg_sink_stats *st)
 	st->dropped = s->dropped;
 	st->spilled = s->spilled;
 	st->resent = s->resent;
+	st->oldest_ms = (uint64_t)oldest_ms(s, mono_ms());
 }
 
 static void kafka_free(struct pg_sink *sink)
@@ -509,14 +704,6 @@ static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *e
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* A broker answers and the topic exists, within timeout_ms. 0 or -errno with err filled. */
@@ -624,6 +811,7 @@ static int resend_spill(struct sink_kafka *s, const char *resend, char *err, siz
 	struct pg_source_stats ss;
 	struct pg_source *src;
 	int wait = s->queue_wait_ms, rc = 0;
+	double start = mono_ms();
 
 	src = pg_source_replay__new(&ro);
 	if (!src) {
@@ -633,6 +821,7 @@ static int resend_spill(struct sink_kafka *s, const char *resend, char *err, siz
 	}
 	/* these events waited already: wait for queue room rather than spill them again */
 	s->queue_wait_ms = -1;
+	s->resending = true;
 	for (;;) {
 		int got = pg_source__poll(src, -1, resend_one, s);
 
@@ -647,14 +836,22 @@ static int resend_spill(struct sink_kafka *s, const char *resend, char *err, siz
 	}
 	pg_source__stats(src, &ss);
 	s->resent = ss.read;
-	rd_kafka_flush(s->rk, SPILL_RESEND_FLUSH_MS);
-	serve(s, 0);
+	s->resending = false;
+	wait_delivered(s, SPILL_RESEND_FLUSH_MS, mono_ms());
+	/* said here, with its own time: the summary's rate is of this run's events only */
+	notify(s, "kafka: re-sent %llu events from the spill file %.*s in %.1f s: %llu delivered "
+		  "(%.1f MB)%s",
+	       (unsigned long long)s->resent, (int)(strlen(resend) - strlen(".resend")), resend,
+	       (mono_ms() - start) / 1000,
+	       (unsigned long long)s->resent_delivered, s->resent_bytes / 1e6,
+	       s->resent_delivered < s->resent ? "; the rest is in the counters at exit" : "");
 	if (unlink(resend)) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot remove %s after re-sending it: %s", resend, strerror(errno));
 	}
 out:
 	s->queue_wait_ms = wait;
+	s->resending = false;
 	pg_source__free(src);
 	return rc;
 }
@@ -700,6 +897,8 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 	s->format = o->format;
 	s->queue_wait_ms = o->queue_wait_ms;
 	s->stop = o->stop;
+	s->notice = o->notice;
+	s->notice_ctx = o->notice_ctx;
 
 	if (pg_kafka_url_parse(o->url, s->brokers, sizeof(s->brokers), s->topic, sizeof(s->topic),
 			       why, sizeof(why))) {
@@ -745,6 +944,19 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 		goto err_out;
 	}
 	conf = NULL; /* the producer owns it now */
+	{
+		char v[32];
+		size_t vlen = sizeof(v);
+
+		/* after -X: the user may have changed it (or its alias delivery.timeout.ms) */
+		if (rd_kafka_conf_get(rd_kafka_conf(s->rk), "message.timeout.ms", v, &vlen) ==
+		    RD_KAFKA_CONF_OK)
+			s->msg_timeout_ms = atoi(v);
+		/* ~500 marks cover the longest an event may wait */
+		s->mark_every_ms = s->msg_timeout_ms / (AGE_MARKS / 2.0);
+		if (s->mark_every_ms < 1000)
+			s->mark_every_ms = 1000;
+	}
 	s->rkt = rd_kafka_topic_new(s->rk, s->topic, NULL);
 	if (!s->rkt) {
 		snprintf(err, errlen, "topic '%s': %s", s->topic, rd_kafka_err2str(rd_kafka_last_error()));

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,27 @@ static int fill(struct source_replay *r)
 	return 0;
 }
 
+/* 1 when input can be read, 0 when timeout_ms passed first (-1: wait forever), or -errno. */
+static int wait_input(struct source_replay *r, int timeout_ms)
+{
+	struct pollfd p = { .fd = r->fd, .events = POLLIN };
+	int n;
+
+	if (timeout_ms < 0)
+		return 1; /* the read blocks */
+	n = poll(&p, 1, timeout_ms);
+	if (n < 0 && errno == EINTR)
+		return -EINTR;
+	if (n < 0) {
+		int err = -errno;
+
+		snprintf(r->base.errmsg, sizeof(r->base.errmsg), "%s: poll: %s", r->name,
+			 strerror(errno));
+		return err;
+	}
+	return n > 0;
+}
+
 static int replay_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void *ctx)
 {
 	struct source_replay *r = (struct source_replay *)src;
@@ -142,6 +164,12 @@ static int replay_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, vo
 				continue;
 			}
 			if (!r->eof) {
+				/* hand over what we have before blocking on a pipe that pauses; wait
+				 * for more no longer than the caller allows (its outputs have timers) */
+				if (delivered)
+					return delivered;
+				if ((err = wait_input(r, timeout_ms)) <= 0)
+					return err;
 				if ((err = fill(r)))
 					return err;
 				continue;

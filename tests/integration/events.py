@@ -14,13 +14,16 @@ PATHS = ["/etc/passwd", "/etc/hosts", "/var/log/syslog", "/tmp/caf\u00e9/\u00fcb
 
 
 def expected_key(ev, mode="pod"):
-    """The message key pangolin must choose (docs/kafka.md), as bytes or None."""
+    """The message key pangolin must choose (docs/kafka.md), as bytes or None: the first
+    identity of the rule that is there and not empty, else "-"; none with --kafka-key none."""
+    if mode == "none":
+        return None
     order = {"pod": ["pod_uid", "container_id", "node"], "container": ["container_id", "node"],
-             "node": ["node"], "none": []}[mode]
+             "node": ["node"]}[mode]
     for k in order:
         if ev.get(k):
             return ev[k].encode()
-    return None
+    return b"-"
 
 
 def make(n, seed=7, t0=1764084477000000000):

@@ -210,6 +210,32 @@ def test_key_modes(pangolin, kafka, tmp_path, mode):
     check_exactly_once_in_order([(k, p, o, json.loads(v)) for k, p, o, v in msgs], evs, mode)
 
 
+@pytest.mark.parametrize("mode", ["pod", "container", "node"])
+def test_keys_of_events_with_empty_or_missing_identity(pangolin, kafka, tmp_path, mode):
+    """An empty pod_uid, container_id or node is no identity: the key falls back to the next
+    one, and an event with none gets "-", never an empty or a null key."""
+    evs = events.make(400, seed=31)
+    for i, ev in enumerate(evs):
+        k = i % 5
+        if k == 0:
+            ev.update(pod_uid="", container_id="c0ffee" * 10, node="node-a")
+        elif k == 1:
+            ev.update(pod_uid="", container_id="", node="node-b")
+        elif k == 2:
+            ev.update(pod_uid="", container_id="", node="")
+        elif k == 3:
+            for f in ("pod_uid", "container_id", "node"):
+                ev.pop(f, None)
+    rec = events.write(tmp_path / "rec.ndjson", evs)
+    topic = kafka.create_topic(partitions=3)
+    r = replay(pangolin, rec, kafka.url(topic), "--kafka-key", mode)
+    assert r.returncode == 0, r.stderr
+    msgs = kafka.consume(topic, 400)
+    keys = {k for k, _, _, _ in msgs}
+    assert b"" not in keys and None not in keys and b"-" in keys
+    check_exactly_once_in_order([(k, p, o, json.loads(v)) for k, p, o, v in msgs], evs, mode)
+
+
 def test_properties_pass_through(pangolin, kafka, tmp_path):
     """-X reaches librdkafka: a zstd-compressed, 1-message-per-batch producer still delivers."""
     evs = events.make(300, seed=9)
@@ -502,6 +528,8 @@ def test_full_queue_drops_are_counted_and_undelivered_reported(pangolin, kafka, 
     assert c["produced"] + c["dropped"] == 500
     assert c["delivered"] + c["failed"] + c["queued"] + c["dropped"] == 500
     assert "50 events still undelivered" in err
+    # how long they waited, in the same counters the status line shows
+    assert re.search(r"kafka: .* the oldest queued for [1-9]\d* s", err), err
     assert kafka.count(topic) == 200
 
 
@@ -534,6 +562,10 @@ def test_spill_keeps_what_kafka_cannot_take_and_resends_it(pangolin, kafka, tmp_
     assert r.returncode == 0, r.stderr
     c = summary(r.stderr)
     assert c["resent"] == 300 and c["delivered"] == 300, r.stderr
+    # the re-send is reported with its own numbers; the run's rate is of the run's events
+    assert re.search(rf"re-sent 300 events from the spill file {re.escape(str(spill))} in "
+                     r"[\d.]+ s: 300 delivered \([\d.]+ MB\)\n", r.stderr), r.stderr
+    assert re.search(r"0 read, 0 passed, .*, 0\.0 MB/s\n", r.stderr), r.stderr
     assert not os.path.exists(str(spill) + ".resend")
     assert spill.read_text() == ""
     msgs = kafka.consume(topic, 500, settle=2.0)
@@ -541,3 +573,81 @@ def test_spill_keeps_what_kafka_cannot_take_and_resends_it(pangolin, kafka, tmp_
     # order holds only within each run
     check_exactly_once_in_order([(k, p, o, json.loads(v)) for k, p, o, v in msgs], evs,
                                 order=False)
+
+
+def wait_for_text(path, pattern, timeout=90, proc=None):
+    """Poll a file until a regex matches its text; the match, or a failure after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = re.search(pattern, path.read_text())
+        if m:
+            return m
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"replay exited {proc.returncode} before {pattern!r}:\n{path.read_text()}")
+        time.sleep(0.1)
+    pytest.fail(f"no {pattern!r} after {timeout} s:\n{path.read_text()}")
+
+
+@pytest.mark.slow
+def test_replay_waits_at_the_end_for_a_broker_that_comes_back(pangolin, kafka, tmp_path):
+    """The input ends while the broker is down: replay says it waits, and how long the events
+    have waited, until the broker is back (a restart here takes 15-18 s; 5 s used to be all
+    it waited), and then delivers every event exactly once."""
+    evs = events.make(3000, seed=41)
+    lines = open(events.write(tmp_path / "rec.ndjson", evs)).readlines()
+    topic = kafka.create_topic(partitions=3)
+    rp = Replay(pangolin, kafka.url(topic), tmp_path)
+    try:
+        feed_delivered(rp, kafka, topic, lines[:100], chunk=100)
+        kafka.stop()
+        rp.stdin.write("".join(lines[100:]))
+        rp.stdin.close()
+        errf = tmp_path / "replay.err"
+        wait_for_text(errf, r"waiting up to \d+ s for the broker to acknowledge 2900 events "
+                            r"\(as long as message.timeout.ms lets them wait\); Ctrl-C stops "
+                            r"waiting\n", proc=rp.proc)
+        wait_for_text(errf, r"kafka: waiting for 127\.0\.0\.1:\d+: 2900 events queued, the "
+                            r"oldest for \d+ s; each is given up after 300 s "
+                            r"\(message.timeout.ms\)(; last error: .*)?\n", proc=rp.proc)
+        assert rp.proc.poll() is None
+        kafka.start()
+        rc, err = rp.finish(timeout=330)
+    finally:
+        rp.kill()
+        kafka.start()
+    assert rc == 0, err
+    assert "the broker acknowledges again" in err
+    c = summary(err)
+    assert (c["produced"], c["delivered"], c["failed"], c["queued"]) == (3000, 3000, 0, 0), err
+    msgs = kafka.consume(topic, 3000, settle=2.0)
+    check_exactly_once_in_order([(k, p, o, json.loads(v)) for k, p, o, v in msgs], evs)
+
+
+@pytest.mark.slow
+def test_replay_blocked_by_a_broker_that_never_returns_says_so(pangolin, kafka, tmp_path):
+    """Broker gone for good, a full queue: replay blocks (it waits for room) and says every
+    few seconds what waits and for how long, until message.timeout.ms (8 s here) gives the
+    events up; they are counted failed, and the exit status says so."""
+    evs = events.make(101, seed=42)
+    lines = open(events.write(tmp_path / "rec.ndjson", evs)).readlines()
+    topic = kafka.create_topic(partitions=1)
+    rp = Replay(pangolin, kafka.url(topic), tmp_path, "-X", "queue.buffering.max.messages=50",
+                "-X", "message.timeout.ms=8000")
+    try:
+        feed_delivered(rp, kafka, topic, lines[:1], chunk=1)
+        kafka.stop()
+        rp.stdin.write("".join(lines[1:]))
+        rp.stdin.close()
+        rc, err = rp.finish(timeout=120)
+    finally:
+        rp.kill()
+        kafka.start()
+    assert rc == 1, err
+    waits = re.findall(r"kafka: waiting for 127\.0\.0\.1:\d+: (\d+) events queued, the "
+                       r"oldest for (\d+) s; each is given up after 8 s", err)
+    # while blocked on the full queue (before the input was finished), and again at the end
+    assert len(waits) >= 2, err
+    assert err.index("waiting for 127.0.0.1") < err.index("waiting up to"), err
+    assert all(int(q) == 50 and int(age) >= 5 for q, age in waits), waits
+    c = summary(err)
+    assert (c["delivered"], c["failed"], c["queued"], c["dropped"]) == (1, 100, 0, 0), err

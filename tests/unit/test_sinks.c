@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "gen_event.h"
 #include "json.h"
+#include "pipeline.h"
 #include "sink.h"
 
 #define N 2000
@@ -387,6 +389,167 @@ static void test_rotation_failure_counted(void **state)
 	pg_sink__free(s);
 }
 
+/* Sleep at least ms milliseconds (nanosleep may return early on a signal: sleep the rest). */
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static size_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) ? 0 : (size_t)sb.st_size;
+}
+
+/*
+ * flush_ms: at a tick, held lines are written when the last write is flush_ms old: at once
+ * after a quiet moment, else at most flush_ms after the write before. The sink says when the
+ * next tick is due; waiting that long is enough.
+ */
+static void test_timed_flush(void **state)
+{
+	const char *path = path_of("timed.ndjson");
+	struct pg_ndjson_opts o = { .path = path, .fd = -1, .flush_ms = 40 };
+	struct pg_sink *s = pg_sink_ndjson__new(&o);
+	struct pg_sink_stats st;
+	int due, first_due;
+	size_t n;
+	char *got;
+
+	assert_non_null(s);
+	assert_int_equal(pg_sink__tick(s), -1); /* nothing held, nothing due */
+	/* the first line after a quiet moment: written at the first tick */
+	assert_int_equal(pg_sink__send(s, &evs[0]), 0);
+	assert_int_equal(file_size(path), 0);
+	assert_int_equal(pg_sink__tick(s), -1);
+	assert_int_equal(file_size(path), line_end[0]);
+	/* the next ones wait for flush_ms after that write */
+	assert_int_equal(pg_sink__send(s, &evs[1]), 0);
+	first_due = pg_sink__tick(s);
+	assert_true(first_due > 0 && first_due <= 40);
+	assert_int_equal(file_size(path), line_end[0]);
+	/* a later line does not push the deadline back */
+	sleep_ms(first_due / 2 + 1);
+	assert_int_equal(pg_sink__send(s, &evs[2]), 0);
+	due = pg_sink__tick(s);
+	assert_true(due >= 0 && due < first_due);
+	pg_sink__stats(s, &st);
+	assert_int_equal(st.queued, 2);
+	assert_true(st.oldest_ms >= (uint64_t)first_due / 2);
+	assert_int_equal(file_size(path), line_end[0]);
+	sleep_ms(due);
+	assert_int_equal(pg_sink__tick(s), -1); /* written: nothing held any more */
+	got = slurp(path, &n);
+	assert_int_equal(n, line_end[2]);
+	assert_memory_equal(got, expected.data, n);
+	free(got);
+	pg_sink__stats(s, &st);
+	assert_int_equal(st.written, 3);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.oldest_ms, 0);
+	assert_accounted(s);
+	pg_sink__free(s);
+
+	/* flush_ms 0: no timer; lines wait for the buffer to fill or a flush */
+	o = (struct pg_ndjson_opts){ .path = path_of("untimed.ndjson"), .fd = -1 };
+	s = pg_sink_ndjson__new(&o);
+	assert_int_equal(pg_sink__send(s, &evs[0]), 0);
+	assert_int_equal(pg_sink__tick(s), -1);
+	assert_int_equal(file_size(o.path), 0);
+	pg_sink__free(s);
+}
+
+/* The pipeline asks to be ticked as soon as its soonest sink wants. */
+static void test_pipeline_tick_is_the_soonest(void **state)
+{
+	struct pg_ndjson_opts slow = { .path = path_of("slow.ndjson"), .fd = -1, .flush_ms = 10000 };
+	struct pg_ndjson_opts fast = { .path = path_of("fast.ndjson"), .fd = -1, .flush_ms = 30 };
+	struct pg_event ev = evs[0];
+	struct pg_pipeline pl;
+	int due;
+
+	pg_pipeline__init(&pl);
+	assert_int_equal(pg_pipeline__add_sink(&pl, pg_sink_ndjson__new(&slow)), 0);
+	assert_int_equal(pg_pipeline__tick(&pl), -1);
+	assert_int_equal(pg_pipeline__add_sink(&pl, pg_sink_ndjson__new(&fast)), 0);
+	assert_int_equal(pg_pipeline__push(&pl, &ev), 0);
+	assert_int_equal(pg_pipeline__tick(&pl), -1); /* both wrote at once */
+	assert_int_equal(pg_pipeline__push(&pl, &ev), 0);
+	due = pg_pipeline__tick(&pl);
+	assert_true(due > 0 && due <= 30);
+	pg_pipeline__destroy(&pl);
+}
+
+/* A write that fails at a tick is counted there, and the owner hears of it on the next call. */
+static void test_timed_flush_error(void **state)
+{
+	struct pg_ndjson_opts o = { .path = "/dev/full", .fd = -1, .flush_ms = 5 };
+	struct pg_sink *s = pg_sink_ndjson__new(&o);
+	struct pg_sink_stats st;
+	int due;
+
+	assert_non_null(s);
+	assert_int_equal(pg_sink__send(s, &evs[0]), 0);
+	assert_int_equal(pg_sink__send(s, &evs[1]), 0);
+	while ((due = pg_sink__tick(s)) > 0)
+		sleep_ms(due);
+	pg_sink__stats(s, &st);
+	assert_int_equal(st.failed, 2);
+	assert_int_equal(st.queued, 0);
+	/* the next event is refused with the error, and counted */
+	assert_int_equal(pg_sink__send(s, &evs[2]), -ENOSPC);
+	assert_string_equal(s->errmsg, "/dev/full: write: No space left on device");
+	assert_accounted(s);
+	pg_sink__stats(s, &st);
+	assert_int_equal(st.failed, 3);
+	assert_int_equal(pg_sink__send(s, &evs[3]), 0); /* told once */
+	pg_sink__free(s);
+
+	/* or on the flush, when no event comes */
+	s = pg_sink_ndjson__new(&o);
+	assert_int_equal(pg_sink__send(s, &evs[0]), 0);
+	while ((due = pg_sink__tick(s)) > 0)
+		sleep_ms(due);
+	assert_int_equal(pg_sink__flush(s, 0), -ENOSPC);
+	assert_int_equal(pg_sink__flush(s, 0), 0);
+	assert_accounted(s);
+	pg_sink__free(s);
+}
+
+/* --fsync: regular files only (a pipe has nothing to sync); a file is written as before. */
+static void test_fsync(void **state)
+{
+	struct pg_ndjson_opts o = { .path = path_of("sync/out.ndjson"), .fd = -1, .fsync = true };
+	struct pg_sink *s;
+	int p[2];
+	size_t n;
+	char *got;
+
+	assert_int_equal(mkdir(path_of("sync"), 0700), 0);
+	s = pg_sink_ndjson__new(&o);
+	assert_non_null(s);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pg_sink__send(s, &evs[i]), 0);
+	assert_int_equal(pg_sink__flush(s, 0), 0);
+	got = slurp(o.path, &n);
+	assert_int_equal(n, line_end[4]);
+	free(got);
+	assert_accounted(s);
+	pg_sink__free(s);
+
+	assert_int_equal(pipe(p), 0);
+	o = (struct pg_ndjson_opts){ .fd = p[1], .fsync = true };
+	errno = 0;
+	assert_null(pg_sink_ndjson__new(&o));
+	assert_int_equal(errno, EINVAL);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void test_open_errors(void **state)
 {
 	struct pg_ndjson_opts o = { .path = "/nonexistent-dir/out.ndjson", .fd = -1 };
@@ -407,6 +570,10 @@ int main(void)
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_write_errors_counted),
 		cmocka_unit_test(test_rotation_failure_counted),
+		cmocka_unit_test(test_timed_flush),
+		cmocka_unit_test(test_timed_flush_error),
+		cmocka_unit_test(test_pipeline_tick_is_the_soonest),
+		cmocka_unit_test(test_fsync),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
