@@ -29,7 +29,8 @@ static int usage(void)
 	      "              uring-open PATH | uring-open2 PATH | uring-open-skip PATH | uring-open-async PATH\n"
 	      "              uring-open-sqpoll PATH | uring-connect ADDR PORT | uring-burst N PATH\n"
 	      "              uring-loop SECONDS nop|open [PATH]\n"
-	      "              uring-send FD HEX | uring-sendmsg ADDR PORT HEX | ptrace-poke\n",
+	      "              uring-send FD HEX | uring-sendmsg ADDR PORT HEX | ptrace-poke\n"
+	      "              udp-send ADDR PORT N\n",
 	      stderr);
 	return 2;
 }
@@ -297,6 +298,32 @@ static int ptrace_poke(void)
 	return 0;
 }
 
+/*
+ * udp-send: N datagrams of 8 bytes from one socket to ADDR:PORT, nothing else (a known count
+ * for packet captures: a closed port answers with ICMP, which is not UDP).
+ */
+static int udp_send(char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long n = atol(argv[4]), sent = 0;
+	int fd;
+
+	if (parse_addr(argv[2], argv[3], &ss, &len) || n < 0)
+		return usage();
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "pgwork: socket: %s\n", strerror(errno));
+		return 1;
+	}
+	for (long i = 0; i < n; i++)
+		if (sendto(fd, "pangolin", 8, 0, (struct sockaddr *)&ss, len) == 8)
+			sent++;
+	close(fd);
+	printf("pid=%d sent=%ld\n", getpid(), sent);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -368,6 +395,8 @@ int main(int argc, char **argv)
 		printf("pid=%d child=%d signal=%d\n", getpid(), c, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		return 0;
 	}
+	if (!strcmp(cmd, "udp-send") && argc == 5)
+		return udp_send(argv);
 	if (!strcmp(cmd, "ptrace-poke") && argc == 2)
 		return ptrace_poke();
 	if (!strcmp(cmd, "uring-loop") && (argc == 4 || argc == 5))
