@@ -11,6 +11,9 @@ PKGS=(
 	libpcap-dev libyaml-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev liburing-dev iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython tcpdump tshark dnsutils kcat strace
+	# kernel matrix (tests/kernels): Debian kernels booted under QEMU from a busybox initramfs
+	# with the guest's own DNS resolver (dnsmasq-base: the binary, no system service)
+	qemu-system-x86 busybox-static dnsmasq-base cpio kmod
 	# broker for the Kafka tests (jars come from Maven Central)
 	maven default-jre-headless
 	# peers for side-by-side benchmarks
