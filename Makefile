@@ -3,6 +3,7 @@
 #   make            build build/pangolin (BPF skeletons embedded)
 #   make SAN=1      the same with ASan + UBSan, in build-san/
 #   make test       install dependencies, build both variants, run every test
+#   make test-kernels  the kernel matrix alone: Debian kernels under QEMU and this host (docs/kernels.md)
 #   make run        install dependencies, build, run the sensor (NDJSON to stdout)
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
 #   make bench      run the benchmarks in bench/ (not part of the tests)
@@ -75,7 +76,7 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test unit run fuzz bench clean san format
+.PHONY: all deps test test-kernels unit run fuzz bench clean san format
 .SUFFIXES:
 .SECONDARY:
 
@@ -210,6 +211,10 @@ test: deps
 	$(MAKE) SAN=1 all
 	$(MAKE) fuzz
 	bash tests/run
+
+test-kernels: deps
+	$(MAKE) all
+	bash tests/run kernels
 
 run: deps
 	$(MAKE) $(BIN)

@@ -1,0 +1,314 @@
+# pangolin's kernel-matrix suite: runs the product on one kernel and writes what happened into
+# $OUT for tests/kernels/test_matrix.py to check on the host. It decides nothing: every
+# assertion is on the host. Runs under busybox sh, as PID 1's child in a QEMU guest
+# (tests/kernels/guest/init) or natively for the host's row (tests/kernels/run).
+#
+#   sh suite.sh               the whole suite
+#   sh suite.sh workload      (internal) the sensor's workload, run inside the suite's cgroup
+#
+# Environment (set by the caller): OUT (results directory), PANGOLIN (the binary), HELPERS
+# (directory of pgwork, prof_target, syscall_loop), DNSMASQ (the resolver), CGROOT (the cgroup v2
+# mount), WORK (a scratch directory). Facts (pids, fds, results printed by the workload) go to
+# $OUT/facts.txt, one "name key=value ..." line each; a value that may hold spaces comes last as
+# reason=... . Each step records "step NAME rc=N seconds=S" in $OUT/steps.txt.
+#
+# Under TCG everything is 10-50x slower than on the host: no step measures time, and every wait
+# has a generous bound so a hung step cannot hang the guest (QEMU has its own bound too).
+
+set -u
+PGWORK=$HELPERS/pgwork
+FACTS=$OUT/facts.txt
+
+fact() {
+	echo "$*" >>"$FACTS"
+}
+
+say() {
+	echo "suite: $*"
+}
+
+uptime_s() {
+	read -r up _ </proc/uptime
+	echo "$up"
+}
+
+# wait_for FILE TEXT SECONDS [PID]: until FILE contains TEXT (0), the time is up or process PID
+# (the one that would write it) has exited (1)
+wait_for() {
+	i=0
+	while [ "$i" -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		[ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# stop PID: SIGINT (pangolin drains and exits 0), then its exit status; SIGKILL after 120 s
+stop() {
+	kill -INT "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ "$i" -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1"
+}
+
+# step NAME: runs step_NAME, records its status and how long it took
+step() {
+	say "step $1"
+	t0=$(uptime_s)
+	"step_$1"
+	rc=$?
+	t1=$(uptime_s)
+	echo "step $1 rc=$rc seconds=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")" >>"$OUT/steps.txt"
+	say "step $1 done: rc=$rc"
+}
+
+# --- the kernel and what it offers --------------------------------------------------------------
+
+step_facts() {
+	fact "kernel release=$(uname -r) machine=$(uname -m) cpus=$(grep -c ^processor /proc/cpuinfo)"
+	if [ -r /sys/kernel/security/lsm ]; then
+		fact "lsm list=$(cat /sys/kernel/security/lsm)"
+	else
+		fact "lsm list= reason=securityfs has no lsm file on this kernel"
+	fi
+	fact "io_uring_disabled value=$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo absent)"
+	fact "btf present=$([ -r /sys/kernel/btf/vmlinux ] && echo yes || echo no)"
+}
+
+step_doctor() {
+	timeout 600 "$PANGOLIN" doctor >"$OUT/doctor.txt" 2>&1
+	rc=$?
+	fact "doctor rc=$rc"
+	return $rc
+}
+
+# --- the live sensor: every event type, selected by the suite's own cgroup ----------------------
+
+# The resolver for glibc's DNS lookups, on the guest's loopback (127.0.0.1 and ::1, UDP and
+# TCP port 53): names under pangolin.test resolve to documentation addresses. Its TCP
+# listeners are also what the connect events connect to.
+start_resolver() {
+	"$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+		--bind-interfaces --listen-address=127.0.0.1 --listen-address=::1 --port=53 \
+		--address=/pangolin.test/192.0.2.1 --address=/pangolin.test/2001:db8::1 \
+		--user=root --group=root --pid-file= --log-queries \
+		--log-facility="$OUT/dnsmasq.log" 2>>"$OUT/dnsmasq.log" &
+	RESOLVER=$!
+	if wait_for "$OUT/dnsmasq.log" "started, version" 60 "$RESOLVER"; then
+		fact "resolver pid=$RESOLVER"
+	else
+		fact "resolver_failed reason=dnsmasq did not start (see dnsmasq.log)"
+	fi
+}
+
+# Runs inside the cgroup the sensor selects: every event type once, with its facts.
+workload() {
+	t=$TOKEN
+	fact "workload pid=$$"
+	# exec with argv: a space inside one argument, an empty one
+	sh -c 'echo "exec pid=$$" >>"$FACTS"; exec /bin/echo "$0" "two words" ""' "$t" >/dev/null
+	fact "exec_argv path=/bin/echo token=$t"
+	fact "fork_exit $("$PGWORK" fork-exit 42)"
+	fact "fork_kill $("$PGWORK" fork-kill 9)"
+	echo x >"$WORK/open-$t"
+	fact "open_ok path=$WORK/open-$t $("$PGWORK" open "$WORK/open-$t")"
+	fact "open_enoent path=$WORK/missing-$t $("$PGWORK" open "$WORK/missing-$t")"
+	fact "connect_v4 addr=127.0.0.1 port=53 $("$PGWORK" connect 127.0.0.1 53)"
+	fact "connect_v6 addr=::1 port=53 $("$PGWORK" connect ::1 53)"
+	fact "connect_refused addr=127.0.0.1 port=9 $("$PGWORK" connect 127.0.0.1 9)"
+	# glibc's own resolver (getent, nsswitch "hosts: files dns") against the suite's resolver
+	sh -c 'echo "dns pid=$$ name=$0" >>"$FACTS"; exec getent ahosts "$0"' "q$t.pangolin.test" \
+		>"$OUT/sensor/getent.txt" 2>&1
+	fact "dns_result rc=$?"
+	fact "setid $("$PGWORK" setresuid 65534 65534 65534)"
+	fact "ptrace $("$PGWORK" ptrace-poke)"
+	r=$("$PGWORK" uring-open "$WORK/open-$t" 2>&1)
+	case $r in
+	pid=*)
+		fact "uring_ok path=$WORK/open-$t $r"
+		fact "uring_enoent path=$WORK/missing-$t $("$PGWORK" uring-open "$WORK/missing-$t")"
+		;;
+	*) fact "uring_missing reason=$r" ;;
+	esac
+	# the process that was running before the sensor started
+	kill -TERM "$SNAP_PID"
+	fact "snapshot_killed rc=$?"
+}
+
+step_sensor() {
+	d=$OUT/sensor
+	mkdir -p "$d"
+	# a process in the cgroup before the sensor starts: the start-up snapshot must report it
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec sleep 1000' "$CG" &
+	SNAP_PID=$!
+	export SNAP_PID
+	fact "snapshot pid=$SNAP_PID"
+	i=0
+	while [ "$(cat /proc/$SNAP_PID/comm 2>/dev/null)" != sleep ] && [ "$i" -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$PANGOLIN" run -o "$d/events.ndjson" --stats "$d/stats.json" \
+		--filter "cgroup_id == $CGID" 2>"$d/stderr.txt" &
+	s=$!
+	if ! wait_for "$d/stderr.txt" "watching:" 600 "$s"; then
+		fact "sensor_not_watching reason=see sensor/stderr.txt"
+		stop "$s"
+		fact "sensor rc=$?"
+		kill -KILL "$SNAP_PID"
+		wait "$SNAP_PID"
+		return 1
+	fi
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec sh "$1" workload' "$CG" "$SUITE"
+	fact "workload_done rc=$?"
+	wait "$SNAP_PID"
+	sleep 1 # records submitted without a wakeup are read on the reader's timer
+	stop "$s"
+	rc=$?
+	fact "sensor rc=$rc"
+	return $rc
+}
+
+# --- record, then replay the recording ----------------------------------------------------------
+
+step_record() {
+	d=$OUT/record
+	mkdir -p "$d"
+	"$PANGOLIN" record -o "$d/rec.ndjson" --filter "cgroup_id == $CGID" 2>"$d/stderr.txt" &
+	s=$!
+	if ! wait_for "$d/stderr.txt" "watching:" 600 "$s"; then
+		stop "$s"
+		fact "record rc=$? reason=never watching"
+		return 1
+	fi
+	sh -c 'echo $$ >"$0/cgroup.procs" && "$1" fork-exit 3 && "$1" open "$2" &&
+		{ "$1" uring-open "$2" || true; } && exec /bin/echo "$3"' \
+		"$CG" "$PGWORK" "$WORK/open-$TOKEN" "rec-$TOKEN" >"$d/workload.txt" 2>&1
+	sleep 1
+	stop "$s"
+	rc=$?
+	fact "record rc=$rc"
+	timeout 300 "$PANGOLIN" replay "$d/rec.ndjson" -q >"$d/replay.ndjson" 2>"$d/replay.err"
+	rrc=$?
+	fact "replay rc=$rrc"
+	[ $rc -eq 0 ] && [ $rrc -eq 0 ]
+}
+
+# --- profile: a known call chain ----------------------------------------------------------------
+
+step_profile() {
+	d=$OUT/profile
+	mkdir -p "$d"
+	"$HELPERS/prof_target" 600 >"$d/target.txt" &
+	p=$!
+	wait_for "$d/target.txt" ready 60 "$p"
+	timeout 600 "$PANGOLIN" profile -p "$p" -d 3 -o "$d/profile.folded" 2>"$d/stderr.txt"
+	rc=$?
+	kill -KILL "$p"
+	wait "$p"
+	fact "profile pid=$p rc=$rc"
+	return $rc
+}
+
+# --- latency: run-queue and syscall histograms --------------------------------------------------
+
+step_runq() {
+	d=$OUT/latency
+	mkdir -p "$d"
+	# three spinning threads on two CPUs: tasks wait for a CPU in turn
+	"$HELPERS/prof_target" 600 3 >/dev/null &
+	p=$!
+	timeout 600 "$PANGOLIN" latency runq -d 3 --json >"$d/runq.json" 2>"$d/runq.err"
+	rc=$?
+	kill -KILL "$p"
+	wait "$p"
+	fact "runq rc=$rc"
+	return $rc
+}
+
+step_syscall() {
+	d=$OUT/latency
+	mkdir -p "$d"
+	rm -f "$WORK/go"
+	mkfifo "$WORK/go"
+	# syscall_loop blocks on its standard input until the tracer is attached
+	"$HELPERS/syscall_loop" 2000 wait <"$WORK/go" >"$d/loop.txt" &
+	l=$!
+	exec 3>"$WORK/go"
+	wait_for "$d/loop.txt" ready 60 "$l"
+	lp=$(sed -n 's/^ready //p' "$d/loop.txt")
+	timeout 600 "$PANGOLIN" latency syscall -p "$lp" --syscall getppid --json \
+		>"$d/syscall.json" 2>"$d/syscall.err" &
+	s=$!
+	wait_for "$d/syscall.err" tracing 600 "$s"
+	echo go >&3
+	exec 3>&-
+	wait "$l"
+	wait "$s" # stops by itself when the process exits
+	rc=$?
+	fact "syscall pid=$lp rc=$rc"
+	return $rc
+}
+
+# --- sniff: the seed's UDP filter in the kernel, on loopback ------------------------------------
+
+step_sniff() {
+	d=$OUT/sniff
+	mkdir -p "$d"
+	"$PANGOLIN" sniff -i lo --udp -o "$d/packets.ndjson" 2>"$d/stderr.txt" &
+	s=$!
+	if ! wait_for "$d/stderr.txt" "listening on" 600 "$s"; then
+		stop "$s"
+		fact "sniff rc=$? reason=never listening"
+		return 1
+	fi
+	fact "sniff_udp4 addr=127.0.0.1 port=9 $("$PGWORK" udp-send 127.0.0.1 9 5)"
+	# neither UDP over IPv6 nor TCP passes the seed's filter
+	fact "sniff_udp6 addr=::1 port=9 $("$PGWORK" udp-send ::1 9 3)"
+	fact "sniff_tcp $("$PGWORK" connect 127.0.0.1 53)"
+	sleep 1
+	stop "$s"
+	rc=$?
+	fact "sniff rc=$rc"
+	return $rc
+}
+
+# --- main ---------------------------------------------------------------------------------------
+
+if [ "${1:-}" = workload ]; then
+	workload
+	exit 0
+fi
+
+SUITE=$(realpath "$0")
+TOKEN=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export OUT HELPERS PANGOLIN PGWORK FACTS WORK TOKEN
+: >"$FACTS"
+: >"$OUT/steps.txt"
+say "pangolin kernel suite on $(uname -r), results in $OUT"
+CG=$CGROOT/pangolin-suite-$TOKEN
+mkdir "$CG" || fact "cgroup_failed reason=cannot create $CG"
+CGID=$(stat -c %i "$CG")
+fact "cgroup id=$CGID path=$CG"
+export CG CGID
+
+step facts
+step doctor
+start_resolver
+step sensor
+step record
+step profile
+step runq
+step syscall
+step sniff
+kill "$RESOLVER" 2>/dev/null
+wait "$RESOLVER"
+rmdir "$CG"
+echo "suite finished at $(uptime_s)" >"$OUT/suite.done"
+say "finished"

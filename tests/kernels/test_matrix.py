@@ -1,0 +1,358 @@
+"""The kernel matrix: every check runs once per kernel (row) on what that kernel's run of
+tests/kernels/guest/suite.sh wrote. A row that produced nothing fails every check, it never
+counts as zero tests. Facts (pids, fds, results) come from the workload itself, so each event
+is matched against what really happened, field by field."""
+import errno
+import json
+import os
+import re
+
+import pytest
+
+from conftest import ROWS, RESULTS
+
+O_CLOEXEC = 0o2000000
+CHAIN = ["prof_target_alpha", "prof_target_beta", "prof_target_gamma"]
+
+
+def test_rows_listed():
+    """The runner listed its rows: without them nothing below would run (and nothing fail)."""
+    assert ROWS, f"{RESULTS}/rows is missing: tests/kernels/run did not run or failed early"
+
+
+# --- the run itself ---------------------------------------------------------------------------
+
+def test_suite_finished(row):
+    row.require_finished()
+    steps = row.text("steps.txt")
+    for step in ("facts", "doctor", "sensor", "record", "profile", "runq", "syscall", "sniff"):
+        assert f"step {step} " in steps, f"{row.name}: step {step} never ran\n{steps}"
+
+
+def missing_hooks(row):
+    """The tracepoints pangolin itself says this kernel lacks: doctor marks them MISSING and
+    `pangolin run` warns "this kernel has no tracepoint X" and carries on without them."""
+    warned = set(re.findall(r"this kernel has no tracepoint (\S+):", row.text("doctor.txt")))
+    doctor = set(re.findall(r"^\s*(\S+/\S+)\s+MISSING", row.text("doctor.txt"), re.M))
+    return warned, doctor
+
+
+def test_doctor(row):
+    """Doctor loads the sensor and finds everything it uses; a hook may be missing only where
+    pangolin says so itself, by name, in doctor and in the sensor's warning alike."""
+    row.require_finished()
+    out = row.text("doctor.txt")
+    assert re.search(r"sensor programs load\s+ok", out), out
+    warned, doctor = missing_hooks(row)
+    assert warned == doctor, (warned, doctor, out)
+    bad = [l for l in out.splitlines() if "MISSING" in l and "not used by pangolin" not in l
+           and l.split()[0] not in warned]
+    assert not bad, bad
+    if warned:
+        assert row.fact("doctor")["rc"] == 1 and "some pieces are missing" in out
+    else:
+        assert row.fact("doctor")["rc"] == 0 and "everything pangolin uses is here" in out, out
+
+
+# --- the live sensor --------------------------------------------------------------------------
+
+def sensor(row):
+    row.require_finished()
+    assert "sensor_not_watching" not in row.facts, \
+        row.text("sensor/stderr.txt")[-3000:]
+    return row
+
+
+def test_sensor_runs(row):
+    sensor(row)
+    err = row.text("sensor/stderr.txt")
+    assert row.fact("sensor")["rc"] == 0, err
+    assert "watching:" in err and "lost in the kernel" not in err, err
+    assert row.fact("workload_done")["rc"] == 0
+    # the kernel filter (cgroup_id) let through the suite's processes and nothing else
+    cg = row.fact("cgroup")["id"]
+    assert row.events, err
+    assert {e["cgroup_id"] for e in row.events} == {cg}
+    assert all(e["v"] == 1 for e in row.events)
+
+
+def test_exec(row):
+    sensor(row)
+    f = row.fact("exec_argv")
+    pid = row.fact("exec")["pid"]
+    e = row.of(type="exec", pid=pid, path="/bin/echo")
+    assert len(e) == 1, row.of(pid=pid)
+    e = e[0]
+    assert e["argv"] == ["/bin/echo", f["token"], "two words", ""]
+    assert e["comm"] == "echo" and e["tid"] == pid
+    assert e["ppid"] == row.fact("workload")["pid"]
+    assert e["uid"] == 0 and e["start_ns"] > 0 and "snapshot" not in e
+    assert "argv_truncated" not in e and "exe_unlinked" not in e
+
+
+def test_snapshot(row):
+    """A process running before the sensor started is reported as a snapshot exec, and its
+    exit (SIGTERM from the workload) carries the same identity."""
+    sensor(row)
+    pid = row.fact("snapshot")["pid"]
+    snap = row.of(type="exec", pid=pid)
+    assert len(snap) == 1, row.of(pid=pid)
+    assert snap[0]["snapshot"] is True and snap[0]["argv"] == ["sleep", "1000"]
+    assert snap[0]["comm"] == "sleep"
+    assert os.path.basename(snap[0]["path"]) == "busybox"
+    x = row.of(type="exit", pid=pid)
+    assert len(x) == 1 and x[0]["signal"] == 15 and x[0]["exit_code"] == 0
+    assert x[0]["start_ns"] == snap[0]["start_ns"]
+    assert row.events.index(snap[0]) < row.events.index(x[0])
+
+
+def test_fork(row):
+    sensor(row)
+    f = row.fact("fork_exit")
+    forks = row.of(type="fork", pid=f["pid"], child_pid=f["child"])
+    assert len(forks) == 1, row.of(pid=f["pid"])
+    assert forks[0]["comm"] == "pgwork" and forks[0]["ppid"] == row.fact("workload")["pid"]
+    child_exit = row.of(type="exit", pid=f["child"])
+    assert len(child_exit) == 1
+    # identity: the child's start time in the fork event is the one its own events carry
+    assert forks[0]["child_start_ns"] == child_exit[0]["start_ns"]
+    assert not row.of(type="fork", pid=f["child"])
+
+
+def test_exit_code(row):
+    sensor(row)
+    f = row.fact("fork_exit")
+    assert f["status"] == 42
+    x = row.of(type="exit", pid=f["child"])
+    assert len(x) == 1, row.of(pid=f["child"])
+    x = x[0]
+    assert x["exit_code"] == 42 and x["signal"] == 0
+    assert x["ppid"] == f["pid"] and x["comm"] == "pgwork"
+    assert x["lifetime_ns"] >= 20_000_000  # the child sleeps 20 ms first
+    parent = row.of(type="exit", pid=f["pid"])
+    assert len(parent) == 1 and parent[0]["exit_code"] == 0 and parent[0]["signal"] == 0
+
+
+def test_exit_signal(row):
+    sensor(row)
+    f = row.fact("fork_kill")
+    assert f["signal"] == 9
+    x = row.of(type="exit", pid=f["child"])
+    assert len(x) == 1, row.of(pid=f["child"])
+    assert x[0]["signal"] == 9 and x[0]["exit_code"] == 0 and x[0]["ppid"] == f["pid"]
+
+
+def test_open(row):
+    sensor(row)
+    ok, bad = row.fact("open_ok"), row.fact("open_enoent")
+    e = row.of(type="open", pid=ok["pid"], path=ok["path"])
+    assert len(e) == 1, row.of(type="open", pid=ok["pid"])
+    e = e[0]
+    assert e["ret"] == ok["ret"] >= 0
+    assert e["comm"] == "pgwork" and e["tid"] == ok["pid"]
+    assert e["ppid"] == row.fact("workload")["pid"]
+    assert e["flags"] & O_CLOEXEC and e["dirfd"] == -100
+    assert e["uid"] == 0 and e["gid"] == 0 and e["start_ns"] > 0
+    assert "io_uring" not in e and "path_truncated" not in e
+    f = row.of(type="open", pid=bad["pid"], path=bad["path"])
+    assert len(f) == 1 and f[0]["ret"] == bad["ret"] == -errno.ENOENT
+
+
+def _connect(row, name, family, addr):
+    f = row.fact(name)
+    e = row.of(type="connect", pid=f["pid"])
+    assert len(e) == 1, e
+    e = e[0]
+    assert e["family"] == family and e["daddr"] == addr and e["dport"] == f["port"]
+    assert e["fd"] == f["fd"] and e["ret"] == f["ret"] and e["comm"] == "pgwork"
+    return e
+
+
+def test_connect_v4(row):
+    sensor(row)
+    assert _connect(row, "connect_v4", "inet", "127.0.0.1")["ret"] == 0
+    assert _connect(row, "connect_refused", "inet", "127.0.0.1")["ret"] == -errno.ECONNREFUSED
+
+
+def test_connect_v6(row):
+    sensor(row)
+    assert _connect(row, "connect_v6", "inet6", "::1")["ret"] == 0
+
+
+def test_dns(row):
+    """glibc's resolver (getent ahosts) against the suite's own resolver on loopback: one A and
+    one AAAA question, as the resolver itself logged them."""
+    sensor(row)
+    f = row.fact("dns")
+    out = row.text("sensor/getent.txt")
+    assert row.fact("dns_result")["rc"] == 0 and "192.0.2.1" in out and "2001:db8::1" in out, out
+    log = row.text("dnsmasq.log")
+    for t in ("A", "AAAA"):
+        assert f"query[{t}] {f['name']} from 127.0.0.1" in log, log
+    e = row.of(type="dns", pid=f["pid"])
+    assert sorted(x["qtype"] for x in e) == ["A", "AAAA"], e
+    for x in e:
+        assert x["qname"] == f["name"] and x["qclass"] == 1 and x["comm"] == "getent"
+        assert x["family"] == "inet" and x["daddr"] == "127.0.0.1" and x["dport"] == 53
+        assert x["transport"] == "udp" and "malformed" not in x and "io_uring" not in x
+        assert x["ppid"] == row.fact("workload")["pid"]
+    assert len({x["dns_id"] for x in e}) == 2
+
+
+def test_setid(row):
+    sensor(row)
+    f = row.fact("setid")
+    assert f["ret"] == 0
+    e = row.of(type="setid", pid=f["pid"])
+    assert len(e) == 1, e
+    e = e[0]
+    assert e["call"] == "setresuid" and e["ret"] == 0
+    assert (e["id_real"], e["id_effective"], e["id_saved"]) == (65534, 65534, 65534)
+    assert e["uid"] == 65534  # the header is read at syscall exit: the new credentials
+
+
+def test_ptrace(row):
+    sensor(row)
+    f = row.fact("ptrace")
+    assert f["attach"] == 0 and f["poke"] == 0
+    e = row.of(type="ptrace", pid=f["pid"])
+    assert [x["request"] for x in e] == ["attach", "pokedata"], e
+    assert all(x["target_pid"] == f["child"] and x["ret"] == 0 for x in e)
+    assert e[0]["addr"] == 0 and e[1]["addr"] == f["addr"]
+    assert e[0]["comm"] == "pgwork" and e[0]["ppid"] == row.fact("workload")["pid"]
+
+
+def test_io_uring_open(row):
+    sensor(row)
+    if "uring_missing" in row.facts:
+        pytest.skip("io_uring unavailable on this kernel: " + row.facts["uring_missing"]["reason"])
+    gone = sorted(h for h in missing_hooks(row)[0] if h.startswith("io_uring/"))
+    if gone:
+        assert not row.of(io_uring=True)
+        pytest.skip(f"no tracepoint {', '.join(gone)} on this kernel (pangolin warns and "
+                    "carries on without io_uring events)")
+    for name in ("uring_ok", "uring_enoent"):
+        f = row.fact(name)
+        e = row.of(type="open", pid=f["pid"], path=f["path"])
+        assert len(e) == 1, row.of(type="open", pid=f["pid"])
+        e = e[0]
+        assert e["io_uring"] is True and e["comm"] == "pgwork" and e["tid"] == f["pid"]
+        assert e["dirfd"] == -100 and e["flags"] & O_CLOEXEC
+        # the completion's result, as the workload saw it
+        assert e["ret"] == f["ret"], f"{name}: event ret {e['ret']}, completion said {f['ret']}"
+    assert row.fact("uring_ok")["ret"] >= 0 and row.fact("uring_enoent")["ret"] == -errno.ENOENT
+
+
+def test_stats(row):
+    """read + dropped == matched, exactly; with nothing dropped and no userspace filter every
+    event the kernel emitted is in the file, type by type."""
+    sensor(row)
+    s = json.loads(row.text("sensor/stats.json"))
+    k = s["kernel"]
+    emitted = sum(v["emitted"] for v in k.values())
+    dropped = sum(v["dropped"] for v in k.values())
+    # the start-up snapshot is read too, but made in userspace: no kernel counter has it
+    snap = len([e for e in row.events if e.get("snapshot")])
+    assert snap == 1
+    assert s["read"] == emitted + snap
+    assert s["read"] + dropped == sum(v["emitted"] + v["dropped"] for v in k.values()) + snap
+    assert s["lost_in_kernel"] == dropped == 0
+    assert s["malformed"] == 0 and s["filtered_in_userspace"] == 0
+    assert s["read"] == s["passed"] == s["written"] == len(row.events)
+    for t, v in k.items():
+        assert v["emitted"] == len(row.of(type=t)) - len([e for e in row.of(type=t) if e.get("snapshot")]), t
+    # every type the workload makes, at least once
+    for t in ("exec", "fork", "exit", "open", "connect", "dns", "setid", "ptrace"):
+        assert k[t]["emitted"] >= 1, t
+
+
+# --- record, replay ---------------------------------------------------------------------------
+
+def test_record_replay(row):
+    row.require_finished()
+    assert row.fact("record")["rc"] == 0, row.text("record/stderr.txt")
+    assert row.fact("replay")["rc"] == 0, row.text("record/replay.err")
+    rec = row.file("record/rec.ndjson").read_bytes()
+    assert row.file("record/replay.ndjson").read_bytes() == rec
+    ev = [json.loads(l) for l in rec.splitlines()]
+    token = row.fact("exec_argv")["token"] if "exec_argv" in row.facts else None
+    assert [e for e in ev if e["type"] == "exec" and e.get("argv", [None])[-1] == f"rec-{token}"]
+    assert [e for e in ev if e["type"] == "exit" and e["exit_code"] == 3]
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+def test_profile(row):
+    row.require_finished()
+    assert row.fact("profile")["rc"] == 0, row.text("profile/stderr.txt")
+    stacks = []
+    for line in row.text("profile/profile.folded").splitlines():
+        if line.strip():
+            stack, n = line.rsplit(" ", 1)
+            stacks.append((stack.split(";"), int(n)))
+    assert stacks, "no samples"
+    frames, count = max(stacks, key=lambda s: s[1])
+    assert frames[0] == "prof_target", frames
+    idx = [frames.index(f) for f in CHAIN]
+    assert idx == sorted(idx) and idx[0] > 0, frames
+    assert sum(n for _, n in stacks) >= 10
+    assert "nothing lost" in row.text("profile/stderr.txt")
+
+
+# --- latency ----------------------------------------------------------------------------------
+
+def _hist_json(row, rel):
+    text = row.text(rel)
+    assert text.strip(), f"{rel} is empty"
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def _check_hist(h):
+    assert h["count"] > 0 and sum(b["count"] for b in h["buckets"]) == h["count"]
+    assert all(b["lo"] < b["hi"] for b in h["buckets"])
+    assert 0 <= h["p50"] <= h["p90"] <= h["p99"] <= h["p99.9"] <= h["max"]
+
+
+def test_latency_runq(row):
+    row.require_finished()
+    assert row.fact("runq")["rc"] == 0, row.text("latency/runq.err")
+    js = _hist_json(row, "latency/runq.json")
+    assert js["mode"] == "runq" and js["unit"] == "us"
+    assert js["histograms"], js
+    for h in js["histograms"]:
+        _check_hist(h)
+    assert js["dropped"] == {"start_map_full": 0, "hist_map_full": 0}
+
+
+def test_latency_syscall(row):
+    row.require_finished()
+    assert row.fact("syscall")["rc"] == 0, row.text("latency/syscall.err")
+    js = _hist_json(row, "latency/syscall.json")
+    assert js["mode"] == "syscall" and js["unit"] == "ns"
+    assert [h["key"] for h in js["histograms"]] == ["getppid"], js
+    h = js["histograms"][0]
+    _check_hist(h)
+    assert 2000 <= h["count"] <= 2010, h["count"]  # syscall_loop made 2000 getppid calls
+    assert js["dropped"] == {"start_map_full": 0, "hist_map_full": 0}
+
+
+# --- sniff ------------------------------------------------------------------------------------
+
+def test_sniff(row):
+    """The seed's 2004 UDP filter in the kernel on loopback: the 5 IPv4 datagrams, not the 3
+    IPv6 ones nor the TCP handshake sent during the capture."""
+    row.require_finished()
+    err = row.text("sniff/stderr.txt")
+    assert row.fact("sniff")["rc"] == 0, err
+    u4 = row.fact("sniff_udp4")
+    assert u4["sent"] == 5 and row.fact("sniff_udp6")["sent"] == 3
+    assert row.fact("sniff_tcp")["ret"] == 0
+    ev = [json.loads(l) for l in row.text("sniff/packets.ndjson").splitlines() if l.strip()]
+    assert len(ev) == 5, ev
+    for e in ev:
+        assert e["type"] == "packet" and e["ifname"] == "lo" and e["direction"] == "in"
+        assert e["family"] == "inet" and e["ip_proto"] == "udp"
+        assert e["daddr"] == "127.0.0.1" and e["dport"] == u4["port"]
+        assert e["caplen"] == min(e["len"], 68)  # the seed keeps 68 bytes
+    assert len({e["sport"] for e in ev}) == 1  # one socket sent them all
+    assert "5 packets captured; kernel: 5 passed the filter, 0 dropped" in err, err
