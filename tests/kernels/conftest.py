@@ -126,8 +126,10 @@ def hooks_of(row):
                        ("BPF LSM", r"^\s*BPF LSM\s+(\S+)")):
         m = re.search(pat, text, re.M)
         cols[label] = ("yes" if m.group(1) == "ok" else "no") if m else "?"
+    m = re.search(r"sensor object\s+ok\s+(tier \d+)", text)
+    cols["tier"] = m.group(1) if m else "?"
     gone = re.findall(r"^\s*(\S+/\S+)\s+MISSING", text, re.M)
-    cols["missing hooks"] = ", ".join(gone) or "none"
+    cols["missing hooks"] = (", ".join(gone) or "none") if text else "?"
     t = row.file("transport.txt")
     cols["results via"] = ("9p" if "9p=yes" in t.read_text() else "serial console") if t.exists() \
         else ("native" if row.kind == "host" else "nothing")
@@ -163,6 +165,7 @@ def render_table():
     hooks = [hooks_of(r)[1] for r in ROWS]
     for h in hook_cols:
         lines.append(f"| *{h} (doctor)* | " + " | ".join(x[h] for x in hooks) + " |")
+    lines.append("| *sensor object (doctor)* | " + " | ".join(x["tier"] for x in hooks) + " |")
     lines.append("| *sensor hooks doctor says are missing* | " +
                  " | ".join(x["missing hooks"] for x in hooks) + " |")
     lines.append("| *active LSMs* | " + " | ".join(x["LSMs"] for x in hooks) + " |")
