@@ -108,6 +108,26 @@ static void events_by_hook(const struct pg_hook_status *hooks, size_t n)
 	}
 }
 
+/* Is name among the active LSMs? 1 yes, 0 no, -1 unknown (securityfs not mounted). */
+static int lsm_active(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	char list[512], *tok, *save = NULL;
+	int found = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(list, sizeof(list), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (tok = strtok_r(list, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+		if (!strcmp(tok, name))
+			found = 1;
+	return found;
+}
+
 static void doctor_help(FILE *out);
 
 static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
@@ -171,9 +191,20 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 		report("fentry/fexit (tracing programs)",
 		       libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, NULL) == 1,
 		       "(not used by pangolin)", NULL);
-		report("BPF LSM", libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1 &&
-					  access("/sys/kernel/security/lsm", R_OK) == 0,
-		       "(not used by pangolin)", NULL);
+		{
+			/* both: the program type (CONFIG_BPF_LSM) and "bpf" among the active LSMs
+			 * (lsm= on the command line); with only the first, programs load and are
+			 * never called (seen on Debian 11's 5.10) */
+			bool type = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1;
+			int active = lsm_active("bpf");
+
+			report("BPF LSM", type && active == 1,
+			       !type ? "(not used by pangolin; no BPF_PROG_TYPE_LSM)"
+			       : active == 1 ? "(not used by pangolin)"
+			       : active == 0 ? "(not used by pangolin; 'bpf' is not in /sys/kernel/security/lsm)"
+					     : "(not used by pangolin; /sys/kernel/security/lsm unreadable)",
+			       NULL);
+		}
 	}
 	report("kprobes", access("/sys/kernel/tracing/kprobe_events", F_OK) == 0,
 	       "(not used by pangolin)", NULL);

@@ -113,7 +113,10 @@ static const struct {
 	unsigned int types;
 	const char *via; /* events only of this path, e.g. "io_uring"; NULL: all of them */
 	const char *kind;
-	const char *older; /* the same hook's name on older kernels, tried when tracepoint is not there */
+	/* the same hook's name on older kernels, tried when tracepoint is not there, if it passes
+	 * older_nargs arguments there (a hook that kept its name may have changed them) */
+	const char *older;
+	int older_nargs;
 } hook_table[] = {
 	{ .prog = "handle_exec", .tracepoint = "sched/sched_process_exec",
 	  .types = 1u << PG_EV_EXEC, .kind = "tracepoint" },
@@ -128,7 +131,9 @@ static const struct {
 	/* opens and connects submitted through io_uring: prepared, then completed */
 	{ .prog = "handle_uring_submit", .tracepoint = "io_uring/io_uring_submit_req",
 	  .types = 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT | 1u << PG_EV_DNS, .via = "io_uring",
-	  .kind = "raw tracepoint", .older = "io_uring/io_uring_submit_sqe" /* before 6.4 */ },
+	  .kind = "raw tracepoint",
+	  /* 6.0-6.3: (req, force_nonblock); 5.x had the same name with (ctx, opcode, ...) */
+	  .older = "io_uring/io_uring_submit_sqe", .older_nargs = 2 },
 	{ .prog = "handle_uring_complete", .tracepoint = "io_uring/io_uring_complete",
 	  .types = 1u << PG_EV_OPEN | 1u << PG_EV_CONNECT, .via = "io_uring", .kind = "raw tracepoint" },
 	{ .prog = "handle_uring_overflow", .tracepoint = "io_uring/io_uring_cqe_overflow",
@@ -901,7 +906,8 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			tp = hook_table[i].older;
 			slash = strchr(tp, '/');
 			snprintf(cat, sizeof(cat), "%.*s", (int)(slash - tp), tp);
-			if (pg_tracepoint_exists(cat, slash + 1)) {
+			if (pg_tracepoint_exists(cat, slash + 1) &&
+			    raw_tp_nargs(slash + 1) == hook_table[i].older_nargs) {
 				s->hooks[i].tracepoint = tp;
 				s->hooks[i].present = true;
 			}

@@ -956,18 +956,26 @@ static __noinline void uring_connect(struct task_struct *task, struct io_kiocb *
 	uring_park(r, &v);
 }
 
+/*
+ * Opcodes are UAPI (include/uapi/linux/io_uring.h): their numbers never change. Not read from
+ * the kernel's BTF: before 5.11 the enum has no name, so a CO-RE lookup of it fails.
+ */
+#define URING_OP_SENDMSG 9
+#define URING_OP_CONNECT 16
+#define URING_OP_OPENAT 18
+#define URING_OP_SEND 26
+#define URING_OP_OPENAT2 28
+
 /* The request's opcode as an event type, PG_EV_NONE for the opcodes not watched. */
 static __always_inline __u32 uring_type(const struct io_kiocb *req)
 {
 	__u8 op = KREAD(req, opcode);
 
-	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT) ||
-	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT2))
+	if (op == URING_OP_OPENAT || op == URING_OP_OPENAT2)
 		return PG_EV_OPEN;
-	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_CONNECT))
+	if (op == URING_OP_CONNECT)
 		return PG_EV_CONNECT;
-	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SEND) ||
-	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG))
+	if (op == URING_OP_SEND || op == URING_OP_SENDMSG)
 		return PG_EV_DNS; /* if it goes to the DNS port */
 	return PG_EV_NONE;
 }
@@ -997,7 +1005,7 @@ static __noinline void uring_dns(struct io_kiocb *r)
 			dns_skip(PG_DNS_SKIP_IO_URING);
 		return;
 	}
-	if (KREAD(r, opcode) == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG)) {
+	if (KREAD(r, opcode) == URING_OP_SENDMSG) {
 		/* what will go out is not known yet: all of it, as far as the iovecs say */
 		pg_dns_iov((__u32)fd | (1ull << 32), (__u64)BPF_CORE_READ(sr, umsg), 0, 0, 1u << 30);
 		return;
