@@ -903,12 +903,12 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			.present = pg_tracepoint_exists(cat, slash + 1),
 		};
 		if (!s->hooks[i].present && hook_table[i].older) {
-			tp = hook_table[i].older;
-			slash = strchr(tp, '/');
-			snprintf(cat, sizeof(cat), "%.*s", (int)(slash - tp), tp);
-			if (pg_tracepoint_exists(cat, slash + 1) &&
-			    raw_tp_nargs(slash + 1) == hook_table[i].older_nargs) {
-				s->hooks[i].tracepoint = tp;
+			const char *old = hook_table[i].older, *os = strchr(old, '/');
+
+			snprintf(cat, sizeof(cat), "%.*s", (int)(os - old), old);
+			if (pg_tracepoint_exists(cat, os + 1) &&
+			    raw_tp_nargs(os + 1) == hook_table[i].older_nargs) {
+				s->hooks[i].tracepoint = old;
 				s->hooks[i].present = true;
 			}
 		}
