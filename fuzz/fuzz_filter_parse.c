@@ -5,7 +5,9 @@
  *
  * Any string: either an error with a column inside it (or just past it), formatted with its
  * caret, or a filter that evaluates against one event of every type, whose conjuncts format,
- * and whose format parses back to a filter that formats the same and matches the same.
+ * and whose format parses back to a filter that formats the same and matches the same. Its
+ * split between the kernel and userspace decides what it decides, and the filter rebuilt from
+ * its conjuncts is the same filter.
  */
 #include <assert.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 
 #include "filter.h"
 #include "json.h"
+#include "kfilter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,13 +66,14 @@ static const struct fixture *fixture(void)
 
 static size_t depth(const struct pg_filter_node *n)
 {
-	size_t l, r;
+	size_t d = 0;
 
-	if (!n)
-		return 0;
-	l = depth(n->left);
-	r = depth(n->right);
-	return 1 + (l > r ? l : r);
+	for (size_t i = 0; i < n->nsub; i++) {
+		size_t s = depth(n->sub[i]);
+
+		d = s > d ? s : d;
+	}
+	return 1 + d;
 }
 
 #define FMT_MAX (1 << 20)
@@ -109,6 +113,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pg_filter_node__format(conj[i], buf, 256);
 		assert(pg_filter_node__match(conj[i], &fx->ev[0]) ||
 		       !pg_filter_node__match(f->root, &fx->ev[0]));
+	}
+	{
+		const struct pg_filter_node **all = calloc(nc + 1, sizeof(*all));
+		struct pg_filter *rebuilt;
+		struct pg_kfilter kf;
+
+		pg_filter__conjuncts(f, all, nc);
+		rebuilt = pg_filter__from_conjuncts(all, nc);
+		assert(rebuilt && pg_kfilter__plan(f, &kf) == 0);
+		for (size_t i = 0; i < NEV; i++) {
+			bool kernel = pg_kfilter__match(&kf, &fx->ev[i]);
+
+			assert(pg_filter__match(rebuilt, &fx->ev[i]) == m[i]);
+			assert((kernel && (!kf.residual || pg_filter__match(kf.residual, &fx->ev[i]))) ==
+			       m[i]);
+			assert(kernel == (!kf.kernel || pg_filter__match(kf.kernel, &fx->ev[i])));
+		}
+		pg_kfilter__release(&kf);
+		pg_filter__free(rebuilt);
+		free(all);
 	}
 	if (f->root->op == PG_FOP_TRUE)
 		goto out;

@@ -2,6 +2,7 @@
 /* Helpers every subcommand shares: errors, sizes, output selection, the summary line. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -276,6 +277,57 @@ int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+char *pg_cli_read_filter_file(const char *cmd, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t len = 0, cap = 4096;
+	char *text = NULL, *grown;
+
+	if (!f) {
+		pg_cli_err(cmd, "--filter-file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (len + 1 >= cap || !text) {
+			cap = text ? 2 * cap : cap;
+			grown = realloc(text, cap);
+			if (!grown) {
+				pg_cli_err(cmd, "--filter-file %s: out of memory", path);
+				goto err_out;
+			}
+			text = grown;
+		}
+		got = fread(text + len, 1, cap - 1 - len, f);
+		len += got;
+		if (len > PG_FILTER_FILE_MAX) {
+			pg_cli_err(cmd, "--filter-file %s: larger than %u MiB", path,
+				   PG_FILTER_FILE_MAX >> 20);
+			goto err_out;
+		}
+		if (got)
+			continue;
+		if (ferror(f)) {
+			pg_cli_err(cmd, "--filter-file %s: %s", path, strerror(errno));
+			goto err_out;
+		}
+		break;
+	}
+	text[len] = 0;
+	if (strlen(text) != len) {
+		pg_cli_err(cmd, "--filter-file %s: a NUL byte at offset %zu: a filter is text", path,
+			   strlen(text));
+		goto err_out;
+	}
+	fclose(f);
+	return text;
+err_out:
+	free(text);
+	fclose(f);
+	return NULL;
 }
 
 double pg_now_seconds(void)

@@ -131,6 +131,16 @@ int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_e
  * -EINVAL for a bad filter. */
 int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr);
 
+/* A filter file larger than this is refused: no useful filter comes near it. */
+#define PG_FILTER_FILE_MAX (16u << 20)
+
+/*
+ * The text of --filter-file PATH, malloc'd: the way to give a filter
+ * longer than one argument may be (the kernel's limit is 128 KiB). NULL with the error
+ * printed (cannot read it, larger than PG_FILTER_FILE_MAX, a NUL byte in it).
+ */
+char *pg_cli_read_filter_file(const char *cmd, const char *path);
+
 /* "; NAME: N produced, N delivered, ..." for every acknowledged sink (seconds > 0 adds MB/s). */
 void pg_cli_sink_counters(FILE *out, const struct pg_pipeline *pl, double seconds);
 

@@ -20,6 +20,7 @@ static void replay_help(FILE *out)
 	      "\n"
 	      "options:\n"
 	      "  -f, --filter EXPR     keep only events matching EXPR (docs/filter.md)\n"
+	      "      --filter-file F   the filter EXPR from file F (for filters longer than 128 KiB)\n"
 	      "  -o, --output OUT      write to OUT: a file, '-' for standard output (the\n"
 	      "                        default), or kafka://HOST:PORT/TOPIC\n"
 	      "      --rotate-size N   rotate the output file at N bytes (e.g. 64M)\n"
@@ -62,6 +63,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
+		{ "filter-file", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },
 		PG_OUTPUT_LONGOPTS,
 		{ "node", required_argument, NULL, 'N' },
@@ -81,7 +83,8 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	int flush_ms = PG_FLUSH_UNTIL_DELIVERED;
 	struct pg_replay_opts ro = { .fd = -1 };
 	struct warn_state ws = { 0 };
-	const char *filter = NULL;
+	const char *filter = NULL, *filter_file = NULL;
+	char *ftext = NULL;
 	struct pg_pipeline pl;
 	struct pg_source *src = NULL;
 	struct pg_sink *sink;
@@ -100,6 +103,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'f': filter = optarg; break;
+		case 'F': filter_file = optarg; break;
 		case 'o': out.spec = optarg; break;
 		case 'N': eo.node = optarg; enrich = true; break;
 		case 'E': eo.cgroups = true; enrich = true; break;
@@ -141,6 +145,10 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		pg_cli_err("replay", "--rotate-size needs --output FILE (standard output is not rotated)");
 		return PG_EXIT_USAGE;
 	}
+	if (filter && filter_file) {
+		pg_cli_err("replay", "--filter and --filter-file: give the filter one way");
+		return PG_EXIT_USAGE;
+	}
 	ro.path = argv[optind];
 	if (out.spec && strcmp(out.spec, "-") && strcmp(ro.path, "-")) {
 		struct stat in_st, out_st;
@@ -162,7 +170,13 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		pg_pipeline__destroy(&pl);
 		return PG_EXIT_FAIL;
 	}
-	if (pg_cli_add_filter("replay", &pl, filter)) {
+	if (filter_file && !(filter = ftext = pg_cli_read_filter_file("replay", filter_file))) {
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_USAGE;
+	}
+	rc = pg_cli_add_filter("replay", &pl, filter);
+	free(ftext); /* the filter keeps its own copy */
+	if (rc) {
 		pg_pipeline__destroy(&pl);
 		return PG_EXIT_USAGE;
 	}

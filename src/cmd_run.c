@@ -23,6 +23,7 @@ static void run_help_common(FILE *out, const char *cmd)
 		"options:\n"
 		"  -f, --filter EXPR       keep only events matching EXPR (docs/filter.md); the parts the\n"
 		"                          kernel can decide are decided there, before the ring buffer\n"
+		"      --filter-file FILE  the filter EXPR from FILE (for filters longer than 128 KiB)\n"
 		"  -o, --output OUT        write events to OUT: a file%s, or\n"
 		"                          kafka://HOST:PORT/TOPIC (docs/kafka.md)\n"
 		"      --rotate-size N     rotate the output file at N bytes (e.g. 64M)\n"
@@ -74,6 +75,7 @@ static void record_help(FILE *out)
 struct run_opts {
 	const char *cmd;
 	const char *filter;
+	const char *filter_file;
 	const char *stats_path;
 	const char *node;
 	struct pg_output_opts out;
@@ -151,10 +153,25 @@ static void status_line(const char *cmd, struct pg_source *src, struct pg_pipeli
 	*last_lost = ss.lost;
 }
 
+/* --explain: the two halves of the filter, each as text that parses back to it. */
+static int explain(const char *cmd, const struct pg_kfilter *kf)
+{
+	char *k = kf->kernel ? pg_filter__to_text(kf->kernel) : strdup("(nothing)");
+	char *u = kf->residual ? pg_filter__to_text(kf->residual) : strdup("(nothing)");
+
+	if (k && u)
+		fprintf(stderr, "pangolin %s: kernel decides: %s\npangolin %s: userspace decides: %s\n",
+			cmd, k, cmd, u);
+	free(k);
+	free(u);
+	return k && u ? 0 : -ENOMEM;
+}
+
 static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 {
 	struct pg_filter *filter = NULL;
 	struct pg_filter_error ferr;
+	char *ftext = NULL;
 	struct pg_kfilter kf;
 	struct pg_pipeline pl;
 	struct pg_source *src = NULL;
@@ -167,16 +184,21 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	unsigned long long last_read = 0, last_lost = 0;
 
 	pg_pipeline__init(&pl);
+	if (o->filter_file && !(o->filter = ftext = pg_cli_read_filter_file(o->cmd, o->filter_file)))
+		return PG_EXIT_USAGE;
 	if (o->filter) {
 		filter = pg_filter__parse(o->filter, &ferr);
 		if (!filter) {
 			char msg[1024];
 
 			pg_filter_error__format(o->filter, &ferr, msg, sizeof(msg));
-			pg_cli_err(o->cmd, "--filter: %s", msg);
+			pg_cli_err(o->cmd, "%s: %s", o->filter_file ? "--filter-file" : "--filter", msg);
+			free(ftext);
 			return PG_EXIT_USAGE;
 		}
 	}
+	free(ftext); /* the filter keeps its own copy */
+	o->filter = ftext = NULL;
 	if (pg_kfilter__plan(filter, &kf)) {
 		pg_cli_err(o->cmd, "cannot split the filter: out of memory");
 		goto cleanup;
@@ -195,10 +217,10 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		if (pg_cli_add_enrich(o->cmd, &pl, &eo))
 			goto cleanup;
 	}
-	if (o->explain)
-		fprintf(stderr, "pangolin %s: kernel decides: %s\npangolin %s: userspace decides: %s\n",
-			o->cmd, kf.kernel_text[0] ? kf.kernel_text : "(nothing)", o->cmd,
-			kf.user_text[0] ? kf.user_text : "(nothing)");
+	if (o->explain && explain(o->cmd, &kf)) {
+		pg_cli_err(o->cmd, "out of memory");
+		goto cleanup;
+	}
 	if (kf.residual) {
 		struct pg_stage *st = pg_stage_filter__new(kf.residual);
 
@@ -301,6 +323,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
+		{ "filter-file", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },
 		PG_OUTPUT_LONGOPTS,
 		{ "node", required_argument, NULL, 'N' },
@@ -330,6 +353,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'f': o->filter = optarg; break;
+		case 'F': o->filter_file = optarg; break;
 		case 'o': o->out.spec = optarg; break;
 		case 'N': o->node = optarg; break;
 		case 'R':
@@ -375,6 +399,10 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 	if (optind < argc) {
 		pg_cli_err(o->cmd, "unexpected argument '%s'; see 'pangolin %s --help'", argv[optind],
 			   o->cmd);
+		return PG_EXIT_USAGE;
+	}
+	if (o->filter && o->filter_file) {
+		pg_cli_err(o->cmd, "--filter and --filter-file: give the filter one way");
 		return PG_EXIT_USAGE;
 	}
 	{

@@ -2,7 +2,9 @@
 /*
  * Filter language: a recursive-descent parser into a small tree, and an evaluator over
  * events. Literals are converted once at parse time (type names to numbers, addresses to
- * bytes), so matching does no parsing.
+ * bytes), so matching does no parsing. A chain of && (or of ||) is one node with many
+ * operands, so a long filter makes a wide tree, not a deep one: nothing here recurses more
+ * than the filter nests (filter.h).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -57,7 +59,6 @@ struct parser {
 	int depth;
 };
 
-#define MAX_DEPTH 64
 
 __attribute__((format(printf, 3, 4))) static int perr(struct parser *p, size_t pos,
 						      const char *fmt, ...)
@@ -301,12 +302,13 @@ static int next(struct parser *p)
 	return perr(p, p->pos, "unexpected character '%c'", isprint((unsigned char)c) ? c : '?');
 }
 
-static void node_free(struct pg_filter_node *n)
+void pg_filter_node__free(struct pg_filter_node *n)
 {
 	if (!n)
 		return;
-	node_free(n->left);
-	node_free(n->right);
+	for (size_t i = 0; i < n->nsub; i++)
+		pg_filter_node__free(n->sub[i]);
+	free(n->sub);
 	for (size_t i = 0; i < n->nvals; i++)
 		free(n->vals[i].str);
 	free(n->vals);
@@ -320,6 +322,48 @@ static struct pg_filter_node *node_new(enum pg_filter_op op)
 	if (n)
 		n->op = op;
 	return n;
+}
+
+/* Append one operand slot (NULL) to n; the array doubles when its count is a power of two. */
+static int node_grow(struct pg_filter_node *n)
+{
+	if (!(n->nsub & (n->nsub - 1))) {
+		size_t cap = n->nsub < 2 ? 2 : 2 * n->nsub;
+		struct pg_filter_node **ns = realloc(n->sub, cap * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		n->sub = ns;
+	}
+	n->sub[n->nsub++] = NULL;
+	return 0;
+}
+
+/*
+ * Give kid to n as its last operand, or its operands when it has n's own op ("a && (b && c)"
+ * becomes one AND of three: the conjuncts are the same either way and the tree stays as
+ * shallow as the text nests). kid is n's (or freed) whatever the result: 0 or -ENOMEM.
+ */
+static int node_adopt(struct pg_filter_node *n, struct pg_filter_node *kid)
+{
+	if (kid->op != n->op) {
+		if (node_grow(n)) {
+			pg_filter_node__free(kid);
+			return -ENOMEM;
+		}
+		n->sub[n->nsub - 1] = kid;
+		return 0;
+	}
+	for (size_t i = 0; i < kid->nsub; i++) {
+		if (node_grow(n)) {
+			pg_filter_node__free(kid); /* the operands not moved yet go with it */
+			return -ENOMEM;
+		}
+		n->sub[n->nsub - 1] = kid->sub[i];
+		kid->sub[i] = NULL;
+	}
+	pg_filter_node__free(kid);
+	return 0;
 }
 
 static int parse_or(struct parser *p, struct pg_filter_node **out);
@@ -623,17 +667,17 @@ static int parse_unary(struct parser *p, struct pg_filter_node **out)
 {
 	int err;
 
-	if (++p->depth > MAX_DEPTH)
-		return perr(p, p->tstart, "filter nested deeper than %d levels", MAX_DEPTH);
+	if (++p->depth > PG_FILTER_MAX_NESTING)
+		return perr(p, p->tstart, "filter nested deeper than %d levels", PG_FILTER_MAX_NESTING);
 	if (p->tok == T_NOT) {
 		struct pg_filter_node *n = node_new(PG_FOP_NOT);
 
 		if (!n)
 			return -ENOMEM;
 		*out = n;
-		if ((err = next(p)))
+		if ((err = next(p)) || (err = node_grow(n)))
 			return err;
-		err = parse_unary(p, &n->left);
+		err = parse_unary(p, &n->sub[0]);
 	} else if (p->tok == T_LPAREN) {
 		size_t open = p->tstart;
 
@@ -650,23 +694,38 @@ static int parse_unary(struct parser *p, struct pg_filter_node **out)
 	return err;
 }
 
+/*
+ * operand { optok operand }: one node of op with all the operands, a loop and not a
+ * recursion, however long the chain. Everything allocated hangs from *out, also on error.
+ */
 static int parse_binary(struct parser *p, struct pg_filter_node **out, enum tok optok,
 			enum pg_filter_op op, int (*sub)(struct parser *, struct pg_filter_node **))
 {
+	struct pg_filter_node *n, *kid = NULL;
 	int err = sub(p, out);
 
-	while (!err && p->tok == optok) {
-		struct pg_filter_node *n = node_new(op);
-
-		if (!n)
-			return -ENOMEM;
-		n->left = *out;
-		*out = n;
+	if (err || p->tok != optok)
+		return err;
+	n = node_new(op);
+	if (!n)
+		return -ENOMEM;
+	kid = *out;
+	*out = n;
+	if ((err = node_adopt(n, kid)))
+		return err;
+	while (p->tok == optok) {
+		kid = NULL;
 		if ((err = next(p)))
 			return err;
-		err = sub(p, &n->right);
+		err = sub(p, &kid);
+		if (err) {
+			pg_filter_node__free(kid);
+			return err;
+		}
+		if ((err = node_adopt(n, kid)))
+			return err;
 	}
-	return err;
+	return 0;
 }
 
 static int parse_and(struct parser *p, struct pg_filter_node **out)
@@ -730,7 +789,7 @@ void pg_filter__free(struct pg_filter *f)
 {
 	if (!f)
 		return;
-	node_free(f->root);
+	pg_filter_node__free(f->root);
 	free(f->source);
 	free(f);
 }
@@ -911,11 +970,17 @@ bool pg_filter_node__match(const struct pg_filter_node *n, const struct pg_event
 	case PG_FOP_TRUE:
 		return true;
 	case PG_FOP_AND:
-		return pg_filter_node__match(n->left, ev) && pg_filter_node__match(n->right, ev);
+		for (size_t i = 0; i < n->nsub; i++)
+			if (!pg_filter_node__match(n->sub[i], ev))
+				return false;
+		return true;
 	case PG_FOP_OR:
-		return pg_filter_node__match(n->left, ev) || pg_filter_node__match(n->right, ev);
+		for (size_t i = 0; i < n->nsub; i++)
+			if (pg_filter_node__match(n->sub[i], ev))
+				return true;
+		return false;
 	case PG_FOP_NOT:
-		return !pg_filter_node__match(n->left, ev);
+		return !pg_filter_node__match(n->sub[0], ev);
 	case PG_FOP_CMP:
 		return cmp_match(n, ev);
 	}
@@ -927,25 +992,98 @@ bool pg_filter__match(const struct pg_filter *f, const struct pg_event *ev)
 	return pg_filter_node__match(f->root, ev);
 }
 
-static size_t conjuncts(const struct pg_filter_node *n, const struct pg_filter_node **out,
-			size_t max, size_t i)
-{
-	if (n->op == PG_FOP_AND) {
-		i = conjuncts(n->left, out, max, i);
-		return conjuncts(n->right, out, max, i);
-	}
-	if (i < max)
-		out[i] = n;
-	return i + 1;
-}
-
 size_t pg_filter__conjuncts(const struct pg_filter *f, const struct pg_filter_node **out,
 			    size_t max)
 {
-	if (f->root->op == PG_FOP_TRUE)
+	const struct pg_filter_node *root = f->root;
+
+	if (root->op == PG_FOP_TRUE)
 		return 0;
-	return conjuncts(f->root, out, max, 0);
+	if (root->op != PG_FOP_AND) {
+		if (max)
+			out[0] = root;
+		return 1;
+	}
+	for (size_t i = 0; i < root->nsub && i < max; i++)
+		out[i] = root->sub[i];
+	return root->nsub;
 }
+
+/* --- building filters from other filters' nodes ------------------------------------------ */
+
+static int value_copy(struct pg_filter_value *to, const struct pg_filter_value *from)
+{
+	*to = *from;
+	if (!from->str)
+		return 0;
+	to->str = malloc(from->len + 1);
+	if (!to->str)
+		return -ENOMEM;
+	memcpy(to->str, from->str, from->len + 1);
+	return 0;
+}
+
+struct pg_filter_node *pg_filter_node__clone(const struct pg_filter_node *n)
+{
+	struct pg_filter_node *c = node_new(n->op);
+
+	if (!c)
+		goto enomem;
+	c->field = n->field;
+	c->cmp = n->cmp;
+	c->column = n->column;
+	if (n->nvals) {
+		c->vals = calloc(n->nvals, sizeof(*c->vals));
+		if (!c->vals)
+			goto enomem;
+		for (; c->nvals < n->nvals; c->nvals++)
+			if (value_copy(&c->vals[c->nvals], &n->vals[c->nvals]))
+				goto enomem;
+	}
+	if (n->nsub) {
+		c->sub = calloc(n->nsub, sizeof(*c->sub));
+		if (!c->sub)
+			goto enomem;
+		for (; c->nsub < n->nsub; c->nsub++)
+			if (!(c->sub[c->nsub] = pg_filter_node__clone(n->sub[c->nsub])))
+				goto enomem;
+	}
+	return c;
+enomem:
+	pg_filter_node__free(c);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct pg_filter *pg_filter__from_conjuncts(const struct pg_filter_node *const *conj, size_t n)
+{
+	struct pg_filter *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		goto enomem;
+	if (n == 1) {
+		f->root = pg_filter_node__clone(conj[0]);
+		if (!f->root)
+			goto enomem;
+		return f;
+	}
+	f->root = node_new(n ? PG_FOP_AND : PG_FOP_TRUE);
+	if (!f->root)
+		goto enomem;
+	for (size_t i = 0; i < n; i++) {
+		struct pg_filter_node *c = pg_filter_node__clone(conj[i]);
+
+		if (!c || node_adopt(f->root, c))
+			goto enomem;
+	}
+	return f;
+enomem:
+	pg_filter__free(f);
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* --- back to text ------------------------------------------------------------------------ */
 
 static const char *cmp_text(enum pg_cmp c)
 {
@@ -964,10 +1102,12 @@ __attribute__((format(printf, 2, 3))) static void fput(struct fmt *o, const char
 	va_list ap;
 	int n;
 
-	if (o->len >= o->size)
-		return;
+	/* past the end of buf, count only: the caller learns the length it needs */
 	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	if (o->len < o->size)
+		n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	else
+		n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		o->len += (size_t)n;
@@ -998,19 +1138,14 @@ static void fmt_value(struct fmt *o, const struct pg_field *f, const struct pg_f
 
 static void fmt_node(struct fmt *o, const struct pg_filter_node *n);
 
-/*
- * The operands of an and/or node. "a || b || c" parses into a left-leaning chain; printing it
- * without inner parentheses keeps long chains readable and within the parser's nesting limit,
- * and reads back as the same tree.
- */
-static void fmt_binary(struct fmt *o, const struct pg_filter_node *n)
+/* The operands of an and/or node, without the parentheses around them all. */
+static void fmt_operands(struct fmt *o, const struct pg_filter_node *n)
 {
-	if (n->left->op == n->op)
-		fmt_binary(o, n->left);
-	else
-		fmt_node(o, n->left);
-	fput(o, n->op == PG_FOP_AND ? " && " : " || ");
-	fmt_node(o, n->right);
+	for (size_t i = 0; i < n->nsub; i++) {
+		if (i)
+			fput(o, n->op == PG_FOP_AND ? " && " : " || ");
+		fmt_node(o, n->sub[i]);
+	}
 }
 
 static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
@@ -1022,12 +1157,12 @@ static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
 	case PG_FOP_AND:
 	case PG_FOP_OR:
 		fput(o, "(");
-		fmt_binary(o, n);
+		fmt_operands(o, n);
 		fput(o, ")");
 		break;
 	case PG_FOP_NOT:
 		fput(o, "!");
-		fmt_node(o, n->left);
+		fmt_node(o, n->sub[0]);
 		break;
 	case PG_FOP_CMP:
 		if (n->field->kind == PG_FK_FLAG && n->cmp == PG_CMP_EQ && n->vals[0].num == 1) {
@@ -1050,37 +1185,83 @@ static void fmt_node(struct fmt *o, const struct pg_filter_node *n)
 	}
 }
 
-void pg_filter_node__format(const struct pg_filter_node *n, char *buf, size_t size)
+size_t pg_filter_node__format(const struct pg_filter_node *n, char *buf, size_t size)
 {
 	struct fmt o = { buf, size, 0 };
 
 	if (size)
 		buf[0] = 0;
 	fmt_node(&o, n);
+	return o.len;
 }
+
+static void fmt_filter(struct fmt *o, const struct pg_filter *f)
+{
+	if (f->root->op == PG_FOP_AND)
+		fmt_operands(o, f->root);
+	else if (f->root->op != PG_FOP_TRUE)
+		fmt_node(o, f->root);
+}
+
+char *pg_filter__to_text(const struct pg_filter *f)
+{
+	struct fmt o = { NULL, 0, 0 };
+
+	fmt_filter(&o, f); /* measure, then write */
+	o.size = o.len + 1;
+	o.len = 0;
+	o.buf = malloc(o.size);
+	if (!o.buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	o.buf[0] = 0;
+	fmt_filter(&o, f);
+	return o.buf;
+}
+
+/* A filter longer than this is shown as the ERR_CONTEXT bytes each side of the error. */
+#define ERR_LONG 160
+#define ERR_CONTEXT 60
 
 void pg_filter_error__format(const char *expr, const struct pg_filter_error *err, char *buf,
 			     size_t size)
 {
 	size_t col = err->column ? err->column - 1 : 0;
-	size_t elen = strlen(expr), width = 0;
+	size_t elen = strlen(expr), width = 0, from = 0, to;
 	struct fmt o = { buf, size, 0 };
 
 	if (size)
 		buf[0] = 0;
 	if (col > elen)
 		col = elen;
+	to = elen;
+	if (elen > ERR_LONG) {
+		/* whole UTF-8 characters only: start and end on a lead byte */
+		from = col > ERR_CONTEXT ? col - ERR_CONTEXT : 0;
+		to = col + ERR_CONTEXT < elen ? col + ERR_CONTEXT : elen;
+		while (from > 0 && ((unsigned char)expr[from] & 0xc0) == 0x80)
+			from--;
+		while (to < elen && ((unsigned char)expr[to] & 0xc0) == 0x80)
+			to++;
+	}
 	fput(&o, "column %zu: %s\n  ", col + 1, err->msg);
+	if (from) {
+		fput(&o, "...");
+		width += 3;
+	}
 	/*
 	 * The expression on one line (tabs and newlines shown as spaces), and the caret under
 	 * the character the column names: UTF-8 continuation bytes take no place on screen.
 	 */
-	for (size_t i = 0; i < elen; i++) {
+	for (size_t i = from; i < to; i++) {
 		unsigned char c = (unsigned char)expr[i];
 
 		fput(&o, "%c", c < 0x20 ? ' ' : c);
 		if (i < col && (c & 0xc0) != 0x80)
 			width++;
 	}
+	if (to < elen)
+		fput(&o, "...");
 	fput(&o, "\n  %*s^", (int)width, "");
 }

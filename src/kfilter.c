@@ -2,6 +2,7 @@
 /* Decide which conjuncts of a filter the kernel takes; see kfilter.h. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kfilter.h"
@@ -10,15 +11,24 @@
 #define PATH_TYPES ((1u << PG_EV_EXEC) | (1u << PG_EV_OPEN))
 #define PORT_TYPES ((1u << PG_EV_CONNECT) | (1u << PG_EV_DNS))
 
-/* Leaves of an || tree (or a single comparison). false if anything else is in it. */
+/*
+ * The comparisons of an || (or a single comparison). false if anything else is in it: the
+ * tree keeps no || directly under an ||, so one level is all there is to look at.
+ */
 static bool or_leaves(const struct pg_filter_node *n, const struct pg_filter_node **out,
 		      size_t *count, size_t max)
 {
-	if (n->op == PG_FOP_OR)
-		return or_leaves(n->left, out, count, max) && or_leaves(n->right, out, count, max);
-	if (n->op != PG_FOP_CMP || *count == max)
+	if (n->op == PG_FOP_CMP) {
+		out[(*count)++] = n;
+		return true;
+	}
+	if (n->op != PG_FOP_OR || n->nsub > max)
 		return false;
-	out[(*count)++] = n;
+	for (size_t i = 0; i < n->nsub; i++) {
+		if (n->sub[i]->op != PG_FOP_CMP)
+			return false;
+		out[(*count)++] = n->sub[i];
+	}
 	return true;
 }
 
@@ -76,11 +86,11 @@ static bool take(struct pg_kfilter *kf, const struct pg_filter_node *n)
 	bool negated = false;
 	const struct pg_field *f;
 
-	if (n->op == PG_FOP_NOT && n->left->op == PG_FOP_CMP) {
+	if (n->op == PG_FOP_NOT && n->sub[0]->op == PG_FOP_CMP) {
 		negated = true;
-		n = n->left;
+		n = n->sub[0];
 	}
-	if (!or_leaves(n, leaves, &nl, PG_KF_MAX_KEYS))
+	if (!or_leaves(n, leaves, &nl, PG_KF_MAX_KEYS) || !nl)
 		return false;
 	if (negated && nl != 1)
 		return false;
@@ -160,58 +170,43 @@ static bool take(struct pg_kfilter *kf, const struct pg_filter_node *n)
 	return true;
 }
 
-static void append(char *buf, size_t size, const char *s)
-{
-	size_t l = strlen(buf);
-
-	if (l && l + 4 < size)
-		strcat(buf, " && ");
-	l = strlen(buf);
-	if (l < size)
-		snprintf(buf + l, size - l, "%s", s);
-}
-
 int pg_kfilter__plan(const struct pg_filter *f, struct pg_kfilter *kf)
 {
-	const struct pg_filter_node *conj[64];
-	size_t n;
-	char text[1024];
-	bool rest_unrepresentable = false;
+	const struct pg_filter_node **conj, **kernel, **user;
+	size_t n, nk = 0, nu = 0;
+	int err = 0;
 
 	memset(kf, 0, sizeof(*kf));
 	kf->type_mask = ALL_TYPES;
 	if (!f)
 		return 0;
-	n = pg_filter__conjuncts(f, conj, 64);
-	if (n > 64) {
-		/* too many conjuncts to split: userspace evaluates the whole filter */
-		rest_unrepresentable = true;
-		n = 0;
-	}
+	n = pg_filter__conjuncts(f, NULL, 0);
+	if (!n)
+		return 0;
+	conj = calloc(3 * n, sizeof(*conj)); /* all, then the kernel's, then userspace's */
+	if (!conj)
+		return -ENOMEM;
+	kernel = conj + n;
+	user = conj + 2 * n;
+	pg_filter__conjuncts(f, conj, n);
 	for (size_t i = 0; i < n; i++) {
-		pg_filter_node__format(conj[i], text, sizeof(text));
 		if (take(kf, conj[i]))
-			append(kf->kernel_text, sizeof(kf->kernel_text), text);
+			kernel[nk++] = conj[i];
 		else
-			append(kf->user_text, sizeof(kf->user_text), text);
+			user[nu++] = conj[i];
 	}
-	if (rest_unrepresentable) {
-		snprintf(kf->user_text, sizeof(kf->user_text), "%s", f->source);
-		kf->type_mask = ALL_TYPES;
-	}
-	if (kf->user_text[0]) {
-		struct pg_filter_error err;
-
-		kf->residual = pg_filter__parse(kf->user_text, &err);
-		if (!kf->residual)
-			return errno == ENOMEM ? -ENOMEM : -EINVAL;
-	}
-	return 0;
+	if ((nk && !(kf->kernel = pg_filter__from_conjuncts(kernel, nk))) ||
+	    (nu && !(kf->residual = pg_filter__from_conjuncts(user, nu))))
+		err = -ENOMEM;
+	free(conj);
+	return err;
 }
 
 void pg_kfilter__release(struct pg_kfilter *kf)
 {
+	pg_filter__free(kf->kernel);
 	pg_filter__free(kf->residual);
+	kf->kernel = NULL;
 	kf->residual = NULL;
 }
 

@@ -12,6 +12,9 @@
  *   dport ==/in              -> allowed ports (connect and dns events only)
  *   path startswith "..."    -> up to 8 prefixes of < 64 bytes (exec and open events only)
  *   an || of such comparisons on one field -> the union of their sets
+ *
+ * The two parts are filters of their own, built from copies of the conjuncts' nodes (never
+ * printed and parsed again), so any filter the parser takes splits, however long.
  */
 #ifndef PANGOLIN_KFILTER_H
 #define PANGOLIN_KFILTER_H
@@ -37,16 +40,19 @@ struct pg_kfilter {
 	struct pg_kf_set pids, comms, uids, cgroups, ports;
 	uint32_t n_prefixes;
 	struct pg_prefix prefixes[PG_MAX_PREFIXES];
-	/* The conjuncts left to userspace, as a filter (NULL when the kernel decides all). */
+	/*
+	 * The conjuncts the kernel decides and those left to userspace, each as a filter of
+	 * their own (NULL when there are none). pg_kfilter__match is the kernel's decision; the
+	 * kernel filter is there to show (--explain) and to build on. Both belong to the struct
+	 * pg_kfilter__plan filled: a copy of it (the BPF source keeps one) is never released.
+	 */
+	struct pg_filter *kernel;
 	struct pg_filter *residual;
-	/* Human-readable split, for --explain and tests. */
-	char kernel_text[1024];
-	char user_text[1024];
 };
 
 /*
- * Plan the split of f (NULL: no filter). Fills kf; kf->residual is a new filter the caller
- * frees with pg_kfilter__release. 0, or -ENOMEM.
+ * Plan the split of f (NULL: no filter). Fills kf; the caller frees what it holds with
+ * pg_kfilter__release, also after a failure. 0, or -ENOMEM.
  */
 int pg_kfilter__plan(const struct pg_filter *f, struct pg_kfilter *kf);
 void pg_kfilter__release(struct pg_kfilter *kf);

@@ -168,6 +168,54 @@ def test_filter(pangolin):
     assert summary(r.stderr) == (n, 0, n, 0, 0)
 
 
+def test_filter_file(pangolin, tmp_path):
+    """--filter-file: the same filter as -f, for filters longer than an argument may be."""
+    flt = 'type == "open" &&\n comm == "curl" &&\n path startswith "/etc/"\n'
+    (tmp_path / "f.txt").write_text(flt)
+    a = replay(pangolin, SAMPLE, "--filter", flt)
+    b = replay(pangolin, SAMPLE, "--filter-file", tmp_path / "f.txt")
+    assert a.returncode == b.returncode == 0, b.stderr
+    assert b.stdout == a.stdout and len(b.stdout.splitlines()) == 6
+    # 10,000 conjuncts (over 128 KiB): the same as a replay through the first and last of them
+    terms = [f'pid != {100000 + i}' for i in range(9999)] + ['comm == "curl"']
+    (tmp_path / "long.txt").write_text(" && ".join(terms))
+    assert (tmp_path / "long.txt").stat().st_size > 131072
+    b = replay(pangolin, SAMPLE, "--filter-file", tmp_path / "long.txt")
+    c = replay(pangolin, SAMPLE, "--filter", 'pid != 100000 && comm == "curl"')
+    assert b.returncode == 0 and b.stdout == c.stdout and b.stdout
+
+
+@pytest.mark.parametrize("setup, message", [
+    (None, "--filter-file {d}/none.txt: No such file or directory"),
+    (b'pid == 1\0 || pid == 2', "--filter-file {d}/f.txt: a NUL byte at offset 8: a filter is text"),
+    ("both", "--filter and --filter-file: give the filter one way"),
+])
+def test_filter_file_errors(pangolin, tmp_path, setup, message):
+    path = tmp_path / ("none.txt" if setup is None else "f.txt")
+    extra = []
+    if setup == "both":
+        path.write_text("pid == 1")
+        extra = ["-f", "pid == 2"]
+    elif setup is not None:
+        path.write_bytes(setup)
+    r = replay(pangolin, SAMPLE, "--filter-file", path, *extra)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == f"pangolin replay: {message.format(d=tmp_path)}\n"
+
+
+def test_error_in_a_long_filter(pangolin):
+    """The part of a long filter around the error, with the caret under it."""
+    flt = " && ".join(f'pid != {i}' for i in range(1000)) + " && pid = 3 && " + \
+        " && ".join(f'pid != {i}' for i in range(1000))
+    r = replay(pangolin, SAMPLE, "--filter", flt)
+    assert r.returncode == 2
+    msg, text, caret = r.stderr.splitlines()
+    assert msg == f"pangolin replay: --filter: column {flt.index('pid = 3') + 5}: '=' is not an " \
+        "operator: use '==' to compare"
+    assert text.startswith("  ...") and text.endswith("...") and len(text) < 140
+    assert text[caret.index("^"):].startswith("= 3 && ")
+
+
 def test_output_file(pangolin, tmp_path):
     out = tmp_path / "out.ndjson"
     r = replay(pangolin, SAMPLE, "--output", out)

@@ -7,12 +7,15 @@
  * Events are written as NDJSON lines and decoded, so each one reads like the recordings the
  * filters run over.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "filter.h"
@@ -733,7 +736,9 @@ static void test_format(void **state)
 		{ "(pid == 1 || pid == 2) && pid == 3", "((pid == 1 || pid == 2) && pid == 3)" },
 		{ "pid == 1 || pid == 2 || pid == 3", "(pid == 1 || pid == 2 || pid == 3)" },
 		{ "pid == 1 && pid == 2 && pid == 3 || pid == 4", "((pid == 1 && pid == 2 && pid == 3) || pid == 4)" },
-		{ "pid == 1 || (pid == 2 || pid == 3)", "(pid == 1 || (pid == 2 || pid == 3))" },
+		/* an || inside an || is one ||: the same conjuncts, a shallower tree */
+		{ "pid == 1 || (pid == 2 || pid == 3)", "(pid == 1 || pid == 2 || pid == 3)" },
+		{ "(pid == 1 && pid == 2) && (pid == 3 && pid == 4)", "(pid == 1 && pid == 2 && pid == 3 && pid == 4)" },
 		{ "not pid == 1", "!pid == 1" },
 		{ "not (pid == 1 or tid == 2)", "!(pid == 1 || tid == 2)" },
 		{ "mode == 0644", "mode == 420" },
@@ -778,11 +783,266 @@ static void test_format(void **state)
 	char small[12];
 
 	memset(small, 'x', sizeof(small));
-	fmt(f->root, small, sizeof(small));
+	/* ... and the length of the whole text comes back, as from snprintf */
+	assert_int_equal(pg_filter_node__format(f->root, small, sizeof(small)), 44);
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 	assert_memory_equal(small, "comm in [\"a", 11);
-	fmt(f->root, small, 0); /* nothing written */
+	assert_int_equal(pg_filter_node__format(f->root, small, 0), 44); /* nothing written */
+	assert_int_equal(small[0], 'c');
 	pg_filter__free(f);
+}
+
+/* --- filters built from other filters' nodes --------------------------------------------- */
+
+static char *to_text(const struct pg_filter *f)
+{
+	char *t = pg_filter__to_text(f);
+
+	assert_non_null(t);
+	return t;
+}
+
+static void assert_same_decisions(const struct pg_filter *a, const struct pg_filter *b)
+{
+	for (int e = 0; e < E_COUNT; e++)
+		if (pg_filter__match(a, &events[e]) != pg_filter__match(b, &events[e]))
+			fail_msg("event %d: %d, %d", e, pg_filter__match(a, &events[e]),
+				 pg_filter__match(b, &events[e]));
+}
+
+static void test_to_text(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "", "" },
+		{ "pid==1", "pid == 1" },
+		/* the conjuncts without parentheses around them all; an || among them keeps its own */
+		{ "pid == 1 && (tid == 2 || tid == 3) && comm == 'x'",
+		  "pid == 1 && (tid == 2 || tid == 3) && comm == \"x\"" },
+		{ "pid == 1 || tid == 2", "(pid == 1 || tid == 2)" },
+		{ "not (pid == 1 && tid == 2)", "!(pid == 1 && tid == 2)" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pg_filter *f = parse_ok(cases[i].in), *g;
+		char *t = to_text(f), *again;
+
+		if (strcmp(t, cases[i].out))
+			fail_msg("'%s' is '%s' as text, expected '%s'", cases[i].in, t, cases[i].out);
+		g = parse_ok(t);
+		again = to_text(g);
+		assert_string_equal(again, t);
+		assert_same_decisions(f, g);
+		free(again);
+		free(t);
+		pg_filter__free(g);
+		pg_filter__free(f);
+	}
+}
+
+static void test_clone_and_from_conjuncts(void **state)
+{
+	struct pg_filter *f = parse_ok("type == \"open\" && (comm in ['a\"b', 'curl'] || daddr == '10.0.0.0/8') "
+				       "&& !(path endswith '.so' && uid != 0) && io_uring");
+	const struct pg_filter_node *conj[8];
+	struct pg_filter_node *c;
+	struct pg_filter *g;
+	char a[512], b[512];
+	char *t, *u;
+	size_t n = pg_filter__conjuncts(f, conj, 8);
+
+	assert_int_equal(n, 4);
+	/* a clone is equal and shares no memory with the original */
+	c = pg_filter_node__clone(f->root);
+	assert_non_null(c);
+	pg_filter_node__format(f->root, a, sizeof(a));
+	pg_filter_node__format(c, b, sizeof(b));
+	assert_string_equal(a, b);
+	assert_ptr_not_equal(c->sub[1]->sub[0]->vals[0].str, f->root->sub[1]->sub[0]->vals[0].str);
+	assert_int_equal(c->sub[1]->sub[0]->column, f->root->sub[1]->sub[0]->column);
+	pg_filter_node__free(c);
+	pg_filter_node__free(NULL);
+
+	/* all the conjuncts again are the filter again */
+	g = pg_filter__from_conjuncts(conj, n);
+	assert_non_null(g);
+	assert_null(g->source);
+	t = to_text(f);
+	u = to_text(g);
+	assert_string_equal(t, u);
+	assert_same_decisions(f, g);
+	free(u);
+	pg_filter__free(g);
+
+	/* one conjunct is itself; none is the empty filter */
+	g = pg_filter__from_conjuncts(&conj[1], 1);
+	u = to_text(g);
+	assert_string_equal(u, "(comm in [\"a\\\"b\", \"curl\"] || daddr == \"10.0.0.0/8\")");
+	free(u);
+	pg_filter__free(g);
+	g = pg_filter__from_conjuncts(NULL, 0);
+	assert_int_equal(g->root->op, PG_FOP_TRUE);
+	assert_int_equal(pg_filter__conjuncts(g, NULL, 0), 0);
+	pg_filter__free(g);
+
+	/* an && among the conjuncts given is spliced in: the result is one flat && */
+	struct pg_filter *h = parse_ok("pid == 1 && tid == 2");
+	const struct pg_filter_node *mix[] = { h->root, conj[0] };
+
+	g = pg_filter__from_conjuncts(mix, 2);
+	assert_int_equal(pg_filter__conjuncts(g, NULL, 0), 3);
+	u = to_text(g);
+	assert_string_equal(u, "pid == 1 && tid == 2 && type == \"open\"");
+	free(u);
+	pg_filter__free(g);
+	pg_filter__free(h);
+	free(t);
+	pg_filter__free(f);
+}
+
+/*
+ * Stack: what the deepest and the longest filters take, measured. The work runs on a thread
+ * whose stack is painted first and has an inaccessible page below it: running out would be a
+ * crash here, not a silent overwrite, and the paint left untouched says how much was used.
+ */
+#define STACK_SIZE (256 * 1024)
+#define STACK_PAINT 0xa5
+
+struct stack_job {
+	const char *expr;
+	size_t conjuncts; /* expected */
+	bool match; /* expected for events[E_OPEN] */
+};
+
+static void *stack_job(void *arg)
+{
+	struct stack_job *j = arg;
+	struct pg_filter_error err;
+	struct pg_filter *f = pg_filter__parse(j->expr, &err), *g;
+	const struct pg_filter_node **conj;
+	size_t n;
+	char *t;
+
+	if (!f) {
+		fprintf(stderr, "column %zu: %s\n", err.column, err.msg);
+		return "does not parse";
+	}
+	if (pg_filter__match(f, &events[E_OPEN]) != j->match)
+		return "wrong match";
+	n = pg_filter__conjuncts(f, NULL, 0);
+	if (n != j->conjuncts)
+		return "wrong number of conjuncts";
+	conj = calloc(n, sizeof(*conj));
+	pg_filter__conjuncts(f, conj, n);
+	g = pg_filter__from_conjuncts(conj, n);
+	t = pg_filter__to_text(g);
+	pg_filter_node__format(f->root, NULL, 0);
+	if (pg_filter__match(g, &events[E_OPEN]) != j->match)
+		return "wrong match from the conjuncts";
+	pg_filter__free(g);
+	g = pg_filter__parse(t, &err); /* the text parses back */
+	if (!g || pg_filter__match(g, &events[E_OPEN]) != j->match)
+		return "text does not parse back to the same";
+	pg_filter__free(g);
+	free(t);
+	free(conj);
+	pg_filter__free(f);
+	return NULL;
+}
+
+/* Run j on a painted, guarded stack; returns the bytes of it used. */
+static size_t stack_used(struct stack_job *j)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *mem = mmap(NULL, STACK_SIZE + page, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *stack = mem + page;
+	pthread_attr_t attr;
+	pthread_t t;
+	void *res;
+	size_t untouched = 0;
+
+	assert_true(mem != MAP_FAILED);
+	assert_int_equal(mprotect(mem, page, PROT_NONE), 0);
+	memset(stack, STACK_PAINT, STACK_SIZE);
+	assert_int_equal(pthread_attr_init(&attr), 0);
+	assert_int_equal(pthread_attr_setstack(&attr, stack, STACK_SIZE), 0);
+	assert_int_equal(pthread_create(&t, &attr, stack_job, j), 0);
+	assert_int_equal(pthread_join(t, &res), 0);
+	pthread_attr_destroy(&attr);
+	if (res)
+		fail_msg("%.60s...: %s", j->expr, (const char *)res);
+	while (untouched < STACK_SIZE && stack[untouched] == STACK_PAINT)
+		untouched++;
+	munmap(mem, STACK_SIZE + page);
+	return STACK_SIZE - untouched;
+}
+
+static void test_stack_is_bounded(void **state)
+{
+	size_t n = 0, used[4];
+	char *expr = malloc(100000 * 24);
+	struct stack_job j;
+
+	/* 10,000 conjuncts, 100,000 disjuncts: long, one level deep */
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)sprintf(expr + n, "%spath != \"/x/%d\"", i ? " && " : "", i);
+	j = (struct stack_job){ expr, 10000, true };
+	used[0] = stack_used(&j);
+	n = 0;
+	for (int i = 0; i < 100000; i++)
+		n += (size_t)sprintf(expr + n, "%spid == %d", i ? " || " : "", i + 10000);
+	j = (struct stack_job){ expr, 1, false };
+	used[1] = stack_used(&j);
+
+	/* as deep as the parser takes: an && and an || at each of 63 levels of parentheses */
+	n = 0;
+	for (int i = 0; i < 63; i++)
+		n += (size_t)sprintf(expr + n, "pid == %d %s (tid == 1 %s ", i, i % 2 ? "||" : "&&",
+				     i % 2 ? "&&" : "||");
+	n += (size_t)sprintf(expr + n, "uid == 7");
+	for (int i = 0; i < 63; i++)
+		n += (size_t)sprintf(expr + n, ")");
+	j = (struct stack_job){ expr, 2, false };
+	used[2] = stack_used(&j);
+	/* and 62 nots around a parenthesis: 64 levels */
+	n = 0;
+	for (int i = 0; i < 62; i++)
+		n += (size_t)sprintf(expr + n, "not ");
+	sprintf(expr + n, "(pid == 1 || tid == 1)");
+	j = (struct stack_job){ expr, 1, false };
+	used[3] = stack_used(&j);
+	print_message("stack used: %zu bytes (10,000 conjuncts), %zu (100,000 disjuncts), "
+		      "%zu (63 levels of && and ||), %zu (62 nots and a parenthesis)\n",
+		      used[0], used[1], used[2], used[3]);
+	/* long is not deep: a chain takes no more stack than one comparison nested a level */
+	assert_true(used[0] < used[2] && used[1] < used[2]);
+	free(expr);
+}
+
+/* A long filter's error shows the part around the column, so the caret is on screen. */
+static void test_error_in_a_long_filter(void **state)
+{
+	size_t n = 0;
+	char *expr = malloc(10000 * 24);
+	char buf[1024];
+	struct pg_filter_error err;
+
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)sprintf(expr + n, "%spath != \"/x/%d\"", i ? " && " : "", i);
+	strcpy(strstr(expr, "/x/5000\"") - 9, "path = \"/x/5000\" && pid == 1");
+	assert_null(pg_filter__parse(expr, &err));
+	pg_filter_error__format(expr, &err, buf, sizeof(buf));
+	const char *line = strchr(buf, '\n') + 1, *caret = strchr(line, '\n') + 1;
+
+	assert_memory_equal(buf, "column ", 7);
+	assert_memory_equal(line, "  ...", 5);
+	assert_true(strlen(buf) < 300);
+	/* the caret sits under the '=' */
+	assert_int_equal(line[strchr(caret, '^') - caret], '=');
+	assert_int_equal(line[strchr(caret, '^') - caret + 1], ' ');
+	free(expr);
 }
 
 int main(void)
@@ -792,7 +1052,10 @@ int main(void)
 		cmocka_unit_test(test_nesting_limit), cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_evaluation),   cmocka_unit_test(test_every_type),
 		cmocka_unit_test(test_conjuncts),    cmocka_unit_test(test_format),
-		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_flags),	      cmocka_unit_test(test_to_text),
+		cmocka_unit_test(test_clone_and_from_conjuncts),
+		cmocka_unit_test(test_stack_is_bounded),
+		cmocka_unit_test(test_error_in_a_long_filter),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
