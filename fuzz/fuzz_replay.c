@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for the replay source (src/source_replay.c): a recording split into lines
- * (LF, CRLF, blank lines, long lines, no final newline) through a real file descriptor.
+ * (LF, CRLF, blank lines, long lines, no final newline, a byte order mark) through a real file
+ * descriptor.
  *
  * With skip_bad every line that is not blank is either an event or a counted skip: the sum is
  * checked against an independent count of the lines (a line over the limit is a counted skip,
@@ -32,8 +33,6 @@ static int on_event(void *ctx, struct pg_event *ev)
 
 static bool blank(const uint8_t *s, size_t n)
 {
-	if (n && s[n - 1] == '\r')
-		n--;
 	for (size_t i = 0; i < n; i++)
 		if (s[i] != ' ' && s[i] != '\t')
 			return false;
@@ -58,11 +57,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i <= size; i++) {
 		if (i == size || data[i] == '\n') {
 			/* a final line without a newline is a line; nothing after a final newline is not */
-			size_t len = i - start;
+			size_t len = i - start, from = start;
 
+			/* what the line holds: without its "\r", and without the byte order mark
+			 * that may start the input */
+			if (len && data[i - 1] == '\r')
+				len--;
+			if (!start && len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+				from += 3;
+				len -= 3;
+			}
 			/* over the limit is a counted skip even when blank */
 			if ((i < size || i > start) &&
-			    ((o.max_line && len > o.max_line) || !blank(data + start, len)))
+			    ((o.max_line && len > o.max_line) || !blank(data + from, len)))
 				lines++;
 			start = i + 1;
 		}

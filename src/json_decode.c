@@ -256,6 +256,10 @@ static const char *found_what(const struct state *st, size_t pos)
 			return "a number";
 		return "an invalid character";
 	case '0' ... '9': return "a number";
+	case '\xef':
+		if (literal_at(st, pos, "\xef\xbb\xbf", 3))
+			return "a UTF-8 byte order mark (only the start of a recording may have one)";
+		return "an invalid character";
 	default: return "an invalid character";
 	}
 }
@@ -330,6 +334,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 /*
  * Parse a JSON string at pos (which holds '"') into dst (cap bytes, NUL added). \udc80..\udcff
  * alone become the raw bytes 0x80..0xff. NUL bytes are refused: every string is a C string.
+ * 0; -E2BIG when it does not fit in cap (the message says so; a caller whose cap is what is
+ * left of a larger budget says it better); -EINVAL.
  */
 static int parse_string(struct state *st, const char *field, char *dst, size_t cap, size_t *outlen)
 {
@@ -449,7 +455,34 @@ put:
 	st->pos = i + 1;
 	return 0;
 too_long:
-	return fail(st, start, "field \"%s\": string longer than %zu bytes", field, cap - 1);
+	fail(st, start, "field \"%s\": string longer than %zu bytes", field, cap - 1);
+	return -E2BIG;
+}
+
+/*
+ * A field name at pos (which holds '"'), with any JSON escape as in values ("p\u0069d" is
+ * "pid"): *name points into the line, or into buf when there were escapes, and pos moves past
+ * the closing quote. 0; -E2BIG when the decoded name does not fit in buf (no field's name is
+ * that long: *name is then the text as written, to show); -EINVAL with the error set.
+ */
+static int read_key(struct state *st, char *buf, size_t size, const char **name, size_t *len)
+{
+	const char *s = st->line + st->pos + 1;
+	const char *q = memchr(s, '"', st->len - st->pos - 1);
+	int rc;
+
+	if (!q)
+		return fail(st, st->pos, "unterminated field name");
+	*name = s;
+	*len = (size_t)(q - s);
+	if (!memchr(s, '\\', *len)) {
+		st->pos += *len + 2;
+		return 0;
+	}
+	rc = parse_string(st, "(a field name)", buf, size, len);
+	if (!rc)
+		*name = buf;
+	return rc;
 }
 
 /* A JSON integer; fractions and exponents are refused (no field holds one). */
@@ -539,9 +572,16 @@ static int parse_argv(struct state *st, const struct keydef *kd)
 				    found_what(st, st->pos));
 		if (st->argc == PG_ARGV_MAX)
 			return fail(st, st->pos, "field \"argv\": more than %d arguments", PG_ARGV_MAX);
-		if (used >= PG_ARGV_LEN)
-			return fail(st, st->pos, "field \"argv\": more than %d bytes in all", PG_ARGV_LEN);
-		if (parse_string(st, kd->name, dst + used, PG_ARGV_LEN - used, &n))
+		size_t at = st->pos;
+		int rc = used < PG_ARGV_LEN ? parse_string(st, kd->name, dst + used,
+							   PG_ARGV_LEN - used, &n)
+					    : -E2BIG;
+
+		/* the rule, not what happened to be left of it ("longer than 10 bytes") */
+		if (rc == -E2BIG)
+			return fail(st, at, "field \"argv\": more than %d bytes in all (each argument's bytes and a NUL)",
+				    PG_ARGV_LEN);
+		if (rc)
 			return -EINVAL;
 		used += n + 1;
 		st->argc++;
@@ -620,9 +660,10 @@ static int parse_answers(struct state *st)
 		a->rclass = 1;
 		st->pos++;
 		for (;;) {
-			const char *q, *kname;
-			size_t klen;
-			int k;
+			const char *kname;
+			char kbuf[16];
+			size_t klen, kstart;
+			int k, rc;
 			long long v;
 			unsigned char b;
 
@@ -630,22 +671,20 @@ static int parse_answers(struct state *st)
 			if (st->pos >= st->len || st->line[st->pos] != '"')
 				return fail(st, st->pos, "field \"answers\": expected a field name in quotes, found %s",
 					    found_what(st, st->pos));
-			kname = st->line + st->pos + 1;
-			q = memchr(kname, '"', st->len - st->pos - 1);
-			if (!q)
-				return fail(st, st->pos, "unterminated field name");
-			klen = (size_t)(q - kname);
-			for (k = 0; k < A_N; k++)
+			kstart = st->pos;
+			rc = read_key(st, kbuf, sizeof(kbuf), &kname, &klen);
+			if (rc && rc != -E2BIG)
+				return rc;
+			for (k = 0; k < A_N && !rc; k++)
 				if (strlen(short_names[k]) == klen && !memcmp(short_names[k], kname, klen))
 					break;
-			if (k == A_N) /* shown: raw bytes would put control bytes in the message */
-				return fail(st, st->pos, "field \"answers\": unknown field \"%s\" in an answer (name, type, class, ttl, data, data_truncated)",
+			if (rc || k == A_N) /* shown: raw bytes would put control bytes in the message */
+				return fail(st, kstart, "field \"answers\": unknown field \"%s\" in an answer (name, type, class, ttl, data, data_truncated)",
 					    shown(kname, klen, sh, sizeof(sh)));
 			if (seen & (1u << k))
 				return fail(st, st->pos, "field \"answers\": duplicate \"%s\" in an answer",
 					    short_names[k]);
 			seen |= 1u << k;
-			st->pos = (size_t)(q - st->line) + 1;
 			skip_ws(st);
 			if (st->pos >= st->len || st->line[st->pos] != ':')
 				return fail(st, st->pos, "expected ':' after \"%s\"", short_names[k]);
@@ -1172,8 +1211,10 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 		return fail(&st, st.pos, "expected a JSON object '{', found %s", found_what(&st, st.pos));
 	st.pos++;
 	for (;;) {
-		size_t kstart, klen;
+		size_t kstart, klen, kend;
 		const char *kname;
+		char kbuf[64], kshown[40];
+		int rc;
 		int k = -1;
 
 		skip_ws(&st);
@@ -1185,16 +1226,13 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 			return fail(&st, st.pos, "expected a field name in quotes, found %s",
 				    found_what(&st, st.pos));
 		kstart = st.pos + 1;
-		kname = line + kstart;
-		{
-			const char *q = memchr(kname, '"', len - kstart);
-
-			if (!q)
-				return fail(&st, st.pos, "unterminated field name");
-			klen = (size_t)(q - kname);
-		}
-		if (memchr(kname, '\\', klen))
-			return fail(&st, kstart, "field names with escapes are not part of the schema");
+		rc = read_key(&st, kbuf, sizeof(kbuf), &kname, &klen);
+		if (rc == -E2BIG)
+			return fail(&st, kstart - 1, "unknown field \"%s\"",
+				    shown(kname, klen, kshown, sizeof(kshown)));
+		if (rc)
+			return -EINVAL;
+		kend = st.pos;
 		/* predicted key first: canonical lines hit here every time */
 		for (size_t j = oi; j < order_n; j++) {
 			const struct keydef *kd = &keydefs[order[j]];
@@ -1224,7 +1262,7 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 			return fail(&st, kstart - 1, "duplicate field \"%s\"", keydefs[k].name);
 		st.seen |= BIT(k);
 		st.kpos[k] = kstart - 1;
-		st.pos = kstart + klen + 1;
+		st.pos = kend;
 		skip_ws(&st);
 		if (st.pos >= len || line[st.pos] != ':')
 			return fail(&st, st.pos, "expected ':' after field name \"%s\"", keydefs[k].name);

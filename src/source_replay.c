@@ -132,7 +132,7 @@ static int replay_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, vo
 		char *line = r->buf + r->start;
 		size_t avail = r->end - r->start;
 		char *nl = memchr(line, '\n', avail);
-		size_t len;
+		size_t len, bom;
 		int err;
 
 		if (r->skipping) {
@@ -150,7 +150,12 @@ static int replay_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, vo
 			continue;
 		}
 		if (!nl) {
-			if (avail > r->max_line) {
+			/*
+			 * Surely too long: more than max_line bytes, a byte order mark and a "\r"
+			 * (what a line may hold besides its max_line bytes). Anything shorter waits
+			 * for its newline, or the end, and the exact check below.
+			 */
+			if (avail > r->max_line + 4) {
 				char msg[128];
 
 				r->lineno++;
@@ -184,6 +189,12 @@ static int replay_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, vo
 			r->start += len + 1;
 		}
 		r->lineno++;
+		if (len && line[len - 1] == '\r')
+			len--; /* tolerate CRLF recordings: the limit is the same as for LF */
+		/* a byte order mark (Windows tools write one) starts the input: it says nothing */
+		bom = r->lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3) ? 3 : 0;
+		line += bom;
+		len -= bom;
 		if (len > r->max_line) {
 			char msg[128];
 
@@ -192,15 +203,13 @@ static int replay_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, vo
 				return err;
 			continue;
 		}
-		if (len && line[len - 1] == '\r')
-			len--; /* tolerate CRLF recordings */
 		if (blank(line, len))
 			continue; /* blank lines carry nothing */
 
 		struct pg_json_error jerr;
 
 		if (pg_json_decode(&r->dec, line, len, &r->ev, &jerr)) {
-			if ((err = bad_line(r, jerr.column, jerr.msg)))
+			if ((err = bad_line(r, jerr.column + bom, jerr.msg)))
 				return err;
 			continue;
 		}

@@ -712,6 +712,10 @@ static void test_noncanonical_input(void **state)
 		"{\"type\":\"fork\",\"v\":1,\"ts\":1000000002,\"pid\":42,\"tid\":43,\"ppid\":1,"
 		"\"uid\":1000,\"gid\":1000,\"comm\":\"\\u0062ash\",\"cgroup_id\":4242,\"start_ns\":77,"
 		"\"child_pid\":44,\"node\":\"n1\",\"child_start_ns\":99}",
+		/* any JSON escape in field names too (docs/events.md) */
+		"{\"\\u0076\":1,\"typ\\u0065\":\"fork\",\"ts\":1000000002,\"p\\u0069d\":42,\"tid\":43,"
+		"\"ppid\":1,\"uid\":1000,\"gid\":1000,\"comm\":\"bash\",\"cgroup\\u005fid\":4242,"
+		"\"start_ns\":77,\"child_pid\":44,\"\\u006e\\u006f\\u0064\\u0065\":\"n1\",\"child\\u005fstart_ns\":99}",
 	};
 	struct pg_event a, b;
 	struct pg_json_error err;
@@ -880,7 +884,13 @@ static const struct mcase mcases[] = {
 	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"Pid\":1", "\"Pid\"", "unknown field \"Pid\"" },
 	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"\":1", "\"\":1", "unknown field \"\"" },
 	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"a\xff\":1", "\"a\xff", "unknown field \"a?\"" },
-	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"p\\u0069d\":1", "p\\u", "field names with escapes" },
+	/* a name with escapes is the name it decodes to */
+	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"p\\u0069d\":1", "\"p\\u", "duplicate field \"pid\"" },
+	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"p\\u0069x\":1", "\"p\\u", "unknown field \"pix\"" },
+	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"p\\q\":1", "\\q", "field \"(a field name)\": invalid escape \\q" },
+	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"\\u0000\":1", "\\u0000", "\\u0000 is not allowed" },
+	{ PG_EV_OPEN, "\"pid\":42", "\"pid\":42,\"\\u0061aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1",
+	  "\"\\u0061aaa", "unknown field \"\\u0061aaaaaaaa" },
 	{ PG_EV_OPEN, "\"uid\":1000", "\"uid\":1000,\"pid\":1", "\"pid\":1,", "duplicate field \"pid\"" },
 	{ PG_EV_OPEN, "\"start_ns\":77", "\"start_ns\":77,\"type\":\"open\"", "\"type\":\"open\",\"dirfd", "duplicate field \"type\"" },
 	{ PG_EV_OPEN, "\"ret\":3", "\"ret\":3,\"ret\":3", "\"ret\":3,\"path", "duplicate field \"ret\"" },
@@ -1055,7 +1065,8 @@ static void test_not_an_object(void **state)
 	expect_error("empty object", "{}", 2, "missing field \"v\"");
 	expect_error("object without type", "{\"v\":1}", 7, "missing field \"type\"");
 	expect_error("two objects", "{}{}", 3, "unexpected data after the JSON object");
-	expect_error("BOM", "\xef\xbb\xbf{}", 1, "expected a JSON object");
+	/* the decoder sees lines: only the replay source knows a line is the first */
+	expect_error("BOM", "\xef\xbb\xbf{}", 1, "expected a JSON object '{', found a UTF-8 byte order mark");
 	expect_error("NDJSON array", "[{\"v\":1}]", 1, "found an array");
 }
 
@@ -1235,7 +1246,14 @@ static void test_limits(void **state)
 	big[1024] = 0;
 	snprintf(val, 2200, "[\"%s\"]", big);
 	line = subst(base_lines[PG_EV_EXEC], "[\"curl\",\"-s\",\"https://example.com/\"]", val);
-	expect_error("one argument of 1024", line, col_of(line, "\"aaa"), "field \"argv\": string longer than 1023 bytes");
+	expect_error("one argument of 1024", line, col_of(line, "\"aaa"), "field \"argv\": more than 1024 bytes in all");
+	free(line);
+	/* the rule, not what was left of it: an argument that does not fit the 10 bytes left */
+	big[1013] = 0;
+	snprintf(val, 2200, "[\"%s\",\"0123456789ab\"]", big);
+	line = subst(base_lines[PG_EV_EXEC], "[\"curl\",\"-s\",\"https://example.com/\"]", val);
+	expect_error("1014 + 13 bytes", line, col_of(line, "\"0123"),
+		     "field \"argv\": more than 1024 bytes in all (each argument's bytes and a NUL)");
 	free(line);
 	free(val);
 }

@@ -312,6 +312,76 @@ static void test_max_line(void **state)
 	done(&r);
 }
 
+/*
+ * The limit is on what the line holds: a CRLF line of exactly max_line bytes passes as its LF
+ * twin does, at a small limit and at the default 1 MiB, also when the "\r" and the "\n"
+ * arrive in different reads.
+ */
+static void test_crlf_at_the_limit(void **state)
+{
+	size_t len = strlen(LINE(1)), big = PG_REPLAY_MAX_LINE;
+	char data[2048], *huge;
+	struct run r;
+
+	snprintf(data, sizeof(data), "%s\r\n%s  \r\n%s   \r\n%s  \r", LINE(1), LINE(2), LINE(3),
+		 LINE(4));
+	replay(&r, write_str("crlf-max", data), -1, true, len + 2);
+	assert_int_equal(count(&r), 3); /* line 3 is one byte over */
+	assert_int_equal(r.st.skipped, 1);
+	assert_errmsg(r.w.first, "crlf-max", "3:1: line longer than");
+	done(&r);
+
+	huge = malloc(2 * big + 16);
+	memset(huge, ' ', 2 * big + 16);
+	memcpy(huge, LINE(1), len);
+	memcpy(huge + big, "\r\n", 2);
+	memcpy(huge + big + 2, LINE(2), len);
+	memcpy(huge + 2 * big + 2, "\r\n", 2);
+	replay(&r, write_file("crlf-1mib", huge, 2 * big + 4), -1, false, 0);
+	assert_int_equal(r.rc, PG_SOURCE_EOF);
+	assert_int_equal(count(&r), 2);
+	done(&r);
+
+	/* one more byte is over, CRLF or not */
+	huge[big] = ' ';
+	memcpy(huge + big + 1, "\r\n", 2);
+	replay(&r, write_file("crlf-1mib+1", huge, big + 3), -1, false, 0);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_errmsg(r.src->errmsg, "crlf-1mib+1", "1:1: line longer than 1048576 bytes");
+	done(&r);
+	free(huge);
+}
+
+/*
+ * A UTF-8 byte order mark at the start of a recording (Windows tools write one) is skipped;
+ * error columns on that line still count its bytes. Anywhere else it is named.
+ */
+static void test_byte_order_mark(void **state)
+{
+	struct run r;
+
+	replay(&r, write_str("bom", "\xef\xbb\xbf" LINE(1) "\n" LINE(2) "\n"), -1, false, 0);
+	assert_int_equal(r.rc, PG_SOURCE_EOF);
+	assert_int_equal(count(&r), 2);
+	done(&r);
+
+	replay(&r, write_str("bom-only", "\xef\xbb\xbf\n" LINE(1) "\n"), -1, false, 0);
+	assert_int_equal(r.rc, PG_SOURCE_EOF);
+	assert_int_equal(count(&r), 1);
+	done(&r);
+
+	replay(&r, write_str("bom-bad", "\xef\xbb\xbf{\"v\":x}\n"), -1, false, 0);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_errmsg(r.src->errmsg, "bom-bad", "1:9: field \"v\"");
+	done(&r);
+
+	replay(&r, write_str("bom-2", LINE(1) "\n\xef\xbb\xbf" LINE(2) "\n"), -1, false, 0);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_errmsg(r.src->errmsg, "bom-2", "2:1: expected a JSON object '{', found a UTF-8 byte "
+					      "order mark (only the start of a recording may have one)");
+	done(&r);
+}
+
 /* Random bytes: never a crash, every line accounted for. */
 static void test_binary_garbage(void **state)
 {
@@ -485,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_huge_line),
 		cmocka_unit_test(test_max_line),
+		cmocka_unit_test(test_crlf_at_the_limit),
+		cmocka_unit_test(test_byte_order_mark),
 		cmocka_unit_test(test_binary_garbage),
 		cmocka_unit_test(test_big_recording),
 		cmocka_unit_test(test_callback_stop),
