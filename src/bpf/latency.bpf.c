@@ -13,7 +13,9 @@
  * CO-RE, and they cost less per event. Userspace disables the programs of modes it did not ask
  * for before load (bpf_program__set_autoload), so an idle mode costs nothing.
  *
- * Every interval that cannot be timed is counted: a full start map, a full histogram map.
+ * Every interval that cannot be timed is counted: a full start map, a full histogram map, and
+ * an end whose start happened before we attached (PG_LAT_CTR_NO_START: only for what the
+ * filters want, and never for an end that is not one of an interval, see each mode).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -156,6 +158,33 @@ static __always_inline bool comm_matches(void)
 
 /* --- syscall ------------------------------------------------------------------------------- */
 
+/* Would the entry probe time syscall nr of the current task? */
+static __always_inline bool syscall_wanted(__u64 pid_tgid, long nr)
+{
+	if (targ_tgid && (pid_tgid >> 32) != targ_tgid)
+		return false;
+	if (targ_syscall >= 0 && nr != targ_syscall)
+		return false;
+	if (nr == noreturn_a || nr == noreturn_b || nr < 0)
+		return false;
+	return comm_matches();
+}
+
+/*
+ * The number of the syscall sys_exit reports, as syscall_get_nr() reads it. -1 after
+ * rt_sigreturn (the kernel sets it so), which was timed, if at all, by its entry.
+ */
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return (long)BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(regs, syscallno);
+#else
+#error "syscall_nr: add this architecture's pt_regs field (syscall_get_nr in the kernel)"
+#endif
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long nr)
 {
@@ -163,13 +192,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long nr)
 	struct syscall_start st = {};
 	__u32 tid = (__u32)id;
 
-	if (targ_tgid && (id >> 32) != targ_tgid)
-		return 0;
-	if (targ_syscall >= 0 && nr != targ_syscall)
-		return 0;
-	if (nr == noreturn_a || nr == noreturn_b || nr < 0)
-		return 0;
-	if (!comm_matches())
+	if (!syscall_wanted(id, nr))
 		return 0;
 	st.ts = bpf_ktime_get_ns();
 	st.nr = (__u32)nr;
@@ -181,13 +204,19 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long nr)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
 	struct syscall_start *st;
 	__u64 now = bpf_ktime_get_ns();
 
 	st = bpf_map_lookup_elem(&sys_start, &tid);
-	if (!st)
-		return 0; /* filtered at entry, or entered before we attached */
+	if (!st) {
+		/* filtered at entry (nothing to say), or entered before we attached: a call
+		 * that may have been long (a blocking read) is missing from the histogram */
+		if (syscall_wanted(id, syscall_nr(regs)))
+			bump(PG_LAT_CTR_NO_START);
+		return 0;
+	}
 	record(st->nr, now - st->ts);
 	bpf_map_delete_elem(&sys_start, &tid);
 	return 0;
@@ -257,14 +286,23 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 	__u64 *ts, now;
 	__u32 tid;
 
-	/* a task switched out while still runnable goes straight back onto the run queue */
-	if (task_state(prev) == TASK_RUNNING)
+	/*
+	 * A task switched out while still runnable goes straight back onto the run queue; so
+	 * does a preempted one whatever its state says (preempted between setting a sleeping
+	 * state and calling schedule(), it was not dequeued).
+	 */
+	if (preempt || task_state(prev) == TASK_RUNNING)
 		runq_enqueue(prev);
 
 	tid = BPF_CORE_READ(next, pid);
 	ts = bpf_map_lookup_elem(&runq_start, &tid);
-	if (!ts)
+	if (!ts) {
+		/* tid 0 is the idle task, never queued; anything else wanted was runnable
+		 * before we attached */
+		if (tid && task_wanted(next))
+			bump(PG_LAT_CTR_NO_START);
 		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	if (now > *ts)
 		record(0, now - *ts);
@@ -296,14 +334,24 @@ int BPF_PROG(handle_block_rq_issue, struct request *rq)
 	return 0;
 }
 
+/*
+ * The tracepoint fires once per blk_update_request, before the bytes are taken off: a driver
+ * that completes a request in parts fires it for each part, and the last one has nr_bytes of
+ * at least what is left (rq->__data_len). A request with a flush sequence (O_SYNC and FUA
+ * writes) fires it again with 0 bytes when the sequence ends, after its data completed: that
+ * is not the end of an interval, and not one that began before we attached.
+ */
 SEC("raw_tp/block_rq_complete")
 int BPF_PROG(handle_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 {
 	__u64 key = (__u64)rq, *ts, now = bpf_ktime_get_ns();
 
+	if (nr_bytes < BPF_CORE_READ(rq, __data_len))
+		return 0; /* a part: the request is done at its last */
 	ts = bpf_map_lookup_elem(&block_start, &key);
 	if (!ts) {
-		bump(PG_LAT_CTR_NO_START);
+		if (nr_bytes)
+			bump(PG_LAT_CTR_NO_START);
 		return 0;
 	}
 	if (now > *ts)
