@@ -12,7 +12,15 @@
 #define FONT_SIZE 12
 #define FONT_W 0.59 /* average glyph width of Verdana, in font sizes */
 #define MIN_W 0.1 /* pixels: narrower frames are left out (their share is in the parent) */
+/*
+ * Above the frames: the title's line (baseline TITLE_Y, 17px), and the subtitle's under it
+ * when there is one; the tallest stack starts a line's height below the last baseline, so no
+ * descender touches it.
+ */
+#define TITLE_Y 24
+#define SUBTITLE_Y (TITLE_Y + FONT_SIZE + 4)
 #define YPAD_TOP (FONT_SIZE * 3)
+#define YPAD_TOP_SUBTITLE (SUBTITLE_Y + FONT_SIZE)
 #define YPAD_BOTTOM (FONT_SIZE * 2 + 10)
 
 enum pg_frame_kind pg_frame_kind_of(const char *name, size_t len, unsigned int depth)
@@ -309,6 +317,7 @@ int pg_flamegraph__write(const struct pg_folded *f, const struct pg_flame_opts *
 	unsigned int width = o && o->width ? o->width : 1200;
 	struct pg_flame_frame *fr = NULL;
 	unsigned int maxdepth = 0;
+	unsigned int ypad_top = o && o->subtitle ? YPAD_TOP_SUBTITLE : YPAD_TOP;
 	size_t n = 0;
 	double per, height;
 	uint64_t total;
@@ -322,7 +331,7 @@ int pg_flamegraph__write(const struct pg_folded *f, const struct pg_flame_opts *
 	for (size_t i = 0; i < n; i++)
 		if (fr[i].depth > maxdepth && (double)fr[i].value * per >= MIN_W)
 			maxdepth = fr[i].depth;
-	height = (maxdepth + 1) * FRAME_H + YPAD_TOP + YPAD_BOTTOM;
+	height = (maxdepth + 1) * FRAME_H + ypad_top + YPAD_BOTTOM;
 
 	fprintf(out,
 		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
@@ -345,11 +354,11 @@ int pg_flamegraph__write(const struct pg_folded *f, const struct pg_flame_opts *
 		"<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
 		"<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%.0f\" fill=\"url(#background)\"/>\n",
 		width, height, width, height, unit, FONT_SIZE, script, width, height);
-	fprintf(out, "<text id=\"title\" x=\"%u\" y=\"24\">", width / 2);
+	fprintf(out, "<text id=\"title\" x=\"%u\" y=\"%d\">", width / 2, TITLE_Y);
 	xml_escape(out, title, strlen(title));
 	fputs("</text>\n", out);
 	if (o && o->subtitle) {
-		fprintf(out, "<text id=\"subtitle\" x=\"%u\" y=\"%d\">", width / 2, 24 + FONT_SIZE + 4);
+		fprintf(out, "<text id=\"subtitle\" x=\"%u\" y=\"%d\">", width / 2, SUBTITLE_Y);
 		xml_escape(out, o->subtitle, strlen(o->subtitle));
 		fputs("</text>\n", out);
 	}

@@ -183,6 +183,57 @@ static void test_svg(void **state)
 	pg_folded__destroy(&f);
 }
 
+/* The lowest y of any frame's box (the tallest stack's top). */
+static double top_of_frames(const char *svg)
+{
+	double top = 1e9, y;
+
+	for (const char *p = svg; (p = strstr(p, "<rect x=\"")); p++)
+		if (strstr(p, "data-x=") < strchr(p, '>') && sscanf(strstr(p, " y=\"") + 4, "%lf", &y) == 1 &&
+		    y < top)
+			top = y;
+	return top;
+}
+
+/*
+ * The subtitle (samples, losses) is on its own line: the tallest stack starts below its
+ * descenders, with and without a subtitle, however tall the graph.
+ */
+static void test_svg_subtitle_clears_the_frames(void **state)
+{
+	struct pg_flame_opts o = { .title = "T", .subtitle = "1234 samples, 0 lost" };
+	struct pg_folded f;
+	char *buf = NULL, stack[512] = "p";
+	size_t len = 0;
+	double sub_y, title_y;
+	FILE *out;
+
+	for (int i = 0; i < 40; i++)
+		strcat(stack, ";f");
+	pg_folded__init(&f);
+	add(&f, stack, 5);
+	add(&f, "q;x", 1);
+	pg_folded__merge(&f);
+	out = open_memstream(&buf, &len);
+	assert_int_equal(pg_flamegraph__write(&f, &o, out), 0);
+	fclose(out);
+	assert_int_equal(sscanf(strstr(buf, "<text id=\"subtitle\"") + 20, " x=\"%*u\" y=\"%lf\"", &sub_y), 1);
+	/* 12px text: its descenders reach about 3px under the baseline */
+	assert_true(top_of_frames(buf) >= sub_y + 4);
+	free(buf);
+
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	o.subtitle = NULL;
+	assert_int_equal(pg_flamegraph__write(&f, &o, out), 0);
+	fclose(out);
+	assert_null(strstr(buf, "id=\"subtitle\""));
+	assert_int_equal(sscanf(strstr(buf, "<text id=\"title\"") + 17, " x=\"%*u\" y=\"%lf\"", &title_y), 1);
+	assert_true(top_of_frames(buf) >= title_y + 5);
+	free(buf);
+	pg_folded__destroy(&f);
+}
+
 /* Text is cut to the box and never in the middle of a UTF-8 sequence. */
 static void test_svg_truncation(void **state)
 {
@@ -215,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_parse),		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_kinds),		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_svg_truncation),
+		cmocka_unit_test(test_svg_subtitle_clears_the_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
