@@ -49,7 +49,7 @@ BPF_OUT  := build/bpf
 
 PKGS     := libbpf libelf zlib jansson rdkafka libprotobuf-c libpcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldw -lm -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldw -liberty -lm -lpthread
 
 CFLAGS   := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	    -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \

@@ -338,6 +338,7 @@ static uint32_t build_frames(struct prof_state *st, const struct pg_prof_key *k,
 					.name = u.name ? u.name
 						       : u.module ? module_unknown_name(st, u.module)
 								  : "[unknown]",
+					.system_name = u.system_name,
 					.module = u.module,
 					.build_id = u.build_id,
 					.addr = u.norm_addr,

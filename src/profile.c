@@ -322,7 +322,8 @@ static uint64_t mapping_id(struct enc *e, const struct pg_frame *f)
 
 static uint64_t function_id(struct enc *e, const struct pg_frame *f)
 {
-	uint64_t k[3] = { (uint64_t)str_id(e, f->name), (uint64_t)str_id(e, f->module), 0 }, id;
+	uint64_t k[3] = { (uint64_t)str_id(e, f->name), (uint64_t)str_id(e, f->module),
+			  (uint64_t)str_id(e, f->system_name ? f->system_name : f->name) }, id;
 	Pangolin__Pprof__Function *fn;
 	bool ins;
 
@@ -339,7 +340,8 @@ static uint64_t function_id(struct enc *e, const struct pg_frame *f)
 		}
 		pangolin__pprof__function__init(fn);
 		fn->id = id;
-		fn->name = fn->system_name = (int64_t)k[0];
+		fn->name = (int64_t)k[0];
+		fn->system_name = (int64_t)k[2]; /* the mangled name, as pprof has it */
 		fn->filename = (int64_t)k[1];
 		e->funcs_v[e->nfuncs++] = fn;
 	}

@@ -16,6 +16,7 @@
 
 struct pg_frame {
 	const char *name; /* the function; never NULL (unknowns are "[unknown]" or "[module]") */
+	const char *system_name; /* as the symbol table writes it (mangled); NULL: name */
 	const char *module; /* mapped file, "[kernel.kallsyms]", "[vdso]", or NULL */
 	const char *build_id; /* hex, or NULL/"" */
 	uint64_t addr; /* user: ELF virtual address in module; kernel: the address */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <libiberty/demangle.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -672,8 +673,38 @@ int pg_elf_syms__from_fd(struct pg_elf_syms *e, int fd)
 	return 0;
 }
 
+char *pg_demangle(const char *name)
+{
+	/* "_Z": C++ and Rust's legacy form; "_R": Rust's v0 form */
+	if ((name[0] != '_' || (name[1] != 'Z' && name[1] != 'R')) ||
+	    strnlen(name, PG_DEMANGLE_MAX + 1) > PG_DEMANGLE_MAX)
+		return NULL;
+	return cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI);
+}
+
+const char *pg_elf_syms__display_name(struct pg_elf_syms *e, const struct pg_elf_sym *s)
+{
+	size_t i = (size_t)(s - e->syms);
+	char *d;
+
+	if (!e->display) {
+		e->display = calloc(e->n, sizeof(*e->display));
+		if (!e->display)
+			return s->name; /* shown as it is written: still a name */
+	}
+	if (!e->display[i]) {
+		d = pg_demangle(s->name);
+		e->display[i] = d ? d : s->name;
+	}
+	return e->display[i];
+}
+
 void pg_elf_syms__destroy(struct pg_elf_syms *e)
 {
+	for (size_t i = 0; e->display && i < e->n; i++)
+		if (e->display[i] != e->syms[i].name)
+			free((char *)e->display[i]);
+	free(e->display);
 	free(e->syms);
 	free(e->segs);
 	free(e->strings);
@@ -997,8 +1028,10 @@ void pg_usyms__resolve(struct pg_usyms *u, pid_t pid, uint64_t addr, struct pg_u
 	out->module_lo = syms->vaddr_min;
 	out->module_hi = syms->vaddr_max;
 	s = pg_elf_syms__lookup(syms, vaddr);
-	if (s)
-		out->name = s->name;
+	if (s) {
+		out->system_name = s->name;
+		out->name = pg_elf_syms__display_name((struct pg_elf_syms *)syms, s);
+	}
 }
 
 void pg_usyms__stats(const struct pg_usyms *u, size_t *procs, size_t *files)

@@ -11,6 +11,9 @@
  * /usr/lib/debug/.build-id/xx/yyyy.debug when the distribution ships one). Symbol tables are
  * cached per file (device + inode), so a library shared by a hundred processes is read once.
  *
+ * Names are shown demangled (C++, Rust) by libiberty's demangler, the one binutils and gdb
+ * use; the name as written in the symbol table stays available (pprof's system_name).
+ *
  * Processes that exit before the snapshot: the profiler notes every pid it sees while it runs
  * (pg_usyms__note_pid), which records the maps at that moment and opens nothing else. At
  * symbolization time the recorded maps are used; a pid never recorded and no longer alive
@@ -89,6 +92,9 @@ struct pg_elf_syms {
 	size_t strings_len;
 	char build_id[41]; /* hex, "" when the file has none */
 	uint64_t vaddr_min, vaddr_max; /* extent of the executable PT_LOAD segments */
+	/* per symbol, made on first use: the demangled name (owned), or its name when it is
+	 * not mangled; NULL until then (pg_elf_syms__display_name) */
+	const char **display;
 };
 
 /*
@@ -105,13 +111,29 @@ bool pg_elf_syms__offset_to_vaddr(const struct pg_elf_syms *e, uint64_t off, uin
 /* The function containing vaddr, or NULL. */
 const struct pg_elf_sym *pg_elf_syms__lookup(const struct pg_elf_syms *e, uint64_t vaddr);
 
+/*
+ * Mangled names longer than this are shown as they are: the demangler's stack use grows with
+ * the name (variable-length arrays of its parts), and a symbol table is untrusted input.
+ */
+#define PG_DEMANGLE_MAX 8192
+
+/*
+ * The human form of a mangled name ("_ZN3foo3barEi" is "foo::bar(int)"; Rust's too),
+ * malloc'd; NULL when name is not mangled, not valid, or longer than PG_DEMANGLE_MAX.
+ */
+char *pg_demangle(const char *name);
+
+/* The name to show for s, one of e's symbols: demangled on first use, kept in e. */
+const char *pg_elf_syms__display_name(struct pg_elf_syms *e, const struct pg_elf_sym *s);
+
 /* --- the user-space symbolizer ------------------------------------------------------------ */
 
 struct pg_usyms;
 
 /* What one user address resolved to. Strings belong to the symbolizer. */
 struct pg_usym {
-	const char *name; /* the function, or NULL when unknown */
+	const char *name; /* the function (demangled), or NULL when unknown */
+	const char *system_name; /* the function as the symbol table writes it (mangled) */
 	const char *module; /* the mapped file ("/usr/lib/.../libc.so.6"), or NULL */
 	const char *build_id; /* hex or "" */
 	uint64_t norm_addr; /* ELF virtual address in module (0 when no module) */

@@ -204,6 +204,65 @@ def test_interval_writes_one_file_per_interval(pangolin, target, tmp_path):
     assert 5 <= first <= 130, first
 
 
+CXX_SOURCE = r"""
+#include <chrono>
+#include <cstdio>
+namespace pgcxx {
+template <typename T> struct Spinner {
+	__attribute__((noinline)) T work(T n) {
+		volatile T x = 0;
+		for (T i = 0; i < n; i++) x = x + i;
+		return x;
+	}
+};
+__attribute__((noinline)) long outer(int seconds) {
+	Spinner<long> s;
+	long sum = 0;
+	auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+	while (std::chrono::steady_clock::now() < end) sum += s.work(100000);
+	return sum;
+}
+}
+int main() {
+	std::printf("ready\n");
+	std::fflush(stdout);
+	return (int)(pgcxx::outer(20) & 1);
+}
+"""
+
+
+@pytest.mark.kernel
+def test_cxx_frames_are_demangled(pangolin, tmp_path):
+    """A C++ program built here with g++, profiled live: its frames read as C++ in the folded
+    stacks and the flame graph, never as the symbol table's mangled names."""
+    gxx = shutil.which("g++")
+    if not gxx:
+        pytest.skip("g++ missing: scripts/install-deps.sh installs it")
+    src, exe = tmp_path / "spin.cc", tmp_path / "pgcxx_spin"
+    src.write_text(CXX_SOURCE)
+    run([gxx, "-O1", "-fno-omit-frame-pointer", "-o", str(exe), str(src)], timeout=120, check=True)
+    p = subprocess.Popen([str(exe)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        folded, svg = tmp_path / "p.folded", tmp_path / "p.svg"
+        r = run([pangolin, "profile", "-p", str(p.pid), "-d", "2", "-o", str(folded)])
+        assert r.returncode == 0, r.stderr
+        r = run([pangolin, "profile", "-p", str(p.pid), "-d", "1", "-f", "svg", "-o", str(svg)])
+        assert r.returncode == 0, r.stderr
+    finally:
+        p.kill()
+        p.wait()
+    stacks = parse_folded(folded.read_text())
+    frames, _ = max(stacks, key=lambda s: s[1])
+    assert "pgcxx::outer(int)" in frames, frames
+    assert "pgcxx::Spinner<long>::work(long)" in frames, frames
+    assert frames.index("pgcxx::outer(int)") < frames.index("pgcxx::Spinner<long>::work(long)")
+    assert "_ZN5pgcxx" not in folded.read_text()
+    names = {g.get("data-name") for g in
+             ET.parse(svg).getroot().findall(".//s:g[@id='frames']/s:g", SVG_NS)}
+    assert "pgcxx::Spinner<long>::work(long)" in names, sorted(names)
+
+
 def test_profile_cli_errors(pangolin):
     r = run([pangolin, "profile", "--kernel-only", "--user-only"])
     assert r.returncode == 2 and "exclude each other" in r.stderr

@@ -28,13 +28,18 @@ static const Pangolin__Pprof__Location *loc(const Pangolin__Pprof__Profile *p, u
 	return NULL;
 }
 
-static const char *fn_name(const Pangolin__Pprof__Profile *p, uint64_t fid)
+static const Pangolin__Pprof__Function *fn(const Pangolin__Pprof__Profile *p, uint64_t fid)
 {
 	for (size_t i = 0; i < p->n_function; i++)
 		if (p->function[i]->id == fid)
-			return str(p, p->function[i]->name);
+			return p->function[i];
 	fail_msg("no function %llu", (unsigned long long)fid);
 	return NULL;
+}
+
+static const char *fn_name(const Pangolin__Pprof__Profile *p, uint64_t fid)
+{
+	return str(p, fn(p, fid)->name);
 }
 
 static void build(struct pg_profile *pr)
@@ -43,11 +48,11 @@ static void build(struct pg_profile *pr)
 	struct pg_frame a[] = {
 		{ .name = "vfs_read", .module = "[kernel.kallsyms]", .addr = 0xffffffff81001000, .kind = PG_FRAME_KERNEL },
 		{ .name = "read", .module = "/usr/lib/libc.so.6", .build_id = "abcd", .addr = 0x1000, .module_lo = 0x1000, .module_hi = 0x9000, .kind = PG_FRAME_USER },
-		{ .name = "main", .module = "/usr/bin/app", .addr = 0x2000, .kind = PG_FRAME_USER },
+		{ .name = "app::run(int)", .system_name = "_ZN3app3runEi", .module = "/usr/bin/app", .addr = 0x2000, .kind = PG_FRAME_USER },
 	};
 	struct pg_frame b[] = {
 		{ .name = "read", .module = "/usr/lib/libc.so.6", .build_id = "abcd", .addr = 0x1000, .module_lo = 0x1000, .module_hi = 0x9000, .kind = PG_FRAME_USER },
-		{ .name = "main", .module = "/usr/bin/app", .addr = 0x2000, .kind = PG_FRAME_USER },
+		{ .name = "app::run(int)", .system_name = "_ZN3app3runEi", .module = "/usr/bin/app", .addr = 0x2000, .kind = PG_FRAME_USER },
 	};
 
 	pg_profile__init(pr);
@@ -75,7 +80,13 @@ static void check(const Pangolin__Pprof__Profile *p)
 	/* leaf first, and the shared frames are shared locations */
 	assert_int_equal(p->sample[0]->n_location_id, 3);
 	assert_string_equal(fn_name(p, loc(p, p->sample[0]->location_id[0])->line[0]->function_id), "vfs_read");
-	assert_string_equal(fn_name(p, loc(p, p->sample[0]->location_id[2])->line[0]->function_id), "main");
+	/* a C++ function: demangled name, and the symbol table's (mangled) as system_name */
+	const Pangolin__Pprof__Function *cxx = fn(p, loc(p, p->sample[0]->location_id[2])->line[0]->function_id);
+
+	assert_string_equal(str(p, cxx->name), "app::run(int)");
+	assert_string_equal(str(p, cxx->system_name), "_ZN3app3runEi");
+	assert_string_equal(str(p, fn(p, loc(p, p->sample[0]->location_id[0])->line[0]->function_id)->system_name),
+			    "vfs_read");
 	assert_int_equal(p->sample[0]->location_id[1], p->sample[1]->location_id[0]);
 	assert_int_equal(p->n_location, 3);
 	assert_int_equal(p->n_function, 3);
@@ -168,9 +179,9 @@ static void test_fold(void **state)
 	assert_int_equal(pg_profile__fold(&pr, &f), 0);
 	assert_int_equal(f.n, 3);
 	assert_string_equal(f.v[0].stack, "app;a:b?c"); /* separators in names are neutralised */
-	assert_string_equal(f.v[1].stack, "app;main;read;vfs_read_[k]");
+	assert_string_equal(f.v[1].stack, "app;app::run(int);read;vfs_read_[k]"); /* demangled */
 	assert_int_equal(f.v[1].count, 7);
-	assert_string_equal(f.v[2].stack, "app2;main;read");
+	assert_string_equal(f.v[2].stack, "app2;app::run(int);read");
 	pg_folded__destroy(&f);
 	pg_profile__destroy(&pr);
 }

@@ -204,6 +204,75 @@ static void test_resolve_self(void **state)
 	pg_usyms__free(NULL);
 }
 
+/*
+ * A C++ symbol, as a C++ compiler would name it: the C function is given the mangled name of
+ * pgt::scale<int>(int, char const*) in our own symbol table.
+ */
+__attribute__((noinline)) int pg_test_cxx_function(int x, const char *s)
+	__asm__("_ZN3pgt5scaleIiEEiiPKc");
+__attribute__((noinline)) int pg_test_cxx_function(int x, const char *s)
+{
+	return x * 5 + (s ? 1 : 0);
+}
+
+static void test_demangle(void **state)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: not demangled */
+	} cases[] = {
+		{ "_ZN3foo3barEi", "foo::bar(int)" },
+		{ "_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector<int, std::allocator<int> >::push_back(int const&)" },
+		{ "_ZN3pgt5scaleIiEEiiPKc", "int pgt::scale<int>(int, char const*)" },
+		{ "_ZN4core3fmt5write17h0123456789abcdefE", "core::fmt::write" }, /* Rust, legacy */
+		{ "_RNvCs1234_7mycrate4main", "mycrate::main" }, /* Rust, v0 */
+		{ "main", NULL },
+		{ "_Z", NULL },
+		{ "_Zgarbage", NULL },
+		{ "", NULL },
+	};
+	char *d, *big;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		d = pg_demangle(cases[i].in);
+		if (!cases[i].out && d)
+			fail_msg("'%s' demangled to '%s'", cases[i].in, d);
+		if (cases[i].out && (!d || strcmp(d, cases[i].out)))
+			fail_msg("'%s' demangled to '%s', expected '%s'", cases[i].in, d ? d : "(null)",
+				 cases[i].out);
+		free(d);
+	}
+	/* a name longer than the limit is shown as written, whatever it holds */
+	big = malloc(PG_DEMANGLE_MAX + 16);
+	strcpy(big, "_ZN");
+	while (strlen(big) < PG_DEMANGLE_MAX)
+		strcat(big, "1a");
+	strcat(big, "Ev");
+	assert_null(pg_demangle(big));
+	free(big);
+}
+
+/* Through the symbolizer: the name shown is demangled, the symbol table's is kept. */
+static void test_resolve_cxx(void **state)
+{
+	struct pg_usyms *u = pg_usyms__new();
+	struct pg_usym r, again;
+	uint64_t addr = (uint64_t)(uintptr_t)&pg_test_cxx_function;
+
+	assert_int_equal(pg_test_cxx_function(1, "x"), 6);
+	pg_usyms__resolve(u, getpid(), addr + 1, &r);
+	assert_non_null(r.name);
+	assert_string_equal(r.name, "int pgt::scale<int>(int, char const*)");
+	assert_string_equal(r.system_name, "_ZN3pgt5scaleIiEEiiPKc");
+	/* demangled once: the same string the next time */
+	pg_usyms__resolve(u, getpid(), addr + 2, &again);
+	assert_ptr_equal(again.name, r.name);
+	/* a C name is itself */
+	pg_usyms__resolve(u, getpid(), (uint64_t)(uintptr_t)&pg_test_marker_function, &r);
+	assert_string_equal(r.name, "pg_test_marker_function");
+	assert_ptr_equal(r.name, r.system_name);
+	pg_usyms__free(u);
+}
+
 static void test_elf_garbage(void **state)
 {
 	struct pg_elf_syms e;
@@ -220,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_kallsyms_real), cmocka_unit_test(test_maps_line),
 		cmocka_unit_test(test_maps_file),    cmocka_unit_test(test_elf_self),
 		cmocka_unit_test(test_resolve_self), cmocka_unit_test(test_elf_garbage),
+		cmocka_unit_test(test_demangle),     cmocka_unit_test(test_resolve_cxx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
