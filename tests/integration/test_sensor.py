@@ -53,6 +53,48 @@ def test_exec_argv(pangolin):
     assert p.returncode == 0
 
 
+_EXECVEAT = r"""
+import ctypes, os, sys
+mode, token = sys.argv[1], sys.argv[2]
+libc = ctypes.CDLL(None, use_errno=True)
+argv = (ctypes.c_char_p * 3)(b"true", token.encode(), None)
+envp = (ctypes.c_char_p * 1)(None)
+if mode == "dirfd":       # execveat(dirfd, "true"): relative to a directory descriptor
+    fd = os.open("/usr/bin", os.O_RDONLY | os.O_DIRECTORY)
+    name, flags = b"true", 0
+elif mode == "empty":     # fexecve: execveat(fd, "", AT_EMPTY_PATH)
+    fd = os.open("/usr/bin/true", os.O_RDONLY)
+    name, flags = b"", 0x1000
+else:                     # execve("./true") from /usr/bin: relative to the working directory
+    os.chdir("/usr/bin")
+    fd, name, flags = -100, b"./true", 0
+print(fd, flush=True)
+libc.syscall(322, fd, name, argv, envp, flags)  # SYS_execveat (x86_64)
+sys.exit("execveat: errno %d" % ctypes.get_errno())
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the helper calls execveat by number")
+def test_exec_path_is_the_kernels_filename(pangolin):
+    """`path` is the file name the kernel executed (docs/events.md): as passed when it is
+    absolute or relative to the working directory, /dev/fd/N/NAME for execveat(N, NAME), and
+    /dev/fd/N for an exec of a descriptor (fexecve)."""
+    token = f"pg-execveat-{uuid.uuid4().hex}"
+    got = {}
+    with Sensor(pangolin, "--filter", 'type == "exec" && comm == "true"') as s:
+        for mode in ("dirfd", "empty", "cwd"):
+            p = subprocess.run(["/usr/bin/python3", "-c", _EXECVEAT, mode, token],
+                               capture_output=True, text=True, timeout=30)
+            assert p.returncode == 0, p.stderr
+            got[mode] = int(p.stdout.split()[0])
+    paths = {}
+    for e in s.events:
+        if e["argv"] == ["true", token]:
+            paths.setdefault(e["pid"], e["path"])
+    assert sorted(paths.values()) == sorted([f"/dev/fd/{got['dirfd']}/true",
+                                             f"/dev/fd/{got['empty']}", "./true"]), s.events
+
+
 def _exec_from_memfd(program, argv, wait=True):
     """Run program's bytes from a memfd_create file (never on disk): fileless execution."""
     code = ("import os, sys\n"
