@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Enrichment: who an event belongs to beyond pid and uid. The kernel stamps each event with
- * its task's cgroup v2 id (bpf_get_current_cgroup_id: the inode number of the cgroup's
+ * its task's cgroup v2 id, read from the task (task->cgroups->dfl_cgrp->kn->id, the value
+ * bpf_get_current_cgroup_id gives for the current task: the inode number of the cgroup's
  * directory); userspace turns that id into the cgroup path under the cgroup2 mount, and the
  * path into the container id and the Kubernetes pod UID, by the layouts the kubelet creates:
  *
