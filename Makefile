@@ -7,6 +7,7 @@
 #   make run        install dependencies, build, run the sensor (NDJSON to stdout)
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
 #   make bench      run the benchmarks in bench/ (not part of the tests)
+#   make format     clang-format the lines changed since FORMAT_BASE (default HEAD)
 #   make V=1        print the full commands instead of "  CC file"
 #
 # Sources are discovered: src/*.c is the program, src/bpf/*.bpf.c the kernel side,
@@ -76,7 +77,7 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-kernels unit run fuzz bench clean san format
+.PHONY: all deps test test-kernels unit run fuzz bench clean san format format-check
 .SUFFIXES:
 .SECONDARY:
 
@@ -226,8 +227,20 @@ bench: all
 san:
 	$(MAKE) SAN=1 all
 
+# Format what a change touched, with .clang-format (kernel style, 100 columns): the lines
+# changed since FORMAT_BASE (HEAD: uncommitted work; FORMAT_BASE=main for a branch).
+# Whole files are not reformatted: the tree predates the style file and lays out its tables
+# by hand, and clang-format would rewrite about 9 % of its lines (2,900 of 33,000, measured
+# with clang-format 14), most of them tables.
+FORMAT_BASE ?= HEAD
+
 format:
-	clang-format -i src/*.c src/*.h src/bpf/*.c tests/unit/*.c fuzz/*.c
+	git clang-format --force --extensions c,h $(FORMAT_BASE)
+
+# The same as a check: prints the changes format would make, fails when there are some.
+format-check:
+	@out=$$(git clang-format --diff --extensions c,h $(FORMAT_BASE)) || exit 1; \
+	case "$$out" in *"diff --git"*) printf '%s\n' "$$out"; exit 1;; esac; echo "format: ok"
 
 clean:
 	rm -rf build build-san
