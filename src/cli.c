@@ -318,8 +318,8 @@ char *pg_cli_read_filter_file(const char *cmd, const char *path)
 	}
 	text[len] = 0;
 	if (strlen(text) != len) {
-		pg_cli_err(cmd, "--filter-file %s: a NUL byte at offset %zu: a filter is text", path,
-			   strlen(text));
+		pg_cli_err(cmd, "--filter-file %s: a NUL byte at offset %zu: a filter is text",
+			   path, strlen(text));
 		goto err_out;
 	}
 	fclose(f);

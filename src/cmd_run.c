@@ -160,7 +160,8 @@ static int explain(const char *cmd, const struct pg_kfilter *kf)
 	char *u = kf->residual ? pg_filter__to_text(kf->residual) : strdup("(nothing)");
 
 	if (k && u)
-		fprintf(stderr, "pangolin %s: kernel decides: %s\npangolin %s: userspace decides: %s\n",
+		fprintf(stderr,
+			"pangolin %s: kernel decides: %s\npangolin %s: userspace decides: %s\n",
 			cmd, k, cmd, u);
 	free(k);
 	free(u);
@@ -184,7 +185,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	unsigned long long last_read = 0, last_lost = 0;
 
 	pg_pipeline__init(&pl);
-	if (o->filter_file && !(o->filter = ftext = pg_cli_read_filter_file(o->cmd, o->filter_file)))
+	if (o->filter_file &&
+	    !(o->filter = ftext = pg_cli_read_filter_file(o->cmd, o->filter_file)))
 		return PG_EXIT_USAGE;
 	if (o->filter) {
 		filter = pg_filter__parse(o->filter, &ferr);
@@ -192,7 +194,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			char msg[1024];
 
 			pg_filter_error__format(o->filter, &ferr, msg, sizeof(msg));
-			pg_cli_err(o->cmd, "%s: %s", o->filter_file ? "--filter-file" : "--filter", msg);
+			pg_cli_err(o->cmd, "%s: %s", o->filter_file ? "--filter-file" : "--filter",
+				   msg);
 			free(ftext);
 			return PG_EXIT_USAGE;
 		}

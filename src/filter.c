@@ -59,7 +59,6 @@ struct parser {
 	int depth;
 };
 
-
 __attribute__((format(printf, 3, 4))) static int perr(struct parser *p, size_t pos,
 						      const char *fmt, ...)
 {
@@ -668,7 +667,8 @@ static int parse_unary(struct parser *p, struct pg_filter_node **out)
 	int err;
 
 	if (++p->depth > PG_FILTER_MAX_NESTING)
-		return perr(p, p->tstart, "filter nested deeper than %d levels", PG_FILTER_MAX_NESTING);
+		return perr(p, p->tstart, "filter nested deeper than %d levels",
+			    PG_FILTER_MAX_NESTING);
 	if (p->tok == T_NOT) {
 		struct pg_filter_node *n = node_new(PG_FOP_NOT);
 

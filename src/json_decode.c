@@ -678,7 +678,8 @@ static int parse_answers(struct state *st)
 			for (k = 0; k < A_N && !rc; k++)
 				if (strlen(short_names[k]) == klen && !memcmp(short_names[k], kname, klen))
 					break;
-			if (rc || k == A_N) /* shown: raw bytes would put control bytes in the message */
+			/* shown: raw bytes would put control bytes in the message */
+			if (rc || k == A_N)
 				return fail(st, kstart, "field \"answers\": unknown field \"%s\" in an answer (name, type, class, ttl, data, data_truncated)",
 					    shown(kname, klen, sh, sizeof(sh)));
 			if (seen & (1u << k))

@@ -738,7 +738,8 @@ static void test_format(void **state)
 		{ "pid == 1 && pid == 2 && pid == 3 || pid == 4", "((pid == 1 && pid == 2 && pid == 3) || pid == 4)" },
 		/* an || inside an || is one ||: the same conjuncts, a shallower tree */
 		{ "pid == 1 || (pid == 2 || pid == 3)", "(pid == 1 || pid == 2 || pid == 3)" },
-		{ "(pid == 1 && pid == 2) && (pid == 3 && pid == 4)", "(pid == 1 && pid == 2 && pid == 3 && pid == 4)" },
+		{ "(pid == 1 && pid == 2) && (pid == 3 && pid == 4)",
+		  "(pid == 1 && pid == 2 && pid == 3 && pid == 4)" },
 		{ "not pid == 1", "!pid == 1" },
 		{ "not (pid == 1 or tid == 2)", "!(pid == 1 || tid == 2)" },
 		{ "mode == 0644", "mode == 420" },
@@ -817,7 +818,7 @@ static void test_to_text(void **state)
 	} cases[] = {
 		{ "", "" },
 		{ "pid==1", "pid == 1" },
-		/* the conjuncts without parentheses around them all; an || among them keeps its own */
+		/* the conjuncts without parentheses around them all; an || keeps its own */
 		{ "pid == 1 && (tid == 2 || tid == 3) && comm == 'x'",
 		  "pid == 1 && (tid == 2 || tid == 3) && comm == \"x\"" },
 		{ "pid == 1 || tid == 2", "(pid == 1 || tid == 2)" },
@@ -829,7 +830,8 @@ static void test_to_text(void **state)
 		char *t = to_text(f), *again;
 
 		if (strcmp(t, cases[i].out))
-			fail_msg("'%s' is '%s' as text, expected '%s'", cases[i].in, t, cases[i].out);
+			fail_msg("'%s' is '%s' as text, expected '%s'", cases[i].in, t,
+				 cases[i].out);
 		g = parse_ok(t);
 		again = to_text(g);
 		assert_string_equal(again, t);
@@ -843,8 +845,9 @@ static void test_to_text(void **state)
 
 static void test_clone_and_from_conjuncts(void **state)
 {
-	struct pg_filter *f = parse_ok("type == \"open\" && (comm in ['a\"b', 'curl'] || daddr == '10.0.0.0/8') "
-				       "&& !(path endswith '.so' && uid != 0) && io_uring");
+	struct pg_filter *f = parse_ok("type == \"open\" && "
+				       "(comm in ['a\"b', 'curl'] || daddr == '10.0.0.0/8') && "
+				       "!(path endswith '.so' && uid != 0) && io_uring");
 	const struct pg_filter_node *conj[8];
 	struct pg_filter_node *c;
 	struct pg_filter *g;

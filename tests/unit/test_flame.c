@@ -189,8 +189,8 @@ static double top_of_frames(const char *svg)
 	double top = 1e9, y;
 
 	for (const char *p = svg; (p = strstr(p, "<rect x=\"")); p++)
-		if (strstr(p, "data-x=") < strchr(p, '>') && sscanf(strstr(p, " y=\"") + 4, "%lf", &y) == 1 &&
-		    y < top)
+		if (strstr(p, "data-x=") < strchr(p, '>') &&
+		    sscanf(strstr(p, " y=\"") + 4, "%lf", &y) == 1 && y < top)
 			top = y;
 	return top;
 }
@@ -217,7 +217,9 @@ static void test_svg_subtitle_clears_the_frames(void **state)
 	out = open_memstream(&buf, &len);
 	assert_int_equal(pg_flamegraph__write(&f, &o, out), 0);
 	fclose(out);
-	assert_int_equal(sscanf(strstr(buf, "<text id=\"subtitle\"") + 20, " x=\"%*u\" y=\"%lf\"", &sub_y), 1);
+	assert_int_equal(sscanf(strstr(buf, "<text id=\"subtitle\"") + 20, " x=\"%*u\" y=\"%lf\"",
+				&sub_y),
+			 1);
 	/* 12px text: its descenders reach about 3px under the baseline */
 	assert_true(top_of_frames(buf) >= sub_y + 4);
 	free(buf);
@@ -228,7 +230,9 @@ static void test_svg_subtitle_clears_the_frames(void **state)
 	assert_int_equal(pg_flamegraph__write(&f, &o, out), 0);
 	fclose(out);
 	assert_null(strstr(buf, "id=\"subtitle\""));
-	assert_int_equal(sscanf(strstr(buf, "<text id=\"title\"") + 17, " x=\"%*u\" y=\"%lf\"", &title_y), 1);
+	assert_int_equal(sscanf(strstr(buf, "<text id=\"title\"") + 17, " x=\"%*u\" y=\"%lf\"",
+				&title_y),
+			 1);
 	assert_true(top_of_frames(buf) >= title_y + 5);
 	free(buf);
 	pg_folded__destroy(&f);
