@@ -1018,7 +1018,7 @@ static int value_copy(struct pg_filter_value *to, const struct pg_filter_value *
 		return 0;
 	to->str = malloc(from->len + 1);
 	if (!to->str)
-		return -ENOMEM;
+		return -ENOMEM; /* to holds no string: nothing of from's to free by mistake */
 	memcpy(to->str, from->str, from->len + 1);
 	return 0;
 }
@@ -1058,23 +1058,29 @@ enomem:
 struct pg_filter *pg_filter__from_conjuncts(const struct pg_filter_node *const *conj, size_t n)
 {
 	struct pg_filter *f = calloc(1, sizeof(*f));
+	struct pg_filter_node *root;
 
 	if (!f)
 		goto enomem;
-	if (n == 1) {
-		f->root = pg_filter_node__clone(conj[0]);
-		if (!f->root)
-			goto enomem;
-		return f;
-	}
-	f->root = node_new(n ? PG_FOP_AND : PG_FOP_TRUE);
-	if (!f->root)
+	f->root = root = node_new(PG_FOP_AND);
+	if (!root)
 		goto enomem;
 	for (size_t i = 0; i < n; i++) {
-		struct pg_filter_node *c = pg_filter_node__clone(conj[i]);
+		struct pg_filter_node *c;
 
-		if (!c || node_adopt(f->root, c))
+		if (conj[i]->op == PG_FOP_TRUE)
+			continue; /* "everything" adds nothing to a conjunction */
+		c = pg_filter_node__clone(conj[i]);
+		if (!c || node_adopt(root, c))
 			goto enomem;
+	}
+	/* an AND of one is that one; of none, the empty filter */
+	if (root->nsub == 1) {
+		f->root = root->sub[0];
+		root->nsub = 0;
+		pg_filter_node__free(root);
+	} else if (!root->nsub) {
+		root->op = PG_FOP_TRUE;
 	}
 	return f;
 enomem:

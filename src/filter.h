@@ -116,8 +116,9 @@ size_t pg_filter__conjuncts(const struct pg_filter *f, const struct pg_filter_no
 
 /*
  * A new filter, the conjunction of copies of conj[0..n-1] (which stay the caller's): the
- * empty filter for n == 0, a copy of conj[0] for n == 1. Free with pg_filter__free. NULL with
- * errno ENOMEM.
+ * empty filter for n == 0, a copy of conj[0] for n == 1; an AND among them is spliced in, an
+ * empty filter's root (PG_FOP_TRUE) left out. Free with pg_filter__free. NULL with errno
+ * ENOMEM.
  */
 struct pg_filter *pg_filter__from_conjuncts(const struct pg_filter_node *const *conj, size_t n);
 

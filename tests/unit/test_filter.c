@@ -888,6 +888,19 @@ static void test_clone_and_from_conjuncts(void **state)
 	assert_int_equal(g->root->op, PG_FOP_TRUE);
 	assert_int_equal(pg_filter__conjuncts(g, NULL, 0), 0);
 	pg_filter__free(g);
+	/* an empty filter's root among them adds nothing */
+	struct pg_filter *empty = parse_ok("");
+	const struct pg_filter_node *with_true[] = { empty->root, conj[0], empty->root };
+
+	g = pg_filter__from_conjuncts(with_true, 3);
+	u = to_text(g);
+	assert_string_equal(u, "type == \"open\"");
+	free(u);
+	pg_filter__free(g);
+	g = pg_filter__from_conjuncts(with_true, 1);
+	assert_int_equal(g->root->op, PG_FOP_TRUE);
+	pg_filter__free(g);
+	pg_filter__free(empty);
 
 	/* an && among the conjuncts given is spliced in: the result is one flat && */
 	struct pg_filter *h = parse_ok("pid == 1 && tid == 2");
