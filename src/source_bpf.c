@@ -877,6 +877,7 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	s->base.ops = &bpf_ops;
 	s->kf = *kf;
 	s->kf.residual = NULL; /* not ours: userspace's part runs in the pipeline */
+	s->kf.kernel = NULL; /* nor the kernel part's tree: the caller frees both */
 	s->ncpus = libbpf_num_possible_cpus();
 	s->boot_to_epoch = boot_offset();
 	for (int i = 0; i <= SNAP_PROG; i++) {
