@@ -45,6 +45,9 @@ struct pg_pod_meta *pg_pod_meta__pack(const struct pg_pod_fields *f);
 /* A packed copy of m (for sinks that keep events). NULL with errno set. free() it. */
 struct pg_pod_meta *pg_pod_meta__dup(const struct pg_pod_meta *m);
 
+/* Same namespace, name, workload, labels and labels_truncated (both NULL: equal too). */
+bool pg_pod_meta__equal(const struct pg_pod_meta *a, const struct pg_pod_meta *b);
+
 /* --- the cache ------------------------------------------------------------------------------ */
 
 struct pg_pod_cache;

@@ -110,3 +110,23 @@ struct pg_pod_meta *pg_pod_meta__dup(const struct pg_pod_meta *m)
 
 	return pg_pod_meta__pack(&f);
 }
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+bool pg_pod_meta__equal(const struct pg_pod_meta *a, const struct pg_pod_meta *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (!str_eq(a->namespace, b->namespace) || !str_eq(a->name, b->name) ||
+	    !str_eq(a->workload_kind, b->workload_kind) || !str_eq(a->workload, b->workload) ||
+	    a->nlabels != b->nlabels || a->labels_truncated != b->labels_truncated)
+		return false;
+	for (unsigned int i = 0; i < a->nlabels; i++)
+		if (strcmp(a->labels[i].key, b->labels[i].key) ||
+		    strcmp(a->labels[i].value, b->labels[i].value))
+			return false;
+	return true;
+}
