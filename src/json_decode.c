@@ -744,6 +744,7 @@ static int parse_labels(struct state *st)
 {
 	struct pg_json_decoder *dec = st->dec;
 	size_t used = 0, n;
+	char sh[48];
 
 	st->nlabels = 0;
 	if (st->pos >= st->len || st->line[st->pos] != '{')
@@ -776,12 +777,12 @@ static int parse_labels(struct state *st)
 		skip_ws(st);
 		if (st->pos >= st->len || st->line[st->pos] != ':')
 			return fail(st, st->pos, "field \"labels\": expected ':' after the label \"%s\"",
-				    l->key);
+				    shown(l->key, n, sh, sizeof(sh)));
 		st->pos++;
 		skip_ws(st);
 		if (st->pos >= st->len || st->line[st->pos] != '"')
 			return fail(st, st->pos, "field \"labels\": the value of label \"%s\" is not a string (found %s)",
-				    l->key, found_what(st, st->pos));
+				    shown(l->key, strlen(l->key), sh, sizeof(sh)), found_what(st, st->pos));
 		if (used >= sizeof(dec->label_bytes))
 			goto too_long;
 		if (parse_string(st, "labels", dec->label_bytes + used,
@@ -837,6 +838,7 @@ static int assemble_pod(struct state *st, size_t endpos, struct pg_event *ev)
 	struct pg_pod_meta *m = &dec->pod;
 	keyset seen = st->seen & POD_KEYS;
 	static const enum key strs[] = { K_NAMESPACE, K_POD, K_WORKLOAD_KIND, K_WORKLOAD };
+	char sh[48];
 
 	if (!seen)
 		return 0;
@@ -865,7 +867,7 @@ static int assemble_pod(struct state *st, size_t endpos, struct pg_event *ev)
 	for (unsigned int i = 1; i < st->nlabels; i++)
 		if (!strcmp(dec->labels[i - 1].key, dec->labels[i].key))
 			return fail(st, st->vpos[K_LABELS], "field \"labels\": duplicate label \"%s\"",
-				    dec->labels[i].key);
+				    shown(dec->labels[i].key, strlen(dec->labels[i].key), sh, sizeof(sh)));
 	memset(m, 0, sizeof(*m));
 	m->namespace = dec->pod_namespace;
 	m->name = dec->pod_name;
