@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(same_meta(ev.meta.cgroup, back.meta.cgroup));
 	assert(same_meta(ev.meta.container_id, back.meta.container_id));
 	assert(same_meta(ev.meta.pod_uid, back.meta.pod_uid));
+	assert(pg_pod_meta__equal(ev.meta.pod, back.meta.pod));
 	pg_json_encode(&back, &b);
 	assert(a.len == b.len && !memcmp(a.data, b.data, a.len));
 out:

@@ -8,12 +8,15 @@ PKGS=(
 	# build
 	make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev pkg-config
 	libjansson-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-	libpcap-dev libyaml-dev libiberty-dev clang-format
+	libpcap-dev libyaml-dev libiberty-dev clang-format libcurl4-openssl-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev liburing-dev g++ iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython tcpdump tshark dnsutils kcat strace
 	# kernel matrix (tests/kernels): Debian kernels booted under QEMU from a busybox initramfs
 	# with the guest's own DNS resolver (dnsmasq-base: the binary, no system service)
 	qemu-system-x86 busybox-static dnsmasq-base cpio kmod
+	# the Kubernetes tests' control plane (built from the Go module proxy by
+	# scripts/k8s-binaries.sh) needs certificates made locally
+	openssl
 	# broker for the Kafka tests (jars come from Maven Central)
 	maven default-jre-headless
 	# peers for side-by-side benchmarks

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "enrich.h"
 #include "kfilter.h"
+#include "kube.h"
 #include "source_bpf.h"
 
 #define POLL_MS 100
@@ -29,6 +30,10 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --rotate-size N     rotate the output file at N bytes (e.g. 64M)\n"
 		"      --node NAME         node name on every event (default: $NODE_NAME, else the\n"
 		"                          host name); container and pod come from the cgroup\n"
+		"      --kubeconfig FILE   pod namespace, name, labels and workload from the API server\n"
+		"                          of FILE (default: in a pod, the service account's; else none;\n"
+		"                          docs/kubernetes.md)\n"
+		"      --pod-grace S       keep a deleted pod's names S seconds (default 30)\n"
 		"      --ringbuf-size N    kernel ring buffer size, a power of two (default 4M)\n"
 		"      --wakeup-bytes N    wake the reader when N bytes wait (default ringbuf/16)\n"
 		"  -d, --duration S        stop after S seconds\n"
@@ -78,6 +83,8 @@ struct run_opts {
 	const char *filter_file;
 	const char *stats_path;
 	const char *node;
+	const char *kubeconfig;
+	double pod_grace;
 	struct pg_output_opts out;
 	uint64_t ringbuf, wakeup;
 	unsigned int tier_mask;
@@ -178,6 +185,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	struct pg_source *src = NULL;
 	struct pg_sink *sink = NULL;
 	struct pg_bpf_opts bo = { 0 };
+	struct pg_kube kube = { 0 };
 	char err[512];
 	int status = PG_EXIT_FAIL, rc, wait_ms = POLL_MS;
 	bool tty = !o->quiet && isatty(STDERR_FILENO);
@@ -207,8 +215,12 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		goto cleanup;
 	}
 	/* identity first (node, cgroup, container, pod): the userspace filter may ask for it */
+	if (pg_kube__open(&kube, o->kubeconfig, o->pod_grace, err, sizeof(err))) {
+		pg_cli_err(o->cmd, "%s", err);
+		goto cleanup;
+	}
 	{
-		struct pg_enrich_opts eo = { .node = o->node, .cgroups = true };
+		struct pg_enrich_opts eo = { .node = o->node, .cgroups = true, .pods = kube.cache };
 		char mount[256];
 
 		if (pg_cgroup2_mount(mount, sizeof(mount)) == -ENOENT) {
@@ -219,6 +231,12 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		}
 		if (pg_cli_add_enrich(o->cmd, &pl, &eo))
 			goto cleanup;
+		/* the first list runs while the programs load */
+		if (pg_kube__start(&kube, pg_stage_enrich__node(pl.stages[pl.nstages - 1]),
+				   o->verbose, err, sizeof(err))) {
+			pg_cli_err(o->cmd, "%s", err);
+			goto cleanup;
+		}
 	}
 	if (o->explain && explain(o->cmd, &kf)) {
 		pg_cli_err(o->cmd, "out of memory");
@@ -257,6 +275,9 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		pg_cli_err(o->cmd, "%s", err);
 		goto cleanup;
 	}
+	if (kube.watch && !pg_kube__wait_synced(&kube, 5000, cli->stop) && !o->quiet)
+		pg_cli_err(o->cmd, "kubernetes: no pod list from %s yet: events lack pod names until it comes",
+			   kube.cfg.source);
 	if (!o->quiet) {
 		struct pg_hook_status hooks[64];
 		size_t n = pg_source_bpf__hooks(src, hooks, 64), attached = 0;
@@ -270,6 +291,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		if (bo.snapshot && (kf.type_mask & (1u << PG_EV_EXEC)))
 			fprintf(stderr, "; %zu processes already running",
 				pg_source_bpf__snapshot_size(src));
+		if (kube.watch)
+			fprintf(stderr, "; pods from %s", kube.cfg.source);
 		fputc('\n', stderr);
 	}
 
@@ -317,6 +340,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 cleanup:
 	pg_source__free(src);
 	pg_pipeline__destroy(&pl);
+	pg_kube__close(&kube); /* after the pipeline: the enrich stage read its cache */
 	pg_kfilter__release(&kf);
 	pg_filter__free(filter);
 	return status;
@@ -330,6 +354,8 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		PG_OUTPUT_LONGOPTS,
 		{ "node", required_argument, NULL, 'N' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
+		{ "pod-grace", required_argument, NULL, 'G' },
 		{ "rotate-size", required_argument, NULL, 'R' },
 		{ "ringbuf-size", required_argument, NULL, 'B' },
 		{ "wakeup-bytes", required_argument, NULL, 'W' },
@@ -359,6 +385,13 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		case 'F': o->filter_file = optarg; break;
 		case 'o': o->out.spec = optarg; break;
 		case 'N': o->node = optarg; break;
+		case 'K': o->kubeconfig = optarg; break;
+		case 'G':
+			if (!pg_parse_seconds(optarg, &o->pod_grace)) {
+				pg_cli_err(o->cmd, "--pod-grace: '%s' is not a positive number of seconds", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
 		case 'R':
 			if (pg_parse_size(optarg, &o->out.rotate_bytes) || !o->out.rotate_bytes) {
 				pg_cli_err(o->cmd, "--rotate-size: '%s' is not a size (e.g. 64M)", optarg);

@@ -25,6 +25,8 @@
 
 #include "stage.h"
 
+struct pg_pod_cache;
+
 #define PG_POD_UID_LEN 37 /* canonical UUID, NUL included (static pods: 32 hex digits) */
 #define PG_CONTAINER_ID_LEN 65 /* 64 hex digits, NUL included */
 #define PG_CGROUP_PATH_MAX 1024 /* longest cgroup path kept, NUL included (NDJSON's limit) */
@@ -112,6 +114,9 @@ struct pg_enrich_opts {
 	size_t cache_entries; /* 0: PG_ENRICH_CACHE_DEFAULT */
 	bool no_handles; /* never use open_by_handle_at (tests of the walk) */
 	uint64_t negative_ttl_ns; /* how long "no such cgroup" is remembered; 0: 5 s */
+	/* pod names, labels and workload by pod UID (pod.h); NULL: none. Not owned: it must
+	 * outlive the stage. The stage is the cache's reader. */
+	struct pg_pod_cache *pods;
 };
 
 #define PG_ENRICH_CACHE_DEFAULT 4096
@@ -124,7 +129,8 @@ struct pg_enrich_stats {
 
 /*
  * Fills ev->meta where it is empty: node always, cgroup/container_id/pod_uid from the
- * cgroup id when opts->cgroups. Metadata already present (a replayed recording) is kept.
+ * cgroup id when opts->cgroups, pod (namespace, name, labels, workload) from opts->pods by the
+ * pod UID. Metadata already present (a replayed recording) is kept.
  * NULL with a message in err (no cgroup2 mount, bad node name) and errno set.
  */
 struct pg_stage *pg_stage_enrich__new(const struct pg_enrich_opts *opts, char *err, size_t errlen);

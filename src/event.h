@@ -28,6 +28,33 @@ union pg_record {
 };
 
 /*
+ * What the Kubernetes API server says about the event's pod (src/pod.h, docs/kubernetes.md).
+ * Immutable once made; the strings live in the same allocation. Labels are sorted by key and
+ * bounded: at most PG_POD_LABELS_MAX of them and PG_POD_LABELS_BYTES of keys and values (NULs
+ * included); labels past either bound are left out (the first ones by key are kept) and
+ * labels_truncated says so.
+ */
+#define PG_POD_LABELS_MAX 32
+#define PG_POD_LABELS_BYTES 4096
+
+struct pg_label {
+	const char *key;
+	const char *value;
+};
+
+struct pg_pod_meta {
+	const char *namespace;
+	const char *name;
+	/* the controller that owns the pod, followed up to the workload a person manages (a
+	 * Deployment rather than its ReplicaSet); both NULL for a pod nothing owns */
+	const char *workload_kind; /* "Deployment", "DaemonSet", "StatefulSet", "Job", ... */
+	const char *workload;
+	const struct pg_label *labels;
+	unsigned int nlabels;
+	bool labels_truncated;
+};
+
+/*
  * Userspace-only facts about where the event came from. NULL means unknown. The strings are
  * borrowed: whoever set them (an enrich cache, the replay decoder) keeps them alive at least
  * until the source produces its next event. Stages may point them elsewhere; nobody frees them.
@@ -37,6 +64,7 @@ struct pg_event_meta {
 	const char *cgroup; /* cgroup v2 path relative to the mount, e.g. "/system.slice/x.service" */
 	const char *container_id;
 	const char *pod_uid;
+	const struct pg_pod_meta *pod; /* namespace, name, labels, workload; NULL: unknown */
 };
 
 struct pg_event {

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "pod.h"
 
 /* Append the canonical JSON object for ev, without the newline. */
 void pg_json_encode(const struct pg_event *ev, struct pg_buf *out);
@@ -33,6 +34,14 @@ struct pg_json_decoder {
 	char container_id[PG_JSON_META_LEN];
 	char pod_uid[PG_JSON_META_LEN];
 	char cgroup[PG_JSON_CGROUP_LEN];
+	/* the pod fields (ev->meta.pod points at pod) */
+	char pod_namespace[PG_JSON_META_LEN];
+	char pod_name[PG_JSON_META_LEN];
+	char workload_kind[PG_JSON_META_LEN];
+	char workload[PG_JSON_META_LEN];
+	char label_bytes[PG_POD_LABELS_BYTES];
+	struct pg_label labels[PG_POD_LABELS_MAX];
+	struct pg_pod_meta pod;
 	/* scratch for strings whose destination depends on the type */
 	char path[PG_PATH_LEN];
 	char argv[PG_ARGV_LEN];

@@ -21,6 +21,7 @@
 enum key {
 	K_V, K_TYPE, K_TIME, K_TS, K_PID, K_TID, K_PPID, K_UID, K_GID, K_COMM, K_CGROUP_ID,
 	K_START_NS, K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID,
+	K_NAMESPACE, K_POD, K_WORKLOAD_KIND, K_WORKLOAD, K_LABELS, K_LABELS_TRUNCATED,
 	K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED,
 	K_CHILD_PID, K_CHILD_START_NS,
 	K_EXIT_CODE, K_SIGNAL, K_LIFETIME_NS, K_CORE_DUMPED,
@@ -48,7 +49,7 @@ static inline int keyset_first(keyset s)
 }
 
 /* V_NAME_OR_NUM: a name (a string, looked up per key) or a plain number: family, ip_proto, request */
-enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_NAME_OR_NUM, V_ANSWERS };
+enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_NAME_OR_NUM, V_ANSWERS, V_LABELS };
 
 struct keydef {
 	const char *name;
@@ -76,6 +77,12 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_CGROUP] = { "cgroup", 6, V_STR, PG_JSON_CGROUP_LEN, 0 },
 	[K_CONTAINER_ID] = { "container_id", 12, V_STR, PG_JSON_META_LEN, 0 },
 	[K_POD_UID] = { "pod_uid", 7, V_STR, PG_JSON_META_LEN, 0 },
+	[K_NAMESPACE] = { "namespace", 9, V_STR, PG_POD_NAME_MAX + 1, 0 },
+	[K_POD] = { "pod", 3, V_STR, PG_POD_NAME_MAX + 1, 0 },
+	[K_WORKLOAD_KIND] = { "workload_kind", 13, V_STR, PG_POD_KIND_MAX + 1, 0 },
+	[K_WORKLOAD] = { "workload", 8, V_STR, PG_POD_NAME_MAX + 1, 0 },
+	[K_LABELS] = { "labels", 6, V_LABELS, 0, 0 },
+	[K_LABELS_TRUNCATED] = { "labels_truncated", 16, V_BOOL, 0, 0 },
 	[K_PATH] = { "path", 4, V_STR, PG_PATH_LEN, 0 },
 	[K_ARGV] = { "argv", 4, V_ARGV, PG_ARGV_LEN, 0 },
 	[K_PATH_TRUNCATED] = { "path_truncated", 14, V_BOOL, 0, 0 },
@@ -134,8 +141,12 @@ static const struct keydef keydefs[K_COUNT] = {
 #define COMMON_REQUIRED                                                                      \
 	(BIT(K_V) | BIT(K_TYPE) | BIT(K_TS) | BIT(K_PID) | BIT(K_TID) | BIT(K_PPID) |        \
 	 BIT(K_UID) | BIT(K_GID) | BIT(K_COMM) | BIT(K_CGROUP_ID) | BIT(K_START_NS))
-#define COMMON_OPTIONAL \
-	(BIT(K_TIME) | BIT(K_NODE) | BIT(K_CGROUP) | BIT(K_CONTAINER_ID) | BIT(K_POD_UID))
+#define POD_KEYS                                                                              \
+	(BIT(K_NAMESPACE) | BIT(K_POD) | BIT(K_WORKLOAD_KIND) | BIT(K_WORKLOAD) | BIT(K_LABELS) | \
+	 BIT(K_LABELS_TRUNCATED))
+#define COMMON_OPTIONAL                                                                      \
+	(BIT(K_TIME) | BIT(K_NODE) | BIT(K_CGROUP) | BIT(K_CONTAINER_ID) | BIT(K_POD_UID) |    \
+	 POD_KEYS)
 
 /* Packet keys that come as a group: all or none. */
 #define PKT_IP_KEYS                                                                          \
@@ -180,7 +191,9 @@ static const keyset type_optional[PG_EV_TYPE_COUNT] = {
 /* Canonical key order, to predict the next key: common keys, then each type's payload. */
 static const unsigned char order_common[] = { K_V, K_TYPE, K_TIME, K_TS, K_PID, K_TID, K_PPID,
 					      K_UID, K_GID, K_COMM, K_CGROUP_ID, K_START_NS,
-					      K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID };
+					      K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID,
+					      K_NAMESPACE, K_POD, K_WORKLOAD_KIND, K_WORKLOAD,
+					      K_LABELS, K_LABELS_TRUNCATED };
 
 struct state {
 	const char *line;
@@ -202,6 +215,7 @@ struct state {
 	size_t argv_len;
 	struct pg_dns_answer answers[PG_PKT_DNS_ANSWERS];
 	unsigned int nanswers;
+	unsigned int nlabels;
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(struct state *st, size_t pos,
@@ -761,6 +775,153 @@ static int parse_answers(struct state *st)
 	}
 }
 
+/*
+ * "labels": {"key": "value", ...}, a pod's labels (docs/events.md): at most PG_POD_LABELS_MAX
+ * and PG_POD_LABELS_BYTES, the bounds the encoder keeps (it says labels_truncated beyond them).
+ * Any key order; assemble() sorts them.
+ */
+static int parse_labels(struct state *st)
+{
+	struct pg_json_decoder *dec = st->dec;
+	size_t used = 0, n;
+	char sh[48];
+
+	st->nlabels = 0;
+	if (st->pos >= st->len || st->line[st->pos] != '{')
+		return fail(st, st->pos, "field \"labels\": expected an object of strings, found %s",
+			    found_what(st, st->pos));
+	st->pos++;
+	skip_ws(st);
+	if (st->pos < st->len && st->line[st->pos] == '}') {
+		st->pos++;
+		return 0;
+	}
+	for (;;) {
+		struct pg_label *l;
+
+		skip_ws(st);
+		if (st->pos >= st->len || st->line[st->pos] != '"')
+			return fail(st, st->pos, "field \"labels\": expected a label name in quotes, found %s",
+				    found_what(st, st->pos));
+		if (st->nlabels == PG_POD_LABELS_MAX)
+			return fail(st, st->pos, "field \"labels\": more than %d labels (pangolin keeps at most that many and says labels_truncated)",
+				    PG_POD_LABELS_MAX);
+		l = &dec->labels[st->nlabels];
+		if (used >= sizeof(dec->label_bytes))
+			goto too_long;
+		if (parse_string(st, "labels", dec->label_bytes + used,
+				 sizeof(dec->label_bytes) - used, &n))
+			return -EINVAL;
+		l->key = dec->label_bytes + used;
+		used += n + 1;
+		skip_ws(st);
+		if (st->pos >= st->len || st->line[st->pos] != ':')
+			return fail(st, st->pos, "field \"labels\": expected ':' after the label \"%s\"",
+				    shown(l->key, n, sh, sizeof(sh)));
+		st->pos++;
+		skip_ws(st);
+		if (st->pos >= st->len || st->line[st->pos] != '"')
+			return fail(st, st->pos, "field \"labels\": the value of label \"%s\" is not a string (found %s)",
+				    shown(l->key, strlen(l->key), sh, sizeof(sh)), found_what(st, st->pos));
+		if (used >= sizeof(dec->label_bytes))
+			goto too_long;
+		if (parse_string(st, "labels", dec->label_bytes + used,
+				 sizeof(dec->label_bytes) - used, &n))
+			return -EINVAL;
+		l->value = dec->label_bytes + used;
+		used += n + 1;
+		st->nlabels++;
+		skip_ws(st);
+		if (st->pos < st->len && st->line[st->pos] == ',') {
+			st->pos++;
+			continue;
+		}
+		if (st->pos < st->len && st->line[st->pos] == '}') {
+			st->pos++;
+			return 0;
+		}
+		return fail(st, st->pos, "field \"labels\": expected ',' or '}', found %s",
+			    found_what(st, st->pos));
+	}
+too_long:
+	return fail(st, st->pos, "field \"labels\": more than %d bytes of names and values",
+		    PG_POD_LABELS_BYTES);
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pg_label *)a)->key, ((const struct pg_label *)b)->key);
+}
+
+/* The UTF-8 check of pod fields: protobuf carries them as `string`, which must be UTF-8. */
+static bool is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		size_t l = p[i] < 0x80 ? 1 : utf8_len(p + i, n - i);
+
+		if (!l)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+static char *str_dest(struct state *st, enum key k);
+
+/* The pod fields: namespace and pod together, workload_kind and workload together. */
+static int assemble_pod(struct state *st, size_t endpos, struct pg_event *ev)
+{
+	struct pg_json_decoder *dec = st->dec;
+	struct pg_pod_meta *m = &dec->pod;
+	keyset seen = st->seen & POD_KEYS;
+	static const enum key strs[] = { K_NAMESPACE, K_POD, K_WORKLOAD_KIND, K_WORKLOAD };
+	char sh[48];
+
+	if (!seen)
+		return 0;
+	if (!(seen & BIT(K_NAMESPACE)) || !(seen & BIT(K_POD)))
+		return fail(st, endpos, "missing field \"%s\" (the pod fields come with namespace and pod)",
+			    seen & BIT(K_NAMESPACE) ? "pod" : "namespace");
+	if (!(seen & BIT(K_WORKLOAD_KIND)) != !(seen & BIT(K_WORKLOAD)))
+		return fail(st, endpos, "missing field \"%s\" (workload_kind and workload come together)",
+			    seen & BIT(K_WORKLOAD) ? "workload_kind" : "workload");
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		const char *v = str_dest(st, strs[i]);
+
+		if (!(seen & BIT(strs[i])))
+			continue;
+		if (!st->slen[strs[i]])
+			return fail(st, st->vpos[strs[i]], "field \"%s\": empty", keydefs[strs[i]].name);
+		if (!is_utf8(v))
+			return fail(st, st->vpos[strs[i]], "field \"%s\": not UTF-8 (Kubernetes names are)",
+				    keydefs[strs[i]].name);
+	}
+	for (unsigned int i = 0; i < st->nlabels; i++) {
+		if (!is_utf8(dec->labels[i].key) || !is_utf8(dec->labels[i].value))
+			return fail(st, st->vpos[K_LABELS], "field \"labels\": label %u is not UTF-8", i + 1);
+	}
+	qsort(dec->labels, st->nlabels, sizeof(dec->labels[0]), label_cmp);
+	for (unsigned int i = 1; i < st->nlabels; i++)
+		if (!strcmp(dec->labels[i - 1].key, dec->labels[i].key))
+			return fail(st, st->vpos[K_LABELS], "field \"labels\": duplicate label \"%s\"",
+				    shown(dec->labels[i].key, strlen(dec->labels[i].key), sh, sizeof(sh)));
+	memset(m, 0, sizeof(*m));
+	m->namespace = dec->pod_namespace;
+	m->name = dec->pod_name;
+	if (seen & BIT(K_WORKLOAD)) {
+		m->workload_kind = dec->workload_kind;
+		m->workload = dec->workload;
+	}
+	m->labels = st->nlabels ? dec->labels : NULL;
+	m->nlabels = st->nlabels;
+	m->labels_truncated = st->b[K_LABELS_TRUNCATED];
+	ev->meta.pod = m;
+	return 0;
+}
+
 /* Where each string key's value goes. */
 static char *str_dest(struct state *st, enum key k)
 {
@@ -770,6 +931,10 @@ static char *str_dest(struct state *st, enum key k)
 	case K_CGROUP: return st->dec->cgroup;
 	case K_CONTAINER_ID: return st->dec->container_id;
 	case K_POD_UID: return st->dec->pod_uid;
+	case K_NAMESPACE: return st->dec->pod_namespace;
+	case K_POD: return st->dec->pod_name;
+	case K_WORKLOAD_KIND: return st->dec->workload_kind;
+	case K_WORKLOAD: return st->dec->workload;
 	case K_PATH: return st->dec->path;
 	case K_QNAME: return st->dec->qname;
 	default: return st->small[k];
@@ -790,6 +955,8 @@ static int parse_value(struct state *st, enum key k)
 		return parse_argv(st, kd);
 	case V_ANSWERS:
 		return parse_answers(st);
+	case V_LABELS:
+		return parse_labels(st);
 	case V_NAME_OR_NUM:
 		if (st->pos < st->len && st->line[st->pos] != '"') {
 			st->slen[k] = 0;
@@ -1011,6 +1178,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		ev->meta.container_id = st->dec->container_id;
 	if (seen & BIT(K_POD_UID))
 		ev->meta.pod_uid = st->dec->pod_uid;
+	if (assemble_pod(st, endpos, ev))
+		return -EINVAL;
 
 	switch (type) {
 	case PG_EV_EXEC:
@@ -1140,7 +1309,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 /* The payload key order of each type, for prediction (mirrors json_encode.c). */
 static const unsigned char *order_payload(unsigned int type, size_t *n)
 {
-#define M K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID
+#define M K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID, K_NAMESPACE, K_POD, K_WORKLOAD_KIND, \
+	  K_WORKLOAD, K_LABELS, K_LABELS_TRUNCATED
 	static const unsigned char exec_o[] = { M, K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED,
 						K_SNAPSHOT, K_EXE_UNLINKED };
 	static const unsigned char fork_o[] = { M, K_CHILD_PID, K_CHILD_START_NS };
@@ -1201,6 +1371,7 @@ int pg_json_decode(struct pg_json_decoder *dec, const char *line, size_t len,
 	st.slen[K_IP_PROTO] = 0;
 	st.slen[K_REQUEST] = 0;
 	st.nanswers = 0;
+	st.nlabels = 0;
 	st.family_num = false;
 	err->column = 0;
 	err->msg[0] = 0;

@@ -179,6 +179,33 @@ static void put_family(struct pg_buf *out, unsigned int family)
 
 #define KEY(k) pg_buf__lit(out, ",\"" k "\":")
 
+/* What the API server says about the pod (docs/events.md, "Pod fields"). */
+static void put_pod(struct pg_buf *out, const struct pg_pod_meta *p)
+{
+	KEY("namespace");
+	pg_json_put_string(out, p->namespace, strlen(p->namespace));
+	KEY("pod");
+	pg_json_put_string(out, p->name, strlen(p->name));
+	if (p->workload_kind && p->workload) {
+		KEY("workload_kind");
+		pg_json_put_string(out, p->workload_kind, strlen(p->workload_kind));
+		KEY("workload");
+		pg_json_put_string(out, p->workload, strlen(p->workload));
+	}
+	KEY("labels");
+	pg_buf__putc(out, '{');
+	for (unsigned int i = 0; i < p->nlabels; i++) {
+		if (i)
+			pg_buf__putc(out, ',');
+		pg_json_put_string(out, p->labels[i].key, strlen(p->labels[i].key));
+		pg_buf__putc(out, ':');
+		pg_json_put_string(out, p->labels[i].value, strlen(p->labels[i].value));
+	}
+	pg_buf__putc(out, '}');
+	if (p->labels_truncated)
+		pg_buf__lit(out, ",\"labels_truncated\":true");
+}
+
 static void put_exec(struct pg_buf *out, const struct pg_exec_event *e)
 {
 	size_t len = e->argv_len < PG_ARGV_LEN ? e->argv_len : PG_ARGV_LEN;
@@ -424,6 +451,8 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 		KEY("pod_uid");
 		pg_json_put_string(out, ev->meta.pod_uid, strlen(ev->meta.pod_uid));
 	}
+	if (ev->meta.pod)
+		put_pod(out, ev->meta.pod);
 
 	switch (h->type) {
 	case PG_EV_EXEC:

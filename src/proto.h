@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "pod.h"
 
 /* Append the encoded pangolin.v1.Event for ev to out (check out->err once at the end). */
 void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out);
@@ -28,6 +29,14 @@ struct pg_proto_decoder {
 	char container_id[PG_PROTO_META_LEN];
 	char pod_uid[PG_PROTO_META_LEN];
 	char cgroup[PG_PROTO_CGROUP_LEN];
+	/* the pod fields (ev->meta.pod points at pod) */
+	char pod_namespace[PG_PROTO_META_LEN];
+	char pod_name[PG_PROTO_META_LEN];
+	char workload_kind[PG_PROTO_META_LEN];
+	char workload[PG_PROTO_META_LEN];
+	char label_bytes[PG_POD_LABELS_BYTES];
+	struct pg_label labels[PG_POD_LABELS_MAX];
+	struct pg_pod_meta pod;
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "dns.h"
@@ -56,6 +57,75 @@ static const char *meta_str(char *dst, size_t cap, const char *s, const char *fi
 		return NULL;
 	}
 	return dst;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pg_label *)a)->key, ((const struct pg_label *)b)->key);
+}
+
+/*
+ * The pod fields: namespace and pod together (or neither), workload_kind and workload
+ * together, labels within the bounds the encoder keeps (event.h). protobuf-c has checked that
+ * the strings are UTF-8. 0 or -EINVAL.
+ */
+static int decode_pod(struct pg_proto_decoder *dec, const Pangolin__V1__Event *m,
+		      struct pg_event *ev, char *err, size_t errlen)
+{
+	struct pg_pod_meta *p = &dec->pod;
+	size_t used = 0;
+	int bad = 0;
+
+	if (!(m->namespace_ && *m->namespace_) && !(m->pod && *m->pod)) {
+		if ((m->workload_kind && *m->workload_kind) || (m->workload && *m->workload) ||
+		    m->n_labels || m->labels_truncated)
+			return fail(err, errlen, "fields workload, labels: given without namespace and pod");
+		return 0;
+	}
+	memset(p, 0, sizeof(*p));
+	p->namespace = meta_str(dec->pod_namespace, PG_POD_NAME_MAX + 1, m->namespace_, "namespace",
+				&bad, err, errlen);
+	p->name = meta_str(dec->pod_name, PG_POD_NAME_MAX + 1, m->pod, "pod", &bad, err, errlen);
+	p->workload_kind = meta_str(dec->workload_kind, PG_POD_KIND_MAX + 1, m->workload_kind,
+				    "workload_kind", &bad, err, errlen);
+	p->workload = meta_str(dec->workload, PG_POD_NAME_MAX + 1, m->workload, "workload", &bad,
+			       err, errlen);
+	if (bad)
+		return -EINVAL;
+	if (!p->namespace || !p->name)
+		return fail(err, errlen, "field %s: empty, but %s is given", p->name ? "namespace" : "pod",
+			    p->name ? "pod" : "namespace");
+	if (!p->workload_kind != !p->workload)
+		return fail(err, errlen, "field %s: empty, but %s is given",
+			    p->workload ? "workload_kind" : "workload",
+			    p->workload ? "workload" : "workload_kind");
+	if (m->n_labels > PG_POD_LABELS_MAX)
+		return fail(err, errlen, "field labels: %zu labels, at most %d", m->n_labels,
+			    PG_POD_LABELS_MAX);
+	for (size_t i = 0; i < m->n_labels; i++) {
+		const Pangolin__V1__Label *l = m->labels[i];
+		size_t kl = l->key ? strlen(l->key) : 0, vl = l->value ? strlen(l->value) : 0;
+
+		if (!kl)
+			return fail(err, errlen, "field labels: label %zu has no key", i + 1);
+		if (used + kl + vl + 2 > sizeof(dec->label_bytes))
+			return fail(err, errlen, "field labels: more than %d bytes of keys and values",
+				    PG_POD_LABELS_BYTES);
+		dec->labels[i].key = memcpy(dec->label_bytes + used, l->key, kl + 1);
+		used += kl + 1;
+		dec->labels[i].value = memcpy(dec->label_bytes + used, vl ? l->value : "", vl + 1);
+		used += vl + 1;
+	}
+	qsort(dec->labels, m->n_labels, sizeof(dec->labels[0]), label_cmp);
+	for (size_t i = 1; i < m->n_labels; i++)
+		if (!strcmp(dec->labels[i - 1].key, dec->labels[i].key))
+			return fail(err, errlen, "field labels: duplicate key \"%.64s\"",
+				    dec->labels[i].key);
+	p->labels = m->n_labels ? dec->labels : NULL;
+	p->nlabels = (unsigned int)m->n_labels;
+	p->labels_truncated = m->labels_truncated;
+	ev->meta.pod = p;
+	return 0;
 }
 
 static int copy_addr(unsigned char *dst, unsigned int family, ProtobufCBinaryData a,
@@ -220,7 +290,7 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 					 m->container_id, "container_id", &bad, err, errlen);
 	ev->meta.pod_uid = meta_str(dec->pod_uid, sizeof(dec->pod_uid), m->pod_uid, "pod_uid", &bad,
 				    err, errlen);
-	if (bad)
+	if (bad || decode_pod(dec, m, ev, err, errlen))
 		goto invalid;
 	if (m->cgroup.len) {
 		COPY(dec->cgroup, m->cgroup, "cgroup");

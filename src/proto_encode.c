@@ -63,6 +63,7 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 	Pangolin__V1__Packet pkt = PANGOLIN__V1__PACKET__INIT;
 	Pangolin__V1__DnsAnswer ans[PG_PKT_DNS_ANSWERS], *ansp[PG_PKT_DNS_ANSWERS];
 	ProtobufCBinaryData argv[PG_ARGV_MAX];
+	Pangolin__V1__Label lab[PG_POD_LABELS_MAX], *labp[PG_POD_LABELS_MAX];
 	size_t need;
 
 	m.schema_version = PG_SCHEMA_VERSION;
@@ -85,6 +86,26 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		m.container_id = (char *)ev->meta.container_id;
 	if (ev->meta.pod_uid)
 		m.pod_uid = (char *)ev->meta.pod_uid;
+	if (ev->meta.pod) {
+		const struct pg_pod_meta *p = ev->meta.pod;
+		unsigned int n = p->nlabels < PG_POD_LABELS_MAX ? p->nlabels : PG_POD_LABELS_MAX;
+
+		m.namespace_ = (char *)p->namespace;
+		m.pod = (char *)p->name;
+		if (p->workload_kind && p->workload) {
+			m.workload_kind = (char *)p->workload_kind;
+			m.workload = (char *)p->workload;
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			lab[i] = (Pangolin__V1__Label)PANGOLIN__V1__LABEL__INIT;
+			lab[i].key = (char *)p->labels[i].key;
+			lab[i].value = (char *)p->labels[i].value;
+			labp[i] = &lab[i];
+		}
+		m.n_labels = n;
+		m.labels = labp;
+		m.labels_truncated = p->labels_truncated;
+	}
 
 	switch (h->type) {
 	case PG_EV_EXEC: {

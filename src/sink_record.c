@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pod.h"
 #include "sink.h"
 
 struct sink_record {
@@ -20,6 +21,7 @@ static void free_meta(struct pg_event *ev)
 	free((char *)ev->meta.cgroup);
 	free((char *)ev->meta.container_id);
 	free((char *)ev->meta.pod_uid);
+	free((void *)ev->meta.pod);
 }
 
 static int dup_str(const char **dst, const char *src)
@@ -60,7 +62,8 @@ static int record_send(struct pg_sink *sink, const struct pg_event *ev)
 	memset(&copy->meta, 0, sizeof(copy->meta));
 	if (dup_str(&copy->meta.node, ev->meta.node) || dup_str(&copy->meta.cgroup, ev->meta.cgroup) ||
 	    dup_str(&copy->meta.container_id, ev->meta.container_id) ||
-	    dup_str(&copy->meta.pod_uid, ev->meta.pod_uid)) {
+	    dup_str(&copy->meta.pod_uid, ev->meta.pod_uid) ||
+	    (ev->meta.pod && !(copy->meta.pod = pg_pod_meta__dup(ev->meta.pod)))) {
 		free_meta(copy);
 		s->stats.failed++;
 		return -ENOMEM;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "enrich.h"
+#include "pod.h"
 
 #define NODE_MAX 253 /* a DNS name, which is what Kubernetes node names are */
 
@@ -25,6 +26,7 @@ struct stage_enrich {
 	uint64_t negative_ttl_ns;
 	struct pg_cgroup_resolver *resolver;
 	struct pg_cgroup_cache *cache;
+	struct pg_pod_cache *pods;
 	char path[PG_CGROUP_PATH_MAX];
 	struct pg_enrich_stats st;
 };
@@ -61,21 +63,31 @@ static int enrich_process(struct pg_stage *st, struct pg_pipeline *pl, struct pg
 
 	if (!ev->meta.node)
 		ev->meta.node = s->node;
-	if (!s->cgroups || ev->meta.cgroup || !ev->r.hdr.cgroup_id)
-		return PG_PASS;
-	ci = lookup(s, ev->r.hdr.cgroup_id);
-	if (!ci)
-		return -ENOMEM;
-	if (!ci->path) {
-		s->st.unresolved++;
-		return PG_PASS;
+	if (s->cgroups && !ev->meta.cgroup && ev->r.hdr.cgroup_id) {
+		ci = lookup(s, ev->r.hdr.cgroup_id);
+		if (!ci)
+			return -ENOMEM;
+		if (ci->path) {
+			s->st.resolved++;
+			ev->meta.cgroup = ci->path;
+			if (!ev->meta.container_id && ci->ids.container_id[0])
+				ev->meta.container_id = ci->ids.container_id;
+			if (!ev->meta.pod_uid && ci->ids.pod_uid[0])
+				ev->meta.pod_uid = ci->ids.pod_uid;
+		} else {
+			s->st.unresolved++;
+		}
 	}
-	s->st.resolved++;
-	ev->meta.cgroup = ci->path;
-	if (!ev->meta.container_id && ci->ids.container_id[0])
-		ev->meta.container_id = ci->ids.container_id;
-	if (!ev->meta.pod_uid && ci->ids.pod_uid[0])
-		ev->meta.pod_uid = ci->ids.pod_uid;
+	if (s->pods) {
+		/* applied on every event, not only pod events: the watcher's mailbox is bounded
+		 * and is emptied only here (pod.h) */
+		uint64_t now = now_ns();
+
+		if (ev->meta.pod_uid && !ev->meta.pod)
+			ev->meta.pod = pg_pod_cache__lookup(s->pods, ev->meta.pod_uid, now);
+		else
+			pg_pod_cache__apply(s->pods, now);
+	}
 	return PG_PASS;
 }
 
@@ -143,6 +155,7 @@ struct pg_stage *pg_stage_enrich__new(const struct pg_enrich_opts *o, char *err,
 		strcpy(s->node, node);
 
 	s->cgroups = o->cgroups;
+	s->pods = o->pods;
 	s->negative_ttl_ns = o->negative_ttl_ns ? o->negative_ttl_ns : 5000000000ULL;
 	if (!s->cgroups)
 		return &s->base;

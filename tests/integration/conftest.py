@@ -3,6 +3,8 @@
 Markers:
   kernel - loads BPF programs (needs root and this machine's kernel)
   kafka  - needs the Kafka broker the harness starts (the `kafka` fixture)
+  kube   - needs the Kubernetes API server the harness starts (the `kube` fixture; its
+           programs build from the Go module proxy on first use, scripts/k8s-binaries.sh)
   slow   - takes more than a few seconds
 Tests that are not marked run anywhere, as any user.
 """
@@ -18,6 +20,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def pytest_configure(config):
     for m in ("kernel: loads BPF programs; needs root",
               "kafka: needs the Kafka broker the kafka fixture starts",
+              "kube: needs the Kubernetes API server the kube fixture starts",
               "slow: takes more than a few seconds"):
         config.addinivalue_line("markers", m)
 
@@ -60,3 +63,15 @@ def kafka(request):
     request.addfinalizer(b.stop)
     b.start(fresh=True)
     return b
+
+
+@pytest.fixture(scope="session")
+def kube(request, tmp_path_factory):
+    """A real Kubernetes control plane on loopback (tests/integration/kube_cluster.py), started
+    once per session on first use and stopped at the end. Tests may stop_apiserver() and
+    start_apiserver() (same port, same etcd) but must leave it running."""
+    from kube_cluster import Cluster
+
+    c = Cluster(tmp_path_factory.mktemp("kube"))
+    request.addfinalizer(c.stop)
+    return c.start()
