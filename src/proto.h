@@ -28,6 +28,11 @@ struct pg_proto_decoder {
 	char container_id[PG_PROTO_META_LEN];
 	char pod_uid[PG_PROTO_META_LEN];
 	char cgroup[PG_PROTO_CGROUP_LEN];
+	char exe[PG_PATH_LEN];
+	char cmdline[PG_CMDLINE_LEN];
+	char parent_exe[PG_PATH_LEN];
+	char parent_cmdline[PG_CMDLINE_LEN];
+	char ancestors[PG_PROC_ANCESTORS][PG_PATH_LEN];
 };
 
 /*
