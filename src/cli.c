@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "proctable.h"
 #include "enrich.h"
 #include "filter.h"
 
@@ -249,6 +250,18 @@ int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_e
 		pg_stage__free(st);
 		pg_cli_err(cmd, "too many pipeline stages");
 		return -ENOSPC;
+	}
+	return 0;
+}
+
+int pg_cli_add_process(const char *cmd, struct pg_pipeline *pl)
+{
+	struct pg_stage *st = pg_stage_process__new(NULL);
+
+	if (!st || pg_pipeline__add_stage(pl, st)) {
+		pg_stage__free(st);
+		pg_cli_err(cmd, "cannot add the process table: %s", st ? "too many pipeline stages" : strerror(errno));
+		return -ENOMEM;
 	}
 	return 0;
 }

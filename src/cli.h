@@ -127,6 +127,10 @@ struct pg_enrich_opts;
  * error and returns -errno on failure. */
 int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_enrich_opts *o);
 
+/* Add the process table (proctable.h): exe, cmdline, parent and ancestors on every event.
+ * Prints the error and returns -errno on failure. */
+int pg_cli_add_process(const char *cmd, struct pg_pipeline *pl);
+
 /* Add --filter's stage when expr is not NULL. Prints the error (with a caret) and returns
  * -EINVAL for a bad filter. */
 int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr);

@@ -30,6 +30,8 @@ static void replay_help(FILE *out)
 	      "                        --node)\n"
 	      "      --enrich          resolve cgroup ids on this host to cgroup path, container\n"
 	      "                        id and pod UID (for recordings made on this host)\n"
+	      "      --process         add process fields (exe, cmdline, parent_exe, ...) from\n"
+	      "                        the recording's exec/fork/exit events where missing\n"
 	      "      --flush-timeout S seconds to wait at the end for the output to deliver;\n"
 	      "                        the default waits while Kafka may still deliver (as\n"
 	      "                        long as message.timeout.ms, 300 s, lets an event wait;\n"
@@ -66,6 +68,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		PG_OUTPUT_LONGOPTS,
 		{ "node", required_argument, NULL, 'N' },
 		{ "enrich", no_argument, NULL, 'E' },
+		{ "process", no_argument, NULL, 'P' },
 		{ "flush-timeout", required_argument, NULL, 'T' },
 		{ "rotate-size", required_argument, NULL, 'R' },
 		{ "skip-bad", no_argument, NULL, 'S' },
@@ -76,7 +79,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	/* a replay has no deadline: when Kafka's queue is full, wait for room */
 	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop, .cmd = "replay" };
 	struct pg_enrich_opts eo = { 0 };
-	bool enrich = false;
+	bool enrich = false, process = false;
 	/* a file has no deadline: at its end, wait while Kafka may still deliver */
 	int flush_ms = PG_FLUSH_UNTIL_DELIVERED;
 	struct pg_replay_opts ro = { .fd = -1 };
@@ -103,6 +106,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		case 'o': out.spec = optarg; break;
 		case 'N': eo.node = optarg; enrich = true; break;
 		case 'E': eo.cgroups = true; enrich = true; break;
+		case 'P': process = true; break;
 		case 'T': {
 			char *end;
 			double v = strtod(optarg, &end);
@@ -159,6 +163,10 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	pg_pipeline__init(&pl);
 	/* enrich first: the filter may ask for pod_uid or node */
 	if (enrich && pg_cli_add_enrich("replay", &pl, &eo)) {
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_FAIL;
+	}
+	if (process && pg_cli_add_process("replay", &pl)) {
 		pg_pipeline__destroy(&pl);
 		return PG_EXIT_FAIL;
 	}

@@ -35,6 +35,8 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --explain           print how the filter is split between kernel and userspace\n"
 		"      --no-snapshot       do not report the processes already running at start-up\n"
 		"                          (exec events with \"snapshot\":true)\n"
+		"      --no-process        no process fields (exe, cmdline, parent_exe,\n"
+		"                          parent_cmdline, ancestors) on events\n"
 		"  -q, --quiet             no status line, no summary and no notices from the output\n"
 		"                          (a Kafka broker that does not answer) on standard error\n"
 		"      --bpf-tier N        load the sensor object of kernel tier N (0, 1 or 2) and no\n"
@@ -80,7 +82,7 @@ struct run_opts {
 	uint64_t ringbuf, wakeup;
 	unsigned int tier_mask;
 	double duration;
-	bool quiet, verbose, explain, no_snapshot;
+	bool quiet, verbose, explain, no_snapshot, no_process;
 };
 
 static int write_stats(const char *path, struct pg_source *src, struct pg_pipeline *pl,
@@ -195,6 +197,9 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		if (pg_cli_add_enrich(o->cmd, &pl, &eo))
 			goto cleanup;
 	}
+	/* the process table before the filter: it learns from events the filter then drops */
+	if (!o->no_process && pg_cli_add_process(o->cmd, &pl))
+		goto cleanup;
 	if (o->explain)
 		fprintf(stderr, "pangolin %s: kernel decides: %s\npangolin %s: userspace decides: %s\n",
 			o->cmd, kf.kernel_text[0] ? kf.kernel_text : "(nothing)", o->cmd,
@@ -312,6 +317,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "explain", no_argument, NULL, 'E' },
 		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "bpf-tier", required_argument, NULL, 'T' },
+		{ "no-process", no_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -366,6 +372,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			}
 			o->tier_mask = 1u << (optarg[0] - '0');
 			break;
+		case 'P': o->no_process = true; break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return -1;
