@@ -47,7 +47,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 BPF_OUT  := build/bpf
 
-PKGS     := libbpf libelf zlib jansson rdkafka libprotobuf-c libpcap
+PKGS     := libbpf libelf zlib jansson rdkafka libprotobuf-c libpcap yaml-0.1 libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldw -lm -lpthread
 
