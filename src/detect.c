@@ -291,11 +291,25 @@ static size_t group_key(struct pg_detector *d, const struct sg_rule *c, unsigned
 	return n;
 }
 
-static void fill_refs(struct firing *f, const struct group *g)
+/* The group's events that are in the window ending at t: at most the last max of them. */
+static void fill_refs(struct firing *f, const struct group *g, uint64_t t, uint64_t span,
+		      unsigned int max)
 {
-	f->nrefs = g->nrefs;
-	for (unsigned int i = 0; i < g->nrefs; i++)
-		f->refs[i] = g->refs[(g->refhead + i) % REFS_MAX];
+	unsigned int first = g->nrefs > max ? g->nrefs - max : 0;
+
+	f->nrefs = 0;
+	for (unsigned int i = first; i < g->nrefs; i++) {
+		const struct pg_alert_ref *r = &g->refs[(g->refhead + i) % REFS_MAX];
+
+		if (r->ts_ns >= t || t - r->ts_ns <= span)
+			f->refs[f->nrefs++] = *r;
+	}
+}
+
+static bool same_event(const struct pg_alert_ref *a, const struct pg_alert_ref *b)
+{
+	return a->ts_ns == b->ts_ns && a->pid == b->pid && a->start_ns == b->start_ns &&
+	       a->type == b->type;
 }
 
 static void group_reset(const struct sg_rule *c, struct group *g)
@@ -379,6 +393,11 @@ static bool count_ordered(const struct sg_rule *c, struct group *g, uint64_t t, 
 		g->step_ts[1] = t ? t : 1;
 		g->step_ref[1][0] = ref_of(ev);
 	} else if (g->step_ts[k] && (t < g->step_ts[k] || t - g->step_ts[k] <= c->timespan_ns)) {
+		struct pg_alert_ref me = ref_of(ev);
+
+		/* one event matching two rules is not two steps of a sequence */
+		if (same_event(&g->step_ref[k][k - 1], &me))
+			return false;
 		g->step_ts[k + 1] = g->step_ts[k];
 		memcpy(g->step_ref[k + 1], g->step_ref[k], k * sizeof(g->step_ref[k][0]));
 		g->step_ref[k + 1][k] = ref_of(ev);
@@ -421,7 +440,7 @@ static int correlate(struct pg_detector *d, unsigned int ci, unsigned int src)
 			push_ref(g, ev);
 			fire = count_event(d, c, g, t);
 			f.count = c->threshold;
-			fill_refs(&f, g);
+			fill_refs(&f, g, t, c->timespan_ns, c->threshold);
 			break;
 		case SC_VALUE_COUNT: {
 			const char *s;
@@ -431,7 +450,7 @@ static int correlate(struct pg_detector *d, unsigned int ci, unsigned int src)
 			push_ref(g, ev);
 			fire = count_value(c, g, t, fnv1a(s, n) | 1);
 			f.count = c->threshold;
-			fill_refs(&f, g);
+			fill_refs(&f, g, t, c->timespan_ns, REFS_MAX);
 			break;
 		}
 		case SC_TEMPORAL:
