@@ -32,6 +32,9 @@ static void replay_help(FILE *out)
 	      "                        id and pod UID (for recordings made on this host)\n"
 	      "      --process         add process fields (exe, cmdline, parent_exe, ...) from\n"
 	      "                        the recording's exec/fork/exit events where missing\n"
+	      "  -r, --rules DIR       run the Sigma rules under DIR (docs/detect.md) and write\n"
+	      "                        their alerts inline, each just before the event that\n"
+	      "                        completed it (implies --process)\n"
 	      "      --flush-timeout S seconds to wait at the end for the output to deliver;\n"
 	      "                        the default waits while Kafka may still deliver (as\n"
 	      "                        long as message.timeout.ms, 300 s, lets an event wait;\n"
@@ -69,6 +72,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		{ "node", required_argument, NULL, 'N' },
 		{ "enrich", no_argument, NULL, 'E' },
 		{ "process", no_argument, NULL, 'P' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "flush-timeout", required_argument, NULL, 'T' },
 		{ "rotate-size", required_argument, NULL, 'R' },
 		{ "skip-bad", no_argument, NULL, 'S' },
@@ -84,7 +88,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	int flush_ms = PG_FLUSH_UNTIL_DELIVERED;
 	struct pg_replay_opts ro = { .fd = -1 };
 	struct warn_state ws = { 0 };
-	const char *filter = NULL;
+	const char *filter = NULL, *rules = NULL;
 	struct pg_pipeline pl;
 	struct pg_source *src = NULL;
 	struct pg_sink *sink;
@@ -95,7 +99,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:qh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:r:qh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
 		rc = pg_output__option(&out, "replay", c, optarg);
 		if (rc < 0)
 			return PG_EXIT_USAGE;
@@ -107,6 +111,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		case 'N': eo.node = optarg; enrich = true; break;
 		case 'E': eo.cgroups = true; enrich = true; break;
 		case 'P': process = true; break;
+		case 'r': rules = optarg; process = true; break;
 		case 'T': {
 			char *end;
 			double v = strtod(optarg, &end);
@@ -167,6 +172,10 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		return PG_EXIT_FAIL;
 	}
 	if (process && pg_cli_add_process("replay", &pl)) {
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_FAIL;
+	}
+	if (rules && pg_cli_add_rules("replay", &pl, rules, NULL, false, quiet, NULL)) {
 		pg_pipeline__destroy(&pl);
 		return PG_EXIT_FAIL;
 	}

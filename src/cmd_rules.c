@@ -148,7 +148,10 @@ static void recording(const char *rule_file, const char *rdir, const char *kind,
 	dot = strrchr(base, '.');
 	if (dot)
 		*dot = 0;
-	snprintf(out, outlen, "%s/%s.%s.ndjson", rdir ? rdir : dirname(copy2), base, kind);
+	if (!rdir)
+		rdir = dirname(copy2);
+	snprintf(out, outlen, "%s%s%s.%s.ndjson", rdir, rdir[strlen(rdir) - 1] == '/' ? "" : "/", base,
+		 kind);
 }
 
 static int rules_test(const char *dir, const char *rdir, bool verbose)

@@ -37,6 +37,11 @@ static void run_help_common(FILE *out, const char *cmd)
 		"                          (exec events with \"snapshot\":true)\n"
 		"      --no-process        no process fields (exe, cmdline, parent_exe,\n"
 		"                          parent_cmdline, ancestors) on events\n"
+		"  -r, --rules DIR         run the Sigma rules under DIR (docs/detect.md): alerts\n"
+		"                          come inline, each just before the event that completed\n"
+		"                          it; --filter 'type == \"alert\"' keeps only them. Every\n"
+		"                          event then comes to userspace (the filter runs after\n"
+		"                          the rules, not in the kernel)\n"
 		"  -q, --quiet             no status line, no summary and no notices from the output\n"
 		"                          (a Kafka broker that does not answer) on standard error\n"
 		"      --bpf-tier N        load the sensor object of kernel tier N (0, 1 or 2) and no\n"
@@ -78,6 +83,7 @@ struct run_opts {
 	const char *filter;
 	const char *stats_path;
 	const char *node;
+	const char *rules;
 	struct pg_output_opts out;
 	uint64_t ringbuf, wakeup;
 	unsigned int tier_mask;
@@ -179,7 +185,9 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			return PG_EXIT_USAGE;
 		}
 	}
-	if (pg_kfilter__plan(filter, &kf)) {
+	/* rules must see every event: with them the kernel decides nothing and the whole filter
+	 * runs after the rules, so it can keep alerts (type == "alert") or anything else */
+	if (pg_kfilter__plan(o->rules ? NULL : filter, &kf)) {
 		pg_cli_err(o->cmd, "cannot split the filter: out of memory");
 		goto cleanup;
 	}
@@ -200,6 +208,21 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	/* the process table before the filter: it learns from events the filter then drops */
 	if (!o->no_process && pg_cli_add_process(o->cmd, &pl))
 		goto cleanup;
+	if (o->rules) {
+		struct pg_stage *st;
+
+		if (pg_cli_add_rules(o->cmd, &pl, o->rules, NULL, false, o->quiet, NULL))
+			goto cleanup;
+		if (filter) {
+			st = pg_stage_filter__new(filter);
+			filter = NULL; /* the stage owns it now */
+			if (!st || pg_pipeline__add_stage(&pl, st)) {
+				pg_stage__free(st);
+				pg_cli_err(o->cmd, "out of memory");
+				goto cleanup;
+			}
+		}
+	}
 	if (o->explain)
 		fprintf(stderr, "pangolin %s: kernel decides: %s\npangolin %s: userspace decides: %s\n",
 			o->cmd, kf.kernel_text[0] ? kf.kernel_text : "(nothing)", o->cmd,
@@ -318,6 +341,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "bpf-tier", required_argument, NULL, 'T' },
 		{ "no-process", no_argument, NULL, 'P' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -327,7 +351,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:d:qvh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:d:r:qvh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
 		int handled = pg_output__option(&o->out, o->cmd, c, optarg);
 
 		if (handled < 0)
@@ -373,6 +397,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			o->tier_mask = 1u << (optarg[0] - '0');
 			break;
 		case 'P': o->no_process = true; break;
+		case 'r': o->rules = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return -1;

@@ -137,6 +137,14 @@ struct loader {
 #define MAX_VISITS 100000
 #define MAX_SELECTIONS 64 /* the matcher keeps a bit per selection */
 
+/* Messages quote rule text: what is not printable ASCII becomes '?' (they go to terminals). */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 __attribute__((format(printf, 4, 5))) static int fail(struct loader *ld, const yaml_node_t *at,
 						      const char *key, const char *fmt, ...)
 {
@@ -152,6 +160,7 @@ __attribute__((format(printf, 4, 5))) static int fail(struct loader *ld, const y
 		vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	printable(ld->err);
 	return -EINVAL;
 }
 
@@ -1542,6 +1551,7 @@ int pg_ruleset__load_buf(struct pg_ruleset *rs, const char *name, const char *bu
 			snprintf(err, errlen, "%s:%zu:%zu: YAML: %s%s%s", name, parser.problem_mark.line + 1,
 				 parser.problem_mark.column + 1, parser.problem ? parser.problem : "malformed",
 				 parser.context ? " " : "", parser.context ? parser.context : "");
+			printable(err);
 			rc = parser.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
 			break;
 		}
@@ -1652,12 +1662,12 @@ static int load_dir(struct pg_ruleset *rs, const char *dir, char *err, size_t er
 		n++;
 	}
 	closedir(d);
-	if (!rc)
+	if (!rc && n > 1)
 		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct stat st;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
 		if (stat(path, &st))
 			continue;
 		if (S_ISDIR(st.st_mode)) {
@@ -1717,6 +1727,7 @@ __attribute__((format(printf, 5, 6))) static int ffail(char *err, size_t errlen,
 		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	printable(err);
 	return -EINVAL;
 }
 
