@@ -20,30 +20,40 @@
 
 #define REFS_MAX PG_ALERT_EVENTS_MAX
 
+/*
+ * One group of one correlation, in one allocation sized for that correlation: what it needs
+ * and nothing more (a fixed layout for the largest case was 7 KiB a group).
+ */
 struct group {
 	struct group *hnext;
 	struct group *prev, *next; /* least recently updated first */
 	uint64_t hash;
 	uint64_t last_ts;
-	char *key; /* node, then each group-by value, NUL-separated */
-	size_t keylen;
-	/* the events that made the state, for the alert: a ring of the last REFS_MAX */
-	struct pg_alert_ref refs[REFS_MAX];
-	unsigned int nrefs, refhead;
-	/* event_count: ring of timestamps; value_count: value hashes and their last times */
-	uint32_t n, head;
-	uint64_t *ts;
-	uint64_t *vals;
-	/* temporal: the last match of each rule; temporal_ordered: per step, the start of the
-	 * partial sequence that reached it (0: none) and its events */
-	uint64_t step_ts[SG_CORR_RULES_MAX + 1];
-	struct pg_alert_ref step_ref[SG_CORR_RULES_MAX + 1][SG_CORR_RULES_MAX];
+	uint32_t keylen;
+	uint32_t n, head; /* event_count: the ring of timestamps */
+	uint32_t nrefs, refhead; /* event_count, value_count: the ring of events */
+	/* event_count: timestamps [threshold]; value_count: value hashes and last times
+	 * [2 * threshold]; temporal, temporal_ordered: per step, the last match (temporal) or the
+	 * start of the partial sequence that reached it (temporal_ordered), 0 none [nrefs + 1] */
+	uint64_t *u64;
+	/* event_count, value_count: the last events [rcap]; temporal: one per rule [nrefs];
+	 * temporal_ordered: per step k, the k events of its partial sequence [(nrefs + 1) * nrefs] */
+	struct pg_alert_ref *refs;
+	char *key; /* node, then each group-by value, NUL-separated; after the arrays */
+};
+
+/* The shape of a correlation's groups. */
+struct layout {
+	uint32_t n_u64, n_refs, rcap;
+	size_t bytes; /* without the key */
 };
 
 struct corr_state {
 	struct group **buckets;
 	size_t nbuckets, n;
 	struct group *head, *tail;
+	struct layout lay;
+	size_t max; /* groups kept: max_groups, or fewer when they are large */
 };
 
 struct pg_detector {
@@ -75,9 +85,6 @@ static uint64_t fnv1a(const char *s, size_t n)
 
 static void group_free(struct group *g)
 {
-	free(g->key);
-	free(g->ts);
-	free(g->vals);
 	free(g);
 }
 
@@ -161,26 +168,21 @@ static struct group *group_get(struct pg_detector *d, const struct sg_rule *c, s
 			append_lru(cs, g);
 			return g;
 		}
-	if (cs->n >= d->max_groups) {
+	if (cs->n >= cs->max) {
 		group_remove(d, cs, cs->head);
 		d->st.groups_evicted++;
 	}
 	if (cs->n >= cs->nbuckets && grow(cs))
 		return NULL;
-	g = calloc(1, sizeof(*g));
+	/* the state arrays first (8-byte aligned), the key last */
+	g = calloc(1, sizeof(*g) + cs->lay.bytes + keylen);
 	if (!g)
 		return NULL;
-	g->key = malloc(keylen ? keylen : 1);
-	if (c->corr == SC_EVENT_COUNT)
-		g->ts = calloc(c->threshold, sizeof(*g->ts));
-	if (c->corr == SC_VALUE_COUNT)
-		g->vals = calloc(c->threshold * 2, sizeof(*g->vals));
-	if (!g->key || (c->corr == SC_EVENT_COUNT && !g->ts) || (c->corr == SC_VALUE_COUNT && !g->vals)) {
-		group_free(g);
-		return NULL;
-	}
+	g->u64 = (uint64_t *)((char *)g + sizeof(*g));
+	g->refs = (struct pg_alert_ref *)(g->u64 + cs->lay.n_u64);
+	g->key = (char *)(g->refs + cs->lay.n_refs);
 	memcpy(g->key, key, keylen);
-	g->keylen = keylen;
+	g->keylen = (uint32_t)keylen;
 	g->hash = h;
 	g->hnext = cs->buckets[h & (cs->nbuckets - 1)];
 	cs->buckets[h & (cs->nbuckets - 1)] = g;
@@ -198,13 +200,14 @@ static struct pg_alert_ref ref_of(const struct pg_event *ev)
 				      .type = ev->r.hdr.type };
 }
 
-static void push_ref(struct group *g, const struct pg_event *ev)
+/* The ring of the last rcap events (event_count, value_count). */
+static void push_ref(struct group *g, uint32_t rcap, const struct pg_event *ev)
 {
-	g->refs[(g->refhead + g->nrefs) % REFS_MAX] = ref_of(ev);
-	if (g->nrefs < REFS_MAX)
+	g->refs[(g->refhead + g->nrefs) % rcap] = ref_of(ev);
+	if (g->nrefs < rcap)
 		g->nrefs++;
 	else
-		g->refhead = (g->refhead + 1) % REFS_MAX;
+		g->refhead = (g->refhead + 1) % rcap;
 }
 
 /* --- alerts ------------------------------------------------------------------------------------ */
@@ -292,14 +295,12 @@ static size_t group_key(struct pg_detector *d, const struct sg_rule *c, unsigned
 }
 
 /* The group's events that are in the window ending at t: at most the last max of them. */
-static void fill_refs(struct firing *f, const struct group *g, uint64_t t, uint64_t span,
-		      unsigned int max)
+static void fill_refs(struct firing *f, const struct group *g, uint32_t rcap, uint64_t t,
+		      uint64_t span)
 {
-	unsigned int first = g->nrefs > max ? g->nrefs - max : 0;
-
 	f->nrefs = 0;
-	for (unsigned int i = first; i < g->nrefs; i++) {
-		const struct pg_alert_ref *r = &g->refs[(g->refhead + i) % REFS_MAX];
+	for (unsigned int i = 0; i < g->nrefs; i++) {
+		const struct pg_alert_ref *r = &g->refs[(g->refhead + i) % rcap];
 
 		if (r->ts_ns >= t || t - r->ts_ns <= span)
 			f->refs[f->nrefs++] = *r;
@@ -312,27 +313,25 @@ static bool same_event(const struct pg_alert_ref *a, const struct pg_alert_ref *
 	       a->type == b->type;
 }
 
-static void group_reset(const struct sg_rule *c, struct group *g)
+static void group_reset(const struct layout *lay, struct group *g)
 {
 	g->n = g->head = 0;
 	g->nrefs = g->refhead = 0;
-	memset(g->step_ts, 0, sizeof(g->step_ts));
-	if (c->corr == SC_VALUE_COUNT)
-		memset(g->vals, 0, c->threshold * 2 * sizeof(*g->vals));
+	memset(g->u64, 0, lay->n_u64 * sizeof(*g->u64));
 }
 
 /* event_count: fires when the last `threshold` events fit in the timespan. */
 static bool count_event(struct pg_detector *d, const struct sg_rule *c, struct group *g, uint64_t t)
 {
 	if (g->n < c->threshold) {
-		g->ts[(g->head + g->n++) % c->threshold] = t;
+		g->u64[(g->head + g->n++) % c->threshold] = t;
 	} else {
-		g->ts[g->head] = t;
+		g->u64[g->head] = t;
 		g->head = (g->head + 1) % c->threshold;
 	}
 	/* the oldest of the last `threshold` is at head; events a little out of order count as
 	 * simultaneous */
-	return g->n == c->threshold && (t <= g->ts[g->head] || t - g->ts[g->head] <= c->timespan_ns);
+	return g->n == c->threshold && (t <= g->u64[g->head] || t - g->u64[g->head] <= c->timespan_ns);
 }
 
 /* value_count: fires when `threshold` distinct values were seen within the timespan. */
@@ -342,7 +341,7 @@ static bool count_value(const struct sg_rule *c, struct group *g, uint64_t t, ui
 	bool seen = false;
 
 	for (uint32_t i = 0; i < c->threshold; i++) {
-		uint64_t *slot = &g->vals[2 * i];
+		uint64_t *slot = &g->u64[2 * i];
 
 		if (slot[1] && t > slot[1] && t - slot[1] > c->timespan_ns)
 			slot[1] = 0; /* out of the window */
@@ -356,8 +355,8 @@ static bool count_value(const struct sg_rule *c, struct group *g, uint64_t t, ui
 			free_slot = i;
 	}
 	if (!seen && free_slot != UINT32_MAX) {
-		g->vals[2 * free_slot] = vh;
-		g->vals[2 * free_slot + 1] = t ? t : 1;
+		g->u64[2 * free_slot] = vh;
+		g->u64[2 * free_slot + 1] = t ? t : 1;
 		live++;
 	}
 	return live >= c->threshold;
@@ -369,14 +368,14 @@ static bool count_temporal(const struct sg_rule *c, struct group *g, uint64_t t,
 {
 	uint32_t live = 0;
 
-	g->step_ts[k] = t ? t : 1;
-	g->step_ref[k][0] = ref_of(ev);
+	g->u64[k] = t ? t : 1;
+	g->refs[k] = ref_of(ev);
 	f->nrefs = 0;
 	for (size_t i = 0; i < c->nrefs; i++) {
-		if (!g->step_ts[i] || (t > g->step_ts[i] && t - g->step_ts[i] > c->timespan_ns))
+		if (!g->u64[i] || (t > g->u64[i] && t - g->u64[i] > c->timespan_ns))
 			continue;
 		live++;
-		f->refs[f->nrefs++] = g->step_ref[i][0];
+		f->refs[f->nrefs++] = g->refs[i];
 	}
 	return live >= c->threshold;
 }
@@ -389,26 +388,30 @@ static bool count_temporal(const struct sg_rule *c, struct group *g, uint64_t t,
 static bool count_ordered(const struct sg_rule *c, struct group *g, uint64_t t, unsigned int k,
 			  const struct pg_event *ev, struct firing *f)
 {
+	uint64_t *step_ts = g->u64;
+#define STEP(j) (g->refs + (size_t)(j) * c->nrefs) /* the events of the partial at step j */
+
 	if (k == 0) {
-		g->step_ts[1] = t ? t : 1;
-		g->step_ref[1][0] = ref_of(ev);
-	} else if (g->step_ts[k] && (t < g->step_ts[k] || t - g->step_ts[k] <= c->timespan_ns)) {
+		step_ts[1] = t ? t : 1;
+		STEP(1)[0] = ref_of(ev);
+	} else if (step_ts[k] && (t < step_ts[k] || t - step_ts[k] <= c->timespan_ns)) {
 		struct pg_alert_ref me = ref_of(ev);
 
 		/* one event matching two rules is not two steps of a sequence */
-		if (same_event(&g->step_ref[k][k - 1], &me))
+		if (same_event(&STEP(k)[k - 1], &me))
 			return false;
-		g->step_ts[k + 1] = g->step_ts[k];
-		memcpy(g->step_ref[k + 1], g->step_ref[k], k * sizeof(g->step_ref[k][0]));
-		g->step_ref[k + 1][k] = ref_of(ev);
+		step_ts[k + 1] = step_ts[k];
+		memcpy(STEP(k + 1), STEP(k), k * sizeof(*g->refs));
+		STEP(k + 1)[k] = me;
 	} else {
 		return false;
 	}
 	if (k + 1 < c->nrefs)
 		return false;
 	f->nrefs = (unsigned int)c->nrefs;
-	memcpy(f->refs, g->step_ref[c->nrefs], c->nrefs * sizeof(f->refs[0]));
+	memcpy(f->refs, STEP(c->nrefs), c->nrefs * sizeof(f->refs[0]));
 	return true;
+#undef STEP
 }
 
 /* The current event matched rule `src`; correlation ci counts it (maybe at several steps). */
@@ -423,13 +426,16 @@ static int correlate(struct pg_detector *d, unsigned int ci, unsigned int src)
 	/* steps in reverse: an event that is both step k and step k+1 must not be counted twice */
 	for (size_t kk = c->nrefs; kk-- > 0;) {
 		unsigned int k = (unsigned int)kk;
-		struct firing f = { .corr = c, .ref_index = k };
+		struct firing f;
 		struct group *g;
 		size_t keylen;
 		bool fire = false;
 
 		if (c->refs[k] != src)
 			continue;
+		f.corr = c;
+		f.ref_index = k;
+		f.nrefs = 0;
 		keylen = group_key(d, c, k);
 		g = group_get(d, c, cs, d->keybuf, keylen);
 		if (!g)
@@ -437,20 +443,20 @@ static int correlate(struct pg_detector *d, unsigned int ci, unsigned int src)
 		g->last_ts = t > g->last_ts ? t : g->last_ts;
 		switch (c->corr) {
 		case SC_EVENT_COUNT:
-			push_ref(g, ev);
+			push_ref(g, cs->lay.rcap, ev);
 			fire = count_event(d, c, g, t);
 			f.count = c->threshold;
-			fill_refs(&f, g, t, c->timespan_ns, c->threshold);
+			fill_refs(&f, g, cs->lay.rcap, t, c->timespan_ns);
 			break;
 		case SC_VALUE_COUNT: {
 			const char *s;
 			size_t n;
 
 			sg_field_text(&d->ctx, c->value_field[k], &s, &n);
-			push_ref(g, ev);
+			push_ref(g, cs->lay.rcap, ev);
 			fire = count_value(c, g, t, fnv1a(s, n) | 1);
 			f.count = c->threshold;
-			fill_refs(&f, g, t, c->timespan_ns, REFS_MAX);
+			fill_refs(&f, g, cs->lay.rcap, t, c->timespan_ns);
 			break;
 		}
 		case SC_TEMPORAL:
@@ -466,7 +472,7 @@ static int correlate(struct pg_detector *d, unsigned int ci, unsigned int src)
 		}
 		if (!fire)
 			continue;
-		group_reset(c, g);
+		group_reset(&cs->lay, g);
 		int rc = rule_fired(d, ci, &f);
 
 		if (rc)
@@ -511,17 +517,65 @@ int pg_detector__process(struct pg_detector *d, const struct pg_event *ev, pg_al
 	sg_ctx_event(&d->ctx, ev);
 	for (size_t i = 0; i < d->rs->nby_type[type]; i++) {
 		unsigned int ri = d->rs->by_type[type][i];
-		struct firing f = { .count = 1, .nrefs = 1 };
+		struct firing f;
 		int rc;
 
 		if (!sg_rule_matches(&d->ctx, &d->rs->rules[ri]))
 			continue;
+		/* set here, not above: zeroing 400 bytes per rule looked at was a tenth of the time */
+		f.count = 1;
+		f.nrefs = 1;
+		f.corr = NULL;
+		f.ref_index = 0;
 		f.refs[0] = ref_of(ev);
 		rc = rule_fired(d, ri, &f);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * The size of a correlation's groups, and how many it keeps: max_groups, or fewer when its
+ * groups are large (a count of 10000 keeps 10000 timestamps a group), so that no correlation
+ * holds more than GROUP_BYTES_MAX.
+ */
+#define GROUP_BYTES_MAX (64u << 20)
+
+static void plan_groups(const struct sg_rule *c, size_t max_groups, struct corr_state *cs)
+{
+	struct layout *l = &cs->lay;
+	size_t per;
+
+	switch (c->corr) {
+	case SC_EVENT_COUNT:
+		l->n_u64 = c->threshold;
+		l->rcap = c->threshold < REFS_MAX ? c->threshold : REFS_MAX;
+		l->n_refs = l->rcap;
+		break;
+	case SC_VALUE_COUNT:
+		l->n_u64 = 2 * c->threshold;
+		l->rcap = REFS_MAX;
+		l->n_refs = l->rcap;
+		break;
+	case SC_TEMPORAL:
+		l->n_u64 = (uint32_t)c->nrefs + 1;
+		l->n_refs = (uint32_t)c->nrefs;
+		break;
+	case SC_TEMPORAL_ORDERED:
+		l->n_u64 = (uint32_t)c->nrefs + 1;
+		l->n_refs = (uint32_t)((c->nrefs + 1) * c->nrefs);
+		break;
+	case SC_NONE:
+		break;
+	}
+	l->bytes = l->n_u64 * sizeof(uint64_t) + l->n_refs * sizeof(struct pg_alert_ref);
+	per = sizeof(struct group) + l->bytes + 64; /* and a typical key */
+	cs->max = max_groups;
+	if (cs->max > GROUP_BYTES_MAX / per)
+		cs->max = GROUP_BYTES_MAX / per;
+	if (!cs->max)
+		cs->max = 1;
 }
 
 struct pg_detector *pg_detector__new(const struct pg_ruleset *rs, const struct pg_detector_opts *o)
@@ -544,6 +598,8 @@ struct pg_detector *pg_detector__new(const struct pg_ruleset *rs, const struct p
 		errno = ENOMEM;
 		return NULL;
 	}
+	for (size_t i = 0; i < rs->nrules; i++)
+		plan_groups(&rs->rules[i], d->max_groups, &d->corr[i]);
 	return d;
 }
 

@@ -95,15 +95,25 @@ static void join_argv(struct sg_ctx *c, const struct pg_exec_event *e, struct sg
 	set1(v, buf, n);
 }
 
+/* A number as text (snprintf was a tenth of a rule-heavy run's time). */
 static void set_num(struct sg_ctx *c, struct sg_fval *v, int64_t num)
 {
-	char *buf = scratch(c, 24);
-	int n;
+	char tmp[24], *buf = scratch(c, 24);
+	uint64_t u = num < 0 ? 0 - (uint64_t)num : (uint64_t)num;
+	size_t n = 0, i = 0;
 
 	if (!buf)
 		return;
-	n = snprintf(buf, 24, "%lld", (long long)num);
-	set1(v, buf, (size_t)n);
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (num < 0)
+		buf[i++] = '-';
+	while (n)
+		buf[i++] = tmp[--n];
+	buf[i] = 0;
+	set1(v, buf, i);
 	v->isnum = true;
 	v->num = num;
 }
