@@ -30,8 +30,9 @@ static void detect_help(FILE *out)
 	      "  -f, --filter EXPR     keep only output matching EXPR (docs/filter.md)\n"
 	      "      --max-groups N    correlation groups kept per correlation (10000)\n"
 	      "      --skip-bad        skip malformed lines (counted) instead of stopping\n"
-	      "      --flush-timeout S seconds to wait at the end for outputs to deliver (5)\n"
-	      "  -q, --quiet           no summary on standard error\n"
+	      "      --flush-timeout S seconds to wait at the end for the output to deliver;\n"
+	      "                        the default waits while Kafka may still deliver\n"
+	      "  -q, --quiet           no summary and no notices from the output on standard error\n"
 	      "  -h, --help            this help\n"
 	      PG_OUTPUT_HELP
 	      "\n"
@@ -70,7 +71,7 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop };
+	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop, .cmd = "detect" };
 	struct pg_replay_opts ro = { .fd = -1, .path = "-" };
 	struct warn_state ws = { 0 };
 	const char *rules = NULL, *filter = NULL;
@@ -81,7 +82,8 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 	struct pg_sink *sink;
 	struct pg_pipeline pl;
 	bool all = false, quiet = false;
-	int c, rc, flush_ms = 5000, status = PG_EXIT_OK;
+	/* a stream has no deadline: at its end, wait while Kafka may still deliver */
+	int c, rc, flush_ms = PG_FLUSH_UNTIL_DELIVERED, status = PG_EXIT_OK, wait_ms = -1;
 	char err[512];
 	double t0;
 
@@ -121,7 +123,7 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 			flush_ms = (int)(v * 1000);
 			break;
 		}
-		case 'q': quiet = true; break;
+		case 'q': quiet = true; out.quiet = true; break;
 		case 'h': detect_help(stdout); return PG_EXIT_OK;
 		default: return pg_cli_usage_error("detect", argc, argv);
 		}
@@ -172,11 +174,13 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 			status = PG_EXIT_FAIL;
 			break;
 		}
-		rc = pg_source__poll(src, -1, pg_pipeline__on_event, &pl);
+		rc = pg_source__poll(src, wait_ms, pg_pipeline__on_event, &pl);
+		/* a pipe that pauses (pangolin run | pangolin detect) must not hold alerts back */
+		wait_ms = pg_pipeline__tick(&pl);
+		if (rc == -EINTR || (rc == PG_SOURCE_EOF && *cli->stop))
+			continue;
 		if (rc == PG_SOURCE_EOF)
 			break;
-		if (rc == -EINTR)
-			continue;
 		if (rc < 0) {
 			if (src->errmsg[0])
 				fprintf(stderr, "pangolin detect: %s\n", src->errmsg);
@@ -188,6 +192,9 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 			break;
 		}
 	}
+	/* interrupted: what was produced gets a short chance, not minutes */
+	if (*cli->stop && flush_ms < 0)
+		flush_ms = 5000;
 	rc = pg_pipeline__flush(&pl, flush_ms);
 	if (rc) {
 		fprintf(stderr, "pangolin detect: %s\n", sink->errmsg[0] ? sink->errmsg : strerror(-rc));
