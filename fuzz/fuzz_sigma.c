@@ -36,8 +36,8 @@ static int on_alert(void *ctx, struct pg_event *a)
 static void events(struct pg_detector *d, struct pg_json_decoder *dec)
 {
 	static const char *const anc[] = { "/usr/sbin/nginx", "/usr/lib/systemd/systemd" };
-	static const unsigned int types[] = { PG_EV_EXEC,    PG_EV_EXIT, PG_EV_OPEN,  PG_EV_CONNECT,
-					      PG_EV_DNS,     PG_EV_SETID, PG_EV_PTRACE, PG_EV_FORK };
+	static const unsigned int types[] = { PG_EV_EXEC, PG_EV_EXIT,  PG_EV_OPEN,   PG_EV_CONNECT,
+					      PG_EV_DNS,  PG_EV_SETID, PG_EV_PTRACE, PG_EV_FORK };
 	struct pg_event ev;
 
 	for (unsigned int round = 0; round < 3; round++)

@@ -51,7 +51,7 @@ struct pg_proctable {
 	struct pg_proctable_stats st;
 };
 
-/* --- strings ------------------------------------------------------------------------------- */
+/* --- strings ---------------------------------------------------------------------------------- */
 
 static struct rstr *rstr_new(const char *s, size_t len)
 {
@@ -86,7 +86,7 @@ static void rstr_set(struct rstr **slot, struct rstr *r)
 	*slot = r;
 }
 
-/* --- lists --------------------------------------------------------------------------------- */
+/* --- lists ------------------------------------------------------------------------------------ */
 
 #define LIST_UNLINK(l, p, prev, next)                   \
 	do {                                            \
@@ -112,12 +112,14 @@ static void rstr_set(struct rstr **slot, struct rstr *r)
 		(l)->tail = (p);                        \
 	} while (0)
 
-/* --- the hash table ------------------------------------------------------------------------ */
+/* --- the hash table --------------------------------------------------------------------------- */
+
+#define HASH_MUL 0x9e3779b97f4a7c15ULL
 
 static size_t bucket_of(const struct pg_proctable *t, uint32_t pid)
 {
 	/* Fibonacci hashing: pids are dense and sequential, the multiply spreads them */
-	return (size_t)(((uint64_t)pid * 0x9e3779b97f4a7c15ULL) >> 32) & (t->nbuckets - 1);
+	return (size_t)(((uint64_t)pid * HASH_MUL) >> 32) & (t->nbuckets - 1);
 }
 
 static struct proc *find(const struct pg_proctable *t, uint32_t pid, uint64_t start_ns)
@@ -155,7 +157,7 @@ static int grow(struct pg_proctable *t)
 		struct proc *p = t->buckets[i], *next;
 
 		for (; p; p = next) {
-			size_t k = (size_t)(((uint64_t)p->pid * 0x9e3779b97f4a7c15ULL) >> 32) & (n - 1);
+			size_t k = (size_t)(((uint64_t)p->pid * HASH_MUL) >> 32) & (n - 1);
 
 			next = p->hnext;
 			p->hnext = b[k];
@@ -269,7 +271,7 @@ static struct proc *process_of(struct pg_proctable *t, const struct pg_event_hdr
 	return p;
 }
 
-/* --- lineage -------------------------------------------------------------------------------- */
+/* --- lineage ---------------------------------------------------------------------------------- */
 
 #define LINK_RETRY_NS 1000000ULL /* 1 ms of event time before the first retry, then doubling */
 #define LINK_TRIES 6 /* 2 ms .. 32 ms: then the lineage stays as it is */
@@ -328,7 +330,7 @@ static void link_parent(struct pg_proctable *t, struct proc *c, unsigned int dep
 	c->link_after = t->now + (LINK_RETRY_NS << c->link_tries);
 }
 
-/* --- events --------------------------------------------------------------------------------- */
+/* --- events ----------------------------------------------------------------------------------- */
 
 /* argv joined by single spaces, as rules see a command line. */
 static struct rstr *join_argv(const struct pg_exec_event *e)
@@ -512,7 +514,7 @@ void pg_proctable__free(struct pg_proctable *t)
 	free(t);
 }
 
-/* --- the stage ----------------------------------------------------------------------------- */
+/* --- the stage -------------------------------------------------------------------------------- */
 
 struct stage_process {
 	struct pg_stage base;

@@ -36,7 +36,7 @@ struct pg_proctable_stats {
 	uint64_t peak; /* the most there have been */
 	uint64_t added; /* processes added: fork, exec or snapshot, or first seen in an event */
 	uint64_t expired; /* removed after exit and the grace period */
-	uint64_t evicted; /* removed because the table was full (exits missed, or the cap too small) */
+	uint64_t evicted; /* removed because the table was full (exits missed, a cap too small) */
 	uint64_t enriched; /* events given process fields */
 	uint64_t unknown; /* events of a process whose program the table does not know */
 };

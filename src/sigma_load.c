@@ -22,7 +22,7 @@
 
 #include "sigma.h"
 
-/* --- the arena: every rule's strings and arrays, freed at once ---------------------------- */
+/* --- the arena: every rule's strings and arrays, freed at once -------------------------------- */
 
 struct sg_arena {
 	struct sg_arena *next;
@@ -82,7 +82,7 @@ int sg_field_intern(struct pg_ruleset *rs, enum sg_acc acc, const struct pg_fiel
 	return (int)rs->nfields++;
 }
 
-/* --- log sources -------------------------------------------------------------------------- */
+/* --- log sources ------------------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -113,8 +113,8 @@ bool sg_logsource_covers(enum sg_logsource ls, const struct pg_event *ev)
 	case SL_PROCESS_CREATION:
 		return !(r->exec.flags & PG_SNAPSHOT); /* found running: not a creation */
 	case SL_FILE_EVENT:
-		return r->open.ret >= 0 &&
-		       ((r->open.flags & O_ACCMODE) != O_RDONLY || (r->open.flags & (O_CREAT | O_TRUNC)));
+		return r->open.ret >= 0 && ((r->open.flags & O_ACCMODE) != O_RDONLY ||
+					    (r->open.flags & (O_CREAT | O_TRUNC)));
 	case SL_DNS_QUERY:
 		return r->dns.flags & PG_DNS_F_PARSED;
 	default:
@@ -122,7 +122,7 @@ bool sg_logsource_covers(enum sg_logsource ls, const struct pg_event *ev)
 	}
 }
 
-/* --- errors --------------------------------------------------------------------------------- */
+/* --- errors ----------------------------------------------------------------------------------- */
 
 struct loader {
 	struct pg_ruleset *rs;
@@ -134,6 +134,7 @@ struct loader {
 	struct sg_rule *rule; /* the rule being built */
 };
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_VISITS 100000
 #define MAX_SELECTIONS 64 /* the matcher keeps a bit per selection */
 
@@ -183,6 +184,14 @@ static yaml_node_t *node_at(struct loader *ld, int index)
 	return yaml_document_get_node(ld->doc, index);
 }
 
+/* Every key/value pair of a map node; the number of items of a list node. */
+#define FOR_PAIRS(map, p)                                                      \
+	for (yaml_node_pair_t *p = (map)->data.mapping.pairs.start;            \
+	     p < (map)->data.mapping.pairs.top; p++)
+#define NPAIRS(map) ((size_t)((map)->data.mapping.pairs.top - (map)->data.mapping.pairs.start))
+#define NITEMS(list) ((size_t)((list)->data.sequence.items.top - (list)->data.sequence.items.start))
+#define ITEM(ld, list, i) node_at(ld, (list)->data.sequence.items.start[i])
+
 static bool is_scalar(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE;
@@ -224,7 +233,7 @@ static int check_map(struct loader *ld, const yaml_node_t *map, const char *what
 {
 	char sh[64];
 
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+	FOR_PAIRS(map, p) {
 		yaml_node_t *k = node_at(ld, p->key);
 
 		if (!is_scalar(k))
@@ -244,7 +253,7 @@ static int check_map(struct loader *ld, const yaml_node_t *map, const char *what
 
 static yaml_node_t *map_get(struct loader *ld, const yaml_node_t *map, const char *key)
 {
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
+	FOR_PAIRS(map, p)
 		if (seq(node_at(ld, p->key), key))
 			return node_at(ld, p->value);
 	return NULL;
@@ -338,12 +347,14 @@ static int resolve_field(struct loader *ld, enum sg_logsource ls, const char *na
 		return sg_field_intern(ld->rs, SA_TRUE, NULL);
 	}
 	for (size_t i = 0; i < sizeof(sigma_fields) / sizeof(sigma_fields[0]); i++) {
-		if (strlen(sigma_fields[i].sigma) != len || memcmp(sigma_fields[i].sigma, name, len))
+		const char *sname = sigma_fields[i].sigma, *pname = sigma_fields[i].pg;
+
+		if (strlen(sname) != len || memcmp(sname, name, len))
 			continue;
 		if (!(sigma_fields[i].ls & LS(ls)))
 			return fail(ld, at, key, "field '%s' is not in %s events (see docs/detect.md for the fields of each log source)",
 				    sigma_fields[i].sigma, logsources[ls].name);
-		pf = sigma_fields[i].pg ? pg_field_lookup(sigma_fields[i].pg, strlen(sigma_fields[i].pg)) : NULL;
+		pf = pname ? pg_field_lookup(pname, strlen(pname)) : NULL;
 		idx = sg_field_intern(ld->rs, sigma_fields[i].acc, pf);
 		return idx;
 	}
@@ -357,12 +368,13 @@ static int resolve_field(struct loader *ld, enum sg_logsource ls, const char *na
 		return sg_field_intern(ld->rs, SA_PGFIELD, pf);
 	if (pf)
 		return fail(ld, at, key, "field '%s' is not in %s events (%s rules see %s events)",
-			    pf->name, logsources[ls].name, logsources[ls].name, pg_event_type_name(type));
+			    pf->name, logsources[ls].name, logsources[ls].name,
+			    pg_event_type_name(type));
 	return fail(ld, at, key, "unknown field '%s' (Sigma names: Image, CommandLine, ParentImage, ParentCommandLine, User, TargetFilename, DestinationIp, DestinationPort, QueryName, ...; or pangolin's event fields: docs/detect.md)",
 		    shown(name, len, sh, sizeof(sh)));
 }
 
-/* --- values ------------------------------------------------------------------------------------ */
+/* --- values ----------------------------------------------------------------------------------- */
 
 enum mod {
 	M_CONTAINS = 1 << 0,
@@ -383,7 +395,9 @@ enum mod {
 	M_RE_S = 1 << 15,
 };
 
-#define M_KIND (M_CONTAINS | M_STARTSWITH | M_ENDSWITH | M_RE | M_CIDR | M_EXISTS | M_GT | M_GTE | M_LT | M_LTE)
+#define M_KIND                                                                              \
+	(M_CONTAINS | M_STARTSWITH | M_ENDSWITH | M_RE | M_CIDR | M_EXISTS | M_GT | M_GTE | M_LT | \
+	 M_LTE)
 
 static const struct {
 	const char *name;
@@ -440,13 +454,20 @@ static bool parse_int(const char *s, size_t n, int64_t *out)
  * their literal characters, any other backslash itself. out gets the text unescaped when
  * there is no wildcard (*glob false), else a pattern where '\' escapes the next byte.
  */
+/* "\*", "\?" or "\\" at s[i]: an escaped character, not a wildcard */
+static bool escaped_at(const char *s, size_t n, size_t i)
+{
+	return s[i] == '\\' && i + 1 < n &&
+	       (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\');
+}
+
 static size_t sigma_unescape(const char *s, size_t n, char *out, bool *glob)
 {
 	size_t o = 0;
 
 	*glob = false;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\\' && i + 1 < n && (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\'))
+		if (escaped_at(s, n, i))
 			i++;
 		else if (s[i] == '*' || s[i] == '?')
 			*glob = true;
@@ -454,7 +475,7 @@ static size_t sigma_unescape(const char *s, size_t n, char *out, bool *glob)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (c == '\\' && i + 1 < n && (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\')) {
+		if (escaped_at(s, n, i)) {
 			if (*glob) /* still a literal in the pattern: keep it escaped */
 				out[o++] = '\\';
 			out[o++] = s[++i];
@@ -477,8 +498,8 @@ static void lower(char *s, size_t n)
 			s[i] = (char)(s[i] + 32);
 }
 
-static int compile_regex(struct loader *ld, const yaml_node_t *v, const char *key, unsigned int mods,
-			 struct sg_value *out)
+static int compile_regex(struct loader *ld, const yaml_node_t *v, const char *key,
+			 unsigned int mods, struct sg_value *out)
 {
 	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
 	int errcode;
@@ -565,7 +586,8 @@ static int compile_value(struct loader *ld, const yaml_node_t *v, const char *ke
 
 			errno = 0;
 			prefix = strtol(slash, &end, 10);
-			if (end == slash || *end || prefix < 0 || prefix > (out->family == AF_INET ? 32 : 128))
+			if (end == slash || *end || prefix < 0 ||
+			    prefix > (out->family == AF_INET ? 32 : 128))
 				return fail(ld, v, key, "'%s': the prefix must be 0..%d", shown(sval(v), slen(v), sh, sizeof(sh)),
 					    out->family == AF_INET ? 32 : 128);
 		}
@@ -577,7 +599,10 @@ static int compile_value(struct loader *ld, const yaml_node_t *v, const char *ke
 		if (!parse_int(sval(v), slen(v), &num))
 			return fail(ld, v, key, "'%s' is not an integer (gt, gte, lt and lte compare numbers)",
 				    shown(sval(v), slen(v), sh, sizeof(sh)));
-		out->op = mods & M_GT ? SG_GT : mods & M_GTE ? SG_GTE : mods & M_LT ? SG_LT : SG_LTE;
+		out->op = mods & M_GT  ? SG_GT :
+			  mods & M_GTE ? SG_GTE :
+			  mods & M_LT  ? SG_LT :
+					 SG_LTE;
 		out->num = num;
 		return 0;
 	}
@@ -635,7 +660,9 @@ static yaml_node_t windash_variant(struct loader *ld, const yaml_node_t *v, cons
 	size_t o = 0, dl = strlen(d);
 
 	for (size_t i = 0; i < slen(v); i++) {
-		if (sval(v)[i] == '-' && (i == 0 || sval(v)[i - 1] == ' ' || sval(v)[i - 1] == '*')) {
+		char prev = i ? sval(v)[i - 1] : ' ';
+
+		if (sval(v)[i] == '-' && (prev == ' ' || prev == '*')) {
 			memcpy(buf + o, d, dl);
 			o += dl;
 		} else {
@@ -664,10 +691,13 @@ static int parse_mods(struct loader *ld, const yaml_node_t *k, const char *key, 
 			if (strlen(modifiers[i].name) == l && !memcmp(modifiers[i].name, s, l))
 				bit = modifiers[i].bit;
 		if (!bit) {
-			for (i = 0; i < sizeof(unsupported_mods) / sizeof(unsupported_mods[0]); i++)
-				if (strlen(unsupported_mods[i].name) == l && !memcmp(unsupported_mods[i].name, s, l))
-					return fail(ld, k, key, "modifier '%s' is not supported: %s",
-						    unsupported_mods[i].name, unsupported_mods[i].why);
+			for (i = 0; i < ARRAY_SIZE(unsupported_mods); i++) {
+				const char *un = unsupported_mods[i].name;
+
+				if (strlen(un) == l && !memcmp(un, s, l))
+					return fail(ld, k, key, "modifier '%s' is not supported: %s", un,
+						    unsupported_mods[i].why);
+			}
 			return fail(ld, k, key, "unknown modifier '%s' (contains, startswith, endswith, all, re, cidr, windash, exists, cased, gt, gte, lt, lte)",
 				    shown(s, l, sh, sizeof(sh)));
 		}
@@ -705,7 +735,8 @@ static int compile_cond(struct loader *ld, enum sg_logsource ls, const yaml_node
 		return fail(ld, k, keybuf, "a field name is needed before '|' (keyword searches are not supported: name the field)");
 	if (bar && flen + 1 == slen(k))
 		return fail(ld, k, keybuf, "a modifier is missing after the last '|'");
-	rc = parse_mods(ld, k, keybuf, key + flen + (bar ? 1 : 0), bar ? slen(k) - flen - 1 : 0, &mods);
+	rc = parse_mods(ld, k, keybuf, key + flen + (bar ? 1 : 0), bar ? slen(k) - flen - 1 : 0,
+			&mods);
 	if (rc)
 		return rc;
 	idx = resolve_field(ld, ls, key, flen, k, keybuf);
@@ -725,7 +756,7 @@ static int compile_cond(struct loader *ld, enum sg_logsource ls, const yaml_node
 	c->cased = mods & M_CASED;
 	if (v->type == YAML_MAPPING_NODE)
 		return fail(ld, v, keybuf, "a value must be a string, a number or a list of them, not a map");
-	nv = v->type == YAML_SEQUENCE_NODE ? (size_t)(v->data.sequence.items.top - v->data.sequence.items.start) : 1;
+	nv = v->type == YAML_SEQUENCE_NODE ? NITEMS(v) : 1;
 	if (!nv)
 		return fail(ld, v, keybuf, "an empty list matches nothing: give at least one value");
 	if ((mods & M_EXISTS) && (nv != 1 || v->type == YAML_SEQUENCE_NODE))
@@ -738,8 +769,8 @@ static int compile_cond(struct loader *ld, enum sg_logsource ls, const yaml_node
 	if (!c->vals)
 		return -ENOMEM;
 	c->nvals = 0;
-	for (size_t i = 0; i < (v->type == YAML_SEQUENCE_NODE ? (size_t)(v->data.sequence.items.top - v->data.sequence.items.start) : 1); i++) {
-		const yaml_node_t *x = v->type == YAML_SEQUENCE_NODE ? node_at(ld, v->data.sequence.items.start[i]) : v;
+	for (size_t i = 0; i < (v->type == YAML_SEQUENCE_NODE ? NITEMS(v) : 1); i++) {
+		const yaml_node_t *x = v->type == YAML_SEQUENCE_NODE ? ITEM(ld, v, i) : v;
 
 		if (!(mods & M_WINDASH)) {
 			rc = compile_value(ld, x, keybuf, f, mods, &c->vals[c->nvals++]);
@@ -756,7 +787,8 @@ static int compile_cond(struct loader *ld, enum sg_logsource ls, const yaml_node
 			if (!buf)
 				return -ENOMEM;
 			var = windash_variant(ld, x, dashes[d], buf);
-			rc = compile_value(ld, &var, keybuf, f, mods & ~M_WINDASH, &c->vals[c->nvals++]);
+			rc = compile_value(ld, &var, keybuf, f, mods & ~M_WINDASH,
+					   &c->vals[c->nvals++]);
 			if (rc)
 				return rc;
 		}
@@ -770,7 +802,7 @@ static int compile_cond(struct loader *ld, enum sg_logsource ls, const yaml_node
 static int compile_alt(struct loader *ld, enum sg_logsource ls, const yaml_node_t *map,
 		       struct sg_alt *a, const char *selname)
 {
-	size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start), i = 0;
+	size_t n = NPAIRS(map), i = 0;
 	int rc = check_map(ld, map, selname);
 
 	if (rc)
@@ -780,8 +812,9 @@ static int compile_alt(struct loader *ld, enum sg_logsource ls, const yaml_node_
 	a->conds = sg_alloc(ld->rs, n * sizeof(*a->conds));
 	if (!a->conds)
 		return -ENOMEM;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		rc = compile_cond(ld, ls, node_at(ld, p->key), node_at(ld, p->value), &a->conds[i++]);
+	FOR_PAIRS(map, p) {
+		rc = compile_cond(ld, ls, node_at(ld, p->key), node_at(ld, p->value),
+				  &a->conds[i++]);
 		if (rc)
 			return rc;
 	}
@@ -807,7 +840,7 @@ static int compile_selection(struct loader *ld, enum sg_logsource ls, const yaml
 		return compile_alt(ld, ls, v, s->alts, key);
 	}
 	if (v->type == YAML_SEQUENCE_NODE) {
-		size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+		size_t n = NITEMS(v);
 
 		if (!n)
 			return fail(ld, v, key, "an empty list: say what to match");
@@ -815,7 +848,7 @@ static int compile_selection(struct loader *ld, enum sg_logsource ls, const yaml
 		if (!s->alts)
 			return -ENOMEM;
 		for (size_t i = 0; i < n; i++) {
-			yaml_node_t *x = node_at(ld, v->data.sequence.items.start[i]);
+			yaml_node_t *x = ITEM(ld, v, i);
 
 			if (x->type != YAML_MAPPING_NODE)
 				return fail(ld, x, key, "keyword searches (a list of plain values) are not supported: name the field (CommandLine|contains: ...)");
@@ -829,7 +862,7 @@ static int compile_selection(struct loader *ld, enum sg_logsource ls, const yaml
 	return fail(ld, v, key, "a selection is a map of fields, or a list of maps; keyword searches are not supported: name the field");
 }
 
-/* --- conditions ------------------------------------------------------------------------------ */
+/* --- conditions ------------------------------------------------------------------------------- */
 
 struct cparse {
 	struct loader *ld;
@@ -848,7 +881,7 @@ static int cfail(struct cparse *cp, size_t pos, const char *fmt, const char *wor
 	/* a plain one-line scalar: point at the word itself */
 	if (cp->at->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !memchr(cp->s, '\n', cp->n))
 		at.start_mark.column += pos;
-	else if (cp->at->data.scalar.style != YAML_PLAIN_SCALAR_STYLE && !memchr(cp->s, '\n', cp->n))
+	else if (!memchr(cp->s, '\n', cp->n)) /* quoted: past the quote */
 		at.start_mark.column += pos + 1;
 	snprintf(key, sizeof(key), "detection: condition");
 	return fail(cp->ld, &at, key, fmt, word ? shown(word, strlen(word), sh, sizeof(sh)) : "");
@@ -856,8 +889,8 @@ static int cfail(struct cparse *cp, size_t pos, const char *fmt, const char *wor
 
 static bool is_word_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-	       c == '*' || c == '-' || c == '.';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '*' || c == '-' || c == '.';
 }
 
 /* The next token: a word, '(' or ')'. Empty at the end. */
@@ -983,7 +1016,7 @@ static int parse_atom(struct cparse *cp, struct sg_node **out)
 		if (!n)
 			return -ENOMEM;
 		them = !strcmp(w2, "them");
-		n->sels = sg_alloc(cp->ld->rs, (cp->r->nsels ? cp->r->nsels : 1) * sizeof(*n->sels));
+		n->sels = sg_alloc(cp->ld->rs, (cp->r->nsels + 1) * sizeof(*n->sels));
 		if (!n->sels)
 			return -ENOMEM;
 		for (size_t i = 0; i < cp->r->nsels; i++) {
@@ -1082,7 +1115,7 @@ static int parse_condition(struct loader *ld, struct sg_rule *r, const yaml_node
 	return 0;
 }
 
-/* --- rules ----------------------------------------------------------------------------------- */
+/* --- rules ------------------------------------------------------------------------------------ */
 
 static int parse_logsource(struct loader *ld, const yaml_node_t *ls, struct sg_rule *r)
 {
@@ -1129,7 +1162,7 @@ static int parse_detection(struct loader *ld, const yaml_node_t *d, struct sg_ru
 	rc = check_map(ld, d, "detection");
 	if (rc)
 		return rc;
-	for (yaml_node_pair_t *p = d->data.mapping.pairs.start; p < d->data.mapping.pairs.top; p++) {
+	FOR_PAIRS(d, p) {
 		yaml_node_t *k = node_at(ld, p->key);
 
 		if (seq(k, "condition"))
@@ -1148,26 +1181,27 @@ static int parse_detection(struct loader *ld, const yaml_node_t *d, struct sg_ru
 	r->sels = sg_alloc(ld->rs, n * sizeof(*r->sels));
 	if (!r->sels)
 		return -ENOMEM;
-	for (yaml_node_pair_t *p = d->data.mapping.pairs.start; p < d->data.mapping.pairs.top; p++) {
+	FOR_PAIRS(d, p) {
 		yaml_node_t *k = node_at(ld, p->key);
 
 		if (seq(k, "condition"))
 			continue;
-		rc = compile_selection(ld, r->logsource, k, node_at(ld, p->value), &r->sels[r->nsels]);
+		rc = compile_selection(ld, r->logsource, k, node_at(ld, p->value),
+				       &r->sels[r->nsels]);
 		if (rc)
 			return rc;
 		r->nsels++;
 	}
 	if (cond->type == YAML_SEQUENCE_NODE) {
 		/* Sigma 1: a list of conditions, any of which matches */
-		size_t nc = (size_t)(cond->data.sequence.items.top - cond->data.sequence.items.start);
+		size_t nc = NITEMS(cond);
 
 		if (!nc)
 			return fail(ld, cond, "detection: condition", "an empty list");
 		for (size_t i = 0; i < nc; i++) {
 			struct sg_node *c, *o;
 
-			rc = parse_condition(ld, r, node_at(ld, cond->data.sequence.items.start[i]), &c);
+			rc = parse_condition(ld, r, ITEM(ld, cond, i), &c);
 			if (rc)
 				return rc;
 			if (!r->cond) {
@@ -1198,7 +1232,8 @@ static int parse_timespan(struct loader *ld, const yaml_node_t *t, uint64_t *out
 	char sh[64];
 	int64_t v;
 
-	if (!is_scalar(t) || slen(t) < 2 || !parse_int(sval(t), slen(t) - 1, &v) || v <= 0 || v > 3650 * 24 * 3600)
+	if (!is_scalar(t) || slen(t) < 2 || !parse_int(sval(t), slen(t) - 1, &v) || v <= 0 ||
+	    v > 3650 * 24 * 3600)
 		goto bad;
 	for (size_t i = 0; i < 4; i++)
 		if (sval(t)[slen(t) - 1] == units[i].unit) {
@@ -1217,7 +1252,7 @@ static int string_list(struct loader *ld, const yaml_node_t *n, const char *key,
 		       const char **out, unsigned int *lines, size_t *count)
 {
 	size_t cnt = n->type == YAML_SEQUENCE_NODE ?
-			     (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) : 1;
+			     NITEMS(n) : 1;
 	int rc;
 
 	if (n->type == YAML_MAPPING_NODE)
@@ -1225,7 +1260,7 @@ static int string_list(struct loader *ld, const yaml_node_t *n, const char *key,
 	if (cnt > max)
 		return fail(ld, n, key, "more than %zu entries", max);
 	for (size_t i = 0; i < cnt; i++) {
-		const yaml_node_t *x = n->type == YAML_SEQUENCE_NODE ? node_at(ld, n->data.sequence.items.start[i]) : n;
+		const yaml_node_t *x = n->type == YAML_SEQUENCE_NODE ? ITEM(ld, n, i) : n;
 
 		rc = get_string(ld, x, key, &out[i], 255);
 		if (rc)
@@ -1242,6 +1277,7 @@ static int string_list(struct loader *ld, const yaml_node_t *n, const char *key,
 static int parse_correlation(struct loader *ld, const yaml_node_t *c, struct sg_rule *r)
 {
 	yaml_node_t *type, *rules, *group, *ts, *cond, *aliases, *gen;
+	bool temporal;
 	char sh[64];
 	int rc;
 
@@ -1265,7 +1301,8 @@ static int parse_correlation(struct loader *ld, const yaml_node_t *c, struct sg_
 		return fail(ld, type, "correlation: type", "'%s' is not supported (event_count, value_count, temporal, temporal_ordered)", sval(type));
 	else
 		return fail(ld, type, "correlation: type", "'%s' is not a correlation type (event_count, value_count, temporal, temporal_ordered)",
-			    is_scalar(type) ? shown(sval(type), slen(type), sh, sizeof(sh)) : type_name(type));
+			    is_scalar(type) ? shown(sval(type), slen(type), sh, sizeof(sh)) :
+					      type_name(type));
 	rules = map_get(ld, c, "rules");
 	if (!rules)
 		return fail(ld, c, "correlation", "no rules: which rules does it correlate?");
@@ -1289,8 +1326,9 @@ static int parse_correlation(struct loader *ld, const yaml_node_t *c, struct sg_
 	if (rc)
 		return rc;
 	cond = map_get(ld, c, "condition");
-	r->threshold = (uint32_t)(r->corr == SC_TEMPORAL || r->corr == SC_TEMPORAL_ORDERED ? r->nrefs : 0);
-	if (!cond && r->corr != SC_TEMPORAL && r->corr != SC_TEMPORAL_ORDERED)
+	temporal = r->corr == SC_TEMPORAL || r->corr == SC_TEMPORAL_ORDERED;
+	r->threshold = (uint32_t)(temporal ? r->nrefs : 0);
+	if (!cond && !temporal)
 		return fail(ld, c, "correlation", "no condition (gte: N)");
 	if (cond) {
 		int64_t v = -1;
@@ -1300,7 +1338,7 @@ static int parse_correlation(struct loader *ld, const yaml_node_t *c, struct sg_
 		rc = check_map(ld, cond, "correlation: condition");
 		if (rc)
 			return rc;
-		for (yaml_node_pair_t *p = cond->data.mapping.pairs.start; p < cond->data.mapping.pairs.top; p++) {
+		FOR_PAIRS(cond, p) {
 			yaml_node_t *k = node_at(ld, p->key), *x = node_at(ld, p->value);
 
 			if (seq(k, "field")) {
@@ -1326,10 +1364,10 @@ static int parse_correlation(struct loader *ld, const yaml_node_t *c, struct sg_
 		}
 		if (r->corr == SC_VALUE_COUNT && !r->value_field_name)
 			return fail(ld, cond, "correlation: condition", "value_count needs the field whose values it counts (field: DestinationPort)");
-		if (v < 0 && r->corr != SC_TEMPORAL && r->corr != SC_TEMPORAL_ORDERED)
+		if (v < 0 && !temporal)
 			return fail(ld, cond, "correlation: condition", "no count (gte: N)");
 		if (v >= 0) {
-			if ((r->corr == SC_TEMPORAL || r->corr == SC_TEMPORAL_ORDERED) && (size_t)v > r->nrefs)
+			if (temporal && (size_t)v > r->nrefs)
 				return fail(ld, cond, "correlation: condition", "a temporal correlation counts its rules: at most %zu", r->nrefs);
 			if (r->corr == SC_TEMPORAL_ORDERED && (size_t)v != r->nrefs)
 				return fail(ld, cond, "correlation: condition", "temporal_ordered matches the whole sequence: leave the condition out");
@@ -1345,7 +1383,7 @@ static int parse_correlation(struct loader *ld, const yaml_node_t *c, struct sg_
 		rc = check_map(ld, aliases, "correlation: aliases");
 		if (rc)
 			return rc;
-		for (yaml_node_pair_t *p = aliases->data.mapping.pairs.start; p < aliases->data.mapping.pairs.top; p++) {
+		FOR_PAIRS(aliases, p) {
 			yaml_node_t *m = node_at(ld, p->value);
 
 			if (m->type != YAML_MAPPING_NODE)
@@ -1353,21 +1391,21 @@ static int parse_correlation(struct loader *ld, const yaml_node_t *c, struct sg_
 			rc = check_map(ld, m, "correlation: aliases");
 			if (rc)
 				return rc;
-			n += (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+			n += NPAIRS(m);
 		}
 		if (n > 256)
 			return fail(ld, aliases, "correlation: aliases", "more than 256 entries");
 		r->aliases = sg_alloc(ld->rs, (n ? n : 1) * sizeof(*r->aliases));
 		if (!r->aliases)
 			return -ENOMEM;
-		for (yaml_node_pair_t *p = aliases->data.mapping.pairs.start; p < aliases->data.mapping.pairs.top; p++) {
+		FOR_PAIRS(aliases, p) {
 			yaml_node_t *m = node_at(ld, p->value);
 			const char *alias;
 
 			rc = get_string(ld, node_at(ld, p->key), "correlation: aliases", &alias, 255);
 			if (rc)
 				return rc;
-			for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < m->data.mapping.pairs.top; q++) {
+			FOR_PAIRS(m, q) {
 				r->aliases[r->naliases].alias = alias;
 				rc = get_string(ld, node_at(ld, q->key), "correlation: aliases", &r->aliases[r->naliases].rule, 255);
 				if (!rc)
@@ -1384,7 +1422,7 @@ static int parse_correlation(struct loader *ld, const yaml_node_t *c, struct sg_
 			return fail(ld, gen, "correlation: generate", "true or false");
 		r->corr_generate = seq(gen, "true");
 	}
-	for (yaml_node_pair_t *p = c->data.mapping.pairs.start; p < c->data.mapping.pairs.top; p++) {
+	FOR_PAIRS(c, p) {
 		yaml_node_t *k = node_at(ld, p->key);
 		static const char *const known[] = { "type", "rules", "group-by", "timespan", "condition", "aliases", "generate" };
 		bool ok = false;
@@ -1471,9 +1509,15 @@ static int parse_rule(struct loader *ld, const yaml_node_t *root)
 	}
 	level = map_get(ld, root, "level");
 	if (level) {
-		if (!is_scalar(level) || !(r->level = pg_alert_level_from_name(sval(level), slen(level))))
+		const char *what = type_name(level);
+
+		if (is_scalar(level)) {
+			r->level = pg_alert_level_from_name(sval(level), slen(level));
+			what = shown(sval(level), slen(level), sh, sizeof(sh));
+		}
+		if (!r->level)
 			return fail(ld, level, "level", "'%s' is not informational, low, medium, high or critical",
-				    is_scalar(level) ? shown(sval(level), slen(level), sh, sizeof(sh)) : type_name(level));
+				    what);
 	}
 	tags = map_get(ld, root, "tags");
 	if (tags) {
@@ -1481,14 +1525,14 @@ static int parse_rule(struct loader *ld, const yaml_node_t *root)
 
 		if (tags->type != YAML_SEQUENCE_NODE)
 			return fail(ld, tags, "tags", "expected a list, found %s", type_name(tags));
-		n = (size_t)(tags->data.sequence.items.top - tags->data.sequence.items.start);
+		n = NITEMS(tags);
 		if (n > PG_ALERT_TAGS_MAX)
 			return fail(ld, tags, "tags", "more than %d tags", PG_ALERT_TAGS_MAX);
 		r->tags = sg_alloc(rs, (n ? n : 1) * sizeof(*r->tags));
 		if (!r->tags)
 			return -ENOMEM;
 		for (size_t i = 0; i < n; i++) {
-			yaml_node_t *t = node_at(ld, tags->data.sequence.items.start[i]);
+			yaml_node_t *t = ITEM(ld, tags, i);
 
 			rc = get_string(ld, t, "tags", &r->tags[i], 128);
 			if (rc)
@@ -1710,7 +1754,8 @@ int pg_ruleset__load_dir(struct pg_ruleset *rs, const char *dir, char *err, size
 long pg_ruleset__find(const struct pg_ruleset *rs, const char *key)
 {
 	for (size_t i = 0; i < rs->nrules; i++)
-		if (!strcmp(rs->rules[i].id, key) || (rs->rules[i].name && !strcmp(rs->rules[i].name, key)))
+		if (!strcmp(rs->rules[i].id, key) ||
+		    (rs->rules[i].name && !strcmp(rs->rules[i].name, key)))
 			return (long)i;
 	return -1;
 }
@@ -1762,7 +1807,8 @@ static int corr_field(struct pg_ruleset *rs, const struct sg_rule *c, size_t ref
 		     (target->name && !strcmp(c->aliases[a].rule, target->name))))
 			fname = c->aliases[a].field;
 	for (int ls = 0; ls < SL_COUNT; ls++) {
-		struct loader ld = { .rs = rs, .name = c->file, .err = lerr, .errlen = sizeof(lerr) };
+		struct loader ld = { .rs = rs, .name = c->file, .err = lerr,
+				     .errlen = sizeof(lerr) };
 		int i;
 
 		if (!(mask & LS(ls)))
@@ -1830,7 +1876,8 @@ int pg_ruleset__finish(struct pg_ruleset *rs, char *err, size_t errlen)
 			r->refs[k] = (unsigned int)t;
 		}
 	}
-	/* depth: how many correlations stand between a correlation and events; a cycle never ends */
+	/* depth: how many correlations stand between a correlation and events (a cycle never
+	 * stops growing) */
 	for (bool changed = true; changed;) {
 		changed = false;
 		for (size_t i = 0; i < rs->nrules; i++) {
@@ -1857,14 +1904,16 @@ int pg_ruleset__finish(struct pg_ruleset *rs, char *err, size_t errlen)
 		for (size_t g = 0; g < r->ngroup; g++) {
 			r->group[g].name = r->group_src[g];
 			for (size_t k = 0; k < r->nrefs; k++) {
-				rc = corr_field(rs, r, k, r->group_src[g], err, errlen, &r->group[g].field[k]);
+				rc = corr_field(rs, r, k, r->group_src[g], err, errlen,
+						&r->group[g].field[k]);
 				if (rc)
 					return rc;
 			}
 		}
 		if (r->corr == SC_VALUE_COUNT)
 			for (size_t k = 0; k < r->nrefs; k++) {
-				rc = corr_field(rs, r, k, r->value_field_name, err, errlen, &r->value_field[k]);
+				rc = corr_field(rs, r, k, r->value_field_name, err, errlen,
+						&r->value_field[k]);
 				if (rc)
 					return rc;
 			}
@@ -1897,12 +1946,15 @@ int pg_ruleset__finish(struct pg_ruleset *rs, char *err, size_t errlen)
 		}
 		rs->ncorr++;
 		for (size_t k = 0; k < r->nrefs; k++) {
-			/* a rule listed twice (temporal_ordered A, B, A) feeds once; the order is the state's */
+			/* a rule listed twice (temporal_ordered A, B, A) feeds once: the steps are
+			 * the state's business */
 			bool dup = false;
 
 			for (size_t j = 0; j < rs->nfeeds[r->refs[k]]; j++)
 				dup |= rs->feeds[r->refs[k]][j] == i;
-			if (!dup && append_uint(&rs->feeds[r->refs[k]], &rs->nfeeds[r->refs[k]], (unsigned int)i))
+			unsigned int t = r->refs[k];
+
+			if (!dup && append_uint(&rs->feeds[t], &rs->nfeeds[t], (unsigned int)i))
 				return -ENOMEM;
 		}
 	}
@@ -1910,7 +1962,7 @@ int pg_ruleset__finish(struct pg_ruleset *rs, char *err, size_t errlen)
 	return 0;
 }
 
-/* --- the rule set ------------------------------------------------------------------------------- */
+/* --- the rule set ----------------------------------------------------------------------------- */
 
 struct pg_ruleset *pg_ruleset__new(void)
 {

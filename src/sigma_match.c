@@ -170,7 +170,8 @@ static void render_pgfield(struct sg_ctx *c, const struct pg_field *f, struct sg
 		if (foff < 0 || !buf)
 			return;
 		memcpy(&fam, base + foff, sizeof(fam));
-		if ((fam != AF_INET && fam != AF_INET6) || !inet_ntop(fam, base + off, buf, INET6_ADDRSTRLEN))
+		if ((fam != AF_INET && fam != AF_INET6) ||
+		    !inet_ntop(fam, base + off, buf, INET6_ADDRSTRLEN))
 			buf[0] = 0;
 		set1(v, buf, strlen(buf));
 		return;
@@ -328,7 +329,8 @@ static bool cidr_match(const struct sg_ctx *c, const struct sg_field *f, const s
 {
 	const struct pg_event *ev = c->ev;
 	unsigned int type = ev->r.hdr.type;
-	int off = pg_field_offset(f->pf, type), foff = pg_field_offset(&pg_fields[PG_FLD_FAMILY], type);
+	int off = pg_field_offset(f->pf, type);
+	int foff = pg_field_offset(&pg_fields[PG_FLD_FAMILY], type);
 	const unsigned char *a;
 	uint16_t fam;
 	unsigned int bytes, bits;
@@ -393,7 +395,8 @@ static bool value_match(struct sg_ctx *c, const struct sg_cond *cond, const stru
 		return cidr_match(c, &c->rs->fields[cond->field], val);
 	case SG_RE:
 		for (unsigned int i = 0; i < v->n; i++)
-			if (pcre2_match(val->re, (PCRE2_SPTR)v->s[i], v->len[i], 0, 0, c->md, NULL) >= 0)
+			if (pcre2_match(val->re, (PCRE2_SPTR)v->s[i], v->len[i], 0, 0, c->md,
+					NULL) >= 0)
 				return true;
 		return false;
 	default:
