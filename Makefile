@@ -48,7 +48,8 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 BPF_OUT  := build/bpf
 
-PKGS     := libbpf libelf zlib jansson rdkafka libprotobuf-c libpcap yaml-0.1 libcurl
+PKGS     := libbpf libelf zlib jansson rdkafka libprotobuf-c libpcap yaml-0.1 libcurl \
+	    libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldw -liberty -lm -lpthread
 

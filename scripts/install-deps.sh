@@ -8,7 +8,7 @@ PKGS=(
 	# build
 	make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev pkg-config
 	libjansson-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-	libpcap-dev libyaml-dev libiberty-dev clang-format libcurl4-openssl-dev
+	libpcap-dev libyaml-dev libiberty-dev clang-format libcurl4-openssl-dev libpcre2-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev liburing-dev g++ iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython tcpdump tshark dnsutils kcat strace
 	# kernel matrix (tests/kernels): Debian kernels booted under QEMU from a busybox initramfs

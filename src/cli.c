@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "detect.h"
+#include "proctable.h"
 #include "enrich.h"
 #include "filter.h"
 
@@ -251,6 +253,57 @@ int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_e
 		pg_cli_err(cmd, "too many pipeline stages");
 		return -ENOSPC;
 	}
+	return 0;
+}
+
+int pg_cli_add_process(const char *cmd, struct pg_pipeline *pl)
+{
+	struct pg_stage *st = pg_stage_process__new(NULL);
+
+	if (!st || pg_pipeline__add_stage(pl, st)) {
+		pg_stage__free(st);
+		pg_cli_err(cmd, "cannot add the process table: %s", st ? "too many pipeline stages" : strerror(errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int pg_cli_add_rules(const char *cmd, struct pg_pipeline *pl, const char *dir,
+		     const struct pg_detector_opts *dopts, bool alerts_only, bool quiet,
+		     struct pg_stage **out)
+{
+	struct pg_ruleset *rs = pg_ruleset__new();
+	struct pg_stage *st;
+	char err[1024];
+	int rc;
+
+	if (!rs) {
+		pg_cli_err(cmd, "out of memory");
+		return -ENOMEM;
+	}
+	rc = pg_ruleset__load_dir(rs, dir, err, sizeof(err));
+	if (rc >= 0 && !pg_ruleset__count(rs)) {
+		snprintf(err, sizeof(err), "%s: no rules (*.yml, *.yaml) there", dir);
+		rc = -ENOENT;
+	}
+	if (rc >= 0)
+		rc = pg_ruleset__finish(rs, err, sizeof(err));
+	if (rc < 0) {
+		pg_cli_err(cmd, "--rules: %s", err);
+		pg_ruleset__free(rs);
+		return rc;
+	}
+	if (!quiet)
+		pg_cli_err(cmd, "%zu rules (%zu correlations) from %s", pg_ruleset__count(rs),
+			   pg_ruleset__correlations(rs), dir);
+	st = pg_stage_detect__new(rs, dopts, alerts_only);
+	if (!st || pg_pipeline__add_stage(pl, st)) {
+		pg_stage__free(st);
+		pg_cli_err(cmd, "cannot start the rules: %s", st ? "too many pipeline stages" : strerror(errno));
+		return -ENOMEM;
+	}
+	if (out)
+		*out = st;
 	return 0;
 }
 

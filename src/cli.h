@@ -127,6 +127,20 @@ struct pg_enrich_opts;
  * error and returns -errno on failure. */
 int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_enrich_opts *o);
 
+/* Add the process table (proctable.h): exe, cmdline, parent and ancestors on every event.
+ * Prints the error and returns -errno on failure. */
+int pg_cli_add_process(const char *cmd, struct pg_pipeline *pl);
+
+/*
+ * Load the Sigma rules under dir (docs/detect.md) and add the detection stage; alerts_only
+ * drops the events themselves. Prints the error (file:line:column: key: why) and returns
+ * -errno on failure; *out (may be NULL) gets the stage, for its counters.
+ */
+struct pg_detector_opts;
+int pg_cli_add_rules(const char *cmd, struct pg_pipeline *pl, const char *dir,
+		     const struct pg_detector_opts *dopts, bool alerts_only, bool quiet,
+		     struct pg_stage **out);
+
 /* Add --filter's stage when expr is not NULL. Prints the error (with a caret) and returns
  * -EINVAL for a bad filter. */
 int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr);

@@ -31,6 +31,11 @@ static void replay_help(FILE *out)
 	      "                        --node)\n"
 	      "      --enrich          resolve cgroup ids on this host to cgroup path, container\n"
 	      "                        id and pod UID (for recordings made on this host)\n"
+	      "      --process         add process fields (exe, cmdline, parent_exe, ...) from\n"
+	      "                        the recording's exec/fork/exit events where missing\n"
+	      "  -r, --rules DIR       run the Sigma rules under DIR (docs/detect.md) and write\n"
+	      "                        their alerts inline, each just before the event that\n"
+	      "                        completed it (implies --process)\n"
 	      "      --flush-timeout S seconds to wait at the end for the output to deliver;\n"
 	      "                        the default waits while Kafka may still deliver (as\n"
 	      "                        long as message.timeout.ms, 300 s, lets an event wait;\n"
@@ -68,6 +73,8 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		PG_OUTPUT_LONGOPTS,
 		{ "node", required_argument, NULL, 'N' },
 		{ "enrich", no_argument, NULL, 'E' },
+		{ "process", no_argument, NULL, 'P' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "flush-timeout", required_argument, NULL, 'T' },
 		{ "rotate-size", required_argument, NULL, 'R' },
 		{ "skip-bad", no_argument, NULL, 'S' },
@@ -78,12 +85,12 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	/* a replay has no deadline: when Kafka's queue is full, wait for room */
 	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop, .cmd = "replay" };
 	struct pg_enrich_opts eo = { 0 };
-	bool enrich = false;
+	bool enrich = false, process = false;
 	/* a file has no deadline: at its end, wait while Kafka may still deliver */
 	int flush_ms = PG_FLUSH_UNTIL_DELIVERED;
 	struct pg_replay_opts ro = { .fd = -1 };
 	struct warn_state ws = { 0 };
-	const char *filter = NULL, *filter_file = NULL;
+	const char *filter = NULL, *filter_file = NULL, *rules = NULL;
 	char *ftext = NULL;
 	struct pg_pipeline pl;
 	struct pg_source *src = NULL;
@@ -95,7 +102,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:qh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:r:qh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
 		rc = pg_output__option(&out, "replay", c, optarg);
 		if (rc < 0)
 			return PG_EXIT_USAGE;
@@ -107,6 +114,8 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		case 'o': out.spec = optarg; break;
 		case 'N': eo.node = optarg; enrich = true; break;
 		case 'E': eo.cgroups = true; enrich = true; break;
+		case 'P': process = true; break;
+		case 'r': rules = optarg; process = true; break;
 		case 'T': {
 			char *end;
 			double v = strtod(optarg, &end);
@@ -167,6 +176,14 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	pg_pipeline__init(&pl);
 	/* enrich first: the filter may ask for pod_uid or node */
 	if (enrich && pg_cli_add_enrich("replay", &pl, &eo)) {
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_FAIL;
+	}
+	if (process && pg_cli_add_process("replay", &pl)) {
+		pg_pipeline__destroy(&pl);
+		return PG_EXIT_FAIL;
+	}
+	if (rules && pg_cli_add_rules("replay", &pl, rules, NULL, false, quiet, NULL)) {
 		pg_pipeline__destroy(&pl);
 		return PG_EXIT_FAIL;
 	}

@@ -41,6 +41,13 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --explain           print how the filter is split between kernel and userspace\n"
 		"      --no-snapshot       do not report the processes already running at start-up\n"
 		"                          (exec events with \"snapshot\":true)\n"
+		"      --no-process        no process fields (exe, cmdline, parent_exe,\n"
+		"                          parent_cmdline, ancestors) on events\n"
+		"  -r, --rules DIR         run the Sigma rules under DIR (docs/detect.md): alerts\n"
+		"                          come inline, each just before the event that completed\n"
+		"                          it; --filter 'type == \"alert\"' keeps only them. Every\n"
+		"                          event then comes to userspace (the filter runs after\n"
+		"                          the rules, not in the kernel)\n"
 		"  -q, --quiet             no status line, no summary and no notices from the output\n"
 		"                          (a Kafka broker that does not answer) on standard error\n"
 		"      --bpf-tier N        load the sensor object of kernel tier N (0, 1 or 2) and no\n"
@@ -85,11 +92,12 @@ struct run_opts {
 	const char *node;
 	const char *kubeconfig;
 	double pod_grace;
+	const char *rules;
 	struct pg_output_opts out;
 	uint64_t ringbuf, wakeup;
 	unsigned int tier_mask;
 	double duration;
-	bool quiet, verbose, explain, no_snapshot;
+	bool quiet, verbose, explain, no_snapshot, no_process;
 };
 
 static int write_stats(const char *path, struct pg_source *src, struct pg_pipeline *pl,
@@ -160,11 +168,14 @@ static void status_line(const char *cmd, struct pg_source *src, struct pg_pipeli
 	*last_lost = ss.lost;
 }
 
-/* --explain: the two halves of the filter, each as text that parses back to it. */
-static int explain(const char *cmd, const struct pg_kfilter *kf)
+/*
+ * --explain: the two halves of the filter, each as text that parses back to it. With --rules
+ * the kernel decides nothing and the whole filter (user) runs after the rules.
+ */
+static int explain(const char *cmd, const struct pg_filter *kernel, const struct pg_filter *user)
 {
-	char *k = kf->kernel ? pg_filter__to_text(kf->kernel) : strdup("(nothing)");
-	char *u = kf->residual ? pg_filter__to_text(kf->residual) : strdup("(nothing)");
+	char *k = kernel ? pg_filter__to_text(kernel) : strdup("(nothing)");
+	char *u = user ? pg_filter__to_text(user) : strdup("(nothing)");
 
 	if (k && u)
 		fprintf(stderr,
@@ -210,7 +221,9 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	}
 	free(ftext); /* the filter keeps its own copy */
 	o->filter = ftext = NULL;
-	if (pg_kfilter__plan(filter, &kf)) {
+	/* rules must see every event: with them the kernel decides nothing and the whole filter
+	 * runs after the rules, so it can keep alerts (type == "alert") or anything else */
+	if (pg_kfilter__plan(o->rules ? NULL : filter, &kf)) {
 		pg_cli_err(o->cmd, "cannot split the filter: out of memory");
 		goto cleanup;
 	}
@@ -238,9 +251,27 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			goto cleanup;
 		}
 	}
-	if (o->explain && explain(o->cmd, &kf)) {
+	if (o->explain && explain(o->cmd, kf.kernel, o->rules ? filter : kf.residual)) {
 		pg_cli_err(o->cmd, "out of memory");
 		goto cleanup;
+	}
+	/* the process table before the filter: it learns from events the filter then drops */
+	if (!o->no_process && pg_cli_add_process(o->cmd, &pl))
+		goto cleanup;
+	if (o->rules) {
+		struct pg_stage *st;
+
+		if (pg_cli_add_rules(o->cmd, &pl, o->rules, NULL, false, o->quiet, NULL))
+			goto cleanup;
+		if (filter) {
+			st = pg_stage_filter__new(filter);
+			filter = NULL; /* the stage owns it now */
+			if (!st || pg_pipeline__add_stage(&pl, st)) {
+				pg_stage__free(st);
+				pg_cli_err(o->cmd, "out of memory");
+				goto cleanup;
+			}
+		}
 	}
 	if (kf.residual) {
 		struct pg_stage *st = pg_stage_filter__new(kf.residual);
@@ -364,6 +395,8 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "explain", no_argument, NULL, 'E' },
 		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "bpf-tier", required_argument, NULL, 'T' },
+		{ "no-process", no_argument, NULL, 'P' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -373,7 +406,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:d:qvh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:d:r:qvh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
 		int handled = pg_output__option(&o->out, o->cmd, c, optarg);
 
 		if (handled < 0)
@@ -426,6 +459,8 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			}
 			o->tier_mask = 1u << (optarg[0] - '0');
 			break;
+		case 'P': o->no_process = true; break;
+		case 'r': o->rules = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return -1;

@@ -11,6 +11,7 @@ static const char *const type_names[PG_EV_TYPE_COUNT] = {
 	[PG_EV_EXEC] = "exec",	     [PG_EV_FORK] = "fork", [PG_EV_EXIT] = "exit",
 	[PG_EV_OPEN] = "open",	     [PG_EV_CONNECT] = "connect", [PG_EV_DNS] = "dns",
 	[PG_EV_SETID] = "setid",     [PG_EV_PACKET] = "packet",	  [PG_EV_PTRACE] = "ptrace",
+	[PG_EV_ALERT] = "alert",
 };
 
 static const unsigned short record_sizes[PG_EV_TYPE_COUNT] = {
@@ -23,6 +24,7 @@ static const unsigned short record_sizes[PG_EV_TYPE_COUNT] = {
 	[PG_EV_SETID] = sizeof(struct pg_setid_event),
 	[PG_EV_PACKET] = sizeof(struct pg_packet_event),
 	[PG_EV_PTRACE] = sizeof(struct pg_ptrace_event),
+	[PG_EV_ALERT] = sizeof(struct pg_alert_event),
 };
 
 const char *pg_event_type_name(unsigned int type)
@@ -73,6 +75,25 @@ unsigned int pg_setid_call_from_name(const char *name, size_t len)
 		if (strlen(setid_names[c]) == len && !memcmp(setid_names[c], name, len))
 			return c;
 	return 0;
+}
+
+static const char *const level_names[PG_LEVEL_COUNT] = {
+	[PG_LEVEL_INFORMATIONAL] = "informational", [PG_LEVEL_LOW] = "low",
+	[PG_LEVEL_MEDIUM] = "medium",		     [PG_LEVEL_HIGH] = "high",
+	[PG_LEVEL_CRITICAL] = "critical",
+};
+
+const char *pg_alert_level_name(unsigned int level)
+{
+	return level < PG_LEVEL_COUNT ? level_names[level] : NULL;
+}
+
+unsigned int pg_alert_level_from_name(const char *name, size_t len)
+{
+	for (unsigned int l = 1; l < PG_LEVEL_COUNT; l++)
+		if (strlen(level_names[l]) == len && !memcmp(level_names[l], name, len))
+			return l;
+	return PG_LEVEL_NONE;
 }
 
 static const struct {

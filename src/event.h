@@ -13,6 +13,55 @@
 
 #include "pg_abi.h"
 
+/*
+ * An alert: a detection rule matched (src/detect.h). Userspace only, so it lives here and not
+ * in pg_abi.h; the header is that of the event that completed the match (its process, its
+ * time), so an alert sorts, keys and filters like the events it is about.
+ */
+#define PG_ALERT_ID_LEN 128 /* rule id (a Sigma UUID is 36 bytes), NUL included */
+#define PG_ALERT_TITLE_LEN 256
+#define PG_ALERT_TAGS_LEN 512 /* tags, each NUL-terminated */
+#define PG_ALERT_TAGS_MAX 16
+#define PG_ALERT_GROUP_LEN 1024 /* group-by pairs: "field\0value\0" ... */
+#define PG_ALERT_GROUP_MAX 8
+#define PG_ALERT_EVENTS_MAX 16 /* events named in an alert; count says how many matched */
+
+enum pg_alert_level {
+	PG_LEVEL_NONE = 0, /* not given */
+	PG_LEVEL_INFORMATIONAL = 1,
+	PG_LEVEL_LOW = 2,
+	PG_LEVEL_MEDIUM = 3,
+	PG_LEVEL_HIGH = 4,
+	PG_LEVEL_CRITICAL = 5,
+	PG_LEVEL_COUNT
+};
+
+/* An event by identity: its process (pid, start_ns), its time and type. */
+struct pg_alert_ref {
+	__u64 ts_ns;
+	__u64 start_ns;
+	__u32 pid;
+	__u16 type;
+	__u16 pad;
+};
+
+struct pg_alert_event {
+	struct pg_event_hdr hdr; /* of the event that completed the match */
+	__u32 count; /* events that made the match: 1 for a single-event rule */
+	__u8 level; /* enum pg_alert_level */
+	__u8 ntags;
+	__u8 ngroup; /* group-by pairs in group */
+	__u8 nevents; /* entries used in events: the last ones of the match, oldest first */
+	__u16 tags_len; /* bytes used in tags */
+	__u16 group_len; /* bytes used in group */
+	__u32 pad;
+	char rule_id[PG_ALERT_ID_LEN];
+	char title[PG_ALERT_TITLE_LEN];
+	char tags[PG_ALERT_TAGS_LEN];
+	char group[PG_ALERT_GROUP_LEN];
+	struct pg_alert_ref events[PG_ALERT_EVENTS_MAX];
+};
+
 /* Storage for any record; a source keeps one and reuses it. */
 union pg_record {
 	struct pg_event_hdr hdr;
@@ -25,6 +74,24 @@ union pg_record {
 	struct pg_setid_event setid;
 	struct pg_packet_event packet;
 	struct pg_ptrace_event ptrace;
+	struct pg_alert_event alert;
+};
+
+/*
+ * What the process table (src/proctable.h) knows of the event's process: its binary and
+ * command line, its parent's, and the binaries up the tree. Userspace enrichment, like node
+ * and pod: NULL (or nancestors 0) means unknown.
+ */
+#define PG_PROC_ANCESTORS 8 /* binaries kept up the tree: the parent, its parent, ... */
+#define PG_CMDLINE_LEN PG_ARGV_LEN /* argv joined by spaces, NUL included */
+
+struct pg_event_proc {
+	const char *exe; /* the program: exec's path, or /proc/PID/exe for processes found running */
+	const char *cmdline; /* its arguments joined by single spaces */
+	const char *parent_exe;
+	const char *parent_cmdline;
+	const char *ancestors[PG_PROC_ANCESTORS]; /* [0] is the parent's exe, [1] its parent's ... */
+	unsigned int nancestors;
 };
 
 /*
@@ -65,6 +132,7 @@ struct pg_event_meta {
 	const char *container_id;
 	const char *pod_uid;
 	const struct pg_pod_meta *pod; /* namespace, name, labels, workload; NULL: unknown */
+	struct pg_event_proc proc;
 };
 
 struct pg_event {
@@ -93,6 +161,11 @@ size_t pg_event_record_accept(const struct pg_event_hdr *h, size_t avail);
 int pg_event_from_record(struct pg_event *ev, const void *data, size_t size);
 /* Start a record of a type: zero it and set hdr.type and hdr.size. */
 void pg_event_init(struct pg_event *ev, unsigned int type);
+
+/* "informational", "low", "medium", "high", "critical"; NULL for PG_LEVEL_NONE and unknown. */
+const char *pg_alert_level_name(unsigned int level);
+/* PG_LEVEL_NONE when the name is not a level. */
+unsigned int pg_alert_level_from_name(const char *name, size_t len);
 
 /* Names of the ptrace requests reported ("attach", ...); NULL when not one of them. */
 const char *pg_ptrace_request_name(unsigned int request);

@@ -46,6 +46,12 @@ struct pg_json_decoder {
 	char path[PG_PATH_LEN];
 	char argv[PG_ARGV_LEN];
 	char qname[PG_QNAME_LEN];
+	/* the process table's fields */
+	char exe[PG_PATH_LEN];
+	char cmdline[PG_CMDLINE_LEN];
+	char parent_exe[PG_PATH_LEN];
+	char parent_cmdline[PG_CMDLINE_LEN];
+	char ancestors[PG_PROC_ANCESTORS * PG_PATH_LEN]; /* packed, each NUL-terminated */
 };
 
 struct pg_json_error {

@@ -33,6 +33,8 @@ enum key {
 	K_IP_PROTO, K_SPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED, K_QR, K_RCODE, K_ANSWERS,
 	K_ANSWERS_TRUNCATED, K_DNS_ERROR, K_IO_URING, K_SNAPSHOT, K_EXE_UNLINKED,
 	K_REQUEST, K_TARGET_PID, K_ADDR,
+	K_EXE, K_CMDLINE, K_PARENT_EXE, K_PARENT_CMDLINE, K_ANCESTORS,
+	K_RULE_ID, K_TITLE, K_LEVEL, K_TAGS, K_MATCH_COUNT, K_EVENTS, K_GROUP_BY,
 	K_COUNT
 };
 
@@ -49,7 +51,10 @@ static inline int keyset_first(keyset s)
 }
 
 /* V_NAME_OR_NUM: a name (a string, looked up per key) or a plain number: family, ip_proto, request */
-enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_NAME_OR_NUM, V_ANSWERS, V_LABELS };
+/* V_STRLIST: an array of strings (ancestors, tags); V_EVENTS, V_GROUP: an alert's parts;
+ * V_LABELS: an object of strings (a pod's labels) */
+enum vkind { V_UINT, V_INT, V_STR, V_BOOL, V_ARGV, V_NAME_OR_NUM, V_ANSWERS, V_LABELS,
+	     V_STRLIST, V_EVENTS, V_GROUP };
 
 struct keydef {
 	const char *name;
@@ -135,6 +140,19 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_REQUEST] = { "request", 7, V_NAME_OR_NUM, 16, 0xffffffffULL },
 	[K_TARGET_PID] = { "target_pid", 10, V_UINT, 0, 0xffffffffULL },
 	[K_ADDR] = { "addr", 4, V_UINT, 0, ~0ULL },
+	[K_EXE] = { "exe", 3, V_STR, PG_PATH_LEN, 0 },
+	[K_CMDLINE] = { "cmdline", 7, V_STR, PG_CMDLINE_LEN, 0 },
+	[K_PARENT_EXE] = { "parent_exe", 10, V_STR, PG_PATH_LEN, 0 },
+	[K_PARENT_CMDLINE] = { "parent_cmdline", 14, V_STR, PG_CMDLINE_LEN, 0 },
+	/* V_STRLIST: strmax bytes per string, max strings */
+	[K_ANCESTORS] = { "ancestors", 9, V_STRLIST, PG_PATH_LEN, PG_PROC_ANCESTORS },
+	[K_RULE_ID] = { "rule_id", 7, V_STR, PG_ALERT_ID_LEN, 0 },
+	[K_TITLE] = { "title", 5, V_STR, PG_ALERT_TITLE_LEN, 0 },
+	[K_LEVEL] = { "level", 5, V_STR, 16, 0 },
+	[K_TAGS] = { "tags", 4, V_STRLIST, PG_ALERT_TAGS_LEN, PG_ALERT_TAGS_MAX },
+	[K_MATCH_COUNT] = { "count", 5, V_UINT, 0, 0xffffffffULL },
+	[K_EVENTS] = { "events", 6, V_EVENTS, 0, PG_ALERT_EVENTS_MAX },
+	[K_GROUP_BY] = { "group_by", 8, V_GROUP, PG_ALERT_GROUP_LEN, PG_ALERT_GROUP_MAX },
 };
 
 #define BIT(k) ((keyset)1 << (k))
@@ -144,9 +162,11 @@ static const struct keydef keydefs[K_COUNT] = {
 #define POD_KEYS                                                                              \
 	(BIT(K_NAMESPACE) | BIT(K_POD) | BIT(K_WORKLOAD_KIND) | BIT(K_WORKLOAD) | BIT(K_LABELS) | \
 	 BIT(K_LABELS_TRUNCATED))
+#define PROC_KEYS                                                                            \
+	(BIT(K_EXE) | BIT(K_CMDLINE) | BIT(K_PARENT_EXE) | BIT(K_PARENT_CMDLINE) | BIT(K_ANCESTORS))
 #define COMMON_OPTIONAL                                                                      \
 	(BIT(K_TIME) | BIT(K_NODE) | BIT(K_CGROUP) | BIT(K_CONTAINER_ID) | BIT(K_POD_UID) |    \
-	 POD_KEYS)
+	 POD_KEYS | PROC_KEYS)
 
 /* Packet keys that come as a group: all or none. */
 #define PKT_IP_KEYS                                                                          \
@@ -168,6 +188,8 @@ static const keyset type_required[PG_EV_TYPE_COUNT] = {
 	[PG_EV_PACKET] = BIT(K_IFINDEX) | BIT(K_IFNAME) | BIT(K_DIRECTION) | BIT(K_LEN) |
 			 BIT(K_CAPLEN) | BIT(K_ETHERTYPE),
 	[PG_EV_PTRACE] = BIT(K_REQUEST) | BIT(K_RET) | BIT(K_TARGET_PID) | BIT(K_ADDR),
+	[PG_EV_ALERT] = BIT(K_RULE_ID) | BIT(K_TITLE) | BIT(K_TAGS) | BIT(K_MATCH_COUNT) |
+			BIT(K_EVENTS),
 };
 static const keyset type_optional[PG_EV_TYPE_COUNT] = {
 	[PG_EV_EXEC] = BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_SNAPSHOT) |
@@ -180,12 +202,13 @@ static const keyset type_optional[PG_EV_TYPE_COUNT] = {
 	[PG_EV_PACKET] = PKT_IP_KEYS | BIT(K_TCP_FLAGS) | BIT(K_VLAN) | BIT(K_FRAGMENT) |
 			 BIT(K_TRUNCATED) | PKT_DNS_KEYS | PKT_QUESTION_KEYS | BIT(K_QR) |
 			 BIT(K_ANSWERS_TRUNCATED) | BIT(K_DNS_ERROR),
+	[PG_EV_ALERT] = BIT(K_LEVEL) | BIT(K_GROUP_BY),
 };
 /* Keys the canonical form may leave out: prediction looks past them. */
 #define PREDICT_SKIPPABLE                                                                    \
 	(COMMON_OPTIONAL | BIT(K_PATH_TRUNCATED) | BIT(K_ARGV_TRUNCATED) | BIT(K_CORE_DUMPED) | \
 	 BIT(K_MALFORMED) | BIT(K_IO_URING) | BIT(K_SNAPSHOT) | BIT(K_EXE_UNLINKED) |          \
-	 type_optional[PG_EV_PACKET])
+	 type_optional[PG_EV_PACKET] | type_optional[PG_EV_ALERT])
 #define DNS_PARSED_KEYS (BIT(K_DNS_ID) | BIT(K_QNAME) | BIT(K_QTYPE) | BIT(K_QCLASS))
 
 /* Canonical key order, to predict the next key: common keys, then each type's payload. */
@@ -193,7 +216,8 @@ static const unsigned char order_common[] = { K_V, K_TYPE, K_TIME, K_TS, K_PID, 
 					      K_UID, K_GID, K_COMM, K_CGROUP_ID, K_START_NS,
 					      K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID,
 					      K_NAMESPACE, K_POD, K_WORKLOAD_KIND, K_WORKLOAD,
-					      K_LABELS, K_LABELS_TRUNCATED };
+					      K_LABELS, K_LABELS_TRUNCATED, K_EXE, K_CMDLINE,
+					      K_PARENT_EXE, K_PARENT_CMDLINE, K_ANCESTORS };
 
 struct state {
 	const char *line;
@@ -216,6 +240,17 @@ struct state {
 	struct pg_dns_answer answers[PG_PKT_DNS_ANSWERS];
 	unsigned int nanswers;
 	unsigned int nlabels;
+	/* V_STRLIST values: packed strings (ancestors in dec->ancestors, tags here) */
+	unsigned int nlist[K_COUNT];
+	size_t listlen[K_COUNT];
+	char tags[PG_ALERT_TAGS_LEN];
+	char title[PG_ALERT_TITLE_LEN];
+	char rule_id[PG_ALERT_ID_LEN];
+	char group[PG_ALERT_GROUP_LEN];
+	size_t group_len;
+	unsigned int ngroup;
+	struct pg_alert_ref events[PG_ALERT_EVENTS_MAX];
+	unsigned int nevents;
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(struct state *st, size_t pos,
@@ -853,14 +888,16 @@ static int label_cmp(const void *a, const void *b)
 	return strcmp(((const struct pg_label *)a)->key, ((const struct pg_label *)b)->key);
 }
 
-/* The UTF-8 check of pod fields: protobuf carries them as `string`, which must be UTF-8. */
-static bool is_utf8(const char *s)
+/*
+ * Whether n bytes are UTF-8: the protobuf form carries pod fields and an alert's texts as
+ * proto3 strings, which must be UTF-8.
+ */
+static bool is_utf8(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
+	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = p[i] < 0x80 ? 1 : utf8_len(p + i, n - i);
+		size_t l = u[i] < 0x80 ? 1 : utf8_len(u + i, n - i);
 
 		if (!l)
 			return false;
@@ -895,12 +932,13 @@ static int assemble_pod(struct state *st, size_t endpos, struct pg_event *ev)
 			continue;
 		if (!st->slen[strs[i]])
 			return fail(st, st->vpos[strs[i]], "field \"%s\": empty", keydefs[strs[i]].name);
-		if (!is_utf8(v))
+		if (!is_utf8(v, strlen(v)))
 			return fail(st, st->vpos[strs[i]], "field \"%s\": not UTF-8 (Kubernetes names are)",
 				    keydefs[strs[i]].name);
 	}
 	for (unsigned int i = 0; i < st->nlabels; i++) {
-		if (!is_utf8(dec->labels[i].key) || !is_utf8(dec->labels[i].value))
+		if (!is_utf8(dec->labels[i].key, strlen(dec->labels[i].key)) ||
+		    !is_utf8(dec->labels[i].value, strlen(dec->labels[i].value)))
 			return fail(st, st->vpos[K_LABELS], "field \"labels\": label %u is not UTF-8", i + 1);
 	}
 	qsort(dec->labels, st->nlabels, sizeof(dec->labels[0]), label_cmp);
@@ -922,6 +960,244 @@ static int assemble_pod(struct state *st, size_t endpos, struct pg_event *ev)
 	return 0;
 }
 
+/*
+ * An array of at most kd->max strings, each shorter than kd->strmax bytes, packed into dst
+ * (cap bytes) NUL-terminated: "ancestors", "tags".
+ */
+static int parse_strlist(struct state *st, const struct keydef *kd, char *dst, size_t cap,
+			 enum key k)
+{
+	size_t used = 0, n;
+	unsigned int cnt = 0;
+
+	if (st->pos >= st->len || st->line[st->pos] != '[')
+		return fail(st, st->pos, "field \"%s\": expected an array of strings, found %s",
+			    kd->name, found_what(st, st->pos));
+	st->pos++;
+	skip_ws(st);
+	if (st->pos < st->len && st->line[st->pos] == ']') {
+		st->pos++;
+		goto done;
+	}
+	for (;;) {
+		size_t room;
+
+		skip_ws(st);
+		if (st->pos >= st->len || st->line[st->pos] != '"')
+			return fail(st, st->pos, "field \"%s\": expected a string, found %s", kd->name,
+				    found_what(st, st->pos));
+		if (cnt == kd->max)
+			return fail(st, st->pos, "field \"%s\": more than %llu strings", kd->name,
+				    kd->max);
+		room = cap - used < kd->strmax ? cap - used : kd->strmax;
+		if (room < 1)
+			return fail(st, st->pos, "field \"%s\": more than %zu bytes in all", kd->name, cap);
+		if (parse_string(st, kd->name, dst + used, room, &n))
+			return -EINVAL;
+		used += n + 1;
+		cnt++;
+		skip_ws(st);
+		if (st->pos < st->len && st->line[st->pos] == ',') {
+			st->pos++;
+			continue;
+		}
+		if (st->pos < st->len && st->line[st->pos] == ']') {
+			st->pos++;
+			break;
+		}
+		return fail(st, st->pos, "field \"%s\": expected ',' or ']', found %s", kd->name,
+			    found_what(st, st->pos));
+	}
+done:
+	st->nlist[k] = cnt;
+	st->listlen[k] = used;
+	return 0;
+}
+
+/* A field name inside one of the alert's objects; returns its index in names, or fails. */
+static int inner_key(struct state *st, const char *field, const char *const *names, int n,
+		     unsigned int *seen)
+{
+	const char *q, *kname;
+	size_t klen;
+	char sh[48];
+	int k;
+
+	skip_ws(st);
+	if (st->pos >= st->len || st->line[st->pos] != '"')
+		return fail(st, st->pos, "field \"%s\": expected a field name in quotes, found %s",
+			    field, found_what(st, st->pos));
+	kname = st->line + st->pos + 1;
+	q = memchr(kname, '"', st->len - st->pos - 1);
+	if (!q)
+		return fail(st, st->pos, "unterminated field name");
+	klen = (size_t)(q - kname);
+	for (k = 0; k < n; k++)
+		if (strlen(names[k]) == klen && !memcmp(names[k], kname, klen))
+			break;
+	if (k == n)
+		return fail(st, st->pos, "field \"%s\": unknown field \"%s\" (type, ts, pid, start_ns)",
+			    field, shown(kname, klen, sh, sizeof(sh)));
+	if (*seen & (1u << k))
+		return fail(st, st->pos, "field \"%s\": duplicate \"%s\"", field, names[k]);
+	*seen |= 1u << k;
+	st->pos = (size_t)(q - st->line) + 1;
+	skip_ws(st);
+	if (st->pos >= st->len || st->line[st->pos] != ':')
+		return fail(st, st->pos, "expected ':' after \"%s\"", names[k]);
+	st->pos++;
+	skip_ws(st);
+	return k;
+}
+
+/* ',' then more, or the closing character: 1 for more, 0 at the end, -EINVAL. */
+static int list_next(struct state *st, const char *field, char close)
+{
+	skip_ws(st);
+	if (st->pos < st->len && st->line[st->pos] == ',') {
+		st->pos++;
+		return 1;
+	}
+	if (st->pos < st->len && st->line[st->pos] == close) {
+		st->pos++;
+		return 0;
+	}
+	return fail(st, st->pos, "field \"%s\": expected ',' or '%c', found %s", field, close,
+		    found_what(st, st->pos));
+}
+
+/* "events": [{"type": "exec", "ts": N, "pid": N, "start_ns": N}, ...]: every key required. */
+static int parse_events(struct state *st, const struct keydef *kd)
+{
+	static const char *const names[] = { "type", "ts", "pid", "start_ns" };
+	static const struct keydef ikeys[] = {
+		{ "events[].ts", 0, V_UINT, 0, ~0ULL },
+		{ "events[].pid", 0, V_UINT, 0, 0xffffffffULL },
+		{ "events[].start_ns", 0, V_UINT, 0, ~0ULL },
+	};
+	int more;
+
+	st->nevents = 0;
+	if (st->pos >= st->len || st->line[st->pos] != '[')
+		return fail(st, st->pos, "field \"events\": expected an array of objects, found %s",
+			    found_what(st, st->pos));
+	st->pos++;
+	skip_ws(st);
+	if (st->pos < st->len && st->line[st->pos] == ']') {
+		st->pos++;
+		return 0;
+	}
+	do {
+		struct pg_alert_ref *e;
+		unsigned int seen = 0;
+		size_t start;
+
+		skip_ws(st);
+		start = st->pos;
+		if (st->pos >= st->len || st->line[st->pos] != '{')
+			return fail(st, st->pos, "field \"events\": expected an object, found %s",
+				    found_what(st, st->pos));
+		if (st->nevents == kd->max)
+			return fail(st, st->pos, "field \"events\": more than %llu events (count says how many matched)",
+				    kd->max);
+		e = &st->events[st->nevents];
+		memset(e, 0, sizeof(*e));
+		st->pos++;
+		do {
+			int k = inner_key(st, "events", names, 4, &seen);
+			long long v;
+
+			if (k < 0)
+				return -EINVAL;
+			if (k == 0) {
+				char tn[16], sh[48];
+				size_t tl;
+				unsigned int t;
+
+				if (st->pos >= st->len || st->line[st->pos] != '"')
+					return fail(st, st->pos, "field \"events[].type\": expected a string, found %s",
+						    found_what(st, st->pos));
+				if (parse_string(st, "events[].type", tn, sizeof(tn), &tl))
+					return -EINVAL;
+				t = pg_event_type_from_name(tn, tl);
+				if (t == PG_EV_NONE || t == PG_EV_ALERT)
+					return fail(st, start, "field \"events[].type\": \"%s\" is not an event type an alert names",
+						    shown(tn, tl, sh, sizeof(sh)));
+				e->type = (uint16_t)t;
+				continue;
+			}
+			if (parse_int(st, &ikeys[k - 1], &v))
+				return -EINVAL;
+			if (k == 1)
+				e->ts_ns = (uint64_t)v;
+			else if (k == 2)
+				e->pid = (uint32_t)v;
+			else
+				e->start_ns = (uint64_t)v;
+		} while ((more = list_next(st, "events", '}')) > 0);
+		if (more < 0)
+			return -EINVAL;
+		for (int k = 0; k < 4; k++)
+			if (!(seen & (1u << k)))
+				return fail(st, start, "field \"events\": event %u has no \"%s\"",
+					    st->nevents + 1, names[k]);
+		st->nevents++;
+	} while ((more = list_next(st, "events", ']')) > 0);
+	return more;
+}
+
+/* "group_by": {"Field": "value", ...}: at most kd->max pairs, packed "field\0value\0". */
+static int parse_group(struct state *st, const struct keydef *kd)
+{
+	size_t used = 0, n;
+	int more;
+
+	st->ngroup = 0;
+	if (st->pos >= st->len || st->line[st->pos] != '{')
+		return fail(st, st->pos, "field \"group_by\": expected an object, found %s",
+			    found_what(st, st->pos));
+	st->pos++;
+	skip_ws(st);
+	if (st->pos < st->len && st->line[st->pos] == '}') {
+		st->pos++;
+		goto done;
+	}
+	do {
+		skip_ws(st);
+		if (st->pos >= st->len || st->line[st->pos] != '"')
+			return fail(st, st->pos, "field \"group_by\": expected a field name in quotes, found %s",
+				    found_what(st, st->pos));
+		if (st->ngroup == kd->max)
+			return fail(st, st->pos, "field \"group_by\": more than %llu fields", kd->max);
+		if (used >= sizeof(st->group))
+			return fail(st, st->pos, "field \"group_by\": more than %zu bytes in all",
+				    sizeof(st->group));
+		if (parse_string(st, "group_by", st->group + used, sizeof(st->group) - used, &n))
+			return -EINVAL;
+		used += n + 1;
+		skip_ws(st);
+		if (st->pos >= st->len || st->line[st->pos] != ':')
+			return fail(st, st->pos, "field \"group_by\": expected ':' after a field name");
+		st->pos++;
+		skip_ws(st);
+		if (st->pos >= st->len || st->line[st->pos] != '"')
+			return fail(st, st->pos, "field \"group_by\": expected a string value, found %s",
+				    found_what(st, st->pos));
+		if (used >= sizeof(st->group))
+			return fail(st, st->pos, "field \"group_by\": more than %zu bytes in all",
+				    sizeof(st->group));
+		if (parse_string(st, "group_by", st->group + used, sizeof(st->group) - used, &n))
+			return -EINVAL;
+		used += n + 1;
+		st->ngroup++;
+	} while ((more = list_next(st, "group_by", '}')) > 0);
+	if (more < 0)
+		return -EINVAL;
+done:
+	st->group_len = used;
+	return 0;
+}
+
 /* Where each string key's value goes. */
 static char *str_dest(struct state *st, enum key k)
 {
@@ -937,6 +1213,12 @@ static char *str_dest(struct state *st, enum key k)
 	case K_WORKLOAD: return st->dec->workload;
 	case K_PATH: return st->dec->path;
 	case K_QNAME: return st->dec->qname;
+	case K_EXE: return st->dec->exe;
+	case K_CMDLINE: return st->dec->cmdline;
+	case K_PARENT_EXE: return st->dec->parent_exe;
+	case K_PARENT_CMDLINE: return st->dec->parent_cmdline;
+	case K_RULE_ID: return st->rule_id;
+	case K_TITLE: return st->title;
 	default: return st->small[k];
 	}
 }
@@ -957,6 +1239,13 @@ static int parse_value(struct state *st, enum key k)
 		return parse_answers(st);
 	case V_LABELS:
 		return parse_labels(st);
+	case V_STRLIST:
+		return k == K_ANCESTORS ? parse_strlist(st, kd, st->dec->ancestors, sizeof(st->dec->ancestors), k)
+					: parse_strlist(st, kd, st->tags, sizeof(st->tags), k);
+	case V_EVENTS:
+		return parse_events(st, kd);
+	case V_GROUP:
+		return parse_group(st, kd);
 	case V_NAME_OR_NUM:
 		if (st->pos < st->len && st->line[st->pos] != '"') {
 			st->slen[k] = 0;
@@ -1117,6 +1406,73 @@ static int assemble_packet(struct state *st, size_t endpos, struct pg_event *ev)
 	return 0;
 }
 
+static void assemble_proc(struct state *st, struct pg_event *ev)
+{
+	struct pg_event_proc *p = &ev->meta.proc;
+	keyset seen = st->seen;
+
+	if (seen & BIT(K_EXE))
+		p->exe = st->dec->exe;
+	if (seen & BIT(K_CMDLINE))
+		p->cmdline = st->dec->cmdline;
+	if (seen & BIT(K_PARENT_EXE))
+		p->parent_exe = st->dec->parent_exe;
+	if (seen & BIT(K_PARENT_CMDLINE))
+		p->parent_cmdline = st->dec->parent_cmdline;
+	if (seen & BIT(K_ANCESTORS)) {
+		const char *a = st->dec->ancestors;
+
+		for (unsigned int i = 0; i < st->nlist[K_ANCESTORS]; i++) {
+			p->ancestors[i] = a;
+			a += strlen(a) + 1;
+		}
+		p->nancestors = st->nlist[K_ANCESTORS];
+	}
+}
+
+static int assemble_alert(struct state *st, struct pg_event *ev)
+{
+	struct pg_alert_event *a = &ev->r.alert;
+	char sh[48];
+
+	if (!st->slen[K_RULE_ID])
+		return fail(st, st->vpos[K_RULE_ID], "field \"rule_id\": empty (an alert names its rule)");
+	if (!is_utf8(st->rule_id, st->slen[K_RULE_ID]) || !is_utf8(st->title, st->slen[K_TITLE]) ||
+	    !is_utf8(st->tags, st->listlen[K_TAGS]))
+		return fail(st, st->vpos[K_RULE_ID], "an alert's rule_id, title and tags are text: \\udcXX (bytes that are not UTF-8) cannot be in them");
+	memcpy(a->rule_id, st->rule_id, st->slen[K_RULE_ID]);
+	memcpy(a->title, st->title, st->slen[K_TITLE]);
+	if (st->seen & BIT(K_LEVEL)) {
+		a->level = (uint8_t)pg_alert_level_from_name(st->small[K_LEVEL], st->slen[K_LEVEL]);
+		if (!a->level)
+			return fail(st, st->vpos[K_LEVEL], "field \"level\": \"%s\" is not informational, low, medium, high or critical",
+				    shown(st->small[K_LEVEL], st->slen[K_LEVEL], sh, sizeof(sh)));
+	}
+	memcpy(a->tags, st->tags, st->listlen[K_TAGS]);
+	a->tags_len = (uint16_t)st->listlen[K_TAGS];
+	a->ntags = (uint8_t)st->nlist[K_TAGS];
+	a->count = (uint32_t)st->num[K_MATCH_COUNT];
+	if (a->count < st->nevents || !a->count)
+		return fail(st, st->vpos[K_MATCH_COUNT], "field \"count\": %u, but an alert counts at least 1 and at least the %u events it names",
+			    a->count, st->nevents);
+	memcpy(a->events, st->events, st->nevents * sizeof(st->events[0]));
+	a->nevents = (uint8_t)st->nevents;
+	if (st->seen & BIT(K_GROUP_BY)) {
+		for (size_t i = 0; i < st->group_len;) { /* field names are text, values any bytes */
+			size_t n = strlen(st->group + i);
+
+			if (!is_utf8(st->group + i, n))
+				return fail(st, st->vpos[K_GROUP_BY], "field \"group_by\": a field name is text: \\udcXX (bytes that are not UTF-8) cannot be in it");
+			i += n + 1;
+			i += strlen(st->group + i) + 1;
+		}
+		memcpy(a->group, st->group, st->group_len);
+		a->group_len = (uint16_t)st->group_len;
+		a->ngroup = (uint8_t)st->ngroup;
+	}
+	return 0;
+}
+
 /* Turn the parsed values into the record. */
 static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 {
@@ -1136,7 +1492,7 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		return fail(st, endpos, "missing field \"type\"");
 	type = pg_event_type_from_name(st->small[K_TYPE], st->slen[K_TYPE]);
 	if (type == PG_EV_NONE)
-		return fail(st, st->vpos[K_TYPE], "field \"type\": unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid, packet, ptrace)",
+		return fail(st, st->vpos[K_TYPE], "field \"type\": unknown event type \"%s\" (known: exec, fork, exit, open, connect, dns, setid, packet, ptrace, alert)",
 			    shown(st->small[K_TYPE], st->slen[K_TYPE], sh, sizeof(sh)));
 
 	missing = (COMMON_REQUIRED | type_required[type]) & ~seen;
@@ -1180,6 +1536,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		ev->meta.pod_uid = st->dec->pod_uid;
 	if (assemble_pod(st, endpos, ev))
 		return -EINVAL;
+	if (seen & PROC_KEYS)
+		assemble_proc(st, ev);
 
 	switch (type) {
 	case PG_EV_EXEC:
@@ -1277,6 +1635,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 	}
 	case PG_EV_PACKET:
 		return assemble_packet(st, endpos, ev);
+	case PG_EV_ALERT:
+		return assemble_alert(st, ev);
 	case PG_EV_SETID:
 		r->setid.call = pg_setid_call_from_name(st->small[K_CALL], st->slen[K_CALL]);
 		if (!r->setid.call)
@@ -1310,7 +1670,8 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 static const unsigned char *order_payload(unsigned int type, size_t *n)
 {
 #define M K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID, K_NAMESPACE, K_POD, K_WORKLOAD_KIND, \
-	  K_WORKLOAD, K_LABELS, K_LABELS_TRUNCATED
+	  K_WORKLOAD, K_LABELS, K_LABELS_TRUNCATED, K_EXE, K_CMDLINE, K_PARENT_EXE, \
+	  K_PARENT_CMDLINE, K_ANCESTORS
 	static const unsigned char exec_o[] = { M, K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED,
 						K_SNAPSHOT, K_EXE_UNLINKED };
 	static const unsigned char fork_o[] = { M, K_CHILD_PID, K_CHILD_START_NS };
@@ -1322,6 +1683,8 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 					       K_QNAME, K_QTYPE, K_QCLASS, K_IO_URING };
 	static const unsigned char setid_o[] = { M, K_CALL, K_RET, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED };
 	static const unsigned char ptrace_o[] = { M, K_REQUEST, K_RET, K_TARGET_PID, K_ADDR };
+	static const unsigned char alert_o[] = { M, K_RULE_ID, K_TITLE, K_LEVEL, K_TAGS,
+						 K_MATCH_COUNT, K_EVENTS, K_GROUP_BY };
 	static const unsigned char packet_o[] = {
 		M, K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_FAMILY,
 		K_SADDR, K_DADDR, K_IP_PROTO, K_SPORT, K_DPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED,
@@ -1343,6 +1706,7 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 	case PG_EV_SETID: O(setid_o);
 	case PG_EV_PTRACE: O(ptrace_o);
 	case PG_EV_PACKET: O(packet_o);
+	case PG_EV_ALERT: O(alert_o);
 	}
 #undef O
 #undef M

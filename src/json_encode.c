@@ -401,6 +401,109 @@ static void put_packet(struct pg_buf *out, const struct pg_packet_event *p)
 	}
 }
 
+/* The process table's fields (docs/events.md, "Process fields"): each only when known. */
+static void put_proc(struct pg_buf *out, const struct pg_event_proc *p)
+{
+	if (p->exe) {
+		KEY("exe");
+		pg_json_put_string(out, p->exe, strlen(p->exe));
+	}
+	if (p->cmdline) {
+		KEY("cmdline");
+		pg_json_put_string(out, p->cmdline, strlen(p->cmdline));
+	}
+	if (p->parent_exe) {
+		KEY("parent_exe");
+		pg_json_put_string(out, p->parent_exe, strlen(p->parent_exe));
+	}
+	if (p->parent_cmdline) {
+		KEY("parent_cmdline");
+		pg_json_put_string(out, p->parent_cmdline, strlen(p->parent_cmdline));
+	}
+	if (p->nancestors) {
+		KEY("ancestors");
+		pg_buf__putc(out, '[');
+		for (unsigned int i = 0; i < p->nancestors && i < PG_PROC_ANCESTORS; i++) {
+			if (i)
+				pg_buf__putc(out, ',');
+			pg_json_put_string(out, p->ancestors[i], strlen(p->ancestors[i]));
+		}
+		pg_buf__putc(out, ']');
+	}
+}
+
+/* n NUL-terminated strings packed in buf (len bytes) as a JSON array. */
+static void put_packed(struct pg_buf *out, const char *buf, size_t len, unsigned int n)
+{
+	size_t i = 0;
+
+	pg_buf__putc(out, '[');
+	for (unsigned int k = 0; k < n && i < len; k++) {
+		size_t l = strnlen(buf + i, len - i);
+
+		if (k)
+			pg_buf__putc(out, ',');
+		pg_json_put_string(out, buf + i, l);
+		i += l + 1;
+	}
+	pg_buf__putc(out, ']');
+}
+
+static void put_alert(struct pg_buf *out, const struct pg_alert_event *a)
+{
+	size_t glen = a->group_len < sizeof(a->group) ? a->group_len : sizeof(a->group), i = 0;
+
+	KEY("rule_id");
+	put_cstr(out, a->rule_id, sizeof(a->rule_id));
+	KEY("title");
+	put_cstr(out, a->title, sizeof(a->title));
+	if (a->level) {
+		KEY("level");
+		put_name_or_number(out, pg_alert_level_name(a->level), a->level);
+	}
+	KEY("tags");
+	put_packed(out, a->tags, a->tags_len < sizeof(a->tags) ? a->tags_len : sizeof(a->tags),
+		   a->ntags);
+	KEY("count");
+	pg_buf__u64(out, a->count);
+	KEY("events");
+	pg_buf__putc(out, '[');
+	for (unsigned int k = 0; k < a->nevents && k < PG_ALERT_EVENTS_MAX; k++) {
+		const struct pg_alert_ref *e = &a->events[k];
+		const char *tn = pg_event_type_name(e->type);
+
+		if (k)
+			pg_buf__putc(out, ',');
+		pg_buf__lit(out, "{\"type\":");
+		put_name_or_number(out, tn, e->type);
+		pg_buf__lit(out, ",\"ts\":");
+		pg_buf__u64(out, e->ts_ns);
+		pg_buf__lit(out, ",\"pid\":");
+		pg_buf__u64(out, e->pid);
+		pg_buf__lit(out, ",\"start_ns\":");
+		pg_buf__u64(out, e->start_ns);
+		pg_buf__putc(out, '}');
+	}
+	pg_buf__putc(out, ']');
+	if (!a->ngroup)
+		return;
+	KEY("group_by");
+	pg_buf__putc(out, '{');
+	for (unsigned int k = 0; k < a->ngroup && i < glen; k++) {
+		size_t kl = strnlen(a->group + i, glen - i), vl;
+
+		if (k)
+			pg_buf__putc(out, ',');
+		pg_json_put_string(out, a->group + i, kl);
+		pg_buf__putc(out, ':');
+		i += kl + 1;
+		vl = i < glen ? strnlen(a->group + i, glen - i) : 0;
+		pg_json_put_string(out, a->group + i, vl);
+		i += vl + 1;
+	}
+	pg_buf__putc(out, '}');
+}
+
 void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 {
 	const union pg_record *r = &ev->r;
@@ -453,6 +556,7 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 	}
 	if (ev->meta.pod)
 		put_pod(out, ev->meta.pod);
+	put_proc(out, &ev->meta.proc);
 
 	switch (h->type) {
 	case PG_EV_EXEC:
@@ -531,6 +635,9 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 		pg_buf__u64(out, r->ptrace.target_pid);
 		KEY("addr");
 		pg_buf__u64(out, r->ptrace.addr);
+		break;
+	case PG_EV_ALERT:
+		put_alert(out, &r->alert);
 		break;
 	default:
 		break;

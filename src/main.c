@@ -17,6 +17,8 @@ extern const struct pg_cmd pg_cmd_latency;
 extern const struct pg_cmd pg_cmd_doctor;
 extern const struct pg_cmd pg_cmd_cbpf;
 extern const struct pg_cmd pg_cmd_sniff;
+extern const struct pg_cmd pg_cmd_detect;
+extern const struct pg_cmd pg_cmd_rules;
 
 static const struct pg_cmd *const commands[] = {
 	&pg_cmd_run,
@@ -27,6 +29,8 @@ static const struct pg_cmd *const commands[] = {
 	&pg_cmd_doctor,
 	&pg_cmd_cbpf,
 	&pg_cmd_sniff,
+	&pg_cmd_detect,
+	&pg_cmd_rules,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -52,7 +56,7 @@ static void usage(FILE *out)
 	      out);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fputs("\ndocs: README.md, docs/events.md, docs/filter.md, docs/sensor.md, docs/kafka.md,\n      docs/profile.md, docs/latency.md, docs/cbpf.md\n", out);
+	fputs("\ndocs: README.md, docs/events.md, docs/filter.md, docs/sensor.md, docs/kafka.md,\n      docs/profile.md, docs/latency.md, docs/cbpf.md,\n      docs/detect.md\n", out);
 }
 
 int main(int argc, char **argv)

@@ -44,6 +44,12 @@ enum pg_event_type {
 	PG_EV_SETID = 7, /* setuid/setgid family changed credentials */
 	PG_EV_PACKET = 8, /* a packet an AF_PACKET socket filter let through, or one from a pcap */
 	PG_EV_PTRACE = 9, /* ptrace(2) attached to another process or wrote into it */
+	/*
+	 * A detection rule fired (src/detect.c). Userspace only: never in the ring buffer (the
+	 * reader refuses it), its record is struct pg_alert_event in src/event.h. The number is
+	 * here so no kernel type can ever take it.
+	 */
+	PG_EV_ALERT = 10,
 	PG_EV_TYPE_COUNT /* keep last: array bound, not an ABI value */
 };
 

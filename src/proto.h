@@ -37,6 +37,11 @@ struct pg_proto_decoder {
 	char label_bytes[PG_POD_LABELS_BYTES];
 	struct pg_label labels[PG_POD_LABELS_MAX];
 	struct pg_pod_meta pod;
+	char exe[PG_PATH_LEN];
+	char cmdline[PG_CMDLINE_LEN];
+	char parent_exe[PG_PATH_LEN];
+	char parent_cmdline[PG_CMDLINE_LEN];
+	char ancestors[PG_PROC_ANCESTORS][PG_PATH_LEN];
 };
 
 /*

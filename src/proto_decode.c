@@ -151,7 +151,139 @@ static const int payload_of[PG_EV_TYPE_COUNT] = {
 	[PG_EV_SETID] = PANGOLIN__V1__EVENT__PAYLOAD_SETID,
 	[PG_EV_PACKET] = PANGOLIN__V1__EVENT__PAYLOAD_PACKET,
 	[PG_EV_PTRACE] = PANGOLIN__V1__EVENT__PAYLOAD_PTRACE,
+	[PG_EV_ALERT] = PANGOLIN__V1__EVENT__PAYLOAD_ALERT,
 };
+
+/* Whether a proto3 string is UTF-8 (protobuf-c does not check what it unpacks). */
+static bool is_utf8(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned char c = *s;
+		size_t l = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+			   c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+
+		if (!l)
+			return false;
+		for (size_t i = 1; i < l; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
+		    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+			return false;
+		s += l;
+	}
+	return true;
+}
+
+/* A proto3 string field of the alert into a char array: fits, UTF-8. */
+static int alert_str(char *dst, size_t cap, const char *s, const char *field, char *err,
+		     size_t errlen)
+{
+	if (!is_utf8(s))
+		return fail(err, errlen, "field %s: not UTF-8", field);
+	return copy_str(dst, cap, s, strlen(s), field, err, errlen);
+}
+
+static int decode_alert(const Pangolin__V1__Alert *k, struct pg_alert_event *a, char *err,
+			size_t errlen)
+{
+	size_t used = 0;
+
+	if (alert_str(a->rule_id, sizeof(a->rule_id), k->rule_id, "alert.rule_id", err, errlen) ||
+	    alert_str(a->title, sizeof(a->title), k->title, "alert.title", err, errlen))
+		return -EINVAL;
+	if (!a->rule_id[0])
+		return fail(err, errlen, "field alert.rule_id: empty (an alert names its rule)");
+	if ((int)k->level < 0 || (int)k->level >= PG_LEVEL_COUNT)
+		return fail(err, errlen, "field alert.level: %d is not a level", k->level);
+	a->level = (uint8_t)k->level;
+	if (k->n_tags > PG_ALERT_TAGS_MAX)
+		return fail(err, errlen, "field alert.tags: %zu tags, at most %d fit", k->n_tags,
+			    PG_ALERT_TAGS_MAX);
+	for (size_t i = 0; i < k->n_tags; i++) {
+		if (used >= sizeof(a->tags))
+			return fail(err, errlen, "field alert.tags: more than %zu bytes", sizeof(a->tags));
+		if (alert_str(a->tags + used, sizeof(a->tags) - used, k->tags[i], "alert.tags", err,
+			      errlen))
+			return -EINVAL;
+		used += strlen(a->tags + used) + 1;
+	}
+	a->ntags = (uint8_t)k->n_tags;
+	a->tags_len = (uint16_t)used;
+	if (k->n_events > PG_ALERT_EVENTS_MAX)
+		return fail(err, errlen, "field alert.events: %zu events, at most %d fit", k->n_events,
+			    PG_ALERT_EVENTS_MAX);
+	if (!k->count || k->count < k->n_events)
+		return fail(err, errlen, "field alert.count: %u, but an alert counts at least 1 and at least the %zu events it names",
+			    k->count, k->n_events);
+	a->count = k->count;
+	for (size_t i = 0; i < k->n_events; i++) {
+		const Pangolin__V1__EventRef *e = k->events[i];
+
+		if ((int)e->type <= 0 || (int)e->type >= PG_EV_TYPE_COUNT || (int)e->type == PG_EV_ALERT)
+			return fail(err, errlen, "field alert.events.type: %d is not an event type an alert names",
+				    e->type);
+		a->events[i] = (struct pg_alert_ref){ .ts_ns = e->ts_ns, .start_ns = e->start_ns,
+						      .pid = e->pid, .type = (uint16_t)e->type };
+	}
+	a->nevents = (uint8_t)k->n_events;
+	if (k->n_group_by > PG_ALERT_GROUP_MAX)
+		return fail(err, errlen, "field alert.group_by: %zu fields, at most %d fit",
+			    k->n_group_by, PG_ALERT_GROUP_MAX);
+	used = 0;
+	for (size_t i = 0; i < k->n_group_by; i++) {
+		const Pangolin__V1__GroupValue *g = k->group_by[i];
+
+		if (used >= sizeof(a->group))
+			return fail(err, errlen, "field alert.group_by: more than %zu bytes", sizeof(a->group));
+		if (alert_str(a->group + used, sizeof(a->group) - used, g->field, "alert.group_by.field",
+			      err, errlen))
+			return -EINVAL;
+		used += strlen(a->group + used) + 1;
+		if (used >= sizeof(a->group))
+			return fail(err, errlen, "field alert.group_by: more than %zu bytes", sizeof(a->group));
+		if (copy_str(a->group + used, sizeof(a->group) - used, g->value.data, g->value.len,
+			     "alert.group_by.value", err, errlen))
+			return -EINVAL;
+		used += g->value.len + 1;
+	}
+	a->ngroup = (uint8_t)k->n_group_by;
+	a->group_len = (uint16_t)used;
+	return 0;
+}
+
+/* The process table's fields; empty is unset, as for the other enrichments. */
+static int decode_proc(struct pg_proto_decoder *dec, const Pangolin__V1__Event *m,
+		       struct pg_event_proc *p, char *err, size_t errlen)
+{
+#define PROC_STR(member, field)                                                                 \
+	do {                                                                                    \
+		if (m->member.len) {                                                            \
+			if (copy_str(dec->member, sizeof(dec->member), m->member.data, m->member.len, \
+				     field, err, errlen))                                       \
+				return -EINVAL;                                                 \
+			p->member = dec->member;                                                \
+		}                                                                               \
+	} while (0)
+	PROC_STR(exe, "exe");
+	PROC_STR(cmdline, "cmdline");
+	PROC_STR(parent_exe, "parent_exe");
+	PROC_STR(parent_cmdline, "parent_cmdline");
+#undef PROC_STR
+	if (m->n_ancestors > PG_PROC_ANCESTORS)
+		return fail(err, errlen, "field ancestors: %zu, at most %d fit", m->n_ancestors,
+			    PG_PROC_ANCESTORS);
+	for (size_t i = 0; i < m->n_ancestors; i++) {
+		if (copy_str(dec->ancestors[i], sizeof(dec->ancestors[i]), m->ancestors[i].data,
+			     m->ancestors[i].len, "ancestors", err, errlen))
+			return -EINVAL;
+		p->ancestors[i] = dec->ancestors[i];
+	}
+	p->nancestors = (unsigned int)m->n_ancestors;
+	return 0;
+}
 
 /* The packet payload, held to what the decoder of the wire could have produced. */
 static int decode_packet(const Pangolin__V1__Packet *k, struct pg_packet_event *p, char *err,
@@ -296,6 +428,8 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 		COPY(dec->cgroup, m->cgroup, "cgroup");
 		ev->meta.cgroup = dec->cgroup;
 	}
+	if (decode_proc(dec, m, &ev->meta.proc, err, errlen))
+		goto invalid;
 
 	switch (type) {
 	case PG_EV_EXEC: {
@@ -410,6 +544,10 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 		break;
 	case PG_EV_PACKET:
 		if (decode_packet(m->packet, &r->packet, err, errlen))
+			goto invalid;
+		break;
+	case PG_EV_ALERT:
+		if (decode_alert(m->alert, &r->alert, err, errlen))
 			goto invalid;
 		break;
 	}

@@ -20,11 +20,15 @@ _Static_assert((int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_EXEC == PG_EV_EXEC &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_SETID == PG_EV_SETID &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_PACKET == PG_EV_PACKET &&
 		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_PTRACE == PG_EV_PTRACE &&
-		       PG_EV_TYPE_COUNT == 10,
+		       (int)PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_ALERT == PG_EV_ALERT &&
+		       PG_EV_TYPE_COUNT == 11,
 	       "proto/pangolin.proto EventType and enum pg_event_type disagree");
 _Static_assert((int)PANGOLIN__V1__SETID__CALL__CALL_SETUID == PG_SETID_SETUID &&
 		       (int)PANGOLIN__V1__SETID__CALL__CALL_SETFSGID == PG_SETID_SETFSGID,
 	       "proto/pangolin.proto Setid.Call and enum pg_setid_call disagree");
+_Static_assert((int)PANGOLIN__V1__ALERT__LEVEL__LEVEL_INFORMATIONAL == PG_LEVEL_INFORMATIONAL &&
+		       (int)PANGOLIN__V1__ALERT__LEVEL__LEVEL_CRITICAL == PG_LEVEL_CRITICAL,
+	       "proto/pangolin.proto Alert.Level and enum pg_alert_level disagree");
 _Static_assert(PANGOLIN__V1__ADDRESS_FAMILY__ADDRESS_FAMILY_INET == AF_INET &&
 		       PANGOLIN__V1__ADDRESS_FAMILY__ADDRESS_FAMILY_INET6 == AF_INET6,
 	       "proto/pangolin.proto AddressFamily is not Linux's");
@@ -47,6 +51,75 @@ static ProtobufCBinaryData addr(unsigned int f, const unsigned char *a)
 	return (ProtobufCBinaryData){ .len = n, .data = (uint8_t *)a };
 }
 
+/* Storage for an alert's repeated parts while it is packed. */
+struct alert_parts {
+	Pangolin__V1__Alert alert;
+	char *tags[PG_ALERT_TAGS_MAX];
+	Pangolin__V1__EventRef refs[PG_ALERT_EVENTS_MAX], *refp[PG_ALERT_EVENTS_MAX];
+	Pangolin__V1__GroupValue groups[PG_ALERT_GROUP_MAX], *groupp[PG_ALERT_GROUP_MAX];
+	char group[PG_ALERT_GROUP_LEN + 1]; /* a copy: a cut last string gets its NUL here */
+	char tagbuf[PG_ALERT_TAGS_LEN + 1];
+	char rule_id[PG_ALERT_ID_LEN + 1];
+	char title[PG_ALERT_TITLE_LEN + 1];
+};
+
+/* A copy of a char array that may fill its size with no NUL. */
+static char *cstr_copy(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+	return dst;
+}
+
+static void alert_message(const struct pg_alert_event *a, struct alert_parts *p)
+{
+	size_t tl = a->tags_len < sizeof(a->tags) ? a->tags_len : sizeof(a->tags);
+	size_t gl = a->group_len < sizeof(a->group) ? a->group_len : sizeof(a->group), i = 0;
+	Pangolin__V1__Alert *m = &p->alert;
+
+	pangolin__v1__alert__init(m);
+	/* protobuf-c packs strings with strlen: the record's arrays may be full, copy them */
+	m->rule_id = cstr_copy(p->rule_id, a->rule_id, sizeof(a->rule_id));
+	m->title = cstr_copy(p->title, a->title, sizeof(a->title));
+	m->level = (Pangolin__V1__Alert__Level)a->level;
+	memcpy(p->tagbuf, a->tags, tl);
+	p->tagbuf[tl] = 0;
+	for (unsigned int k = 0; k < a->ntags && k < PG_ALERT_TAGS_MAX && i < tl; k++) {
+		p->tags[k] = p->tagbuf + i;
+		i += strlen(p->tagbuf + i) + 1;
+		m->n_tags = k + 1;
+	}
+	m->tags = p->tags;
+	m->count = a->count;
+	for (unsigned int k = 0; k < a->nevents && k < PG_ALERT_EVENTS_MAX; k++) {
+		pangolin__v1__event_ref__init(&p->refs[k]);
+		p->refs[k].type = (Pangolin__V1__EventType)a->events[k].type;
+		p->refs[k].ts_ns = a->events[k].ts_ns;
+		p->refs[k].pid = a->events[k].pid;
+		p->refs[k].start_ns = a->events[k].start_ns;
+		p->refp[k] = &p->refs[k];
+		m->n_events = k + 1;
+	}
+	m->events = p->refp;
+	memcpy(p->group, a->group, gl);
+	p->group[gl] = 0;
+	i = 0;
+	for (unsigned int k = 0; k < a->ngroup && k < PG_ALERT_GROUP_MAX && i < gl; k++) {
+		Pangolin__V1__GroupValue *g = &p->groups[k];
+
+		pangolin__v1__group_value__init(g);
+		g->field = p->group + i;
+		i += strlen(p->group + i) + 1;
+		g->value = bin(i < gl ? p->group + i : "", i < gl ? gl - i : 0);
+		i += g->value.len + 1;
+		p->groupp[k] = g;
+		m->n_group_by = k + 1;
+	}
+	m->group_by = p->groupp;
+}
+
 void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 {
 	const union pg_record *r = &ev->r;
@@ -62,8 +135,10 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 	Pangolin__V1__Ptrace ptrace = PANGOLIN__V1__PTRACE__INIT;
 	Pangolin__V1__Packet pkt = PANGOLIN__V1__PACKET__INIT;
 	Pangolin__V1__DnsAnswer ans[PG_PKT_DNS_ANSWERS], *ansp[PG_PKT_DNS_ANSWERS];
-	ProtobufCBinaryData argv[PG_ARGV_MAX];
 	Pangolin__V1__Label lab[PG_POD_LABELS_MAX], *labp[PG_POD_LABELS_MAX];
+	ProtobufCBinaryData argv[PG_ARGV_MAX], anc[PG_PROC_ANCESTORS];
+	const struct pg_event_proc *proc = &ev->meta.proc;
+	struct alert_parts ap;
 	size_t need;
 
 	m.schema_version = PG_SCHEMA_VERSION;
@@ -106,6 +181,18 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		m.labels = labp;
 		m.labels_truncated = p->labels_truncated;
 	}
+	if (proc->exe)
+		m.exe = bin(proc->exe, PG_PATH_LEN - 1);
+	if (proc->cmdline)
+		m.cmdline = bin(proc->cmdline, PG_CMDLINE_LEN - 1);
+	if (proc->parent_exe)
+		m.parent_exe = bin(proc->parent_exe, PG_PATH_LEN - 1);
+	if (proc->parent_cmdline)
+		m.parent_cmdline = bin(proc->parent_cmdline, PG_CMDLINE_LEN - 1);
+	for (unsigned int i = 0; i < proc->nancestors && i < PG_PROC_ANCESTORS; i++)
+		anc[i] = bin(proc->ancestors[i], PG_PATH_LEN - 1);
+	m.n_ancestors = proc->nancestors < PG_PROC_ANCESTORS ? proc->nancestors : PG_PROC_ANCESTORS;
+	m.ancestors = anc;
 
 	switch (h->type) {
 	case PG_EV_EXEC: {
@@ -254,6 +341,11 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		m.packet = &pkt;
 		break;
 	}
+	case PG_EV_ALERT:
+		alert_message(&r->alert, &ap);
+		m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_ALERT;
+		m.alert = &ap.alert;
+		break;
 	default:
 		break; /* header only: consumers see the type number and no payload */
 	}

@@ -17,6 +17,8 @@ size_t pg_event_record_accept(const struct pg_event_hdr *h, size_t avail)
 
 	if (avail < sizeof(*h) || (full = pg_event_record_size(h->type)) == 0)
 		return 0;
+	if (h->type == PG_EV_ALERT) /* made in userspace only: a ring record claiming it is bad */
+		return 0;
 	switch (h->type) {
 	case PG_EV_OPEN:
 		min = offsetof(struct pg_open_event, path) + 1; /* at least the NUL */

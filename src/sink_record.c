@@ -17,11 +17,19 @@ struct sink_record {
 
 static void free_meta(struct pg_event *ev)
 {
+	struct pg_event_proc *p = &ev->meta.proc;
+
 	free((char *)ev->meta.node);
 	free((char *)ev->meta.cgroup);
 	free((char *)ev->meta.container_id);
 	free((char *)ev->meta.pod_uid);
 	free((void *)ev->meta.pod);
+	free((char *)p->exe);
+	free((char *)p->cmdline);
+	free((char *)p->parent_exe);
+	free((char *)p->parent_cmdline);
+	for (unsigned int i = 0; i < p->nancestors; i++)
+		free((char *)p->ancestors[i]);
 }
 
 static int dup_str(const char **dst, const char *src)
@@ -32,6 +40,20 @@ static int dup_str(const char **dst, const char *src)
 	}
 	*dst = strdup(src);
 	return *dst ? 0 : -ENOMEM;
+}
+
+static int dup_proc(struct pg_event_proc *dst, const struct pg_event_proc *src)
+{
+	if (dup_str(&dst->exe, src->exe) || dup_str(&dst->cmdline, src->cmdline) ||
+	    dup_str(&dst->parent_exe, src->parent_exe) ||
+	    dup_str(&dst->parent_cmdline, src->parent_cmdline))
+		return -ENOMEM;
+	for (unsigned int i = 0; i < src->nancestors && i < PG_PROC_ANCESTORS; i++) {
+		if (dup_str(&dst->ancestors[i], src->ancestors[i]))
+			return -ENOMEM;
+		dst->nancestors = i + 1;
+	}
+	return 0;
 }
 
 static int record_send(struct pg_sink *sink, const struct pg_event *ev)
@@ -63,7 +85,8 @@ static int record_send(struct pg_sink *sink, const struct pg_event *ev)
 	if (dup_str(&copy->meta.node, ev->meta.node) || dup_str(&copy->meta.cgroup, ev->meta.cgroup) ||
 	    dup_str(&copy->meta.container_id, ev->meta.container_id) ||
 	    dup_str(&copy->meta.pod_uid, ev->meta.pod_uid) ||
-	    (ev->meta.pod && !(copy->meta.pod = pg_pod_meta__dup(ev->meta.pod)))) {
+	    (ev->meta.pod && !(copy->meta.pod = pg_pod_meta__dup(ev->meta.pod))) ||
+	    dup_proc(&copy->meta.proc, &ev->meta.proc)) {
 		free_meta(copy);
 		s->stats.failed++;
 		return -ENOMEM;

@@ -271,7 +271,109 @@ static inline void gen_packet(struct rng *r, struct pg_packet_event *p)
  */
 struct gen_meta {
 	char node[256], cgroup[1024], container_id[256], pod_uid[256];
+	char exe[PG_PATH_LEN], cmdline[PG_CMDLINE_LEN], parent_exe[PG_PATH_LEN];
+	char parent_cmdline[PG_CMDLINE_LEN], ancestors[PG_PROC_ANCESTORS][PG_PATH_LEN];
 };
+
+/* printable ASCII of at most max bytes (alert text must be UTF-8; pieces are covered above) */
+static inline size_t gen_text(struct rng *r, char *dst, size_t max)
+{
+	size_t n = max ? (rng_chance(r, 20) ? max : rng_below(r, max + 1)) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (char)(0x20 + rng_below(r, 0x5f));
+	dst[n] = 0;
+	return n;
+}
+
+/* Packed NUL-terminated strings into buf (cap bytes): at most maxn, each < each bytes. */
+static inline unsigned int gen_packed(struct rng *r, char *buf, size_t cap, unsigned int maxn,
+				      size_t each, unsigned int pairs, uint16_t *len)
+{
+	size_t used = 0;
+	unsigned int n = (unsigned int)rng_below(r, maxn + 1), k;
+
+	for (k = 0; k < n; k++) {
+		size_t need = pairs ? 2 : 1, room = cap - used;
+
+		if (room < need * 2)
+			break;
+		for (unsigned int j = 0; j < need; j++) {
+			size_t max = (room - (need - j)) / (need - j) - 1;
+
+			if (max > each - 1)
+				max = each - 1;
+			/* group values are bytes: any string; names, tags are text */
+			used += (j == 1 ? gen_str(r, buf + used, max) : gen_text(r, buf + used, max)) + 1;
+			room = cap - used;
+		}
+	}
+	*len = (uint16_t)used;
+	return k;
+}
+
+/* A path-like string: mostly text, sometimes any bytes (so jansson can check most events). */
+static inline void gen_pathish(struct rng *r, char *dst, size_t max)
+{
+	if (rng_chance(r, 8))
+		gen_str(r, dst, max);
+	else
+		gen_text(r, dst, rng_chance(r, 10) ? max : (max < 60 ? max : 60));
+}
+
+/* The process table's fields, each present or not; strings at their caps too. */
+static inline void gen_proc(struct rng *r, struct pg_event_proc *p, struct gen_meta *m)
+{
+	if (rng_chance(r, 30)) {
+		gen_pathish(r, m->exe, sizeof(m->exe) - 1);
+		p->exe = m->exe;
+	}
+	if (rng_chance(r, 30)) {
+		gen_pathish(r, m->cmdline, sizeof(m->cmdline) - 1);
+		p->cmdline = m->cmdline;
+	}
+	if (rng_chance(r, 30)) {
+		gen_pathish(r, m->parent_exe, sizeof(m->parent_exe) - 1);
+		p->parent_exe = m->parent_exe;
+	}
+	if (rng_chance(r, 30)) {
+		gen_pathish(r, m->parent_cmdline, sizeof(m->parent_cmdline) - 1);
+		p->parent_cmdline = m->parent_cmdline;
+	}
+	if (rng_chance(r, 30)) {
+		p->nancestors = 1 + (unsigned int)rng_below(r, PG_PROC_ANCESTORS);
+		for (unsigned int i = 0; i < p->nancestors; i++) {
+			gen_pathish(r, m->ancestors[i], sizeof(m->ancestors[i]) - 1);
+			p->ancestors[i] = m->ancestors[i];
+		}
+	}
+}
+
+static inline void gen_alert(struct rng *r, struct pg_alert_event *a)
+{
+	static const uint16_t types[] = { PG_EV_EXEC, PG_EV_FORK,    PG_EV_EXIT,  PG_EV_OPEN,
+					  PG_EV_CONNECT, PG_EV_DNS, PG_EV_SETID, PG_EV_PTRACE };
+
+	gen_text(r, a->rule_id, 1 + rng_below(r, sizeof(a->rule_id) - 2));
+	if (!a->rule_id[0])
+		a->rule_id[0] = 'r';
+	gen_text(r, a->title, sizeof(a->title) - 1);
+	a->level = (uint8_t)rng_below(r, PG_LEVEL_COUNT);
+	a->ntags = (uint8_t)gen_packed(r, a->tags, sizeof(a->tags), PG_ALERT_TAGS_MAX, 64, 0,
+				       &a->tags_len);
+	a->nevents = (uint8_t)rng_below(r, PG_ALERT_EVENTS_MAX + 1);
+	for (unsigned int i = 0; i < a->nevents; i++) {
+		a->events[i].type = types[rng_below(r, 8)];
+		a->events[i].ts_ns = gen_u(r, 64);
+		a->events[i].pid = (uint32_t)gen_u(r, 32);
+		a->events[i].start_ns = gen_u(r, 64);
+	}
+	a->count = a->nevents + (uint32_t)gen_u(r, 31);
+	if (!a->count)
+		a->count = 1;
+	a->ngroup = (uint8_t)gen_packed(r, a->group, sizeof(a->group), PG_ALERT_GROUP_MAX, 128, 1,
+					&a->group_len);
+}
 
 /* A random canonical event of the given type (0: any type). */
 static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int type,
@@ -308,6 +410,7 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 		gen_str(r, m->pod_uid, sizeof(m->pod_uid) - 1);
 		ev->meta.pod_uid = m->pod_uid;
 	}
+	gen_proc(r, &ev->meta.proc, m);
 
 	switch (type) {
 	case PG_EV_EXEC: {
@@ -394,6 +497,9 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 		p->addr = gen_u(r, 64);
 		break;
 	}
+	case PG_EV_ALERT:
+		gen_alert(r, &ev->r.alert);
+		break;
 	}
 }
 
@@ -409,10 +515,19 @@ static inline bool events_equal(const struct pg_event *a, const struct pg_event 
 		return false;
 	if (memcmp(&a->r, &b->r, pg_event_record_size(a->r.hdr.type)))
 		return false;
+	if (a->meta.proc.nancestors != b->meta.proc.nancestors)
+		return false;
+	for (unsigned int i = 0; i < a->meta.proc.nancestors; i++)
+		if (strcmp(a->meta.proc.ancestors[i], b->meta.proc.ancestors[i]))
+			return false;
 	return meta_str_equal(a->meta.node, b->meta.node) &&
 	       meta_str_equal(a->meta.cgroup, b->meta.cgroup) &&
 	       meta_str_equal(a->meta.container_id, b->meta.container_id) &&
-	       meta_str_equal(a->meta.pod_uid, b->meta.pod_uid);
+	       meta_str_equal(a->meta.pod_uid, b->meta.pod_uid) &&
+	       meta_str_equal(a->meta.proc.exe, b->meta.proc.exe) &&
+	       meta_str_equal(a->meta.proc.cmdline, b->meta.proc.cmdline) &&
+	       meta_str_equal(a->meta.proc.parent_exe, b->meta.proc.parent_exe) &&
+	       meta_str_equal(a->meta.proc.parent_cmdline, b->meta.proc.parent_cmdline);
 }
 
 #endif /* PANGOLIN_TEST_GEN_EVENT_H */

@@ -269,6 +269,93 @@ static void test_unknown_fields_skipped(void **state)
 	pg_buf__free(&b);
 }
 
+/* Alerts and the process table's fields, random but canonical, as packets below. */
+static void test_alerts_and_process(void **state)
+{
+	struct rng r = { 0x5eedc0ffee123458ULL };
+	struct pg_proto_decoder *dec = calloc(1, sizeof(*dec));
+	struct gen_meta *m = calloc(1, sizeof(*m));
+	unsigned int groups = 0, ancestors = 0;
+
+	for (int i = 0; i < 3000; i++) {
+		struct pg_event ev, back;
+		struct pg_buf b = { 0 };
+		char err[256] = "";
+
+		gen_event(&r, &ev, i % 2 ? PG_EV_ALERT : PG_EV_OPEN, m);
+		/* node and pod are proto3 strings, tested in test_every_type */
+		ev.meta.node = ev.meta.cgroup = ev.meta.container_id = ev.meta.pod_uid = NULL;
+		/* protobuf's "" is unset: the generator's empty strings would come back as absent */
+		for (const char **s = &ev.meta.proc.exe; s <= &ev.meta.proc.parent_cmdline; s++)
+			if (*s && !**s)
+				*s = NULL;
+		pg_proto_encode(&ev, &b);
+		if (pg_proto_decode(dec, b.data, b.len, &back, err, sizeof(err)))
+			fail_msg("event %d: %s", i, err);
+		if (!events_equal(&back, &ev))
+			fail_msg("event %d differs after protobuf", i);
+		groups += ev.r.hdr.type == PG_EV_ALERT && ev.r.alert.ngroup;
+		ancestors += ev.meta.proc.nancestors;
+		pg_buf__free(&b);
+	}
+	assert_true(groups > 500 && ancestors > 1000);
+	free(dec);
+	free(m);
+}
+
+static void test_alert_refused(void **state)
+{
+	Pangolin__V1__Event m = PANGOLIN__V1__EVENT__INIT;
+	Pangolin__V1__Alert a = PANGOLIN__V1__ALERT__INIT;
+	Pangolin__V1__EventRef ref = PANGOLIN__V1__EVENT_REF__INIT, *refp = &ref;
+	Pangolin__V1__GroupValue g = PANGOLIN__V1__GROUP_VALUE__INIT, *gp = &g;
+	ProtobufCBinaryData anc[PG_PROC_ANCESTORS + 1];
+	char *tags[PG_ALERT_TAGS_MAX + 1];
+
+	m.schema_version = 1;
+	m.type = PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_ALERT;
+	m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_ALERT;
+	m.alert = &a;
+	a.rule_id = "";
+	a.title = "t";
+	a.count = 1;
+	refuse(&m, "rule_id: empty");
+	a.rule_id = "caf\xc3";
+	refuse(&m, "alert.rule_id: not UTF-8");
+	a.rule_id = "r";
+	a.count = 0;
+	refuse(&m, "alert.count");
+	a.count = 1;
+	a.level = 9;
+	refuse(&m, "alert.level");
+	a.level = 0;
+	ref.type = PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_ALERT; /* an alert names events, not alerts */
+	a.events = &refp;
+	a.n_events = 1;
+	refuse(&m, "alert.events.type");
+	ref.type = PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_EXEC;
+	for (int i = 0; i <= PG_ALERT_TAGS_MAX; i++)
+		tags[i] = "x";
+	a.tags = tags;
+	a.n_tags = PG_ALERT_TAGS_MAX + 1;
+	refuse(&m, "alert.tags");
+	a.n_tags = 1;
+	g.field = "User";
+	g.value = (ProtobufCBinaryData){ 3, (uint8_t *)"0\0x" };
+	a.group_by = &gp;
+	a.n_group_by = 1;
+	refuse(&m, "alert.group_by.value");
+	g.value = (ProtobufCBinaryData){ 1, (uint8_t *)"0" };
+	for (int i = 0; i <= PG_PROC_ANCESTORS; i++)
+		anc[i] = (ProtobufCBinaryData){ 4, (uint8_t *)"/bin" };
+	m.ancestors = anc;
+	m.n_ancestors = PG_PROC_ANCESTORS + 1;
+	refuse(&m, "ancestors");
+	m.n_ancestors = 1;
+	m.exe = (ProtobufCBinaryData){ 3, (uint8_t *)"/\0x" };
+	refuse(&m, "exe");
+}
+
 /* Packet events, random but canonical: the record comes back byte for byte. */
 static void test_packets(void **state)
 {
@@ -300,6 +387,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_type),
 		cmocka_unit_test(test_packets),
+		cmocka_unit_test(test_alerts_and_process),
+		cmocka_unit_test(test_alert_refused),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_not_protobuf),
 		cmocka_unit_test(test_unknown_fields_skipped),
