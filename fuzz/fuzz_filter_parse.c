@@ -38,6 +38,9 @@ static const char *const lines[] = {
 			   "\"dns_id\":4660,\"qname\":\"example.com\",\"qtype\":\"AAAA\",\"qclass\":1}",
 	HDR("dns", "curl") ",\"family\":1,\"daddr\":\"\",\"dport\":53,\"transport\":\"tcp\",\"malformed\":true}",
 	HDR("setid", "sudo") ",\"call\":\"setuid\",\"ret\":0,\"id_real\":0,\"id_effective\":0,\"id_saved\":4294967295}",
+	HDR("open", "worker") ",\"exe\":\"/usr/bin/python3\",\"cmdline\":\"python3 -c x\","
+			      "\"parent_exe\":\"/bin/sh\",\"parent_cmdline\":\"sh\",\"ancestors\":[\"/bin/sh\","
+			      "\"/usr/sbin/sshd\"],\"dirfd\":-100,\"flags\":0,\"mode\":0,\"ret\":3,\"path\":\"/a\"}",
 };
 #define NEV (sizeof(lines) / sizeof(lines[0]))
 

@@ -184,6 +184,12 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 	[PG_FLD_CGROUP] = { "cgroup", META(cgroup) },
 	[PG_FLD_CONTAINER_ID] = { "container_id", META(container_id) },
 	[PG_FLD_POD_UID] = { "pod_uid", META(pod_uid) },
+	/* the process table's (src/proctable.h): userspace only, like the metadata above */
+	[PG_FLD_EXE] = { "exe", META(proc.exe) },
+	[PG_FLD_CMDLINE] = { "cmdline", META(proc.cmdline) },
+	[PG_FLD_PARENT_EXE] = { "parent_exe", META(proc.parent_exe) },
+	[PG_FLD_PARENT_CMDLINE] = { "parent_cmdline", META(proc.parent_cmdline) },
+	[PG_FLD_ANCESTORS] = { "ancestors", .kind = PG_FK_ANCESTORS },
 	[PG_FLD_PATH] = { "path", PG_FK_STR, SZ(open.path),
 			  .off = { [PG_EV_EXEC] = R(exec.path), [PG_EV_OPEN] = R(open.path) } },
 	[PG_FLD_ARGV] = { "argv", PG_FK_ARGV, SZ(exec.argv), .off = { [PG_EV_EXEC] = R(exec.argv) } },

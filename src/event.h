@@ -202,6 +202,7 @@ enum pg_field_kind {
 	PG_FK_DNS_ANSWERS, /* the data of every DNS answer, joined by spaces, as a string */
 	PG_FK_FLAG, /* one bit (mask) of a u32 flags word: 1 when set, else 0 */
 	PG_FK_PTRACE_REQUEST, /* a ptrace request, compared as "attach", ... or a number */
+	PG_FK_ANCESTORS, /* meta.proc.ancestors: a comparison holds when it holds for one of them */
 };
 
 enum pg_field_id {
@@ -219,6 +220,11 @@ enum pg_field_id {
 	PG_FLD_CGROUP,
 	PG_FLD_CONTAINER_ID,
 	PG_FLD_POD_UID,
+	PG_FLD_EXE,
+	PG_FLD_CMDLINE,
+	PG_FLD_PARENT_EXE,
+	PG_FLD_PARENT_CMDLINE,
+	PG_FLD_ANCESTORS,
 	PG_FLD_PATH,
 	PG_FLD_ARGV,
 	PG_FLD_ARGC,
@@ -276,7 +282,7 @@ struct pg_field {
 	unsigned short size; /* bytes of the value in the record */
 	short common; /* header fields: offset + 1 in every type; 0 for payload fields */
 	short off[PG_EV_TYPE_COUNT]; /* payload fields: offset per type; 0 when the type lacks it */
-	short meta_off; /* PG_FK_META: offset in struct pg_event_meta */
+	short meta_off; /* PG_FK_META: offset of a const char * in struct pg_event_meta */
 	unsigned int mask; /* PG_FK_FLAG: the bit in the word at off */
 };
 

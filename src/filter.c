@@ -370,7 +370,7 @@ static int parse_or(struct parser *p, struct pg_filter_node **out);
 static bool field_is_stringy(const struct pg_field *f)
 {
 	return f->kind == PG_FK_STR || f->kind == PG_FK_META || f->kind == PG_FK_ARGV ||
-	       f->kind == PG_FK_DNS_ANSWERS;
+	       f->kind == PG_FK_DNS_ANSWERS || f->kind == PG_FK_ANCESTORS;
 }
 
 static const char *field_kind_desc(const struct pg_field *f)
@@ -381,6 +381,8 @@ static const char *field_kind_desc(const struct pg_field *f)
 	case PG_FK_ARGV:
 	case PG_FK_DNS_ANSWERS:
 		return "a string";
+	case PG_FK_ANCESTORS:
+		return "a list of strings";
 	case PG_FK_DIRECTION:
 		return "a direction";
 	case PG_FK_ADDR:
@@ -450,8 +452,10 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 	case PG_FK_META:
 	case PG_FK_ARGV:
 	case PG_FK_DNS_ANSWERS:
+	case PG_FK_ANCESTORS:
 		if (p->tok != T_STRING)
-			return perr(p, at, "field %s is a string: quote the value", f->name);
+			return perr(p, at, "field %s is %s: quote the value", f->name,
+				    field_kind_desc(f));
 		break;
 	case PG_FK_PTRACE_REQUEST:
 		if (p->tok == T_STRING) {
@@ -515,7 +519,7 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 			return perr(p, at, "compare type with a name, e.g. type == \"open\"");
 		v->num = pg_event_type_from_name(v->str, v->len);
 		if (!v->num)
-			return perr(p, at, "unknown event type \"%s\" (exec, fork, exit, open, connect, dns, setid, packet, ptrace)",
+			return perr(p, at, "unknown event type \"%s\" (exec, fork, exit, open, connect, dns, setid, packet, ptrace, alert)",
 				    v->str);
 		break;
 	case PG_FK_QTYPE:
@@ -883,6 +887,32 @@ static bool packet_has(const struct pg_packet_event *p, const struct pg_field *f
 	return true;
 }
 
+/*
+ * ancestors: true when the comparison holds for one of the ancestors' programs ("in": one of
+ * them equals one of the values); "!=" when none of them equals the value. No ancestors known:
+ * absent, false whatever the operator.
+ */
+static bool ancestors_match(const struct pg_filter_node *n, const struct pg_event *ev)
+{
+	const struct pg_event_proc *p = &ev->meta.proc;
+	unsigned int na = p->nancestors < PG_PROC_ANCESTORS ? p->nancestors : PG_PROC_ANCESTORS;
+	bool ne = n->cmp == PG_CMP_NE;
+	enum pg_cmp cmp = ne ? PG_CMP_EQ : n->cmp;
+
+	if (!na)
+		return false;
+	for (unsigned int a = 0; a < na; a++) {
+		const char *s = p->ancestors[a];
+
+		if (!s)
+			continue;
+		for (size_t i = 0; i < n->nvals; i++)
+			if (str_cmp(cmp, s, strlen(s), &n->vals[i]))
+				return !ne;
+	}
+	return ne;
+}
+
 static bool cmp_match(const struct pg_filter_node *n, const struct pg_event *ev)
 {
 	const struct pg_field *f = n->field;
@@ -893,6 +923,8 @@ static bool cmp_match(const struct pg_filter_node *n, const struct pg_event *ev)
 	int off;
 	bool any = false, ne = n->cmp == PG_CMP_NE;
 
+	if (f->kind == PG_FK_ANCESTORS)
+		return ancestors_match(n, ev);
 	if (f->kind == PG_FK_META) {
 		s = *(const char *const *)((const char *)&ev->meta + f->meta_off);
 		if (!s)

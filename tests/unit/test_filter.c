@@ -37,6 +37,7 @@ enum {
 	E_DNS,
 	E_DNS_BAD,
 	E_SETID,
+	E_PROC,
 	E_COUNT
 };
 
@@ -61,6 +62,12 @@ static const char *const lines[E_COUNT] = {
 					 "\"transport\":\"tcp\",\"malformed\":true}",
 	[E_SETID] = HDR("setid", "sudo") ",\"call\":\"setuid\",\"ret\":0,\"id_real\":0,"
 					 "\"id_effective\":0,\"id_saved\":4294967295}",
+	/* the process table's fields (docs/events.md, "Process fields") */
+	[E_PROC] = HDR("open", "worker") ",\"exe\":\"/usr/bin/python3\","
+					 "\"cmdline\":\"python3 /srv/app.py --port 8080\","
+					 "\"parent_exe\":\"/usr/bin/bash\",\"parent_cmdline\":\"bash -c ./start\","
+					 "\"ancestors\":[\"/usr/bin/bash\",\"/usr/sbin/sshd\",\"/usr/lib/systemd/systemd\"],"
+					 "\"dirfd\":-100,\"flags\":0,\"mode\":0,\"ret\":3,\"path\":\"/srv/app.db\"}",
 };
 
 static struct pg_event events[E_COUNT];
@@ -111,6 +118,8 @@ static void test_accepts(void **state)
 		"call == \"setresuid\" && id_effective == 0",
 		"node == \"n\" || cgroup startswith \"/k\" || container_id == \"\" || pod_uid != \"x\"",
 		"argv contains \"--insecure\" && argc > 2",
+		"exe endswith \"/sh\" || cmdline contains \"-c\" || parent_exe == \"/usr/bin/bash\"",
+		"parent_cmdline glob \"bash *\" || ancestors contains \"sshd\" || ancestors in [\"/a\", \"/b\"]",
 		"comm == \"\\\"\\\\\\'\\n\\t\\x41\"",
 		"comm == '\"' || comm == \"'\"",
 		"path == \"caf\xc3\xa9\" || path == \"\\xff\"",
@@ -158,6 +167,11 @@ static const struct ecase ecases[] = {
 	{ "comm == 1", "1", "field comm is a string: quote the value" },
 	{ "argv == 1", "1", "field argv is a string" },
 	{ "node == 7", "7", "field node is a string" },
+	{ "exe == 7", "7", "field exe is a string: quote the value" },
+	{ "ancestors contains 7", "7", "field ancestors is a list of strings: quote the value" },
+	{ "ancestors < \"/a\"", "\"/a\"", "field ancestors is a list of strings|need a number" },
+	{ "cmdline > 1", "1", "field cmdline is a string: quote the value" },
+	{ "type == \"alrt\"", "\"alrt\"", "unknown event type \"alrt\"|ptrace, alert" },
 	{ "comm < \"a\"", "\"a\"", "field comm is a string: '<', '<=', '>', '>=' need a number" },
 	{ "daddr >= \"1.2.3.4\"", "\"1.2", "field daddr is an IP address|need a number" },
 	{ "type > \"open\"", "\"open\"", "field type is an event type|need a number" },
@@ -511,7 +525,38 @@ static const struct mcase mcases[] = {
 	{ "node == \"node-1\"", E_OPEN_META, true },
 	{ "cgroup endswith \".service\" && cgroup startswith \"/system.slice/\"", E_OPEN_META, true },
 	{ "cgroup glob \"/system.slice/*.service\"", E_OPEN_META, true },
+	/* the process table's fields: strings, and ancestors a list where one match is enough */
+	{ "exe == \"/usr/bin/python3\"", E_PROC, true },
+	{ "exe endswith \"/python3\" && comm == \"worker\"", E_PROC, true },
+	{ "exe == \"python3\"", E_PROC, false },
+	{ "cmdline == \"python3 /srv/app.py --port 8080\"", E_PROC, true },
+	{ "cmdline contains \"--port 8080\"", E_PROC, true },
+	{ "cmdline glob \"python3 * --port *\"", E_PROC, true },
+	{ "parent_exe == \"/usr/bin/bash\"", E_PROC, true },
+	{ "parent_exe != \"/usr/bin/bash\"", E_PROC, false },
+	{ "parent_cmdline startswith \"bash -c\"", E_PROC, true },
+	{ "ancestors == \"/usr/sbin/sshd\"", E_PROC, true }, /* the second of three */
+	{ "ancestors == \"/usr/lib/systemd/systemd\"", E_PROC, true }, /* the last */
+	{ "ancestors == \"/usr/sbin\"", E_PROC, false },
+	{ "ancestors contains \"sshd\"", E_PROC, true },
+	{ "ancestors contains \"bash /usr\"", E_PROC, false }, /* each one, not them joined */
+	{ "ancestors startswith \"/usr/lib/\"", E_PROC, true },
+	{ "ancestors endswith \"/systemd\"", E_PROC, true },
+	{ "ancestors endswith \"/init\"", E_PROC, false },
+	{ "ancestors glob \"*/ss?d\"", E_PROC, true },
+	{ "ancestors in [\"/bin/sh\", \"/usr/sbin/sshd\"]", E_PROC, true },
+	{ "ancestors in [\"/bin/sh\", \"/bin/zsh\"]", E_PROC, false },
+	{ "ancestors != \"/usr/sbin/sshd\"", E_PROC, false }, /* none of them is */
+	{ "ancestors != \"/bin/sh\"", E_PROC, true },
+	{ "not ancestors == \"/usr/sbin/sshd\"", E_PROC, false },
 	/* absent fields are false, whatever the operator */
+	{ "exe == \"/usr/bin/curl\"", E_EXEC, false }, /* exec's path is not exe */
+	{ "exe != \"x\"", E_OPEN, false },
+	{ "cmdline contains \"\"", E_OPEN, false },
+	{ "parent_cmdline != \"x\"", E_OPEN, false },
+	{ "ancestors contains \"\"", E_OPEN, false },
+	{ "ancestors != \"x\"", E_OPEN, false },
+	{ "not ancestors == \"x\"", E_OPEN, true },
 	{ "path == \"x\"", E_CONNECT, false },
 	{ "path != \"x\"", E_CONNECT, false },
 	{ "not path == \"x\"", E_CONNECT, true },

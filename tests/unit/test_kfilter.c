@@ -160,6 +160,31 @@ static void test_what_the_kernel_cannot_do_exactly(void **state)
 	pg_kfilter__release(&kf);
 }
 
+/* The process table's fields are userspace's: the kernel never takes them, not even "or". */
+static void test_process_fields_stay_in_userspace(void **state)
+{
+	struct pg_kfilter kf = plan("type == \"exec\" && exe endswith \"/sh\" && comm == \"sh\" && "
+				    "ancestors contains \"sshd\" && (parent_exe == \"/usr/sbin/sshd\" || "
+				    "cmdline contains \"-c\") && not parent_cmdline == \"\"");
+	char buf[512];
+
+	assert_int_equal(kf.type_mask, T(EXEC));
+	assert_int_equal(kf.comms.mode, PG_FM_ALLOW);
+	assert_string_equal(text(kf.kernel, buf, sizeof(buf)), "type == \"exec\" && comm == \"sh\"");
+	assert_string_equal(text(kf.residual, buf, sizeof(buf)),
+			    "exe endswith \"/sh\" && ancestors contains \"sshd\" && "
+			    "(parent_exe == \"/usr/sbin/sshd\" || cmdline contains \"-c\") && "
+			    "!parent_cmdline == \"\"");
+	pg_kfilter__release(&kf);
+
+	kf = plan("ancestors == \"/usr/sbin/sshd\" || pid == 7");
+	assert_int_equal(kf.type_mask, ALL);
+	assert_int_equal(kf.pids.mode, PG_FM_OFF);
+	assert_null(kf.kernel);
+	assert_non_null(kf.residual);
+	pg_kfilter__release(&kf);
+}
+
 /* The residual text parses back to an equivalent filter, escapes included. */
 static void test_residual_round_trips(void **state)
 {
@@ -193,6 +218,8 @@ static void test_split_decides_like_the_whole_filter(void **state)
 		"pid == 7 || comm == \"curl\"",
 		"type in [\"connect\", \"dns\"] && not (dport == 53) && pid in [7, 8]",
 		"type == \"open\" && not io_uring && comm == \"curl\" || snapshot",
+		"comm == \"curl\" && (exe endswith \"/curl\" || ancestors contains \"sshd\")",
+		"not (ancestors == \"/usr/sbin/sshd\") && uid == 0 && type != \"exit\"",
 	};
 	struct rng r = { 99 };
 	struct pg_event ev;
@@ -226,6 +253,10 @@ static void test_split_decides_like_the_whole_filter(void **state)
 				ev.r.connect.dport = rng_chance(&r, 50) ? 53 : 853;
 			if (ev.r.hdr.type == PG_EV_DNS && rng_chance(&r, 50))
 				ev.r.dns.dport = 53;
+			if (rng_chance(&r, 30))
+				ev.meta.proc.exe = "/usr/bin/curl";
+			if (ev.meta.proc.nancestors && rng_chance(&r, 50))
+				ev.meta.proc.ancestors[ev.meta.proc.nancestors - 1] = "/usr/sbin/sshd";
 
 			bool want = pg_filter__match(whole, &ev);
 			bool kernel = pg_kfilter__match(&kf, &ev);
@@ -403,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_negations),
 		cmocka_unit_test(test_ports_restrict_types),
 		cmocka_unit_test(test_what_the_kernel_cannot_do_exactly),
+		cmocka_unit_test(test_process_fields_stay_in_userspace),
 		cmocka_unit_test(test_residual_round_trips),
 		cmocka_unit_test(test_split_decides_like_the_whole_filter),
 		cmocka_unit_test(test_long_filter_splits),
