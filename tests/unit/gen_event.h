@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 
 #include "dns.h"
 #include "event.h"
+#include "pod.h"
 
 struct rng {
 	uint64_t s;
@@ -273,6 +275,11 @@ struct gen_meta {
 	char node[256], cgroup[1024], container_id[256], pod_uid[256];
 	char exe[PG_PATH_LEN], cmdline[PG_CMDLINE_LEN], parent_exe[PG_PATH_LEN];
 	char parent_cmdline[PG_CMDLINE_LEN], ancestors[PG_PROC_ANCESTORS][PG_PATH_LEN];
+	char pod_namespace[PG_POD_NAME_MAX + 1], pod_name[PG_POD_NAME_MAX + 1];
+	char workload_kind[PG_POD_KIND_MAX + 1], workload[PG_POD_NAME_MAX + 1];
+	char label_bytes[PG_POD_LABELS_BYTES];
+	struct pg_label labels[PG_POD_LABELS_MAX];
+	struct pg_pod_meta pod;
 };
 
 /* printable ASCII of at most max bytes (alert text must be UTF-8; pieces are covered above) */
@@ -349,6 +356,60 @@ static inline void gen_proc(struct rng *r, struct pg_event_proc *p, struct gen_m
 	}
 }
 
+/* A non-empty printable string of at most max bytes (pod names: "" is not a name). */
+static inline void gen_name(struct rng *r, char *dst, size_t max)
+{
+	if (!gen_text(r, dst, max)) {
+		dst[0] = 'n';
+		dst[1] = 0;
+	}
+}
+
+/*
+ * The pod fields, or none: what pg_pod_meta__pack makes of an API server's pod. Names and
+ * labels are text (protobuf carries them as UTF-8 strings), names sometimes at their caps;
+ * label keys unique and sorted (a "kNN-" prefix), keys and values within PG_POD_LABELS_BYTES.
+ */
+static inline void gen_pod(struct rng *r, struct pg_event_meta *meta, struct gen_meta *m)
+{
+	struct pg_pod_meta *p = &m->pod;
+	unsigned int n;
+	size_t used = 0;
+
+	if (!rng_chance(r, 30))
+		return;
+	memset(p, 0, sizeof(*p));
+	gen_name(r, m->pod_namespace, PG_POD_NAME_MAX);
+	gen_name(r, m->pod_name, PG_POD_NAME_MAX);
+	p->namespace = m->pod_namespace;
+	p->name = m->pod_name;
+	if (rng_chance(r, 50)) {
+		gen_name(r, m->workload_kind, PG_POD_KIND_MAX);
+		gen_name(r, m->workload, PG_POD_NAME_MAX);
+		p->workload_kind = m->workload_kind;
+		p->workload = m->workload;
+	}
+	n = (unsigned int)rng_below(r, PG_POD_LABELS_MAX + 1);
+	for (unsigned int i = 0; i < n; i++) {
+		char *key = m->label_bytes + used, *value;
+		size_t kl;
+
+		if (used + 6 + 63 + 1 + 63 + 1 > sizeof(m->label_bytes))
+			break;
+		kl = (size_t)snprintf(key, 6, "k%02u-", i);
+		kl += gen_text(r, key + kl, 63 - kl);
+		used += kl + 1;
+		value = m->label_bytes + used;
+		used += gen_text(r, value, 63) + 1;
+		m->labels[i].key = key;
+		m->labels[i].value = value;
+		p->nlabels++;
+	}
+	p->labels = p->nlabels ? m->labels : NULL;
+	p->labels_truncated = rng_chance(r, 20);
+	meta->pod = p;
+}
+
 static inline void gen_alert(struct rng *r, struct pg_alert_event *a)
 {
 	static const uint16_t types[] = { PG_EV_EXEC, PG_EV_FORK,    PG_EV_EXIT,  PG_EV_OPEN,
@@ -410,6 +471,7 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 		gen_str(r, m->pod_uid, sizeof(m->pod_uid) - 1);
 		ev->meta.pod_uid = m->pod_uid;
 	}
+	gen_pod(r, &ev->meta, m);
 	gen_proc(r, &ev->meta.proc, m);
 
 	switch (type) {
@@ -508,7 +570,7 @@ static inline bool meta_str_equal(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* Records equal byte for byte, metadata strings equal. */
+/* Records equal byte for byte, metadata strings and pod fields equal. */
 static inline bool events_equal(const struct pg_event *a, const struct pg_event *b)
 {
 	if (a->r.hdr.type != b->r.hdr.type || a->r.hdr.size != b->r.hdr.size)
@@ -520,6 +582,8 @@ static inline bool events_equal(const struct pg_event *a, const struct pg_event 
 	for (unsigned int i = 0; i < a->meta.proc.nancestors; i++)
 		if (strcmp(a->meta.proc.ancestors[i], b->meta.proc.ancestors[i]))
 			return false;
+	if (!pg_pod_meta__equal(a->meta.pod, b->meta.pod))
+		return false;
 	return meta_str_equal(a->meta.node, b->meta.node) &&
 	       meta_str_equal(a->meta.cgroup, b->meta.cgroup) &&
 	       meta_str_equal(a->meta.container_id, b->meta.container_id) &&

@@ -252,6 +252,22 @@ static json_t *reference_object(const struct pg_event *ev)
 		SET("container_id", json_string(ev->meta.container_id));
 	if (ev->meta.pod_uid)
 		SET("pod_uid", json_string(ev->meta.pod_uid));
+	if (ev->meta.pod) {
+		const struct pg_pod_meta *p = ev->meta.pod;
+		json_t *l = json_object();
+
+		SET("namespace", json_string(p->namespace));
+		SET("pod", json_string(p->name));
+		if (p->workload_kind) {
+			SET("workload_kind", json_string(p->workload_kind));
+			SET("workload", json_string(p->workload));
+		}
+		for (unsigned int i = 0; i < p->nlabels; i++)
+			json_object_set_new(l, p->labels[i].key, json_string(p->labels[i].value));
+		SET("labels", l);
+		if (p->labels_truncated)
+			SET("labels_truncated", json_true());
+	}
 	if (ev->meta.proc.exe)
 		SET("exe", json_string(ev->meta.proc.exe));
 	if (ev->meta.proc.cmdline)
@@ -460,7 +476,7 @@ static void test_roundtrip_property(void **state)
 	struct pg_event ev, back;
 	struct pg_buf a = { 0 }, b = { 0 };
 	unsigned int per_type[PG_EV_TYPE_COUNT] = { 0 }, checked_by_jansson = 0, identical = 0;
-	unsigned int escaped = 0, at_caps = 0;
+	unsigned int escaped = 0, at_caps = 0, pod_and_proc = 0;
 
 	assert_non_null(dec);
 	assert_non_null(m);
@@ -497,6 +513,8 @@ static void test_roundtrip_property(void **state)
 		per_type[type]++;
 		if (memmem(a.data, a.len, "\\udc", 4))
 			escaped++;
+		if (ev.meta.pod && ev.meta.proc.nancestors)
+			pod_and_proc++;
 		if (type == PG_EV_EXEC && (ev.r.exec.argc == PG_ARGV_MAX || ev.r.exec.argv_len == PG_ARGV_LEN))
 			at_caps++;
 
@@ -547,8 +565,9 @@ static void test_roundtrip_property(void **state)
 	assert_true(at_caps > 100);
 	assert_true(checked_by_jansson > 800); /* ~900: process fields add strings that may be non-UTF-8 */
 	assert_true(identical > 300);
-	print_message("%u events, %u with non-UTF-8 bytes, %u argv at a cap, %u checked by jansson (%u byte-identical to its dump)\n",
-		      ROUNDS, escaped, at_caps, checked_by_jansson, identical);
+	assert_true(pod_and_proc > ROUNDS / 20); /* pod fields and process fields in one event */
+	print_message("%u events, %u with non-UTF-8 bytes, %u argv at a cap, %u checked by jansson (%u byte-identical to its dump), %u with pod and process fields\n",
+		      ROUNDS, escaped, at_caps, checked_by_jansson, identical, pod_and_proc);
 	pg_buf__free(&a);
 	pg_buf__free(&b);
 	free(dec);

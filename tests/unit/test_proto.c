@@ -269,13 +269,13 @@ static void test_unknown_fields_skipped(void **state)
 	pg_buf__free(&b);
 }
 
-/* Alerts and the process table's fields, random but canonical, as packets below. */
+/* Alerts, pod fields and the process table's fields, random but canonical, as packets below. */
 static void test_alerts_and_process(void **state)
 {
 	struct rng r = { 0x5eedc0ffee123458ULL };
 	struct pg_proto_decoder *dec = calloc(1, sizeof(*dec));
 	struct gen_meta *m = calloc(1, sizeof(*m));
-	unsigned int groups = 0, ancestors = 0;
+	unsigned int groups = 0, ancestors = 0, pod_and_proc = 0;
 
 	for (int i = 0; i < 3000; i++) {
 		struct pg_event ev, back;
@@ -296,9 +296,10 @@ static void test_alerts_and_process(void **state)
 			fail_msg("event %d differs after protobuf", i);
 		groups += ev.r.hdr.type == PG_EV_ALERT && ev.r.alert.ngroup;
 		ancestors += ev.meta.proc.nancestors;
+		pod_and_proc += ev.meta.pod && ev.meta.proc.nancestors;
 		pg_buf__free(&b);
 	}
-	assert_true(groups > 500 && ancestors > 1000);
+	assert_true(groups > 500 && ancestors > 1000 && pod_and_proc > 100);
 	free(dec);
 	free(m);
 }
