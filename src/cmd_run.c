@@ -199,7 +199,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	struct pg_kube kube = { 0 };
 	char err[512];
 	int status = PG_EXIT_FAIL, rc, wait_ms = POLL_MS;
-	bool tty = !o->quiet && isatty(STDERR_FILENO);
+	bool tty = !o->quiet && isatty(STDERR_FILENO), all_user;
 	double t0, last_t;
 	unsigned long long last_read = 0, last_lost = 0;
 
@@ -221,9 +221,20 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	}
 	free(ftext); /* the filter keeps its own copy */
 	o->filter = ftext = NULL;
-	/* rules must see every event: with them the kernel decides nothing and the whole filter
-	 * runs after the rules, so it can keep alerts (type == "alert") or anything else */
-	if (pg_kfilter__plan(o->rules ? NULL : filter, &kf)) {
+	if (filter && o->no_process && pg_filter__uses(filter, pg_field_is_process)) {
+		pg_cli_err(o->cmd, "the filter asks for process fields (exe, cmdline, parent_exe, "
+			   "parent_cmdline, ancestors) and --no-process turns them off: drop one");
+		pg_filter__free(filter);
+		return PG_EXIT_USAGE;
+	}
+	/*
+	 * The kernel decides nothing, and the whole filter runs in userspace, when something there
+	 * must see every event: rules (the filter then runs after them, so it can keep alerts or
+	 * anything else), or the process table for a filter on its fields (it learns lineage from
+	 * exec, fork and exit events, which a kernel part such as type == "open" would drop).
+	 */
+	all_user = o->rules || (filter && pg_filter__uses(filter, pg_field_is_process));
+	if (pg_kfilter__plan(all_user ? NULL : filter, &kf)) {
 		pg_cli_err(o->cmd, "cannot split the filter: out of memory");
 		goto cleanup;
 	}
@@ -251,32 +262,23 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			goto cleanup;
 		}
 	}
-	if (o->explain && explain(o->cmd, kf.kernel, o->rules ? filter : kf.residual)) {
+	if (o->explain && explain(o->cmd, kf.kernel, all_user ? filter : kf.residual)) {
 		pg_cli_err(o->cmd, "out of memory");
 		goto cleanup;
 	}
 	/* the process table before the filter: it learns from events the filter then drops */
 	if (!o->no_process && pg_cli_add_process(o->cmd, &pl))
 		goto cleanup;
-	if (o->rules) {
-		struct pg_stage *st;
+	if (o->rules && pg_cli_add_rules(o->cmd, &pl, o->rules, NULL, false, o->quiet, NULL))
+		goto cleanup;
+	if (all_user ? filter != NULL : kf.residual != NULL) {
+		struct pg_stage *st = pg_stage_filter__new(all_user ? filter : kf.residual);
 
-		if (pg_cli_add_rules(o->cmd, &pl, o->rules, NULL, false, o->quiet, NULL))
-			goto cleanup;
-		if (filter) {
-			st = pg_stage_filter__new(filter);
-			filter = NULL; /* the stage owns it now */
-			if (!st || pg_pipeline__add_stage(&pl, st)) {
-				pg_stage__free(st);
-				pg_cli_err(o->cmd, "out of memory");
-				goto cleanup;
-			}
-		}
-	}
-	if (kf.residual) {
-		struct pg_stage *st = pg_stage_filter__new(kf.residual);
-
-		kf.residual = NULL; /* the stage owns it now */
+		/* the stage owns it now */
+		if (all_user)
+			filter = NULL;
+		else
+			kf.residual = NULL;
 		if (!st || pg_pipeline__add_stage(&pl, st)) {
 			pg_stage__free(st);
 			pg_cli_err(o->cmd, "out of memory");

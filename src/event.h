@@ -288,6 +288,12 @@ struct pg_field {
 
 extern const struct pg_field pg_fields[PG_FLD_COUNT];
 
+/* The process table's fields (exe ... ancestors): they exist only where the table runs. */
+static inline bool pg_field_is_process(const struct pg_field *f)
+{
+	return f >= &pg_fields[PG_FLD_EXE] && f <= &pg_fields[PG_FLD_ANCESTORS];
+}
+
 /* The field named name (length len); NULL when there is none. */
 const struct pg_field *pg_field_lookup(const char *name, size_t len);
 

@@ -1241,6 +1241,21 @@ static void fmt_filter(struct fmt *o, const struct pg_filter *f)
 		fmt_node(o, f->root);
 }
 
+static bool node_uses(const struct pg_filter_node *n, bool (*pred)(const struct pg_field *))
+{
+	if (n->op == PG_FOP_CMP)
+		return pred(n->field);
+	for (size_t i = 0; i < n->nsub; i++)
+		if (node_uses(n->sub[i], pred))
+			return true;
+	return false;
+}
+
+bool pg_filter__uses(const struct pg_filter *f, bool (*pred)(const struct pg_field *))
+{
+	return node_uses(f->root, pred);
+}
+
 char *pg_filter__to_text(const struct pg_filter *f)
 {
 	struct fmt o = { NULL, 0, 0 };

@@ -127,6 +127,9 @@ struct pg_filter_node *pg_filter_node__clone(const struct pg_filter_node *n);
 /* Free n and everything under it; NULL is a no-op. */
 void pg_filter_node__free(struct pg_filter_node *n);
 
+/* Whether a comparison anywhere in f is on a field for which pred is true. */
+bool pg_filter__uses(const struct pg_filter *f, bool (*pred)(const struct pg_field *));
+
 /*
  * Render a node back to the language (for diagnostics): AND and OR in parentheses, literals
  * escaped so that the text parses back to the same tree. Writes at most size bytes, always

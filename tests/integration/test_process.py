@@ -2,6 +2,7 @@
 its command line, its parent's, and the programs up the tree, and keep that lineage when
 the parent exits and the child is reparented."""
 import os
+import pathlib
 import subprocess
 import sys
 import uuid
@@ -71,3 +72,37 @@ def test_no_process_leaves_them_out(pangolin, tmp_path):
         subprocess.run(["cat", str(token)], check=True, capture_output=True)
     e = s.of(type="open", path=str(token))
     assert len(e) == 1 and "exe" not in e[0] and "ancestors" not in e[0]
+
+
+def test_filter_on_lineage_sees_the_whole_tree(pangolin, tmp_path):
+    """A filter on process fields runs wholly in userspace: with a kernel part, type == "open"
+    would drop the forks and execs the table learns lineage from, and the open would not match."""
+    d = tmp_path / f"pg-lineage-{uuid.uuid4().hex}"
+    d.mkdir()
+    shell = d / "sh"  # a shell of its own: only this test's processes have it as an ancestor
+    shell.write_bytes(pathlib.Path("/bin/sh").read_bytes())
+    shell.chmod(0o755)
+    token = d / "token"
+    token.write_text("x")
+    flt = f'type == "open" && ancestors == "{shell}" && exe == "/usr/bin/cat"'
+    with Sensor(pangolin, "--explain", "--filter", flt) as s:
+        # cat is the grandchild of our shell ('; true' keeps each sh from exec'ing in place)
+        subprocess.run([str(shell), "-c", f"/bin/sh -c '/usr/bin/cat {token} >/dev/null; true'; true"],
+                       check=True)
+        subprocess.run(["/usr/bin/cat", str(token)], check=True, capture_output=True)  # not below it
+    assert s.returncode == 0, s.stderr
+    assert "kernel decides: (nothing)" in s.stderr, s.stderr
+    assert f'userspace decides: {flt}' in s.stderr, s.stderr
+    assert s.events, s.stderr
+    for e in s.events:  # the filter is whole: nothing else comes through
+        assert e["type"] == "open" and str(shell) in e["ancestors"] and e["exe"] == "/usr/bin/cat", e
+    opens = s.of(type="open", path=str(token))
+    assert len(opens) == 1, s.events
+    assert opens[0]["ancestors"][:2] == ["/bin/sh", str(shell)], opens[0]
+
+
+def test_filter_on_process_fields_with_no_process_is_refused(pangolin):
+    p = subprocess.run([pangolin, "run", "--no-process", "-f", 'ancestors contains "sshd"', "-d", "1"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert "--no-process" in p.stderr and "process fields" in p.stderr, p.stderr

@@ -622,6 +622,30 @@ static void test_evaluation(void **state)
 	assert_int_equal(checked, sizeof(mcases) / sizeof(mcases[0]));
 }
 
+/* pg_filter__uses finds a field at any depth, and only where it is. */
+static void test_uses(void **state)
+{
+	static const struct {
+		const char *expr;
+		bool want;
+	} cases[] = {
+		{ "", false },
+		{ "pid == 1 && comm == \"x\" && node == \"n\"", false },
+		{ "exe == \"/bin/sh\"", true },
+		{ "pid == 1 && (uid == 0 || not (comm == \"x\" && ancestors contains \"sshd\"))", true },
+		{ "type == \"open\" || parent_cmdline glob \"*\"", true },
+		{ "argv contains \"exe\" && path endswith \"ancestors\"", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pg_filter *f = parse_ok(cases[i].expr);
+
+		if (pg_filter__uses(f, pg_field_is_process) != cases[i].want)
+			fail_msg("'%s': uses a process field: %d", cases[i].expr, !cases[i].want);
+		pg_filter__free(f);
+	}
+}
+
 /* A filter with every type in a list matches every event; one without a type matches none. */
 static void test_every_type(void **state)
 {
@@ -1115,7 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_conjuncts),    cmocka_unit_test(test_format),
 		cmocka_unit_test(test_flags),	      cmocka_unit_test(test_to_text),
 		cmocka_unit_test(test_clone_and_from_conjuncts),
-		cmocka_unit_test(test_stack_is_bounded),
+		cmocka_unit_test(test_stack_is_bounded), cmocka_unit_test(test_uses),
 		cmocka_unit_test(test_error_in_a_long_filter),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
