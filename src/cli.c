@@ -391,58 +391,122 @@ double pg_now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *pl,
+static const struct pg_metric_desc run_seconds = {
+	.stats = "seconds", /* --stats only: Prometheus has process_start_time_seconds */
+};
+
+void pg_cli_collect(struct pg_metrics *m, struct pg_source *src, struct pg_pipeline *pl,
 		    double seconds)
 {
-	struct pg_source_stats ss = { 0 };
-	struct pg_sink_stats total;
-
+	pg_metrics__reset(m);
+	pg_metrics__add(m, &run_seconds, seconds);
+	pg_metrics__process(m);
 	if (src)
-		pg_source__stats(src, &ss);
-	pg_pipeline__sink_totals(pl, &total);
+		pg_source__metrics(src, m);
+	pg_pipeline__metrics(pl, m);
+}
+
+static unsigned long long events(const struct pg_metrics *m, const char *hop, const char *outcome)
+{
+	return (unsigned long long)pg_metrics__sum(m, &pg_metric_events, "hop", hop, "outcome",
+						   outcome, NULL);
+}
+
+static unsigned long long sink_events(const struct pg_metrics *m, const char *sink,
+				      const char *outcome)
+{
+	if (sink)
+		return (unsigned long long)pg_metrics__sum(m, &pg_metric_sink_events, "sink", sink,
+							   "outcome", outcome, NULL);
+	return (unsigned long long)pg_metrics__sum(m, &pg_metric_sink_events, "outcome", outcome,
+						   NULL);
+}
+
+void pg_cli_summary(const char *cmd, const struct pg_metrics *m, const struct pg_pipeline *pl,
+		    double seconds)
+{
+	unsigned long long read = events(m, PG_HOP_USERSPACE, "read");
+	unsigned long long lost = events(m, PG_HOP_KERNEL, "dropped");
+	unsigned long long failed = sink_events(m, NULL, "failed");
+	unsigned long long dropped = sink_events(m, NULL, "dropped");
+	unsigned long long queued =
+		(unsigned long long)pg_metrics__sum(m, &pg_metric_sink_queued, NULL);
+	unsigned long long errors = events(m, PG_HOP_USERSPACE, "error");
+
 	fprintf(stderr,
 		"pangolin %s: %llu read, %llu passed, %llu filtered, %llu written, %llu skipped",
-		cmd, (unsigned long long)ss.read, (unsigned long long)pl->stats.passed,
-		(unsigned long long)pl->stats.filtered, (unsigned long long)total.written,
-		(unsigned long long)ss.skipped);
-	if (ss.lost)
-		fprintf(stderr, ", %llu lost in the kernel", (unsigned long long)ss.lost);
-	if (total.failed || total.queued)
-		fprintf(stderr, ", %llu failed, %llu undelivered", (unsigned long long)total.failed,
-			(unsigned long long)total.queued);
-	if (total.dropped)
-		fprintf(stderr, ", %llu dropped", (unsigned long long)total.dropped);
-	if (pl->stats.stage_errors)
-		fprintf(stderr, ", %llu stage errors", (unsigned long long)pl->stats.stage_errors);
+		cmd, read, events(m, PG_HOP_USERSPACE, "passed"),
+		events(m, PG_HOP_USERSPACE, "filtered"), sink_events(m, NULL, "written"),
+		(unsigned long long)pg_metrics__sum(m, &pg_metric_source_skipped, NULL));
+	if (lost)
+		fprintf(stderr, ", %llu lost in the kernel", lost);
+	if (failed || queued)
+		fprintf(stderr, ", %llu failed, %llu undelivered", failed, queued);
+	if (dropped)
+		fprintf(stderr, ", %llu dropped", dropped);
+	if (errors)
+		fprintf(stderr, ", %llu stage errors", errors);
 	if (seconds > 0)
-		fprintf(stderr, " in %.2f s (%.0f events/s)", seconds, (double)ss.read / seconds);
-	pg_cli_sink_counters(stderr, pl, seconds);
+		fprintf(stderr, " in %.2f s (%.0f events/s)", seconds, (double)read / seconds);
+	pg_cli_sink_counters(stderr, m, pl, seconds);
 	fputc('\n', stderr);
 }
 
-void pg_cli_sink_counters(FILE *out, const struct pg_pipeline *pl, double seconds)
+void pg_cli_sink_counters(FILE *out, const struct pg_metrics *m, const struct pg_pipeline *pl,
+			  double seconds)
 {
 	/* an acknowledged sink accounts for every event it was given, in one of these counters */
 	for (size_t i = 0; i < pl->nsinks; i++) {
-		struct pg_sink_stats st;
+		const char *name = pg_sink__name(pl->sinks[i]);
+		unsigned long long spilled = sink_events(m, name, "spilled");
+		unsigned long long resent = sink_events(m, name, "resent");
+		unsigned long long queued = (unsigned long long)pg_metrics__sum(
+			m, &pg_metric_sink_queued, "sink", name, NULL);
+		double oldest = pg_metrics__sum(m, &pg_metric_sink_oldest, "sink", name, NULL);
+		double bytes = pg_metrics__sum(m, &pg_metric_sink_bytes, "sink", name, NULL);
 
 		if (!pl->sinks[i]->ops->acknowledged)
 			continue;
-		pg_sink__stats(pl->sinks[i], &st);
 		fprintf(out, "; %s: %llu produced, %llu delivered, %llu failed, %llu queued, %llu dropped",
-			pl->sinks[i]->ops->name, (unsigned long long)st.sent,
-			(unsigned long long)st.written, (unsigned long long)st.failed,
-			(unsigned long long)st.queued, (unsigned long long)st.dropped);
-		if (st.spilled)
-			fprintf(out, ", %llu spilled", (unsigned long long)st.spilled);
-		if (st.resent)
-			fprintf(out, ", %llu re-sent from the spill file", (unsigned long long)st.resent);
-		if (st.queued && st.oldest_ms >= 1000)
-			fprintf(out, ", the oldest queued for %.0f s", st.oldest_ms / 1000.0);
+			name, sink_events(m, name, "accepted"), sink_events(m, name, "written"),
+			sink_events(m, name, "failed"), queued, sink_events(m, name, "dropped"));
+		if (spilled)
+			fprintf(out, ", %llu spilled", spilled);
+		if (resent)
+			fprintf(out, ", %llu re-sent from the spill file", resent);
+		if (queued && oldest >= 1)
+			fprintf(out, ", the oldest queued for %.0f s", oldest);
 		/* bytes of this run's events: a spill file's are reported when re-sent */
 		if (seconds > 0)
-			fprintf(out, ", %.1f MB/s", (double)st.bytes / 1e6 / seconds);
+			fprintf(out, ", %.1f MB/s", bytes / 1e6 / seconds);
 	}
+}
+
+int pg_cli_write_stats(const char *path, const struct pg_metrics *m)
+{
+	struct pg_buf b = { 0 };
+	FILE *f;
+	int rc = pg_metrics__stats_json(m, &b);
+
+	pg_buf__putc(&b, '\n');
+	if (!rc)
+		rc = b.err;
+	if (rc) {
+		pg_buf__free(&b);
+		return rc;
+	}
+	f = fopen(path, "we");
+	if (!f) {
+		rc = -errno;
+		pg_buf__free(&b);
+		return rc;
+	}
+	if (fwrite(b.data, 1, b.len, f) != b.len)
+		rc = -errno;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	pg_buf__free(&b);
+	return rc;
 }
 
 bool pg_pid_running(int pid)

@@ -154,13 +154,24 @@ int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr)
  * printed (cannot read it, larger than PG_FILTER_FILE_MAX, a NUL byte in it).
  */
 char *pg_cli_read_filter_file(const char *cmd, const char *path);
+/*
+ * One collection of every counter (src/metrics.h): the build and the process, the source
+ * (NULL: none), the pipeline with its stages and sinks, and the run's duration (--stats'
+ * "seconds"). The status line, the summary, --stats and --metrics all read one.
+ */
+void pg_cli_collect(struct pg_metrics *m, struct pg_source *src, struct pg_pipeline *pl,
+		    double seconds);
 
 /* "; NAME: N produced, N delivered, ..." for every acknowledged sink (seconds > 0 adds MB/s). */
-void pg_cli_sink_counters(FILE *out, const struct pg_pipeline *pl, double seconds);
+void pg_cli_sink_counters(FILE *out, const struct pg_metrics *m, const struct pg_pipeline *pl,
+			  double seconds);
 
 /* Print the end-of-run summary line on stderr. */
-void pg_cli_summary(const char *cmd, struct pg_source *src, struct pg_pipeline *pl,
+void pg_cli_summary(const char *cmd, const struct pg_metrics *m, const struct pg_pipeline *pl,
 		    double seconds);
+
+/* --stats FILE: the collection's counters as one JSON object. 0 or -errno. */
+int pg_cli_write_stats(const char *path, const struct pg_metrics *m);
 
 double pg_now_seconds(void);
 

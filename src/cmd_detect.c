@@ -203,8 +203,13 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 	if (pl.stats.stage_errors)
 		status = PG_EXIT_FAIL;
 	if (!quiet) {
+		struct pg_metrics m;
+
+		pg_metrics__init(&m);
+		pg_cli_collect(&m, src, &pl, pg_now_seconds() - t0);
+		pg_cli_summary("detect", &m, &pl, pg_now_seconds() - t0);
+		pg_metrics__release(&m);
 		pg_detector__stats(pg_stage_detect__detector(det), &ds);
-		pg_cli_summary("detect", src, &pl, pg_now_seconds() - t0);
 		fprintf(stderr, "pangolin detect: %llu rule matches, %llu alerts; correlation groups: %llu held, %llu expired, %llu evicted\n",
 			(unsigned long long)ds.matches, (unsigned long long)ds.alerts,
 			(unsigned long long)ds.groups, (unsigned long long)ds.groups_expired,

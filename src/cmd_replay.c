@@ -248,8 +248,14 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		fprintf(stderr, "pangolin replay: %s\n", sink->errmsg[0] ? sink->errmsg : strerror(-rc));
 		status = PG_EXIT_FAIL;
 	}
-	if (!quiet)
-		pg_cli_summary("replay", src, &pl, pg_now_seconds() - t0);
+	if (!quiet) {
+		struct pg_metrics m;
+
+		pg_metrics__init(&m);
+		pg_cli_collect(&m, src, &pl, pg_now_seconds() - t0);
+		pg_cli_summary("replay", &m, &pl, pg_now_seconds() - t0);
+		pg_metrics__release(&m);
+	}
 	pg_source__free(src);
 	pg_pipeline__destroy(&pl);
 	return status;

@@ -100,72 +100,25 @@ struct run_opts {
 	bool quiet, verbose, explain, no_snapshot, no_process;
 };
 
-static int write_stats(const char *path, struct pg_source *src, struct pg_pipeline *pl,
-		       double seconds)
-{
-	struct pg_type_counters c[PG_EV_TYPE_COUNT];
-	struct pg_source_stats ss;
-	struct pg_sink_stats sk;
-	double load_ms, attach_ms;
-	FILE *f = fopen(path, "we");
-
-	if (!f)
-		return -errno;
-	pg_source__stats(src, &ss);
-	pg_source_bpf__counters(src, c);
-	pg_source_bpf__timing(src, &load_ms, &attach_ms);
-	pg_pipeline__sink_totals(pl, &sk);
-	fprintf(f,
-		"{\"seconds\":%.3f,\"load_ms\":%.2f,\"attach_ms\":%.2f,\"read\":%llu,\"malformed\":%llu,"
-		"\"lost_in_kernel\":%llu,\"filtered_in_userspace\":%llu,\"passed\":%llu,\"written\":%llu,"
-		"\"failed\":%llu,\"undelivered\":%llu,\"dropped_by_output\":%llu,\"spilled\":%llu,"
-		"\"bpf_tier\":%d,\"kernel\":{",
-		seconds, load_ms, attach_ms, (unsigned long long)ss.read,
-		(unsigned long long)ss.skipped, (unsigned long long)ss.lost,
-		(unsigned long long)pl->stats.filtered, (unsigned long long)pl->stats.passed,
-		(unsigned long long)sk.written, (unsigned long long)sk.failed,
-		(unsigned long long)sk.queued, (unsigned long long)sk.dropped,
-		(unsigned long long)sk.spilled, pg_source_bpf__tier(src));
-	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
-		fprintf(f, "%s\"%s\":{\"filtered\":%llu,\"emitted\":%llu,\"dropped\":%llu}",
-			t > 1 ? "," : "", pg_event_type_name(t), (unsigned long long)c[t].filtered,
-			(unsigned long long)c[t].emitted, (unsigned long long)c[t].dropped);
-	/* DNS seen but not reported whole, and reported but not parsed: by reason */
-	{
-		uint64_t skip[PG_DNS_SKIP_COUNT] = { 0 }, unparsed[PG_DNS_UNPARSED_COUNT] = { 0 };
-
-		pg_source_bpf__dns_counts(src, skip, unparsed);
-		fputs("},\"dns\":{\"skipped\":{", f);
-		for (unsigned int i = 0; i < PG_DNS_SKIP_COUNT; i++)
-			fprintf(f, "%s\"%s\":%llu", i ? "," : "", pg_dns_skip_name(i),
-				(unsigned long long)skip[i]);
-		fputs("},\"unparsed\":{", f);
-		for (unsigned int i = 1; i < PG_DNS_UNPARSED_COUNT; i++)
-			fprintf(f, "%s\"%s\":%llu", i > 1 ? "," : "", pg_dns_unparsed_name(i),
-				(unsigned long long)unparsed[i]);
-		fputs("}", f);
-	}
-	fputs("}}\n", f);
-	return fclose(f) ? -errno : 0;
-}
-
 /* One line every few seconds while stderr is a terminal: rate and whether we are losing. */
-static void status_line(const char *cmd, struct pg_source *src, struct pg_pipeline *pl,
+static void status_line(const char *cmd, const struct pg_metrics *m, const struct pg_pipeline *pl,
 			double now, double *last_t, unsigned long long *last_read,
 			unsigned long long *last_lost)
 {
-	struct pg_source_stats ss;
+	unsigned long long read = (unsigned long long)pg_metrics__sum(
+		m, &pg_metric_events, "hop", PG_HOP_USERSPACE, "outcome", "read", NULL);
+	unsigned long long lost = (unsigned long long)pg_metrics__sum(
+		m, &pg_metric_events, "hop", PG_HOP_KERNEL, "outcome", "dropped", NULL);
 	double dt = now - *last_t;
 
-	pg_source__stats(src, &ss);
 	fprintf(stderr, "pangolin %s: %.0f events/s, %llu events, %llu lost in the kernel (%s)", cmd,
-		dt > 0 ? (double)(ss.read - *last_read) / dt : 0.0, (unsigned long long)ss.read,
-		(unsigned long long)ss.lost, ss.lost > *last_lost ? "DROPPING" : "quiet: nothing lost");
-	pg_cli_sink_counters(stderr, pl, 0);
+		dt > 0 ? (double)(read - *last_read) / dt : 0.0, read, lost,
+		lost > *last_lost ? "DROPPING" : "quiet: nothing lost");
+	pg_cli_sink_counters(stderr, m, pl, 0);
 	fputc('\n', stderr);
 	*last_t = now;
-	*last_read = ss.read;
-	*last_lost = ss.lost;
+	*last_read = read;
+	*last_lost = lost;
 }
 
 /*
@@ -197,6 +150,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	struct pg_sink *sink = NULL;
 	struct pg_bpf_opts bo = { 0 };
 	struct pg_kube kube = { 0 };
+	struct pg_metrics m;
 	char err[512];
 	int status = PG_EXIT_FAIL, rc, wait_ms = POLL_MS;
 	bool tty = !o->quiet && isatty(STDERR_FILENO), all_user;
@@ -207,6 +161,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	if (o->filter_file &&
 	    !(o->filter = ftext = pg_cli_read_filter_file(o->cmd, o->filter_file)))
 		return PG_EXIT_USAGE;
+	pg_metrics__init(&m);
 	if (o->filter) {
 		filter = pg_filter__parse(o->filter, &ferr);
 		if (!filter) {
@@ -345,8 +300,10 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		due = pg_pipeline__tick(&pl);
 		wait_ms = due >= 0 && due < POLL_MS ? due : POLL_MS;
 		now = pg_now_seconds();
-		if (tty && now - last_t >= STATUS_EVERY_S)
-			status_line(o->cmd, src, &pl, now, &last_t, &last_read, &last_lost);
+		if (tty && now - last_t >= STATUS_EVERY_S) {
+			pg_cli_collect(&m, src, &pl, now - t0);
+			status_line(o->cmd, &m, &pl, now, &last_t, &last_read, &last_lost);
+		}
 		if (o->duration > 0 && now - t0 >= o->duration)
 			break;
 	}
@@ -364,9 +321,10 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		pg_cli_err(o->cmd, "%s", sink->errmsg[0] ? sink->errmsg : strerror(-rc));
 		status = PG_EXIT_FAIL;
 	}
+	pg_cli_collect(&m, src, &pl, pg_now_seconds() - t0);
 	if (!o->quiet)
-		pg_cli_summary(o->cmd, src, &pl, pg_now_seconds() - t0);
-	if (o->stats_path && (rc = write_stats(o->stats_path, src, &pl, pg_now_seconds() - t0))) {
+		pg_cli_summary(o->cmd, &m, &pl, pg_now_seconds() - t0);
+	if (o->stats_path && (rc = pg_cli_write_stats(o->stats_path, &m))) {
 		pg_cli_err(o->cmd, "cannot write --stats %s: %s", o->stats_path, strerror(-rc));
 		status = PG_EXIT_FAIL;
 	}
@@ -374,6 +332,7 @@ cleanup:
 	pg_source__free(src);
 	pg_pipeline__destroy(&pl);
 	pg_kube__close(&kube); /* after the pipeline: the enrich stage read its cache */
+	pg_metrics__release(&m);
 	pg_kfilter__release(&kf);
 	pg_filter__free(filter);
 	return status;

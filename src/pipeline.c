@@ -25,11 +25,14 @@ int pg_pipeline__add_sink(struct pg_pipeline *pl, struct pg_sink *sink)
 	return 0;
 }
 
-static int run_from(struct pg_pipeline *pl, size_t first, struct pg_event *ev)
+static int run_from(struct pg_pipeline *pl, size_t first, struct pg_event *ev,
+		    enum pg_pipeline_outcome how)
 {
+	unsigned int type = ev->r.hdr.type < PG_PIPELINE_TYPES ? ev->r.hdr.type : 0;
 	int rc = 0;
 
 	pl->stats.in++;
+	pl->by_type[how][type]++;
 	for (size_t i = first; i < pl->nstages; i++) {
 		int v = pg_stage__process(pl->stages[i], pl, ev);
 
@@ -37,14 +40,17 @@ static int run_from(struct pg_pipeline *pl, size_t first, struct pg_event *ev)
 			continue;
 		if (v == PG_DROP) {
 			pl->stats.filtered++;
+			pl->by_type[PG_PL_FILTERED][type]++;
 			return 0;
 		}
 		pl->stats.stage_errors++;
+		pl->by_type[PG_PL_ERROR][type]++;
 		if (!pl->last_err)
 			pl->last_err = v;
 		return 0;
 	}
 	pl->stats.passed++;
+	pl->by_type[PG_PL_PASSED][type]++;
 	for (size_t i = 0; i < pl->nsinks; i++) {
 		int err = pg_sink__send(pl->sinks[i], ev);
 
@@ -61,7 +67,7 @@ static int run_from(struct pg_pipeline *pl, size_t first, struct pg_event *ev)
 
 int pg_pipeline__push(struct pg_pipeline *pl, struct pg_event *ev)
 {
-	return run_from(pl, 0, ev);
+	return run_from(pl, 0, ev, PG_PL_READ);
 }
 
 int pg_pipeline__emit(struct pg_pipeline *pl, const struct pg_stage *from, struct pg_event *ev)
@@ -71,7 +77,7 @@ int pg_pipeline__emit(struct pg_pipeline *pl, const struct pg_stage *from, struc
 	for (i = 0; i < pl->nstages; i++)
 		if (pl->stages[i] == from)
 			break;
-	return run_from(pl, i < pl->nstages ? i + 1 : pl->nstages, ev);
+	return run_from(pl, i < pl->nstages ? i + 1 : pl->nstages, ev, PG_PL_GENERATED);
 }
 
 int pg_pipeline__on_event(void *ctx, struct pg_event *ev)
@@ -123,6 +129,40 @@ void pg_pipeline__sink_totals(const struct pg_pipeline *pl, struct pg_sink_stats
 		if (st.oldest_ms > out->oldest_ms)
 			out->oldest_ms = st.oldest_ms;
 	}
+}
+
+/* Each userspace outcome: its label, and the --stats total it adds to (as before: "read"...). */
+static const struct {
+	const char *outcome;
+	const char *total;
+} outcomes[PG_PL_OUTCOMES] = {
+	[PG_PL_READ] = { "read", "read" },
+	[PG_PL_GENERATED] = { "generated", "generated" },
+	[PG_PL_FILTERED] = { "filtered", "filtered_in_userspace" },
+	[PG_PL_ERROR] = { "error", "stage_errors" },
+	[PG_PL_PASSED] = { "passed", "passed" },
+};
+
+void pg_pipeline__metrics(struct pg_pipeline *pl, struct pg_metrics *m)
+{
+	for (unsigned int t = 0; t < PG_PIPELINE_TYPES; t++) {
+		const char *name = pg_event_type_name(t);
+		bool any = false;
+
+		for (unsigned int o = 0; o < PG_PL_OUTCOMES; o++)
+			any |= pl->by_type[o][t] != 0;
+		/* every type this build knows, zeros too; the others only once they occur */
+		if (!name && !any)
+			continue;
+		for (unsigned int o = 0; o < PG_PL_OUTCOMES; o++)
+			pg_metrics__add_total(m, outcomes[o].total, &pg_metric_events,
+					      (double)pl->by_type[o][t], PG_HOP_USERSPACE,
+					      outcomes[o].outcome, name ? name : "unknown");
+	}
+	for (size_t i = 0; i < pl->nstages; i++)
+		pg_stage__metrics(pl->stages[i], m);
+	for (size_t i = 0; i < pl->nsinks; i++)
+		pg_sink__metrics(pl->sinks[i], m);
 }
 
 void pg_pipeline__destroy(struct pg_pipeline *pl)

@@ -24,12 +24,26 @@ struct pg_pipeline_stats {
 	uint64_t stage_errors; /* events a stage failed on (dropped, counted) */
 };
 
+/* Event types counted one by one (pangolin_events_total); a type past them counts as 0. */
+#define PG_PIPELINE_TYPES 16
+
+/* What happened to an event in userspace, per type (pangolin_events_total{hop="userspace"}). */
+enum pg_pipeline_outcome {
+	PG_PL_READ, /* pushed in from the source */
+	PG_PL_GENERATED, /* emitted by a stage (an alert) */
+	PG_PL_FILTERED, /* dropped on purpose by a stage */
+	PG_PL_ERROR, /* a stage failed on it (dropped, counted) */
+	PG_PL_PASSED, /* reached the sinks */
+	PG_PL_OUTCOMES
+};
+
 struct pg_pipeline {
 	struct pg_stage *stages[PG_PIPELINE_MAX_STAGES];
 	size_t nstages;
 	struct pg_sink *sinks[PG_PIPELINE_MAX_SINKS];
 	size_t nsinks;
 	struct pg_pipeline_stats stats;
+	uint64_t by_type[PG_PL_OUTCOMES][PG_PIPELINE_TYPES];
 	int last_err; /* first -errno a sink or stage returned, 0 if none */
 };
 
@@ -55,6 +69,9 @@ int pg_pipeline__tick(struct pg_pipeline *pl);
 
 /* The sum of every sink's counters (oldest_ms: the largest). */
 void pg_pipeline__sink_totals(const struct pg_pipeline *pl, struct pg_sink_stats *out);
+
+/* The pipeline's counters by type, then every stage's and every sink's (src/metrics.h). */
+void pg_pipeline__metrics(struct pg_pipeline *pl, struct pg_metrics *m);
 
 /* Free stages and sinks. */
 void pg_pipeline__destroy(struct pg_pipeline *pl);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "event.h"
+#include "metrics.h"
 
 struct pg_sink_stats {
 	uint64_t sent; /* events accepted by send() */
@@ -50,10 +51,18 @@ struct pg_sink_ops {
 	void (*stats)(struct pg_sink *sink, struct pg_sink_stats *st);
 	/* Release everything without flushing; NULL-safe through pg_sink__free. */
 	void (*free)(struct pg_sink *sink);
+	/*
+	 * Add the sink's own named counters (src/metrics.h), beyond the standard ones reported
+	 * from stats() under the sink's name. May be NULL.
+	 */
+	void (*metrics)(struct pg_sink *sink, struct pg_metrics *m);
 };
 
 struct pg_sink {
 	const struct pg_sink_ops *ops;
+	/* what the user chose it as ("stdout", "file", "kafka"): its counters' sink label;
+	 * NULL: ops->name */
+	const char *name;
 	char errmsg[512]; /* why the last call failed, for the user */
 };
 
@@ -75,6 +84,22 @@ static inline int pg_sink__tick(struct pg_sink *s)
 static inline void pg_sink__stats(struct pg_sink *s, struct pg_sink_stats *st)
 {
 	s->ops->stats(s, st);
+}
+
+static inline const char *pg_sink__name(const struct pg_sink *s)
+{
+	return s->name ? s->name : s->ops->name;
+}
+
+/* Every counter of the sink: the standard ones from stats(), then its own. */
+static inline void pg_sink__metrics(struct pg_sink *s, struct pg_metrics *m)
+{
+	struct pg_sink_stats st;
+
+	pg_sink__stats(s, &st);
+	pg_metrics__sink_stats(m, pg_sink__name(s), &st);
+	if (s->ops->metrics)
+		s->ops->metrics(s, m);
 }
 
 static inline void pg_sink__free(struct pg_sink *s)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "metrics.h"
 
 /* poll() return value when the source is exhausted and will never produce again. */
 #define PG_SOURCE_EOF (-4096)
@@ -43,6 +44,11 @@ struct pg_source_ops {
 	void (*stats)(struct pg_source *src, struct pg_source_stats *st);
 	/* Release everything; NULL-safe through pg_source__free. */
 	void (*free)(struct pg_source *src);
+	/*
+	 * Add the source's own named counters to a collection (src/metrics.h says how), beyond
+	 * the standard ones reported from stats(). May be NULL.
+	 */
+	void (*metrics)(struct pg_source *src, struct pg_metrics *m);
 };
 
 struct pg_source {
@@ -58,6 +64,17 @@ static inline int pg_source__poll(struct pg_source *s, int timeout_ms, pg_event_
 static inline void pg_source__stats(struct pg_source *s, struct pg_source_stats *st)
 {
 	s->ops->stats(s, st);
+}
+
+/* Every counter of the source: the standard ones from stats(), then its own. */
+static inline void pg_source__metrics(struct pg_source *s, struct pg_metrics *m)
+{
+	struct pg_source_stats st;
+
+	pg_source__stats(s, &st);
+	pg_metrics__source_stats(m, s->ops->name, &st);
+	if (s->ops->metrics)
+		s->ops->metrics(s, m);
 }
 
 static inline void pg_source__free(struct pg_source *s)

@@ -593,6 +593,7 @@ static const struct pg_source_ops bpf_ops = {
 	.name = "bpf",
 	.poll = bpf_poll,
 	.stats = bpf_stats,
+	.metrics = pg_source_bpf__metrics,
 	.free = bpf_free,
 };
 

@@ -96,6 +96,9 @@ const char *pg_source_bpf__snapshot_refused(struct pg_source *src);
 /* Milliseconds spent in bpf_object__load and in attaching. */
 void pg_source_bpf__timing(struct pg_source *src, double *load_ms, double *attach_ms);
 
+/* The source's named counters (source_bpf_metrics.c): its ops table's metrics member. */
+void pg_source_bpf__metrics(struct pg_source *src, struct pg_metrics *m);
+
 /* Records from the kernel that failed validation (size/type): 0 unless something is broken. */
 unsigned long long pg_source_bpf__malformed(struct pg_source *src);
 

@@ -7,6 +7,7 @@
 #define PANGOLIN_STAGE_H
 
 #include "event.h"
+#include "metrics.h"
 
 enum pg_verdict {
 	PG_PASS = 0, /* hand the event to the next stage */
@@ -25,6 +26,11 @@ struct pg_stage_ops {
 	 */
 	int (*process)(struct pg_stage *st, struct pg_pipeline *pl, struct pg_event *ev);
 	void (*free)(struct pg_stage *st);
+	/*
+	 * Add the stage's named counters to a collection (src/metrics.h): alerts per rule,
+	 * actions per policy. The events it drops are counted by the pipeline. May be NULL.
+	 */
+	void (*metrics)(struct pg_stage *st, struct pg_metrics *m);
 };
 
 struct pg_stage {
@@ -35,6 +41,12 @@ static inline int pg_stage__process(struct pg_stage *st, struct pg_pipeline *pl,
 				    struct pg_event *ev)
 {
 	return st->ops->process(st, pl, ev);
+}
+
+static inline void pg_stage__metrics(struct pg_stage *st, struct pg_metrics *m)
+{
+	if (st->ops->metrics)
+		st->ops->metrics(st, m);
 }
 
 static inline void pg_stage__free(struct pg_stage *st)

@@ -285,7 +285,11 @@ static void free_stage(struct pg_stage *st)
 	free(st);
 }
 
-static const struct pg_stage_ops failing_ops = { "failing", failing_process, free_stage };
+static const struct pg_stage_ops failing_ops = {
+	.name = "failing",
+	.process = failing_process,
+	.free = free_stage,
+};
 
 static void test_stage_errors_counted(void **state)
 {
@@ -342,7 +346,11 @@ static int emit_process(struct pg_stage *st, struct pg_pipeline *pl, struct pg_e
 	return PG_PASS;
 }
 
-static const struct pg_stage_ops emit_ops = { "emitter", emit_process, free_stage };
+static const struct pg_stage_ops emit_ops = {
+	.name = "emitter",
+	.process = emit_process,
+	.free = free_stage,
+};
 
 /* Counts what it sees; passes everything. */
 struct seen {
@@ -361,7 +369,11 @@ static int seen_process(struct pg_stage *st, struct pg_pipeline *pl, struct pg_e
 	return PG_PASS;
 }
 
-static const struct pg_stage_ops seen_ops = { "seen", seen_process, free_stage };
+static const struct pg_stage_ops seen_ops = {
+	.name = "seen",
+	.process = seen_process,
+	.free = free_stage,
+};
 
 static void test_emit(void **state)
 {
