@@ -49,7 +49,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 BPF_OUT  := build/bpf
 
 PKGS     := libbpf libelf zlib jansson rdkafka libprotobuf-c libpcap yaml-0.1 libcurl \
-	    libpcre2-8
+	    libpcre2-8 libmicrohttpd libcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldw -liberty -lm -lpthread
 

@@ -9,6 +9,7 @@ PKGS=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev pkg-config
 	libjansson-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	libpcap-dev libyaml-dev libiberty-dev clang-format libcurl4-openssl-dev libpcre2-dev
+	libmicrohttpd-dev libcap-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev liburing-dev g++ iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython tcpdump tshark dnsutils kcat strace
 	# kernel matrix (tests/kernels): Debian kernels booted under QEMU from a busybox initramfs
@@ -17,6 +18,8 @@ PKGS=(
 	# the Kubernetes tests' control plane (built from the Go module proxy by
 	# scripts/k8s-binaries.sh) needs certificates made locally
 	openssl
+	# the metrics endpoint's tests (promtool, a real Prometheus server) and least-privilege tests
+	prometheus libcap2-bin
 	# broker for the Kafka tests (jars come from Maven Central)
 	maven default-jre-headless
 	# peers for side-by-side benchmarks

@@ -14,6 +14,7 @@
 #include "proctable.h"
 #include "enrich.h"
 #include "filter.h"
+#include "metrics_server.h"
 
 void pg_cli_err(const char *cmd, const char *fmt, ...)
 {
@@ -82,159 +83,6 @@ int pg_parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = v * mul;
 	return 0;
-}
-
-int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const char *arg)
-{
-	char *end;
-	long v;
-
-	switch (c) {
-	case 'X':
-		if (o->nprops == PG_OUTPUT_MAX_PROPS) {
-			pg_cli_err(cmd, "-X: more than %d properties", PG_OUTPUT_MAX_PROPS);
-			return -1;
-		}
-		if (!strchr(arg, '=') || *arg == '=') {
-			pg_cli_err(cmd, "-X '%s': expected KEY=VALUE (a librdkafka property, e.g. -X linger.ms=20)",
-				   arg);
-			return -1;
-		}
-		o->props[o->nprops++] = arg;
-		return 1;
-	case PG_OPT_FORMAT:
-		o->format = arg;
-		return 1;
-	case PG_OPT_FSYNC:
-		o->fsync = true;
-		return 1;
-	case PG_OPT_KAFKA_KEY:
-		if (strcmp(arg, "pod") && strcmp(arg, "container") && strcmp(arg, "node") &&
-		    strcmp(arg, "none")) {
-			pg_cli_err(cmd, "--kafka-key: '%s' is not pod, container, node or none", arg);
-			return -1;
-		}
-		o->kafka_key = arg;
-		return 1;
-	case PG_OPT_KAFKA_SPILL:
-		o->kafka_spill = arg;
-		return 1;
-	case PG_OPT_KAFKA_TIMEOUT:
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || v < 1 || v > 3600) {
-			pg_cli_err(cmd, "--kafka-timeout: '%s' is not a number of seconds in 1..3600", arg);
-			return -1;
-		}
-		o->kafka_timeout_ms = (int)v * 1000;
-		return 1;
-	case PG_OPT_KAFKA_QUEUE_WAIT:
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || v < -1 || v > 86400000) {
-			pg_cli_err(cmd, "--kafka-queue-wait: '%s' is not -1 or a number of milliseconds", arg);
-			return -1;
-		}
-		o->kafka_queue_wait_ms = (int)v;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* The Kafka output's running commentary (a silent broker, a long wait), one stderr line each. */
-static void output_notice(void *ctx, const char *msg)
-{
-	pg_cli_err(ctx, "%s", msg);
-}
-
-static struct pg_sink *open_kafka(const struct pg_output_opts *o, bool protobuf, char *err,
-				  size_t errlen)
-{
-	struct pg_kafka_opts ko = {
-		.url = o->spec,
-		.props = o->props,
-		.nprops = o->nprops,
-		.key = PG_KAFKA_KEY_POD,
-		.format = protobuf ? PG_FORMAT_PROTOBUF : PG_FORMAT_JSON,
-		.spill_path = o->kafka_spill,
-		.queue_wait_ms = o->kafka_queue_wait_ms,
-		.connect_timeout_ms = o->kafka_timeout_ms,
-		.stop = o->stop,
-		.notice = o->quiet ? NULL : output_notice,
-		.notice_ctx = (void *)(o->cmd ? o->cmd : "output"),
-	};
-
-	if (o->kafka_key) {
-		if (!strcmp(o->kafka_key, "container"))
-			ko.key = PG_KAFKA_KEY_CONTAINER;
-		else if (!strcmp(o->kafka_key, "node"))
-			ko.key = PG_KAFKA_KEY_NODE;
-		else if (!strcmp(o->kafka_key, "none"))
-			ko.key = PG_KAFKA_KEY_NONE;
-	}
-	return pg_sink_kafka__new(&ko, err, errlen);
-}
-
-int pg_output__check(const struct pg_output_opts *o, char *err, size_t errlen)
-{
-	const char *format = o->format ? o->format : "json";
-	bool kafka = o->spec && !strncmp(o->spec, "kafka://", 8);
-
-	if (strcmp(format, "json") && strcmp(format, "protobuf")) {
-		snprintf(err, errlen, "unknown --format '%s' (this build writes: json, protobuf)", format);
-		return -EINVAL;
-	}
-	if (kafka && o->fsync) {
-		snprintf(err, errlen, "--fsync applies to file outputs; a kafka:// output is durable "
-			 "once the broker acknowledges (acks=all, docs/kafka.md)");
-		return -EINVAL;
-	}
-	if (kafka)
-		return 0;
-	if (o->fsync && (!o->spec || !strcmp(o->spec, "-"))) {
-		struct stat sb;
-
-		if (fstat(STDOUT_FILENO, &sb) || !S_ISREG(sb.st_mode)) {
-			snprintf(err, errlen, "--fsync needs a file: standard output is a %s; give -o FILE",
-				 isatty(STDOUT_FILENO) ? "terminal" : "pipe or device");
-			return -EINVAL;
-		}
-	}
-	if (!strcmp(format, "protobuf")) {
-		snprintf(err, errlen, "--format protobuf needs a kafka:// output (files and standard output are NDJSON)");
-		return -EINVAL;
-	}
-	if (o->nprops || o->kafka_key || o->kafka_spill || o->kafka_timeout_ms) {
-		snprintf(err, errlen, "%s applies to kafka:// outputs only",
-			 o->nprops ? "-X" : o->kafka_key ? "--kafka-key" : o->kafka_spill ? "--kafka-spill"
-											   : "--kafka-timeout");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_t errlen)
-{
-	struct pg_sink *sink;
-
-	if (pg_output__check(o, err, errlen))
-		return NULL;
-	if (o->spec && !strncmp(o->spec, "kafka://", 8))
-		return open_kafka(o, o->format && !strcmp(o->format, "protobuf"), err, errlen);
-	struct pg_ndjson_opts no = {
-		.path = o->spec,
-		.fd = -1,
-		.rotate_bytes = o->rotate_bytes,
-		.line_buffered = o->line_buffered,
-		.flush_ms = PG_OUTPUT_FLUSH_MS,
-		.fsync = o->fsync,
-	};
-
-	sink = pg_sink_ndjson__new(&no);
-	if (!sink)
-		snprintf(err, errlen, "cannot open %s for writing: %s", o->spec, strerror(errno));
-	return sink;
 }
 
 int pg_cli_add_enrich(const char *cmd, struct pg_pipeline *pl, const struct pg_enrich_opts *o)
@@ -507,6 +355,68 @@ int pg_cli_write_stats(const char *path, const struct pg_metrics *m)
 		rc = -errno;
 	pg_buf__free(&b);
 	return rc;
+}
+
+int pg_cli_metrics_option(const char *cmd, const char *addr)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char err[256];
+
+	if (!pg_listen_addr_parse(addr, &sa, &len, err, sizeof(err)))
+		return 0;
+	pg_cli_err(cmd, "--metrics %s", err);
+	return -EINVAL;
+}
+
+struct pg_metrics_server *pg_cli_metrics_start(const char *cmd, const char *addr, bool quiet)
+{
+	struct pg_metrics_server *srv;
+	char err[512];
+
+	if (!addr)
+		return NULL;
+	srv = pg_metrics_server__start(addr, err, sizeof(err));
+	if (!srv) {
+		pg_cli_err(cmd, "%s", err);
+		return NULL;
+	}
+	if (!quiet) {
+		const char *colon = strrchr(addr, ':');
+
+		pg_cli_err(cmd, "metrics on http://%.*s:%d/metrics (health: /healthz, /readyz)",
+			   (int)(colon - addr), colon == addr ? "0.0.0.0" : addr,
+			   pg_metrics_server__port(srv));
+	}
+	return srv;
+}
+
+void pg_cli_metrics_round(struct pg_metrics_server *srv, struct pg_metrics *m,
+			  struct pg_source *src, struct pg_pipeline *pl, double seconds,
+			  const char *not_ready)
+{
+	char why[512];
+	bool ready = !not_ready;
+
+	if (!srv)
+		return;
+	pg_metrics_server__beat(srv);
+	if (not_ready)
+		snprintf(why, sizeof(why), "%s", not_ready);
+	for (size_t i = 0; ready && i < pl->nsinks; i++) {
+		char reason[400] = "";
+
+		if (!pg_sink__accepting(pl->sinks[i], reason, sizeof(reason))) {
+			ready = false;
+			snprintf(why, sizeof(why), "output %s does not accept events: %s",
+				 pg_sink__name(pl->sinks[i]), reason);
+		}
+	}
+	pg_metrics_server__set_ready(srv, ready, why);
+	if (pg_metrics_server__wanted(srv)) {
+		pg_cli_collect(m, src, pl, seconds);
+		pg_metrics_server__publish(srv, m);
+	}
 }
 
 bool pg_pid_running(int pid)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "output.h"
 #include "pipeline.h"
 
 /* What main.c hands every command. */
@@ -39,87 +40,6 @@ bool pg_parse_seconds(const char *s, double *out);
 
 /* "64M", "1g", "4096" -> bytes. 0, or -EINVAL. */
 int pg_parse_size(const char *s, uint64_t *out);
-
-/* Output selection, shared by every command that writes events. */
-#define PG_OUTPUT_MAX_PROPS 64
-
-struct pg_output_opts {
-	const char *spec; /* NULL or "-": stdout; a path; kafka://... */
-	const char *format; /* "json" (default), or "protobuf" (kafka:// only) */
-	uint64_t rotate_bytes;
-	bool line_buffered;
-	bool fsync; /* --fsync: files (and standard output into a file) only */
-	/* kafka:// only (docs/kafka.md) */
-	const char *props[PG_OUTPUT_MAX_PROPS]; /* -X KEY=VALUE, librdkafka properties */
-	size_t nprops;
-	const char *kafka_key; /* --kafka-key: pod (default), container, node, none */
-	const char *kafka_spill; /* --kafka-spill FILE */
-	int kafka_queue_wait_ms; /* the command's choice: -1 wait for queue room, 0 never */
-	int kafka_timeout_ms; /* --kafka-timeout: start-up check; 0: 10 s */
-	volatile sig_atomic_t *stop; /* the command's stop flag: lets waits give up */
-	const char *cmd; /* "run", "replay"...: names the command in the output's notices */
-	bool quiet; /* -q: no notices (a broker that does not answer, a long wait at exit) */
-};
-
-/*
- * The options above as every event-writing command spells them. A command puts
- * PG_OUTPUT_LONGOPTS in its struct option table, PG_OUTPUT_SHORTOPTS in its getopt string,
- * PG_OUTPUT_HELP in its help, and offers each getopt result to pg_output__option first.
- */
-enum {
-	PG_OPT_FORMAT = 0x1000,
-	PG_OPT_KAFKA_KEY,
-	PG_OPT_KAFKA_SPILL,
-	PG_OPT_KAFKA_TIMEOUT,
-	PG_OPT_KAFKA_QUEUE_WAIT,
-	PG_OPT_FSYNC,
-};
-
-/*
- * How long a line may wait in a file or pipe output's buffer: a reader (tail -f, a log
- * shipper) sees events this late at most, and a kill -9 loses about this much. At most one
- * timed write per interval, never one per event: replaying 300,000 events to a file made the
- * same 442 writes with the timer as without (bench/README.md).
- */
-#define PG_OUTPUT_FLUSH_MS 100
-
-#define PG_OUTPUT_SHORTOPTS "X:"
-#define PG_OUTPUT_LONGOPTS                                                      \
-	{ "format", required_argument, NULL, PG_OPT_FORMAT },                   \
-	{ "kafka-key", required_argument, NULL, PG_OPT_KAFKA_KEY },             \
-	{ "kafka-spill", required_argument, NULL, PG_OPT_KAFKA_SPILL },         \
-	{ "kafka-timeout", required_argument, NULL, PG_OPT_KAFKA_TIMEOUT },     \
-	{ "kafka-queue-wait", required_argument, NULL, PG_OPT_KAFKA_QUEUE_WAIT }, \
-	{ "fsync", no_argument, NULL, PG_OPT_FSYNC }
-
-#define PG_OUTPUT_HELP                                                                    \
-	"      --format FMT      json (default: NDJSON lines, or one JSON object per Kafka\n"   \
-	"                        message) or protobuf (kafka:// only; proto/pangolin.proto)\n"  \
-	"      --fsync           sync the output file to disk after every write (a few a\n"   \
-	"                        second, or one per 256 KiB): a power cut then loses no more\n"\
-	"                        than a kill -9, the last 100 ms of events (docs/sensor.md)\n" \
-	"  Kafka (-o kafka://HOST:PORT[,HOST:PORT...]/TOPIC; see docs/kafka.md):\n"            \
-	"  -X KEY=VALUE          a librdkafka property (TLS, SASL, batching...); repeatable\n"  \
-	"      --kafka-key K     message key: pod (pod UID, else container id, else node;\n"   \
-	"                        the default), container, node, or none\n"                    \
-	"      --kafka-spill F   save events Kafka cannot take now to the NDJSON file F\n"     \
-	"                        instead of dropping them; the next start re-sends F\n"        \
-	"      --kafka-timeout S seconds to wait at start for a broker and the topic (10)\n"    \
-	"      --kafka-queue-wait MS  when librdkafka's queue is full, wait up to MS for\n"     \
-	"                        room before dropping or spilling (-1: as long as it takes)\n"
-
-/*
- * Offer one getopt result to the output options. 1: it was one and is stored; 0: not an
- * output option; -1: a bad value, already reported (exit with PG_EXIT_USAGE).
- */
-int pg_output__option(struct pg_output_opts *o, const char *cmd, int c, const char *arg);
-
-/* Whether the options make sense together (format, Kafka-only options), before anything is
- * opened: 0, or -EINVAL with the reason in err (a usage error). */
-int pg_output__check(const struct pg_output_opts *o, char *err, size_t errlen);
-
-/* Build the sink for an output spec. NULL with a message in err on failure. */
-struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_t errlen);
 
 struct pg_enrich_opts;
 
@@ -172,6 +92,29 @@ void pg_cli_summary(const char *cmd, const struct pg_metrics *m, const struct pg
 
 /* --stats FILE: the collection's counters as one JSON object. 0 or -errno. */
 int pg_cli_write_stats(const char *path, const struct pg_metrics *m);
+
+/* --metrics ADDR as given on the command line: 0, or -EINVAL with the error printed. */
+int pg_cli_metrics_option(const char *cmd, const char *addr);
+
+struct pg_metrics_server;
+
+/* Start the --metrics server when addr is not NULL (and say where, unless quiet). NULL when
+ * addr is NULL, or on failure with the error printed: tell them apart by addr. */
+struct pg_metrics_server *pg_cli_metrics_start(const char *cmd, const char *addr, bool quiet);
+
+/*
+ * The event loop's part of --metrics, after every poll of the source: the heartbeat that
+ * /healthz reads, readiness (not_ready: why the source is not running, e.g. "stopping";
+ * NULL when it runs, then every output must accept events), and a collection when a
+ * scrape asks for one. Does nothing when srv is NULL.
+ */
+void pg_cli_metrics_round(struct pg_metrics_server *srv, struct pg_metrics *m,
+			  struct pg_source *src, struct pg_pipeline *pl, double seconds,
+			  const char *not_ready);
+
+/* How often an event loop comes round while --metrics is on (a blocking read would starve
+ * the server's collections and the heartbeat). */
+#define PG_METRICS_ROUND_MS 100
 
 double pg_now_seconds(void);
 

@@ -33,9 +33,10 @@ static void detect_help(FILE *out)
 	      "      --flush-timeout S seconds to wait at the end for the output to deliver;\n"
 	      "                        the default waits while Kafka may still deliver\n"
 	      "  -q, --quiet           no summary and no notices from the output on standard error\n"
-	      "  -h, --help            this help\n"
-	      PG_OUTPUT_HELP
-	      "\n"
+	      "  -h, --help            this help\n",
+	      out);
+	pg_output__help(out);
+	fputs("\n"
 	      "exit status: 0 success (alerts or not), 1 bad rules, bad input or output errors,\n"
 	      "2 bad command line\n",
 	      out);
@@ -57,12 +58,11 @@ static void warn_line(void *ctx, const char *msg)
 
 static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option cmd_longopts[] = {
 		{ "rules", required_argument, NULL, 'r' },
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "filter", required_argument, NULL, 'f' },
-		PG_OUTPUT_LONGOPTS,
 		{ "all", no_argument, NULL, 'A' },
 		{ "max-groups", required_argument, NULL, 'G' },
 		{ "skip-bad", no_argument, NULL, 'S' },
@@ -71,7 +71,10 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop, .cmd = "detect" };
+	struct pg_output_opts out = { .queue_wait_ms = -1, .stop = cli->stop, .cmd = "detect" };
+	struct option longopts[sizeof(cmd_longopts) / sizeof(cmd_longopts[0]) +
+			       PG_OUTPUT_MAX_LONGOPTS];
+	char shortopts[64];
 	struct pg_replay_opts ro = { .fd = -1, .path = "-" };
 	struct warn_state ws = { 0 };
 	const char *rules = NULL, *filter = NULL;
@@ -87,9 +90,12 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 	char err[512];
 	double t0;
 
+	if (pg_output__longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), cmd_longopts) ||
+	    pg_output__shortopts(shortopts, sizeof(shortopts), "r:i:o:f:qh"))
+		return PG_EXIT_FAIL; /* a sink type with too many options: caught by the tests */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:i:o:f:qh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		rc = pg_output__option(&out, "detect", c, optarg);
 		if (rc < 0)
 			return PG_EXIT_USAGE;

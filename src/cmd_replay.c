@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "enrich.h"
+#include "metrics_server.h"
 
 #define INTERRUPTED_FLUSH_MS 5000
 
@@ -40,11 +41,16 @@ static void replay_help(FILE *out)
 	      "                        the default waits while Kafka may still deliver (as\n"
 	      "                        long as message.timeout.ms, 300 s, lets an event wait;\n"
 	      "                        5 s after Ctrl-C) and says so while it waits\n"
+	      "      --stats FILE      write counters as JSON to FILE at the end\n"
+	      "      --metrics ADDR    serve Prometheus metrics on http://ADDR/metrics, and\n"
+	      "                        /healthz, /readyz (e.g. 127.0.0.1:9464;\n"
+	      "                        docs/operations.md)\n"
 	      "  -q, --quiet           no summary and no notices from the output (a Kafka broker\n"
 	      "                        that does not answer) on standard error\n"
-	      "  -h, --help            this help\n"
-	      PG_OUTPUT_HELP
-	      "\n"
+	      "  -h, --help            this help\n",
+	      out);
+	pg_output__help(out);
+	fputs("\n"
 	      "exit status: 0 success, 1 bad input, I/O error or events not delivered,\n"
 	      "2 bad command line\n",
 	      out);
@@ -66,11 +72,10 @@ static void warn_line(void *ctx, const char *msg)
 
 static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option cmd_longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "filter-file", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },
-		PG_OUTPUT_LONGOPTS,
 		{ "node", required_argument, NULL, 'N' },
 		{ "enrich", no_argument, NULL, 'E' },
 		{ "process", no_argument, NULL, 'P' },
@@ -78,20 +83,28 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		{ "flush-timeout", required_argument, NULL, 'T' },
 		{ "rotate-size", required_argument, NULL, 'R' },
 		{ "skip-bad", no_argument, NULL, 'S' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	/* a replay has no deadline: when Kafka's queue is full, wait for room */
-	struct pg_output_opts out = { .kafka_queue_wait_ms = -1, .stop = cli->stop, .cmd = "replay" };
+	struct pg_output_opts out = { .queue_wait_ms = -1, .stop = cli->stop, .cmd = "replay" };
+	struct option longopts[sizeof(cmd_longopts) / sizeof(cmd_longopts[0]) +
+			       PG_OUTPUT_MAX_LONGOPTS];
+	char shortopts[64];
 	struct pg_enrich_opts eo = { 0 };
 	bool enrich = false, process = false;
 	/* a file has no deadline: at its end, wait while Kafka may still deliver */
 	int flush_ms = PG_FLUSH_UNTIL_DELIVERED;
 	struct pg_replay_opts ro = { .fd = -1 };
 	struct warn_state ws = { 0 };
-	const char *filter = NULL, *filter_file = NULL, *rules = NULL;
+	const char *filter = NULL, *filter_file = NULL, *rules = NULL, *stats_path = NULL;
+	const char *metrics_addr = NULL;
 	char *ftext = NULL;
+	struct pg_metrics_server *srv = NULL;
+	struct pg_metrics m;
 	struct pg_pipeline pl;
 	struct pg_source *src = NULL;
 	struct pg_sink *sink;
@@ -100,9 +113,12 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	int c, rc, status = PG_EXIT_OK, wait_ms = -1;
 	double t0;
 
+	if (pg_output__longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), cmd_longopts) ||
+	    pg_output__shortopts(shortopts, sizeof(shortopts), "f:o:r:qh"))
+		return PG_EXIT_FAIL; /* a sink type with too many options: caught by the tests */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:r:qh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		rc = pg_output__option(&out, "replay", c, optarg);
 		if (rc < 0)
 			return PG_EXIT_USAGE;
@@ -134,6 +150,12 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'S': ro.skip_bad = true; break;
+		case 's': stats_path = optarg; break;
+		case 'M':
+			if (pg_cli_metrics_option("replay", optarg))
+				return PG_EXIT_USAGE;
+			metrics_addr = optarg;
+			break;
 		case 'q': quiet = true; out.quiet = true; break;
 		case 'h': replay_help(stdout); return PG_EXIT_OK;
 		default: return pg_cli_usage_error("replay", argc, argv);
@@ -159,12 +181,12 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		return PG_EXIT_USAGE;
 	}
 	ro.path = argv[optind];
-	if (out.spec && strcmp(out.spec, "-") && strcmp(ro.path, "-")) {
+	if (pg_output__path(&out) && strcmp(ro.path, "-")) {
 		struct stat in_st, out_st;
 
 		/* appending to the file being read would replay its own output until the disk is full */
-		if (!stat(ro.path, &in_st) && !stat(out.spec, &out_st) && in_st.st_dev == out_st.st_dev &&
-		    in_st.st_ino == out_st.st_ino) {
+		if (!stat(ro.path, &in_st) && !stat(pg_output__path(&out), &out_st) &&
+		    in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
 			pg_cli_err("replay", "--output %s is the recording being read; write to another file",
 				   out.spec);
 			return PG_EXIT_USAGE;
@@ -173,43 +195,42 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	ro.warn = warn_line;
 	ro.warn_ctx = &ws;
 
+	if (metrics_addr && !(srv = pg_cli_metrics_start("replay", metrics_addr, quiet)))
+		return PG_EXIT_FAIL;
+	pg_metrics__init(&m);
 	pg_pipeline__init(&pl);
 	/* enrich first: the filter may ask for pod_uid or node */
-	if (enrich && pg_cli_add_enrich("replay", &pl, &eo)) {
-		pg_pipeline__destroy(&pl);
-		return PG_EXIT_FAIL;
-	}
-	if (process && pg_cli_add_process("replay", &pl)) {
-		pg_pipeline__destroy(&pl);
-		return PG_EXIT_FAIL;
-	}
-	if (rules && pg_cli_add_rules("replay", &pl, rules, NULL, false, quiet, NULL)) {
-		pg_pipeline__destroy(&pl);
-		return PG_EXIT_FAIL;
-	}
+	status = PG_EXIT_FAIL;
+	if (enrich && pg_cli_add_enrich("replay", &pl, &eo))
+		goto cleanup;
+	if (process && pg_cli_add_process("replay", &pl))
+		goto cleanup;
+	if (rules && pg_cli_add_rules("replay", &pl, rules, NULL, false, quiet, NULL))
+		goto cleanup;
 	if (filter_file && !(filter = ftext = pg_cli_read_filter_file("replay", filter_file))) {
-		pg_pipeline__destroy(&pl);
-		return PG_EXIT_USAGE;
+		status = PG_EXIT_USAGE;
+		goto cleanup;
 	}
 	rc = pg_cli_add_filter("replay", &pl, filter);
 	free(ftext); /* the filter keeps its own copy */
 	if (rc) {
-		pg_pipeline__destroy(&pl);
-		return PG_EXIT_USAGE;
+		status = PG_EXIT_USAGE;
+		goto cleanup;
 	}
 	sink = pg_output__open(&out, err, sizeof(err));
 	if (!sink) {
 		pg_cli_err("replay", "%s", err);
-		pg_pipeline__destroy(&pl);
-		return PG_EXIT_FAIL;
+		goto cleanup;
 	}
 	pg_pipeline__add_sink(&pl, sink);
 	src = pg_source_replay__new(&ro);
 	if (!src) {
 		pg_cli_err("replay", "cannot open %s: %s", ro.path, strerror(errno));
-		pg_pipeline__destroy(&pl);
-		return PG_EXIT_FAIL;
+		goto cleanup;
 	}
+	status = PG_EXIT_OK;
+	if (srv)
+		wait_ms = PG_METRICS_ROUND_MS;
 
 	t0 = pg_now_seconds();
 	for (;;) {
@@ -221,6 +242,11 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		rc = pg_source__poll(src, wait_ms, pg_pipeline__on_event, &pl);
 		/* a pipe that pauses (tail -f | pangolin replay -) must not hold lines back */
 		wait_ms = pg_pipeline__tick(&pl);
+		if (srv && (wait_ms < 0 || wait_ms > PG_METRICS_ROUND_MS))
+			wait_ms = PG_METRICS_ROUND_MS;
+		pg_cli_metrics_round(srv, &m, src, &pl, pg_now_seconds() - t0,
+				     rc == PG_SOURCE_EOF ? "the recording is read to its end"
+							 : NULL);
 		/* a signal woke a blocked read (or raced the end of the input): the loop looks at
 		 * the stop flag */
 		if (rc == -EINTR || (rc == PG_SOURCE_EOF && *cli->stop))
@@ -248,16 +274,18 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		fprintf(stderr, "pangolin replay: %s\n", sink->errmsg[0] ? sink->errmsg : strerror(-rc));
 		status = PG_EXIT_FAIL;
 	}
-	if (!quiet) {
-		struct pg_metrics m;
-
-		pg_metrics__init(&m);
-		pg_cli_collect(&m, src, &pl, pg_now_seconds() - t0);
+	pg_cli_collect(&m, src, &pl, pg_now_seconds() - t0);
+	if (!quiet)
 		pg_cli_summary("replay", &m, &pl, pg_now_seconds() - t0);
-		pg_metrics__release(&m);
+	if (stats_path && (rc = pg_cli_write_stats(stats_path, &m))) {
+		pg_cli_err("replay", "cannot write --stats %s: %s", stats_path, strerror(-rc));
+		status = PG_EXIT_FAIL;
 	}
+cleanup:
+	pg_metrics_server__stop(srv);
 	pg_source__free(src);
 	pg_pipeline__destroy(&pl);
+	pg_metrics__release(&m);
 	return status;
 }
 

@@ -13,6 +13,7 @@
 #include "enrich.h"
 #include "kfilter.h"
 #include "kube.h"
+#include "metrics_server.h"
 #include "source_bpf.h"
 
 #define POLL_MS 100
@@ -26,7 +27,8 @@ static void run_help_common(FILE *out, const char *cmd)
 		"                          kernel can decide are decided there, before the ring buffer\n"
 		"      --filter-file FILE  the filter EXPR from FILE (for filters longer than 128 KiB)\n"
 		"  -o, --output OUT        write events to OUT: a file%s, or\n"
-		"                          kafka://HOST:PORT/TOPIC (docs/kafka.md)\n"
+		"                          kafka://HOST:PORT/TOPIC (docs/kafka.md); see the\n"
+		"                          outputs below\n"
 		"      --rotate-size N     rotate the output file at N bytes (e.g. 64M)\n"
 		"      --node NAME         node name on every event (default: $NODE_NAME, else the\n"
 		"                          host name); container and pod come from the cgroup\n"
@@ -38,6 +40,9 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --wakeup-bytes N    wake the reader when N bytes wait (default ringbuf/16)\n"
 		"  -d, --duration S        stop after S seconds\n"
 		"      --stats FILE        write counters as JSON to FILE at exit\n"
+		"      --metrics ADDR      serve Prometheus metrics on http://ADDR/metrics, and\n"
+		"                          /healthz, /readyz for probes (e.g. 127.0.0.1:9464;\n"
+		"                          docs/operations.md)\n"
 		"      --explain           print how the filter is split between kernel and userspace\n"
 		"      --no-snapshot       do not report the processes already running at start-up\n"
 		"                          (exec events with \"snapshot\":true)\n"
@@ -53,14 +58,15 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --bpf-tier N        load the sensor object of kernel tier N (0, 1 or 2) and no\n"
 		"                          other; by default the best this kernel accepts (docs/kernels.md)\n"
 		"  -v, --verbose           libbpf debug output (verifier logs)\n"
-		"  -h, --help              this help\n"
-		PG_OUTPUT_HELP
-		"\n"
+		"  -h, --help              this help\n",
+		strcmp(cmd, "record") ? " instead of standard output ('-')" : " (required)");
+	pg_output__help(out);
+	fputs("\n"
 		"Events reach a file or pipe within about 100 ms, in batches; a kill -9 loses about\n"
 		"the last 100 ms, lines already written stay whole (docs/sensor.md).\n"
 		"Stops on SIGINT/SIGTERM: drains the ring buffer, flushes the output, exits 0.\n"
 		"Needs root, or CAP_BPF and CAP_PERFMON; 'pangolin doctor' checks this kernel.\n",
-		strcmp(cmd, "record") ? " instead of standard output ('-')" : " (required)");
+	      out);
 }
 
 static void run_help(FILE *out)
@@ -89,6 +95,7 @@ struct run_opts {
 	const char *filter;
 	const char *filter_file;
 	const char *stats_path;
+	const char *metrics_addr;
 	const char *node;
 	const char *kubeconfig;
 	double pod_grace;
@@ -151,6 +158,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	struct pg_bpf_opts bo = { 0 };
 	struct pg_kube kube = { 0 };
 	struct pg_metrics m;
+	struct pg_metrics_server *srv = NULL;
 	char err[512];
 	int status = PG_EXIT_FAIL, rc, wait_ms = POLL_MS;
 	bool tty = !o->quiet && isatty(STDERR_FILENO), all_user;
@@ -193,6 +201,9 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		pg_cli_err(o->cmd, "cannot split the filter: out of memory");
 		goto cleanup;
 	}
+	/* before the rest: the probes answer while the programs load and the output connects */
+	if (o->metrics_addr && !(srv = pg_cli_metrics_start(o->cmd, o->metrics_addr, o->quiet)))
+		goto cleanup;
 	/* identity first (node, cgroup, container, pod): the userspace filter may ask for it */
 	if (pg_kube__open(&kube, o->kubeconfig, o->pod_grace, err, sizeof(err))) {
 		pg_cli_err(o->cmd, "%s", err);
@@ -240,7 +251,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			goto cleanup;
 		}
 	}
-	/* kafka_queue_wait_ms stays 0 unless asked for: the sensor must not block on its output,
+	/* queue_wait_ms stays 0 unless asked for: the sensor must not block on its output,
 	 * a full Kafka queue drops (or spills) and says so */
 	o->out.stop = cli->stop;
 	o->out.cmd = o->cmd;
@@ -300,6 +311,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		due = pg_pipeline__tick(&pl);
 		wait_ms = due >= 0 && due < POLL_MS ? due : POLL_MS;
 		now = pg_now_seconds();
+		pg_cli_metrics_round(srv, &m, src, &pl, now - t0, NULL);
 		if (tty && now - last_t >= STATUS_EVERY_S) {
 			pg_cli_collect(&m, src, &pl, now - t0);
 			status_line(o->cmd, &m, &pl, now, &last_t, &last_read, &last_lost);
@@ -309,6 +321,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	}
 
 	/* stop the programs, then take everything they left in the ring buffer */
+	pg_cli_metrics_round(srv, &m, src, &pl, pg_now_seconds() - t0, "stopping");
 	pg_source_bpf__detach(src);
 	while ((rc = pg_source__poll(src, 0, pg_pipeline__on_event, &pl)) > 0)
 		;
@@ -329,6 +342,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		status = PG_EXIT_FAIL;
 	}
 cleanup:
+	pg_metrics_server__stop(srv); /* before what it reports on goes away */
 	pg_source__free(src);
 	pg_pipeline__destroy(&pl);
 	pg_kube__close(&kube); /* after the pipeline: the enrich stage read its cache */
@@ -340,11 +354,10 @@ cleanup:
 
 static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option cmd_longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "filter-file", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },
-		PG_OUTPUT_LONGOPTS,
 		{ "node", required_argument, NULL, 'N' },
 		{ "kubeconfig", required_argument, NULL, 'K' },
 		{ "pod-grace", required_argument, NULL, 'G' },
@@ -353,6 +366,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "wakeup-bytes", required_argument, NULL, 'W' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "explain", no_argument, NULL, 'E' },
 		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "bpf-tier", required_argument, NULL, 'T' },
@@ -363,11 +377,17 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct option longopts[sizeof(cmd_longopts) / sizeof(cmd_longopts[0]) +
+			       PG_OUTPUT_MAX_LONGOPTS];
+	char shortopts[64];
 	int c;
 
+	if (pg_output__longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), cmd_longopts) ||
+	    pg_output__shortopts(shortopts, sizeof(shortopts), "f:o:d:r:qvh"))
+		return PG_EXIT_FAIL; /* a sink type with too many options: caught by the tests */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:d:r:qvh" PG_OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		int handled = pg_output__option(&o->out, o->cmd, c, optarg);
 
 		if (handled < 0)
@@ -411,6 +431,11 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			}
 			break;
 		case 's': o->stats_path = optarg; break;
+		case 'M':
+			if (pg_cli_metrics_option(o->cmd, optarg))
+				return PG_EXIT_USAGE;
+			o->metrics_addr = optarg;
+			break;
 		case 'E': o->explain = true; break;
 		case 'S': o->no_snapshot = true; break;
 		case 'T':
@@ -466,7 +491,7 @@ static int run_run(const struct pg_cli *cli, int argc, char **argv)
 
 static int record_run(const struct pg_cli *cli, int argc, char **argv)
 {
-	struct run_opts o = { .cmd = "record" };
+	struct run_opts o = { .cmd = "record", .out.ndjson_only = true };
 	int rc = parse_run_opts(&o, argc, argv);
 
 	if (rc < 0) {

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -32,9 +33,9 @@ const struct pg_metric_desc pg_metric_events = {
 
 const struct pg_metric_desc pg_metric_sink_events = {
 	.name = "pangolin_sink_events_total",
-	.help = "Events by output and outcome: accepted, written (to the file, or acknowledged by "
-		"the broker), failed, dropped (queue full), spilled (to the spill file), resent (from "
-		"an earlier run's spill file).",
+	.help = "Events by output and outcome: accepted, written (to the file, or acknowledged "
+		"by the broker), failed, dropped (queue full), spilled (to the spill file), resent "
+		"(from an earlier run's spill file).",
 	.type = PG_METRIC_COUNTER,
 	.labels = { "sink", "outcome" },
 	.stats = "sinks.{sink}.{outcome}",
@@ -78,7 +79,6 @@ const struct pg_metric_desc pg_metric_source_skipped = {
 void pg_metrics__init(struct pg_metrics *m)
 {
 	memset(m, 0, sizeof(*m));
-	pg_metrics__reset(m);
 }
 
 void pg_metrics__reset(struct pg_metrics *m)
@@ -87,7 +87,6 @@ void pg_metrics__reset(struct pg_metrics *m)
 	m->err = 0;
 	m->arena.len = 0;
 	m->arena.err = 0;
-	pg_buf__putc(&m->arena, 0); /* offset 0: "" */
 }
 
 void pg_metrics__release(struct pg_metrics *m)
@@ -103,6 +102,10 @@ static uint32_t arena_str(struct pg_metrics *m, const char *s)
 
 	if (!s || !*s)
 		return 0;
+	if (!off) { /* offset 0 stands for "" */
+		pg_buf__putc(&m->arena, 0);
+		off = 1;
+	}
 	pg_buf__put(&m->arena, s, strlen(s) + 1);
 	if (m->arena.err || off > UINT32_MAX) {
 		m->err = -ENOMEM;
@@ -178,6 +181,8 @@ void pg_metrics__add_histogram(struct pg_metrics *m, const struct pg_metric_desc
 	va_start(ap, sum);
 	take_labels(m, s, ap);
 	va_end(ap);
+	if (!m->arena.len)
+		pg_buf__putc(&m->arena, 0); /* offset 0 stands for "" */
 	/* aligned, cumulative: the renderer reads them as Prometheus wants them */
 	while (m->arena.len % sizeof(uint64_t))
 		pg_buf__putc(&m->arena, 0);
@@ -193,7 +198,7 @@ void pg_metrics__add_histogram(struct pg_metrics *m, const struct pg_metric_desc
 const char *pg_metric_sample__label(const struct pg_metrics *m, const struct pg_metric_sample *s,
 				    unsigned int i)
 {
-	return i < PG_METRIC_MAX_LABELS ? m->arena.data + s->label_off[i] : "";
+	return i < PG_METRIC_MAX_LABELS && s->label_off[i] ? m->arena.data + s->label_off[i] : "";
 }
 
 static int label_index(const struct pg_metric_desc *d, const char *name)
@@ -224,7 +229,8 @@ double pg_metrics__sum(const struct pg_metrics *m, const struct pg_metric_desc *
 		for (unsigned int k = 0; match && k < n; k++) {
 			int li = label_index(d, names[k]);
 
-			match = li >= 0 && !strcmp(pg_metric_sample__label(m, s, (unsigned int)li), values[k]);
+			match = li >= 0 &&
+				!strcmp(pg_metric_sample__label(m, s, (unsigned int)li), values[k]);
 		}
 		if (match)
 			sum += s->value;
@@ -245,7 +251,10 @@ static void put_value(struct pg_buf *out, double v)
 	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
 		pg_buf__i64(out, (long long)v);
 	else {
-		snprintf(tmp, sizeof(tmp), "%.9g", v);
+		/* the shortest of the two that reads back as the same number */
+		snprintf(tmp, sizeof(tmp), "%.15g", v);
+		if (strtod(tmp, NULL) != v)
+			snprintf(tmp, sizeof(tmp), "%.17g", v);
 		pg_buf__puts(out, tmp);
 	}
 }
@@ -411,9 +420,8 @@ static int json_add_path(json_t *root, const char *path, double v)
 			return -EINVAL;
 		v += json_number_value(cur);
 	}
-	return json_object_set_new(obj, key, integral(v) ? json_integer((json_int_t)v) : json_real(v))
-		       ? -ENOMEM
-		       : 0;
+	cur = integral(v) ? json_integer((json_int_t)v) : json_real(v);
+	return json_object_set_new(obj, key, cur) ? -ENOMEM : 0;
 }
 
 /* "{hop}.{type}.{outcome}" with the sample's label values. */

@@ -73,10 +73,11 @@ struct pg_metric_sample {
 struct pg_metrics {
 	struct pg_metric_sample *samples;
 	size_t n, cap;
-	struct pg_buf arena; /* label values and histogram counts; offset 0 is "" */
+	struct pg_buf arena; /* label values and histogram counts; offset 0 stands for "" */
 	int err; /* -ENOMEM once an add failed: renderers refuse a partial collection */
 };
 
+/* An empty collection; allocates nothing (release is still needed once samples are added). */
 void pg_metrics__init(struct pg_metrics *m);
 /* Forget the samples, keep the memory: the next collection reuses it. */
 void pg_metrics__reset(struct pg_metrics *m);

@@ -56,6 +56,11 @@ struct pg_sink_ops {
 	 * from stats() under the sink's name. May be NULL.
 	 */
 	void (*metrics)(struct pg_sink *sink, struct pg_metrics *m);
+	/*
+	 * Whether the sink accepts events now (what /readyz reports): true, or false with the
+	 * reason in why. Never blocks. May be NULL: always.
+	 */
+	bool (*accepting)(struct pg_sink *sink, char *why, size_t len);
 };
 
 struct pg_sink {
@@ -91,6 +96,11 @@ static inline const char *pg_sink__name(const struct pg_sink *s)
 	return s->name ? s->name : s->ops->name;
 }
 
+static inline bool pg_sink__accepting(struct pg_sink *s, char *why, size_t len)
+{
+	return s->ops->accepting ? s->ops->accepting(s, why, len) : true;
+}
+
 /* Every counter of the sink: the standard ones from stats(), then its own. */
 static inline void pg_sink__metrics(struct pg_sink *s, struct pg_metrics *m)
 {
@@ -108,7 +118,14 @@ static inline void pg_sink__free(struct pg_sink *s)
 		s->ops->free(s);
 }
 
-/* --- NDJSON to a file or stdout ------------------------------------------------------------ */
+/* How an event is written: what --format names (output.c). */
+enum pg_value_format {
+	PG_FORMAT_JSON, /* the NDJSON line, without its newline */
+	PG_FORMAT_PROTOBUF, /* pangolin.v1.Event (proto/pangolin.proto) */
+	PG_FORMAT_COMPACT, /* a line a person reads (compact.h); files and terminals only */
+};
+
+/* --- NDJSON (or compact) lines to a file or stdout ----------------------------------------- */
 
 struct pg_ndjson_opts {
 	const char *path; /* NULL or "-" for standard output */
@@ -127,6 +144,8 @@ struct pg_ndjson_opts {
 	 * kill -9 or a power cut can lose is then only what was not yet written. Regular files
 	 * only: the sink refuses to open otherwise. */
 	bool fsync;
+	enum pg_value_format format; /* PG_FORMAT_JSON (0) or PG_FORMAT_COMPACT */
+	bool colour; /* compact: ANSI colours */
 };
 
 struct pg_sink *pg_sink_ndjson__new(const struct pg_ndjson_opts *opts);
@@ -153,11 +172,6 @@ enum pg_kafka_key {
 
 /* Not a valid node name, pod UID or container id: it cannot stand for a real one. */
 #define PG_KAFKA_KEY_UNKNOWN "-"
-
-enum pg_value_format {
-	PG_FORMAT_JSON, /* the NDJSON line, without its newline */
-	PG_FORMAT_PROTOBUF, /* pangolin.v1.Event (proto/pangolin.proto) */
-};
 
 struct pg_kafka_opts {
 	const char *url; /* kafka://HOST[:PORT][,HOST[:PORT]...]/TOPIC */

@@ -29,6 +29,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "json.h"
+#include "output.h"
 #include "proto.h"
 #include "sink.h"
 #include "source.h"
@@ -46,6 +47,23 @@
 #define AGE_MARKS 1024
 /* The opaque of a message re-sent from the spill file: its bytes are not this run's. */
 #define RESENT_OPAQUE ((void *)(uintptr_t)1)
+
+/*
+ * Delivery latency buckets (seconds, from produce to the broker's acknowledgement, as
+ * librdkafka measures it): linger.ms is 5 and message.timeout.ms 300 s by default.
+ */
+static const double latency_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+					 0.5,	1,	2.5,   5,     10,    30,   60,	 300 };
+#define NLATENCY (sizeof(latency_bounds) / sizeof(latency_bounds[0]))
+
+static const struct pg_metric_desc delivery_latency = {
+	.name = "pangolin_kafka_delivery_latency_seconds",
+	.help = "Time from producing an event to the broker's acknowledgement (librdkafka's "
+		"measure), for each event delivered.",
+	.type = PG_METRIC_HISTOGRAM,
+	.buckets = latency_bounds,
+	.nbuckets = NLATENCY,
+};
 
 /* "produced event number seq at time ms": the oldest queued event's age, without a clock
  * per event kept anywhere (see oldest_ms) */
@@ -97,6 +115,8 @@ struct sink_kafka {
 	uint64_t dr_failed, dr_spilled;
 	/* the spill file's events delivered, and their bytes (not in bytes: not this run's) */
 	uint64_t resent_delivered, resent_bytes;
+	uint64_t latency[NLATENCY + 1]; /* delivered events by latency bucket (the last: above) */
+	double latency_sum; /* seconds */
 };
 
 static double mono_ms(void)
@@ -400,7 +420,18 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	struct sink_kafka *s = opaque;
 
 	if (!m->err) {
+		int64_t us = rd_kafka_message_latency(m);
+
 		s->delivered++;
+		if (us >= 0) {
+			double sec = (double)us / 1e6;
+			unsigned int b = 0;
+
+			while (b < NLATENCY && sec > latency_bounds[b])
+				b++;
+			s->latency[b]++;
+			s->latency_sum += sec;
+		}
 		if (m->_private == RESENT_OPAQUE) {
 			s->resent_delivered++;
 			s->resent_bytes += m->len;
@@ -660,6 +691,34 @@ static void kafka_stats(struct pg_sink *sink, struct pg_sink_stats *st)
 	st->oldest_ms = (uint64_t)oldest_ms(s, mono_ms());
 }
 
+static void kafka_metrics(struct pg_sink *sink, struct pg_metrics *m)
+{
+	struct sink_kafka *s = (struct sink_kafka *)sink;
+
+	pg_metrics__add_histogram(m, &delivery_latency, s->latency, s->latency_sum);
+}
+
+/* Accepting: no fatal error, and the broker acknowledges (the "waiting for" notice is off). */
+static bool kafka_accepting(struct pg_sink *sink, char *why, size_t len)
+{
+	struct sink_kafka *s = (struct sink_kafka *)sink;
+	double age;
+
+	if (s->fatal) {
+		snprintf(why, len, "kafka: %s", s->last_error);
+		return false;
+	}
+	age = oldest_ms(s, mono_ms());
+	if (age >= WAIT_NOTICE_MS) {
+		snprintf(why, len,
+			 "kafka: %s has not acknowledged for %.0f s (%llu events queued)%s%s",
+			 s->brokers, age / 1000, (unsigned long long)queued(s),
+			 s->last_error[0] ? "; last error: " : "", s->last_error);
+		return false;
+	}
+	return true;
+}
+
 static void kafka_free(struct pg_sink *sink)
 {
 	struct sink_kafka *s = (struct sink_kafka *)sink;
@@ -691,6 +750,8 @@ static const struct pg_sink_ops kafka_ops = {
 	.tick = kafka_tick,
 	.stats = kafka_stats,
 	.free = kafka_free,
+	.metrics = kafka_metrics,
+	.accepting = kafka_accepting,
 };
 
 /* --- start-up ------------------------------------------------------------------------------- */
@@ -1001,3 +1062,148 @@ err_out:
 	errno = -rc;
 	return NULL;
 }
+
+/* --- the kafka sink type (output.h) --------------------------------------------------------- */
+
+#define MAX_PROPS 64 /* -X given at most this often */
+
+static int check_prop(const char *arg, char *err, size_t errlen)
+{
+	if (strchr(arg, '=') && *arg != '=')
+		return 0;
+	snprintf(err, errlen,
+		 "-X '%s': expected KEY=VALUE (a librdkafka property, e.g. -X linger.ms=20)", arg);
+	return -EINVAL;
+}
+
+static int check_key(const char *arg, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "pod") || !strcmp(arg, "container") || !strcmp(arg, "node") ||
+	    !strcmp(arg, "none"))
+		return 0;
+	snprintf(err, errlen, "--kafka-key: '%s' is not pod, container, node or none", arg);
+	return -EINVAL;
+}
+
+static bool int_in(const char *arg, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(arg, &end, 10);
+	return !errno && end != arg && !*end && *v >= lo && *v <= hi;
+}
+
+static int check_timeout(const char *arg, char *err, size_t errlen)
+{
+	long v;
+
+	if (int_in(arg, 1, 3600, &v))
+		return 0;
+	snprintf(err, errlen, "--kafka-timeout: '%s' is not a number of seconds in 1..3600", arg);
+	return -EINVAL;
+}
+
+static int check_queue_wait(const char *arg, char *err, size_t errlen)
+{
+	long v;
+
+	if (int_in(arg, -1, 86400000, &v))
+		return 0;
+	snprintf(err, errlen, "--kafka-queue-wait: '%s' is not -1 or a number of milliseconds",
+		 arg);
+	return -EINVAL;
+}
+
+#define KAFKA_ONLY "applies to kafka:// outputs only"
+
+static const struct pg_sink_option kafka_options[] = {
+	{ .name = "kafka-property", .short_name = 'X', .has_arg = true, .check = check_prop,
+	  .elsewhere = KAFKA_ONLY },
+	{ .name = "kafka-key", .has_arg = true, .check = check_key, .elsewhere = KAFKA_ONLY },
+	{ .name = "kafka-spill", .has_arg = true, .elsewhere = KAFKA_ONLY },
+	{ .name = "kafka-timeout", .has_arg = true, .check = check_timeout,
+	  .elsewhere = KAFKA_ONLY },
+	{ .name = "kafka-queue-wait", .has_arg = true, .check = check_queue_wait,
+	  .elsewhere = KAFKA_ONLY },
+	{ 0 },
+};
+
+static const char kafka_help[] =
+	"  -X KEY=VALUE            a librdkafka property (TLS, SASL, batching...); repeatable\n"
+	"      --kafka-key K       message key: pod (pod UID, else container id, else node;\n"
+	"                          the default), container, node, or none\n"
+	"      --kafka-spill F     save events Kafka cannot take now to the NDJSON file F\n"
+	"                          instead of dropping them; the next start re-sends F\n"
+	"      --kafka-timeout S   seconds to wait at start for a broker and the topic (10)\n"
+	"      --kafka-queue-wait MS  when librdkafka's queue is full, wait up to MS for\n"
+	"                          room before dropping or spilling (-1: as long as it takes)\n";
+
+static bool claims_kafka(const char *spec)
+{
+	return !strncmp(spec, "kafka://", 8);
+}
+
+static enum pg_value_format kafka_default(const struct pg_output_opts *o)
+{
+	return PG_FORMAT_JSON;
+}
+
+static int kafka_check(const struct pg_output_opts *o, enum pg_value_format f, char *err,
+		       size_t errlen)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->ngiven; i++)
+		n += o->given[i].opt->short_name == 'X';
+	if (n > MAX_PROPS) {
+		snprintf(err, errlen, "-X: more than %d properties", MAX_PROPS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct pg_sink *kafka_open(const struct pg_output_opts *o, enum pg_value_format f,
+				  char *err, size_t errlen)
+{
+	const char *props[MAX_PROPS];
+	const char *key = pg_output__arg(o, "kafka-key");
+	const char *timeout = pg_output__arg(o, "kafka-timeout");
+	const char *wait = pg_output__arg(o, "kafka-queue-wait");
+	struct pg_kafka_opts ko = {
+		.url = o->spec,
+		.props = props,
+		.key = PG_KAFKA_KEY_POD,
+		.format = f,
+		.spill_path = pg_output__arg(o, "kafka-spill"),
+		.queue_wait_ms = wait ? atoi(wait) : o->queue_wait_ms,
+		.connect_timeout_ms = timeout ? atoi(timeout) * 1000 : 0,
+		.stop = o->stop,
+		.notice = o->quiet ? NULL : pg_output__notice,
+		.notice_ctx = (void *)(o->cmd ? o->cmd : "output"),
+	};
+
+	for (size_t i = 0; i < o->ngiven && ko.nprops < MAX_PROPS; i++)
+		if (o->given[i].opt->short_name == 'X')
+			props[ko.nprops++] = o->given[i].arg;
+	if (key && !strcmp(key, "container"))
+		ko.key = PG_KAFKA_KEY_CONTAINER;
+	else if (key && !strcmp(key, "node"))
+		ko.key = PG_KAFKA_KEY_NODE;
+	else if (key && !strcmp(key, "none"))
+		ko.key = PG_KAFKA_KEY_NONE;
+	return pg_sink_kafka__new(&ko, err, errlen);
+}
+
+const struct pg_sink_type pg_sink_type_kafka = {
+	.name = "kafka",
+	.form = "kafka://HOST:PORT[,HOST:PORT...]/TOPIC",
+	.about = "a Kafka topic, keyed by pod (docs/kafka.md); NDJSON or protobuf messages",
+	.claims = claims_kafka,
+	.formats = 1u << PG_FORMAT_JSON | 1u << PG_FORMAT_PROTOBUF,
+	.default_format = kafka_default,
+	.options = kafka_options,
+	.help = kafka_help,
+	.check = kafka_check,
+	.open = kafka_open,
+};

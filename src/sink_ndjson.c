@@ -19,7 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compact.h"
 #include "json.h"
+#include "output.h"
 #include "sink.h"
 
 struct sink_ndjson {
@@ -28,6 +30,7 @@ struct sink_ndjson {
 	bool own_fd;
 	bool line_buffered;
 	bool fsync;
+	bool compact, colour; /* --format compact (with ANSI colours) instead of NDJSON */
 	unsigned int flush_ms;
 	char *path;
 	struct pg_buf buf;
@@ -39,6 +42,7 @@ struct sink_ndjson {
 	long long pending_since_ns; /* when the oldest buffered line was taken (flush_ms > 0) */
 	long long last_write_ns; /* when the buffer was last written (flush_ms > 0) */
 	int tick_err; /* a write at a tick failed: the next send or flush returns it */
+	bool write_failed; /* the last write failed (errmsg says why) */
 	struct pg_sink_stats stats;
 };
 
@@ -151,6 +155,7 @@ static int drain(struct sink_ndjson *s)
 		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "%s: fdatasync: %s",
 			 s->path ? s->path : "<stdout>", strerror(errno));
 	}
+	s->write_failed = err != 0;
 	if (err) {
 		/* what was buffered is gone: count it, never pretend */
 		s->stats.failed += s->buffered_events;
@@ -179,7 +184,10 @@ static int ndjson_send(struct pg_sink *sink, const struct pg_event *ev)
 		s->stats.failed++;
 		return err;
 	}
-	pg_json_encode(ev, &s->buf);
+	if (s->compact)
+		pg_compact_encode(ev, &s->buf, s->colour);
+	else
+		pg_json_encode(ev, &s->buf);
 	pg_buf__putc(&s->buf, '\n');
 	if (s->buf.err) {
 		s->buf.len = before;
@@ -259,6 +267,15 @@ static void ndjson_stats(struct pg_sink *sink, struct pg_sink_stats *st)
 		st->oldest_ms = (uint64_t)(mono_ns() - s->pending_since_ns) / 1000000;
 }
 
+static bool ndjson_accepting(struct pg_sink *sink, char *why, size_t len)
+{
+	struct sink_ndjson *s = (struct sink_ndjson *)sink;
+
+	if (s->write_failed)
+		snprintf(why, len, "the last write failed: %s", s->base.errmsg);
+	return !s->write_failed;
+}
+
 static void ndjson_free(struct pg_sink *sink)
 {
 	struct sink_ndjson *s = (struct sink_ndjson *)sink;
@@ -277,6 +294,7 @@ static const struct pg_sink_ops ndjson_ops = {
 	.tick = ndjson_tick,
 	.stats = ndjson_stats,
 	.free = ndjson_free,
+	.accepting = ndjson_accepting,
 };
 
 struct pg_sink *pg_sink_ndjson__new(const struct pg_ndjson_opts *opts)
@@ -292,6 +310,8 @@ struct pg_sink *pg_sink_ndjson__new(const struct pg_ndjson_opts *opts)
 	s->line_buffered = opts->line_buffered;
 	s->flush_ms = opts->flush_ms;
 	s->fsync = opts->fsync;
+	s->compact = opts->format == PG_FORMAT_COMPACT;
+	s->colour = opts->colour;
 	s->rotate_bytes = opts->rotate_bytes;
 	s->rotate_keep = opts->rotate_keep ? opts->rotate_keep : 5;
 	if (pg_buf__reserve(&s->buf, s->limit + 4096))
@@ -325,3 +345,112 @@ enomem:
 	errno = ENOMEM;
 	return NULL;
 }
+
+/* --- the stdout and file sink types (output.h) ------------------------------------------------ */
+
+static const struct pg_sink_option file_options[] = {
+	{ .name = "fsync",
+	  .elsewhere = "applies to file outputs; a kafka:// output is durable once the broker "
+		       "acknowledges (acks=all, docs/kafka.md)" },
+	{ 0 },
+};
+
+static const char file_help[] =
+	"      --fsync             sync the output file to disk after every write (a few a\n"
+	"                          second, or one per 256 KiB): a power cut then loses no more\n"
+	"                          than a kill -9, the last 100 ms of events (docs/sensor.md)\n";
+
+static bool claims_stdout(const char *spec)
+{
+	return !strcmp(spec, "-");
+}
+
+static bool claims_file(const char *spec)
+{
+	/* a path; a path that looks like a URL (x://) is some other output this build lacks */
+	return !strncmp(spec, "file:", 5) || !strstr(spec, "://");
+}
+
+static enum pg_value_format stdout_default(const struct pg_output_opts *o)
+{
+	return isatty(STDOUT_FILENO) ? PG_FORMAT_COMPACT : PG_FORMAT_JSON;
+}
+
+static enum pg_value_format file_default(const struct pg_output_opts *o)
+{
+	return PG_FORMAT_JSON;
+}
+
+static int stdout_check(const struct pg_output_opts *o, enum pg_value_format f, char *err,
+			size_t errlen)
+{
+	struct stat sb;
+
+	if (pg_output__arg(o, "fsync") && (fstat(STDOUT_FILENO, &sb) || !S_ISREG(sb.st_mode))) {
+		snprintf(err, errlen, "--fsync needs a file: standard output is a %s; give -o FILE",
+			 isatty(STDOUT_FILENO) ? "terminal" : "pipe or device");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct pg_sink *lines_open(const struct pg_output_opts *o, enum pg_value_format f,
+				  const char *path, char *err, size_t errlen)
+{
+	struct pg_ndjson_opts no = {
+		.path = path,
+		.fd = -1,
+		.rotate_bytes = o->rotate_bytes,
+		.line_buffered = o->line_buffered,
+		.flush_ms = PG_OUTPUT_FLUSH_MS,
+		.fsync = pg_output__arg(o, "fsync") != NULL,
+		.format = f,
+		/* colour for a person at a terminal, never into a file */
+		.colour = f == PG_FORMAT_COMPACT && !path && pg_output__colour(STDOUT_FILENO),
+	};
+	struct pg_sink *sink = pg_sink_ndjson__new(&no);
+
+	if (!sink)
+		snprintf(err, errlen, "cannot open %s for writing: %s",
+			 path ? path : "standard output", strerror(errno));
+	return sink;
+}
+
+static struct pg_sink *stdout_open(const struct pg_output_opts *o, enum pg_value_format f,
+				   char *err, size_t errlen)
+{
+	return lines_open(o, f, NULL, err, errlen);
+}
+
+static struct pg_sink *file_open(const struct pg_output_opts *o, enum pg_value_format f,
+				 char *err, size_t errlen)
+{
+	const char *path = pg_output__path(o);
+
+	/* file:- is a file named "-", not standard output */
+	return lines_open(o, f, strcmp(path, "-") ? path : "./-", err, errlen);
+}
+
+const struct pg_sink_type pg_sink_type_stdout = {
+	.name = "stdout",
+	.form = "- (the default)",
+	.about = "standard output: compact on a terminal, else NDJSON",
+	.claims = claims_stdout,
+	.formats = 1u << PG_FORMAT_JSON | 1u << PG_FORMAT_COMPACT,
+	.default_format = stdout_default,
+	.options = file_options,
+	.check = stdout_check,
+	.open = stdout_open,
+};
+
+const struct pg_sink_type pg_sink_type_file = {
+	.name = "file",
+	.form = "PATH, or file:PATH",
+	.about = "a file, appended to; NDJSON unless --format compact",
+	.claims = claims_file,
+	.formats = 1u << PG_FORMAT_JSON | 1u << PG_FORMAT_COMPACT,
+	.default_format = file_default,
+	.options = file_options,
+	.help = file_help,
+	.open = file_open,
+};

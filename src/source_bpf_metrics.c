@@ -52,7 +52,8 @@ static const struct pg_metric_desc attach_seconds = {
 static const struct pg_metric_desc program_attached = {
 	.name = "pangolin_bpf_program_attached",
 	.help = "1 for each sensor program attached to its hook, 0 for one not attached (not "
-		"wanted by the filter, the kernel lacks the hook or refused the program, or stopped).",
+		"wanted by the filter, the kernel lacks the hook or refused the program, or "
+		"stopping).",
 	.type = PG_METRIC_GAUGE,
 	.labels = { "program" },
 };
@@ -81,9 +82,9 @@ void pg_source_bpf__metrics(struct pg_source *src, struct pg_metrics *m)
 		const uint64_t v[] = { c[t].filtered, c[t].emitted, c[t].dropped };
 
 		for (unsigned int o = 0; o < 3; o++)
-			pg_metrics__add_total(m, o == 2 ? "lost_in_kernel" : NULL, &pg_metric_events,
-					      (double)v[o], PG_HOP_KERNEL, outcomes[o],
-					      pg_event_type_name(t));
+			pg_metrics__add_total(m, o == 2 ? "lost_in_kernel" : NULL,
+					      &pg_metric_events, (double)v[o], PG_HOP_KERNEL,
+					      outcomes[o], pg_event_type_name(t));
 	}
 	if (pg_source_bpf__dns_counts(src, skip, unparsed))
 		memset(skip, 0, sizeof(skip));

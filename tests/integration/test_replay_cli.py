@@ -95,7 +95,11 @@ def test_unknown_command(pangolin):
     (["f", "--rotate-size", "lots"], "--rotate-size: 'lots' is not a size (e.g. 64M, 1G)"),
     (["f", "--rotate-size", "0"], "--rotate-size: '0' is not a size"),
     (["f", "--rotate-size", "1M"], "--rotate-size needs --output FILE"),
-    (["f", "--format", "xml"], "unknown --format 'xml' (this build writes: json, protobuf)"),
+    (["f", "--format", "xml"], "unknown --format 'xml' (this build writes: ndjson (or json), compact, protobuf)"),
+    (["f", "-o", "kafka://127.0.0.1:9/t", "--format", "compact"],
+     "--format compact needs a stdout output or a file output (a kafka output writes ndjson or protobuf)"),
+    (["f", "-o", "otlp://collector:4317"], "-o otlp://collector:4317: no output of the form 'otlp://' in this build"),
+    (["f", "--fsync", "-o", "kafka://127.0.0.1:9/t"], "--fsync applies to file outputs; a kafka:// output is durable"),
     (["f", "--format", "protobuf"], "--format protobuf needs a kafka:// output"),
     (["f", "-X", "acks=all"], "-X applies to kafka:// outputs only"),
     (["f", "-X", "acks"], "-X 'acks': expected KEY=VALUE"),
@@ -499,6 +503,7 @@ def test_enough_goldens():
     assert len(GOLDENS) >= 6
     for name in GOLDENS:
         assert (GOLDEN / f"{name}.input.ndjson").exists(), name
+        assert (GOLDEN / f"{name}.expected.compact").exists(), name
 
 
 @pytest.mark.parametrize("name", GOLDENS)
@@ -514,3 +519,81 @@ def test_golden(pangolin, name):
     read, passed, filtered, written, skipped = summary(r.stderr.decode())
     assert passed == written == len(r.stdout.splitlines())
     assert read == passed + filtered and skipped == 0
+
+
+# --- the view for people (--format compact) ------------------------------------------------------
+
+def replay_compact(pangolin, name, *args, env=None):
+    expr = (GOLDEN / f"{name}.filter").read_text().rstrip("\n")
+    return subprocess.run([pangolin, "replay", str(GOLDEN / f"{name}.input.ndjson"), "-f", expr,
+                           "--format", "compact", *args], capture_output=True, timeout=60,
+                          env={**os.environ, "TZ": "UTC", **(env or {})})
+
+
+@pytest.mark.parametrize("name", GOLDENS)
+def test_golden_compact(pangolin, name):
+    """One line per event a person scans: the same events as the NDJSON golden, in order."""
+    expected = GOLDEN / f"{name}.expected.compact"
+    r = replay_compact(pangolin, name)
+    assert r.returncode == 0, r.stderr.decode()
+    if os.environ.get("PANGOLIN_UPDATE_GOLDEN") == "1":
+        expected.write_bytes(r.stdout)
+    assert r.stdout == expected.read_bytes(), f"{name}: output differs from {expected}"
+    ndjson = (GOLDEN / f"{name}.expected.ndjson").read_bytes().splitlines()
+    assert len(r.stdout.splitlines()) == len(ndjson)
+    assert b"\x1b" not in r.stdout  # into a pipe: no colour
+
+
+def on_a_terminal(argv, env):
+    """Run argv with standard output on a pseudo-terminal; (status, bytes it wrote there)."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, stdout=slave, stderr=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return p.wait(timeout=30), out.replace(b"\r\n", b"\n")
+
+
+def test_compact_is_the_default_on_a_terminal_in_colour(pangolin):
+    """Standard output a terminal: compact lines, in colour, unless NO_COLOR; a pipe: NDJSON."""
+    argv = [pangolin, "replay", str(GOLDEN / "people.input.ndjson"), "-q"]
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TZ"] = "UTC"
+    rc, out = on_a_terminal(argv, env)
+    assert rc == 0
+    plain = (GOLDEN / "people.expected.compact").read_bytes()
+    assert b"\x1b[" in out
+    assert re.sub(rb"\x1b\[[0-9;]*m", b"", out) == plain
+    assert b"\x1b[31mEACCES\x1b[0m" in out  # errors in red
+    rc, out = on_a_terminal(argv, {**env, "NO_COLOR": "1"})
+    assert rc == 0 and out == plain
+    rc, out = on_a_terminal(argv + ["--format", "ndjson"], env)
+    assert rc == 0 and out == (GOLDEN / "people.expected.ndjson").read_bytes()
+    r = subprocess.run(argv, capture_output=True, timeout=60)
+    assert r.stdout == (GOLDEN / "people.expected.ndjson").read_bytes()
+
+
+def test_compact_into_a_file(pangolin, tmp_path):
+    out = tmp_path / "events.txt"
+    r = replay_compact(pangolin, "people", "-o", f"file:{out}")
+    assert r.returncode == 0, r.stderr.decode()
+    assert out.read_bytes() == (GOLDEN / "people.expected.compact").read_bytes()
+
+
+def test_record_is_ndjson_only(pangolin, tmp_path):
+    r = run([pangolin, "record", "-o", str(tmp_path / "r"), "--format", "compact"], timeout=30)
+    assert r.returncode == 2
+    assert "--format compact: a recording is NDJSON" in r.stderr
