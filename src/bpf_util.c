@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,12 @@ int pg_tracefs_ensure(char *msg, size_t len)
 
 	if (stat(TRACEFS "/events", &st) == 0)
 		return 0;
+	if (errno == EACCES) {
+		/* mounted, root's only (0700): a user other than root needs to search it */
+		snprintf(msg, len, "cannot read tracefs at " TRACEFS " (%s): run as root, or grant "
+			 "CAP_DAC_READ_SEARCH", strerror(errno));
+		return -EACCES;
+	}
 	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0 && stat(TRACEFS "/events", &st) == 0)
 		return 0;
 	int err = -errno;
@@ -71,7 +78,9 @@ bool pg_tracepoint_exists(const char *category, const char *name)
 	char path[256];
 
 	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/id", category, name);
-	return access(path, F_OK) == 0;
+	/* with the effective ids and capabilities (access(2) takes the real ones: a non-root
+	 * user granted CAP_DAC_READ_SEARCH would find no tracepoint at all) */
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
 }
 
 int pg_bpf_preflight(char *msg, size_t len)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "caps.h"
 #include "cli.h"
 #include "enrich.h"
 #include "metrics_server.h"
@@ -226,6 +227,11 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	src = pg_source_replay__new(&ro);
 	if (!src) {
 		pg_cli_err("replay", "cannot open %s: %s", ro.path, strerror(errno));
+		goto cleanup;
+	}
+	/* input and output are open: a replay needs no capability from here on (caps.h) */
+	if (pg_caps__limit(0, err, sizeof(err))) {
+		pg_cli_err("replay", "%s", err);
 		goto cleanup;
 	}
 	status = PG_EXIT_OK;

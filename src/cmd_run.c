@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "cli.h"
 #include "enrich.h"
 #include "kfilter.h"
@@ -65,7 +66,9 @@ static void run_help_common(FILE *out, const char *cmd)
 		"Events reach a file or pipe within about 100 ms, in batches; a kill -9 loses about\n"
 		"the last 100 ms, lines already written stay whole (docs/sensor.md).\n"
 		"Stops on SIGINT/SIGTERM: drains the ring buffer, flushes the output, exits 0.\n"
-		"Needs root, or CAP_BPF and CAP_PERFMON; 'pangolin doctor' checks this kernel.\n",
+		"Needs root, or CAP_BPF and CAP_PERFMON; 'pangolin doctor' checks this kernel.\n"
+		"Once the programs are attached, the capabilities no longer used are dropped\n"
+		"(docs/operations.md).\n",
 	      out);
 }
 
@@ -146,6 +149,37 @@ static int explain(const char *cmd, const struct pg_filter *kernel, const struct
 	return k && u ? 0 : -ENOMEM;
 }
 
+/*
+ * The programs are attached: keep only the capabilities still used (caps.h), in *kept. The
+ * threads started so far (the metrics server's, librdkafka's) dropped theirs as they began.
+ */
+static int least_privilege(const struct run_opts *o, struct pg_source *src, uint64_t *kept)
+{
+	uint64_t keep = 0;
+	char err[256], names[256];
+
+	if (pg_caps__bpf_calls_need_cap())
+		keep |= pg_caps__effective() & PG_CAP(CAP_BPF) ? PG_CAP(CAP_BPF)
+							       : PG_CAP(CAP_SYS_ADMIN);
+	if (pg_source_bpf__snapshot_pending(src)) {
+		keep |= PG_CAP(CAP_SYS_PTRACE);
+		if (!(pg_caps__permitted() & PG_CAP(CAP_SYS_PTRACE)) && !o->quiet)
+			pg_cli_err(o->cmd, "no CAP_SYS_PTRACE: processes of other users found at "
+				   "start-up are reported without their executable (their "
+				   "arguments are there)");
+	}
+	if (pg_caps__limit(keep, err, sizeof(err))) {
+		pg_cli_err(o->cmd, "%s", err);
+		return -1;
+	}
+	*kept = pg_caps__permitted();
+	if (o->verbose) {
+		pg_caps__names(*kept, names, sizeof(names));
+		pg_cli_err(o->cmd, "capabilities kept after start-up: %s", names);
+	}
+	return 0;
+}
+
 static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 {
 	struct pg_filter *filter = NULL;
@@ -164,6 +198,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	bool tty = !o->quiet && isatty(STDERR_FILENO), all_user;
 	double t0, last_t;
 	unsigned long long last_read = 0, last_lost = 0;
+	uint64_t kept = 0;
 
 	pg_pipeline__init(&pl);
 	if (o->filter_file &&
@@ -277,6 +312,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	if (kube.watch && !pg_kube__wait_synced(&kube, 5000, cli->stop) && !o->quiet)
 		pg_cli_err(o->cmd, "kubernetes: no pod list from %s yet: events lack pod names until it comes",
 			   kube.cfg.source);
+	if (least_privilege(o, src, &kept))
+		goto cleanup;
 	if (!o->quiet) {
 		struct pg_hook_status hooks[64];
 		size_t n = pg_source_bpf__hooks(src, hooks, 64), attached = 0;
@@ -306,6 +343,15 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			pg_cli_err(o->cmd, "%s", sink->errmsg[0] ? sink->errmsg : src->errmsg);
 			status = PG_EXIT_FAIL;
 			break;
+		}
+		/* the start-up snapshot is out: its /proc reads were CAP_SYS_PTRACE's last use */
+		if ((kept & PG_CAP(CAP_SYS_PTRACE)) && !pg_source_bpf__snapshot_pending(src)) {
+			if (pg_caps__limit(kept & ~PG_CAP(CAP_SYS_PTRACE), err, sizeof(err))) {
+				pg_cli_err(o->cmd, "%s", err);
+				status = PG_EXIT_FAIL;
+				break;
+			}
+			kept = pg_caps__permitted();
 		}
 		/* the output's timer: lines held since a quiet moment are written when due */
 		due = pg_pipeline__tick(&pl);

@@ -5,6 +5,7 @@
  * or container) are the same for all.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,8 +97,7 @@ static void put_word(struct line *l, const char *s, size_t n)
 {
 	size_t safe = 0;
 
-	while (safe < n && (strchr("@%+=:,./_-", s[safe]) || (s[safe] >= 'a' && s[safe] <= 'z') ||
-			    (s[safe] >= 'A' && s[safe] <= 'Z') || (s[safe] >= '0' && s[safe] <= '9') ||
+	while (safe < n && (strchr("@%+=:,./_-", s[safe]) || isalnum((unsigned char)s[safe]) ||
 			    (unsigned char)s[safe] >= 0x80))
 		safe++;
 	if (n && safe == n) {
@@ -147,7 +147,8 @@ static void put_endpoint(struct line *l, unsigned int family, const unsigned cha
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if ((family != AF_INET && family != AF_INET6) || !inet_ntop((int)family, addr, a, sizeof(a))) {
+	if ((family != AF_INET && family != AF_INET6) ||
+	    !inet_ntop((int)family, addr, a, sizeof(a))) {
 		lit(l, "(address family ");
 		pg_buf__u64(l->out, family);
 		pg_buf__putc(l->out, ')');
@@ -242,8 +243,12 @@ static void what_exit(struct line *l, const struct pg_event *ev)
 		lit(l, " (core dumped)");
 	if (e->signal || e->exit_code)
 		sgr(l, RESET);
-	snprintf(life, sizeof(life), s < 1 ? " after %.0f ms" : s < 600 ? " after %.1f s" : " after %.0f min",
-		 s < 1 ? s * 1e3 : s < 600 ? s : s / 60);
+	if (s < 1)
+		snprintf(life, sizeof(life), " after %.0f ms", s * 1e3);
+	else if (s < 600)
+		snprintf(life, sizeof(life), " after %.1f s", s);
+	else
+		snprintf(life, sizeof(life), " after %.0f min", s / 60);
 	sgr(l, DIM);
 	lit(l, life);
 	sgr(l, RESET);

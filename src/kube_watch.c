@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "caps.h"
 #include "kube.h"
 
 #define LIST_BODY_MAX (256u << 20) /* one page of 500 pods is a few MB at most */
@@ -581,6 +582,9 @@ static void *watch_main(void *arg)
 	unsigned int backoff = 0;
 	bool need_list = true, failing = false;
 
+	/* it talks HTTPS and nothing else: no capability (caps.h); libcurl's resolver threads
+	 * start from here and hold none either */
+	pg_caps__drop_thread();
 	while (!w->stop) {
 		bool ok;
 

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include <microhttpd.h>
 
+#include "caps.h"
 #include "metrics_server.h"
 
 #define CONNECTION_LIMIT 16 /* probes and scrapes: a handful at a time */
@@ -24,6 +27,9 @@ struct pg_metrics_server {
 	struct MHD_Daemon *mhd;
 	int fd;
 	int port;
+	pthread_t thread; /* ours, running MHD's loop: it holds no capability */
+	bool thread_started;
+	int wake; /* eventfd: tells the thread to stop */
 	atomic_bool wanted; /* a scrape waits for a collection */
 	atomic_llong last_beat_ns; /* CLOCK_MONOTONIC of the event loop's last round */
 	pthread_mutex_t lock; /* guards everything below */
@@ -87,11 +93,13 @@ int pg_listen_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t 
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
 
 		if (!close) {
-			snprintf(err, errlen, "'%s': no ']' after the IPv6 address (e.g. [::1]:9464)", s);
+			snprintf(err, errlen, "'%s': no ']' after the IPv6 address (e.g. [::1]:9464)",
+				 s);
 			return -EINVAL;
 		}
 		if (close[1] != ':') {
-			snprintf(err, errlen, "'%s': expected a colon and a port after ']' (e.g. [::1]:9464)", s);
+			snprintf(err, errlen,
+				 "'%s': expected a colon and a port after ']' (e.g. [::1]:9464)", s);
 			return -EINVAL;
 		}
 		hlen = (size_t)(close - s - 1);
@@ -114,18 +122,21 @@ int pg_listen_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t 
 	}
 	colon = strrchr(s, ':');
 	if (!colon) {
-		snprintf(err, errlen, "'%s': expected HOST:PORT (e.g. 127.0.0.1:9464, or :9464 for every address)",
+		snprintf(err, errlen,
+			 "'%s': expected HOST:PORT (e.g. 127.0.0.1:9464, or :9464 for every address)",
 			 s);
 		return -EINVAL;
 	}
 	if (strchr(s, ':') != colon) {
-		snprintf(err, errlen, "'%s': an IPv6 address goes in brackets (e.g. [::1]:9464)", s);
+		snprintf(err, errlen, "'%s': an IPv6 address goes in brackets (e.g. [::1]:9464)",
+			 s);
 		return -EINVAL;
 	}
 	port = colon + 1;
 	hlen = (size_t)(colon - s);
 	if (hlen >= sizeof(host)) {
-		snprintf(err, errlen, "'%s': '%.*s' is not a numeric IPv4 address", s, (int)hlen, s);
+		snprintf(err, errlen, "'%s': '%.*s' is not a numeric IPv4 address", s, (int)hlen,
+			 s);
 		return -EINVAL;
 	}
 	memcpy(host, s, hlen);
@@ -139,8 +150,9 @@ int pg_listen_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t 
 			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		else if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
 			snprintf(err, errlen,
-				 "'%s': '%s' is not a numeric IPv4 address (a listen address is not looked "
-				 "up: give 127.0.0.1, [::1], or nothing before the colon for every address)",
+				 "'%s': '%s' is not a numeric IPv4 address (a listen address is not "
+				 "looked up: give 127.0.0.1, [::1], or nothing before the colon for "
+				 "every address)",
 				 s, host);
 			return -EINVAL;
 		}
@@ -189,7 +201,7 @@ static enum MHD_Result serve_metrics(struct pg_metrics_server *srv, struct MHD_C
 	atomic_store(&srv->wanted, true);
 	while (srv->generation == gen)
 		if (pthread_cond_timedwait(&srv->published, &srv->lock, &deadline) == ETIMEDOUT)
-			break; /* the event loop is busy: the last collection it published will do */
+			break; /* the event loop is busy: its last collection will do */
 	if (srv->text && (copy = malloc(srv->len ? srv->len : 1))) {
 		memcpy(copy, srv->text, srv->len);
 		len = srv->len;
@@ -225,14 +237,16 @@ static enum MHD_Result serve_readyz(struct pg_metrics_server *srv, struct MHD_Co
 	ready = srv->ready;
 	snprintf(msg, sizeof(msg), "%s\n", ready ? "ready" : srv->why);
 	pthread_mutex_unlock(&srv->lock);
-	return respond(c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, msg, strlen(msg));
+	return respond(c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, msg,
+		       strlen(msg));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req_cls)
 {
-	static const char not_found[] = "not found: this endpoint serves /metrics, /healthz, /readyz\n";
+	static const char not_found[] =
+		"not found: this endpoint serves /metrics, /healthz, /readyz\n";
 	struct pg_metrics_server *srv = cls;
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
@@ -288,6 +302,35 @@ fail:
 	}
 }
 
+/*
+ * The server's thread: MHD's event loop run here rather than in a thread MHD starts, so the
+ * thread is ours from its first instruction: it drops every capability before it serves.
+ */
+static void *serve_loop(void *arg)
+{
+	struct pg_metrics_server *srv = arg;
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	struct pollfd p[2] = {
+		{ .fd = info ? info->epoll_fd : -1, .events = POLLIN },
+		{ .fd = srv->wake, .events = POLLIN },
+	};
+
+	pg_caps__drop_thread();
+	for (;;) {
+		MHD_UNSIGNED_LONG_LONG to;
+		int timeout = 1000;
+
+		if (MHD_get_timeout(srv->mhd, &to) == MHD_YES && to < 1000)
+			timeout = (int)to;
+		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		MHD_run(srv->mhd);
+	}
+	return NULL;
+}
+
 struct pg_metrics_server *pg_metrics_server__start(const char *addr, char *err, size_t errlen)
 {
 	struct pg_metrics_server *srv;
@@ -312,6 +355,7 @@ struct pg_metrics_server *pg_metrics_server__start(const char *addr, char *err, 
 		return NULL;
 	}
 	srv->fd = fd;
+	srv->wake = -1;
 	if (!getsockname(fd, (struct sockaddr *)&bound, &blen))
 		srv->port = ntohs(bound.ss_family == AF_INET6
 					  ? ((struct sockaddr_in6 *)&bound)->sin6_port
@@ -323,21 +367,26 @@ struct pg_metrics_server *pg_metrics_server__start(const char *addr, char *err, 
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&srv->published, &ca);
 	pthread_condattr_destroy(&ca);
-	/* the server's thread takes no signals: SIGINT and SIGTERM interrupt the event loop */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
-				    on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
-				    MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	e = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (srv->mhd)
 		srv->fd = -1; /* the daemon's now: MHD_stop_daemon closes it */
 	else if (fcntl(fd, F_GETFD) < 0)
 		srv->fd = -1; /* closed by the failed start already */
-	if (!srv->mhd) {
+	if (srv->mhd && (srv->wake = eventfd(0, EFD_CLOEXEC)) < 0)
+		e = errno;
+	if (srv->mhd && srv->wake >= 0) {
+		/* the thread takes no signals: SIGINT and SIGTERM interrupt the event loop */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		e = pthread_create(&srv->thread, NULL, serve_loop, srv);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		srv->thread_started = !e;
+	}
+	if (!srv->thread_started) {
 		snprintf(err, errlen, "--metrics %s: cannot start the HTTP server: %s", addr,
 			 strerror(e ? e : ENOMEM));
 		pg_metrics_server__stop(srv);
@@ -404,6 +453,16 @@ void pg_metrics_server__stop(struct pg_metrics_server *srv)
 {
 	if (!srv)
 		return;
+	if (srv->thread_started) {
+		uint64_t one = 1;
+
+		if (write(srv->wake, &one, sizeof(one)) == sizeof(one))
+			pthread_join(srv->thread, NULL);
+		else
+			pthread_cancel(srv->thread); /* cannot wake it: nothing else to do */
+	}
+	if (srv->wake >= 0)
+		close(srv->wake);
 	if (srv->mhd)
 		MHD_stop_daemon(srv->mhd);
 	if (srv->fd >= 0)

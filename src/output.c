@@ -89,8 +89,11 @@ int pg_output__longopts(struct option *out, size_t max, const struct option *cmd
 			continue;
 		if (n + 1 >= max)
 			return -ENOSPC;
-		out[n++] = (struct option){ o->name, o->has_arg ? required_argument : no_argument,
-					    NULL, o->short_name ? o->short_name : OPT_SINK + (int)i };
+		out[n].name = o->name;
+		out[n].has_arg = o->has_arg ? required_argument : no_argument;
+		out[n].flag = NULL;
+		out[n].val = o->short_name ? o->short_name : OPT_SINK + (int)i;
+		n++;
 	}
 	out[n] = (struct option){ 0 };
 	return 0;
@@ -168,8 +171,9 @@ const struct pg_sink_type *pg_output__type(const struct pg_output_opts *o, char 
 	for (size_t t = 0; t < NTYPES; t++)
 		if (sink_types[t]->claims(spec))
 			return sink_types[t];
-	snprintf(err, errlen, "-o %s: no output of the form '%.*s://' in this build (it writes: a file "
-		 "PATH or file:PATH, - for standard output, kafka://HOST:PORT/TOPIC)",
+	snprintf(err, errlen,
+		 "-o %s: no output of the form '%.*s://' in this build (it writes: a file PATH or "
+		 "file:PATH, - for standard output, kafka://HOST:PORT/TOPIC)",
 		 spec, sep ? (int)(sep - spec) : 0, spec);
 	return NULL;
 }
@@ -213,8 +217,10 @@ static int pick_format(const struct pg_output_opts *o, const struct pg_sink_type
 	}
 	*f = formats[i].format;
 	if (o->ndjson_only && *f != PG_FORMAT_JSON) {
-		snprintf(err, errlen, "--format %s: a recording is NDJSON ('pangolin replay' reads it; "
-			 "replay it with --format %s to see it that way)", o->format, o->format);
+		snprintf(err, errlen,
+			 "--format %s: a recording is NDJSON ('pangolin replay' reads it; replay it "
+			 "with --format %s to see it that way)",
+			 o->format, o->format);
 		return -EINVAL;
 	}
 	if (!(t->formats & (1u << *f))) {
@@ -225,13 +231,16 @@ static int pick_format(const struct pg_output_opts *o, const struct pg_sink_type
 
 			if (!(sink_types[k]->formats & (1u << *f)))
 				continue;
-			n += (size_t)snprintf(err + n, errlen - n, "%s a %.*s output", any++ ? " or" : "",
-					      sep ? (int)(sep - form + 3) : (int)strlen(sink_types[k]->name),
+			int shown = sep ? (int)(sep - form + 3) : (int)strlen(sink_types[k]->name);
+
+			n += (size_t)snprintf(err + n, errlen - n, "%s a %.*s output",
+					      any++ ? " or" : "", shown,
 					      sep ? form : sink_types[k]->name);
 		}
 		if (n < errlen)
 			snprintf(err + n, errlen - n, " (a %s output writes %s)", t->name,
-				 t->formats & (1u << PG_FORMAT_COMPACT) ? "ndjson or compact" : "ndjson or protobuf");
+				 t->formats & (1u << PG_FORMAT_COMPACT) ? "ndjson or compact"
+									: "ndjson or protobuf");
 		return -EINVAL;
 	}
 	return 0;
@@ -277,9 +286,10 @@ struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_
 
 void pg_output__help(FILE *out)
 {
-	fputs("      --format FMT        ndjson (NDJSON lines, docs/events.md; the default into files\n"
-	      "                          and pipes), compact (a line a person reads, in colour; the\n"
-	      "                          default on a terminal), or protobuf (proto/pangolin.proto)\n",
+	fputs("      --format FMT        ndjson (NDJSON lines, docs/events.md; the default into\n"
+	      "                          files and pipes), compact (a line a person reads, in\n"
+	      "                          colour; the default on a terminal), or protobuf\n"
+	      "                          (proto/pangolin.proto)\n",
 	      out);
 	for (size_t t = 0; t < NTYPES; t++) {
 		const struct pg_sink_type *st = sink_types[t];

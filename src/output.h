@@ -70,7 +70,7 @@ struct pg_sink_option {
 
 struct pg_sink_type {
 	const char *name; /* "file", "kafka": its counters' sink label and its --help section */
-	const char *form; /* how -o names it, for --help: "kafka://HOST:PORT[,HOST:PORT...]/TOPIC" */
+	const char *form; /* how -o names it, for --help: "kafka://HOST:PORT[,...]/TOPIC" */
 	const char *about; /* its --help section's first line, after the form */
 	/* Whether the -o spec is this type's (spec is never NULL here: no -o is "-"). */
 	bool (*claims)(const char *spec);

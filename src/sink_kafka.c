@@ -28,6 +28,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "caps.h"
 #include "json.h"
 #include "output.h"
 #include "proto.h"
@@ -466,6 +467,20 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		return;
 	}
 	snprintf(s->last_error, sizeof(s->last_error), "%s", reason);
+}
+
+/* librdkafka's threads need no capability: each drops them all as it starts (caps.h) */
+static rd_kafka_resp_err_t on_thread_start(rd_kafka_t *rk, rd_kafka_thread_type_t type,
+					   const char *name, void *opaque)
+{
+	pg_caps__drop_thread();
+	return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static rd_kafka_resp_err_t on_new(rd_kafka_t *rk, const rd_kafka_conf_t *conf, void *opaque,
+				  char *errstr, size_t errstr_size)
+{
+	return rd_kafka_interceptor_add_on_thread_start(rk, "pangolin", on_thread_start, NULL);
 }
 
 /* librdkafka's own log lines: shown only when asked for with -X debug=... or -X log_level=N. */
@@ -989,6 +1004,10 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	if (rd_kafka_conf_interceptor_add_on_new(conf, "pangolin", on_new, NULL)) {
+		snprintf(err, errlen, "cannot set up the Kafka producer's threads");
+		goto err_out;
+	}
 	rd_kafka_conf_set_log_cb(conf, user_set(o, "debug") || user_set(o, "log_level")
 					       ? on_log_verbose
 					       : on_log_quiet);

@@ -437,6 +437,13 @@ int pg_source_bpf__snapshot_state(struct pg_source *src)
 	return ((struct source_bpf *)src)->snap_state;
 }
 
+bool pg_source_bpf__snapshot_pending(struct pg_source *src)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+
+	return s->snap_next < s->nsnap;
+}
+
 static int bpf_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void *ctx)
 {
 	struct source_bpf *s = (struct source_bpf *)src;

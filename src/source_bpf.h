@@ -78,6 +78,9 @@ size_t pg_source_bpf__snapshot_size(struct pg_source *src);
 /* The start-up snapshot: 1 taken, 0 failed (the kernel has no task iterator), -1 not asked. */
 int pg_source_bpf__snapshot_state(struct pg_source *src);
 
+/* Processes of the start-up snapshot not yet handed out (their /proc entries still to read). */
+bool pg_source_bpf__snapshot_pending(struct pg_source *src);
+
 /*
  * DNS messages seen but not reported whole (skipped, by enum pg_dns_skip, counted in the
  * kernel) and DNS events whose message did not parse (by enum pg_dns_unparsed). 0 or -errno.
