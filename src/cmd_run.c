@@ -256,6 +256,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		}
 		if (pg_cli_add_enrich(o->cmd, &pl, &eo))
 			goto cleanup;
+		pl.more_metrics = pg_kube__metrics;
+		pl.more_metrics_ctx = &kube;
 		/* the first list runs while the programs load */
 		if (pg_kube__start(&kube, pg_stage_enrich__node(pl.stages[pl.nstages - 1]),
 				   o->verbose, err, sizeof(err))) {

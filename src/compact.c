@@ -473,12 +473,23 @@ pad:
 		pg_buf__putc(l->out, ' ');
 }
 
-/* Where the process runs, when known: its pod, else its container (short ids, as docker
- * and crictl show them). */
+/* Where the process runs, when known: its pod by name (namespace/name, as kubectl says it),
+ * else by UID, else its container (short ids, as docker and crictl show them). */
 static void put_place(struct line *l, const struct pg_event_meta *m)
 {
 	const char *id = m->pod_uid && *m->pod_uid ? m->pod_uid : m->container_id;
 
+	if (m->pod && m->pod->name && *m->pod->name) {
+		sgr(l, DIM);
+		lit(l, "  pod=");
+		if (m->pod->namespace && *m->pod->namespace) {
+			put_safe(l, m->pod->namespace, strlen(m->pod->namespace));
+			pg_buf__putc(l->out, '/');
+		}
+		put_safe(l, m->pod->name, strlen(m->pod->name));
+		sgr(l, RESET);
+		return;
+	}
 	if (!id || !*id)
 		return;
 	sgr(l, DIM);

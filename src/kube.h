@@ -186,4 +186,10 @@ bool pg_kube__wait_synced(struct pg_kube *k, unsigned int timeout_ms,
 /* Stop the watcher and free the cache. No stage may use the cache afterwards. */
 void pg_kube__close(struct pg_kube *k);
 
+struct pg_metrics;
+
+/* The watch's counters (kube_metrics.c); ctx is the struct pg_kube: a pipeline's
+ * more_metrics. Nothing when no watch runs. */
+void pg_kube__metrics(void *ctx, struct pg_metrics *m);
+
 #endif /* PANGOLIN_KUBE_H */

@@ -163,6 +163,8 @@ void pg_pipeline__metrics(struct pg_pipeline *pl, struct pg_metrics *m)
 		pg_stage__metrics(pl->stages[i], m);
 	for (size_t i = 0; i < pl->nsinks; i++)
 		pg_sink__metrics(pl->sinks[i], m);
+	if (pl->more_metrics)
+		pl->more_metrics(pl->more_metrics_ctx, m);
 }
 
 void pg_pipeline__destroy(struct pg_pipeline *pl)

@@ -44,6 +44,10 @@ struct pg_pipeline {
 	size_t nsinks;
 	struct pg_pipeline_stats stats;
 	uint64_t by_type[PG_PL_OUTCOMES][PG_PIPELINE_TYPES];
+	/* the counters of a part that lives as long as the pipeline but is none of its stages
+	 * or sinks (the pod watch): reported with them; NULL: none */
+	void (*more_metrics)(void *ctx, struct pg_metrics *m);
+	void *more_metrics_ctx;
 	int last_err; /* first -errno a sink or stage returned, 0 if none */
 };
 

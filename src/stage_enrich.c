@@ -102,10 +102,67 @@ static void enrich_free(struct pg_stage *st)
 	free(s);
 }
 
+static const struct pg_metric_desc cgroup_resolutions = {
+	.name = "pangolin_cgroup_resolutions_total",
+	.help = "Events whose cgroup id was resolved to a cgroup path (and container, pod), or "
+		"matched no cgroup.",
+	.type = PG_METRIC_COUNTER,
+	.labels = { "result" },
+	.stats = "enrich.cgroups.{result}",
+};
+
+static const struct pg_metric_desc cgroup_cache = {
+	.name = "pangolin_cgroup_cache_lookups_total",
+	.help = "Lookups in the cgroup cache, by result (a miss walks the cgroup file system).",
+	.type = PG_METRIC_COUNTER,
+	.labels = { "result" },
+	.stats = "enrich.cgroup_cache.{result}",
+};
+
+static const struct pg_metric_desc pod_cache = {
+	.name = "pangolin_pod_cache_lookups_total",
+	.help = "Lookups of a pod UID in the pod cache (names and labels from the API server), "
+		"by result.",
+	.type = PG_METRIC_COUNTER,
+	.labels = { "result" },
+	.stats = "enrich.pod_cache.{result}",
+};
+
+static const struct pg_metric_desc pod_cache_pods = {
+	.name = "pangolin_pod_cache_pods",
+	.help = "Pods in the pod cache (deleted ones in their grace period included).",
+	.type = PG_METRIC_GAUGE,
+	.stats = "enrich.pod_cache.pods",
+};
+
+/* The stage's counters (metrics.h): cgroup resolution and its cache, the pod cache. */
+static void enrich_metrics(struct pg_stage *st, struct pg_metrics *m)
+{
+	struct stage_enrich *s = (struct stage_enrich *)st;
+	struct pg_enrich_stats es;
+
+	if (!s->cgroups)
+		return;
+	pg_stage_enrich__stats(st, &es);
+	pg_metrics__add(m, &cgroup_resolutions, (double)es.resolved, "resolved");
+	pg_metrics__add(m, &cgroup_resolutions, (double)es.unresolved, "unresolved");
+	pg_metrics__add(m, &cgroup_cache, (double)es.cache.hits, "hit");
+	pg_metrics__add(m, &cgroup_cache, (double)es.cache.misses, "miss");
+	if (s->pods) {
+		struct pg_pod_cache_stats ps;
+
+		pg_pod_cache__stats(s->pods, &ps);
+		pg_metrics__add(m, &pod_cache, (double)ps.hits, "hit");
+		pg_metrics__add(m, &pod_cache, (double)ps.misses, "miss");
+		pg_metrics__add(m, &pod_cache_pods, (double)ps.pods);
+	}
+}
+
 static const struct pg_stage_ops enrich_ops = {
 	.name = "enrich",
 	.process = enrich_process,
 	.free = enrich_free,
+	.metrics = enrich_metrics,
 };
 
 /* Node names end up in JSON strings and protobuf `string` fields: printable ASCII only. */

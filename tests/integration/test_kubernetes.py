@@ -147,7 +147,8 @@ class Sensor:
     def __init__(self, pangolin, args):
         master, slave = pty.openpty()
         tty.setraw(slave)  # no "\r\n" translation, no echo
-        self.proc = subprocess.Popen([pangolin, "run", *args], stdout=slave,
+        # NDJSON even though standard output is a terminal (where compact is the default)
+        self.proc = subprocess.Popen([pangolin, "run", "--format", "ndjson", *args], stdout=slave,
                                      stderr=subprocess.PIPE, text=True)
         os.close(slave)
         self.master = master
@@ -370,3 +371,53 @@ def test_kubeconfig_errors_are_clear(pangolin, tmp_path):
                            capture_output=True, text=True, timeout=60)
         assert r.returncode != 0, name
         assert want in r.stderr and str(p) in r.stderr, (name, r.stderr)
+
+
+@pytest.mark.kube
+@pytest.mark.kernel
+def test_pod_watch_counters(kube, pangolin, pod_cgroups, tmp_path):
+    """--metrics shows the watch at work: synced, its requests, the pod cache's pods and
+    lookups; an API server that goes away shows as request errors."""
+    import re
+    import urllib.request
+    apply_manifests(kube)
+    node = f"pg-node-{uuid.uuid4().hex[:8]}"
+    ns = f"pg-test-{uuid.uuid4().hex[:8]}"
+    kube.apply([{"apiVersion": "v1", "kind": "Node",
+                 "metadata": {"name": node, "annotations": {"kwok.x-k8s.io/node": "fake"}}},
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}])
+    made = kube.apply(pod("counted", ns, node, {"app": "counted"}))[0]
+    cg = pod_cgroups.add(made["metadata"]["uid"])
+    sa_config = kube.token_kubeconfig("pangolin", "pangolin", tmp_path / "sa.kubeconfig")
+    s = Sensor(pangolin, ["--kubeconfig", str(sa_config), "--node", node, "--no-snapshot",
+                          "--metrics", "127.0.0.1:0", "-f", 'type == "exec" && path == "/bin/true"'])
+
+    def scrape():
+        port = re.search(r"metrics on http://127.0.0.1:(\d+)/", "".join(s.stderr)).group(1)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        return {m.group(1): float(m.group(2)) for m in
+                re.finditer(r"^(pangolin_(?:kube|pod_cache)\w*(?:\{[^}]*\})?) (\S+)$", text, re.M)}
+
+    try:
+        s.wait_ready()
+        tok = f"pangolin-counted-{uuid.uuid4().hex[:6]}"
+        pod_cgroups.exec_in(cg, tok)
+        assert s.event(tok)["pod"] == "counted"
+        m = scrape()
+        assert m["pangolin_kube_synced"] == 1, m
+        assert m['pangolin_kube_requests_total{request="list"}'] >= 1
+        assert m['pangolin_kube_requests_total{request="watch"}'] >= 1
+        assert m["pangolin_pod_cache_pods"] >= 1
+        assert m['pangolin_pod_cache_lookups_total{result="hit"}'] >= 1
+        errors = m["pangolin_kube_request_errors_total"]
+        kube.stop_apiserver()
+        try:
+            deadline = time.monotonic() + 60
+            while scrape()["pangolin_kube_request_errors_total"] == errors:
+                assert time.monotonic() < deadline, "the outage is not counted"
+                time.sleep(0.5)
+        finally:
+            kube.start_apiserver()
+    finally:
+        rc = s.stop()
+    assert rc == 0, "".join(s.stderr)
