@@ -5,6 +5,8 @@ Configurations, interleaved over several rounds (this machine is shared and nois
 round runs every configuration once and the report takes medians):
   alone            the workload with nothing attached
   pangolin-all     pangolin run, every event of every type written to a file
+  pangolin-scraped pangolin-all with --metrics, and /metrics fetched every second while the
+                   workload runs (what a Prometheus with a 1 s scrape interval costs)
   pangolin-kfilt   pangolin run --filter 'comm != "pgwork"': the workload's events are
                    refused in the kernel, before the ring buffer
   pangolin-typefilt pangolin run --filter 'type in ["exec", "fork", "exit"]': open events are
@@ -33,7 +35,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PANGOLIN = ROOT / "build" / "pangolin"
@@ -71,6 +75,33 @@ def wait_ready(proc, errfile, outfile, marker, timeout=30):
     raise RuntimeError("tracer never became ready: " + pathlib.Path(errfile).read_text())
 
 
+class Scraper:
+    """GET /metrics every second on a thread, as a Prometheus scraping at 1 s would."""
+
+    def __init__(self, errfile):
+        m = re.search(r"metrics on http://[^ ]*:(\d+)/metrics", pathlib.Path(errfile).read_text())
+        self.url = f"http://127.0.0.1:{m.group(1)}/metrics"
+        self.done = threading.Event()
+        self.count = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.done.wait(1.0):
+            with urllib.request.urlopen(self.url, timeout=5) as r:
+                if b"pangolin_events_total" in r.read():
+                    self.count += 1
+
+    def stop(self):
+        """(scrapes, microseconds the event loop spent per collection, by its own counters)"""
+        self.done.set()
+        self.thread.join()
+        text = urllib.request.urlopen(self.url, timeout=5).read().decode()
+        n = float(re.search(r"^pangolin_metrics_collections_total (\S+)$", text, re.M).group(1))
+        s = float(re.search(r"^pangolin_metrics_collection_seconds_total (\S+)$", text, re.M).group(1))
+        return self.count, round(s / n * 1e6, 1) if n else None
+
+
 def run_config(name, seconds, tmp, path, binary_b=None):
     out = os.path.join(tmp, f"{name}.out")
     err = os.path.join(tmp, f"{name}.err")
@@ -85,6 +116,8 @@ def run_config(name, seconds, tmp, path, binary_b=None):
         binary = binary_b if "-B-" in name else str(PANGOLIN)
         name = name.replace("-B-", "-")
         argv = [binary, "run", "-o", out, "--stats", stats]
+        if name == "pangolin-scraped":
+            argv += ["--metrics", "127.0.0.1:0"]
         if name == "pangolin-kfilt":
             argv += ["--filter", 'comm != "pgwork"']
         elif name == "pangolin-typefilt":
@@ -110,7 +143,10 @@ def run_config(name, seconds, tmp, path, binary_b=None):
             wait_ready(p, err, out, ready)
             if ready is None:
                 time.sleep(1.5)  # opensnoop prints its header only when it has attached
+            scraper = Scraper(err) if name == "pangolin-scraped" else None
             pid, ops, n = workload(seconds, path)
+            if scraper:
+                res["scrapes"], res["collect_us"] = scraper.stop()
             res["rss_kb"] = rss_kb(p.pid)
             time.sleep(0.3)
             p.send_signal(signal.SIGINT)
@@ -144,7 +180,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-kfilt,pangolin-typefilt,pangolin-hook,empty-hook,opensnoop,bpftrace,bpftrace-never")
+    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-scraped,pangolin-kfilt,pangolin-typefilt,pangolin-hook,empty-hook,opensnoop,bpftrace,bpftrace-never")
     ap.add_argument("--out")
     ap.add_argument("--pangolin-b", help="a second pangolin build: every pangolin-* configuration "
                     "also runs with it, as pangolin-B-*, interleaved (an A/B in one run)")
@@ -180,6 +216,8 @@ def main():
             row["lost"] = sum(x.get("lost", 0) for x in rs)
             rss = [x["rss_kb"] for x in rs if x.get("rss_kb")]
             row["rss_mb"] = round(statistics.median(rss) / 1024, 1) if rss else None
+        if any("collect_us" in x for x in rs):
+            row["collect_us"] = statistics.median(x["collect_us"] for x in rs if x.get("collect_us"))
         if c.startswith("pangolin"):
             row["load_attach_ms"] = round(statistics.median(x["load_ms"] + x["attach_ms"] for x in rs), 1)
         rows.append(row)
@@ -188,7 +226,16 @@ def main():
         print(f"{r['config']:18s} {r['ops_per_s']:>10d} {r['ns_per_op']:>8.1f} {r['slowdown'] or 0:>9.3f} {r['vs_floor'] or 0:>9.3f}"
               f" {str(r.get('delivered_pct', '')) + ('%' if r.get('delivered_pct') is not None else ''):>10s}"
               f" {str(r.get('lost', '')):>8s} {str(r.get('rss_mb', '') or ''):>7s} {str(r.get('load_attach_ms', '')):>12s}")
+    if "pangolin-all" in results and "pangolin-scraped" in results:
+        # the two ran next to each other in every round: their ratio per round cancels most
+        # of what the shared machine does between rounds
+        pairs = [sc["ops"] / al["ops"] for al, sc in zip(results["pangolin-all"], results["pangolin-scraped"])]
+        us = [x["collect_us"] for x in results["pangolin-scraped"] if x.get("collect_us")]
+        print(f"\nscraped / not scraped, per round: median {statistics.median(pairs):.3f} "
+              f"(min {min(pairs):.3f}, max {max(pairs):.3f}); the event loop spent a median "
+              f"{statistics.median(us) if us else 0:.0f} us per collection, once a second")
     if a.out:
+        pathlib.Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(a.out).write_text(json.dumps({"rounds": a.rounds, "seconds": a.seconds, "rows": rows,
                                                    "raw": results}, indent=1))
 

@@ -71,7 +71,7 @@ int pg_caps__limit(uint64_t keep, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set no_new_privs: %s", strerror(errno));
 		return rc;
 	}
-	/* the bounding set limits only what an exec could gain: empty it where CAP_SETPCAP lets us */
+	/* the bounding set limits only what an exec could gain: empty it where CAP_SETPCAP can */
 	if (have & PG_CAP(CAP_SETPCAP)) {
 		for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++)
 			if (cap_get_bound(v) == 1)

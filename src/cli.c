@@ -391,6 +391,14 @@ struct pg_metrics_server *pg_cli_metrics_start(const char *cmd, const char *addr
 	return srv;
 }
 
+static double thread_cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void pg_cli_metrics_round(struct pg_metrics_server *srv, struct pg_metrics *m,
 			  struct pg_source *src, struct pg_pipeline *pl, double seconds,
 			  const char *not_ready)
@@ -414,8 +422,14 @@ void pg_cli_metrics_round(struct pg_metrics_server *srv, struct pg_metrics *m,
 	}
 	pg_metrics_server__set_ready(srv, ready, why);
 	if (pg_metrics_server__wanted(srv)) {
+		/* CPU time of this thread: what the event path pays, not the time it was
+		 * descheduled meanwhile */
+		double t0 = thread_cpu_seconds();
+
 		pg_cli_collect(m, src, pl, seconds);
+		pg_metrics_server__metrics(srv, m);
 		pg_metrics_server__publish(srv, m);
+		pg_metrics_server__count(srv, thread_cpu_seconds() - t0);
 	}
 }
 

@@ -40,6 +40,8 @@ struct pg_metrics_server {
 	bool ready;
 	char why[256]; /* not ready: the reason */
 	struct pg_buf render; /* the owner's: rendering happens outside the lock */
+	uint64_t collections; /* the owner's: collections made for scrapes */
+	double collect_s; /* the owner's: the time they took */
 };
 
 static long long mono_ns(void)
@@ -433,6 +435,31 @@ int pg_metrics_server__publish(struct pg_metrics_server *srv, const struct pg_me
 	pthread_cond_broadcast(&srv->published);
 	pthread_mutex_unlock(&srv->lock);
 	return 0;
+}
+
+static const struct pg_metric_desc collections = {
+	.name = "pangolin_metrics_collections_total",
+	.help = "Collections of every counter the event loop made for scrapes.",
+	.type = PG_METRIC_COUNTER,
+};
+
+static const struct pg_metric_desc collect_seconds = {
+	.name = "pangolin_metrics_collection_seconds_total",
+	.help = "CPU time the event loop spent on them (collecting, rendering, publishing): what "
+		"serving metrics costs the event path.",
+	.type = PG_METRIC_COUNTER,
+};
+
+void pg_metrics_server__metrics(struct pg_metrics_server *srv, struct pg_metrics *m)
+{
+	pg_metrics__add(m, &collections, (double)srv->collections);
+	pg_metrics__add(m, &collect_seconds, srv->collect_s);
+}
+
+void pg_metrics_server__count(struct pg_metrics_server *srv, double dt)
+{
+	srv->collections++;
+	srv->collect_s += dt;
 }
 
 void pg_metrics_server__beat(struct pg_metrics_server *srv)

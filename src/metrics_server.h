@@ -56,6 +56,14 @@ bool pg_metrics_server__wanted(struct pg_metrics_server *srv);
 /* Render a collection and serve it from now on. 0 or -ENOMEM (the last text stays). */
 int pg_metrics_server__publish(struct pg_metrics_server *srv, const struct pg_metrics *m);
 
+/*
+ * What serving costs the event loop: collections made for scrapes and the seconds they took
+ * (collecting, rendering, publishing), added to m as pangolin_metrics_collections_total and
+ * pangolin_metrics_collection_seconds_total; then count one more of dt seconds.
+ */
+void pg_metrics_server__metrics(struct pg_metrics_server *srv, struct pg_metrics *m);
+void pg_metrics_server__count(struct pg_metrics_server *srv, double dt);
+
 /* The event loop came round: what /healthz looks at. One atomic store. */
 void pg_metrics_server__beat(struct pg_metrics_server *srv);
 
