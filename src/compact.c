@@ -185,6 +185,7 @@ static void what_exec(struct line *l, const struct pg_event *ev)
 {
 	const struct pg_exec_event *e = &ev->r.exec;
 	size_t len = e->argv_len < PG_ARGV_LEN ? e->argv_len : PG_ARGV_LEN, i = 0, shown = 0;
+	bool cut = e->flags & PG_TRUNC_ARGV;
 
 	lit(l, " ");
 	put_cword(l, e->path, sizeof(e->path));
@@ -195,8 +196,7 @@ static void what_exec(struct line *l, const struct pg_event *ev)
 
 		if (a) {
 			if (shown + n > ARGS_MAX) {
-				lit(l, " ");
-				put_cut(l, true);
+				cut = true;
 				break;
 			}
 			pg_buf__putc(l->out, ' ');
@@ -205,8 +205,8 @@ static void what_exec(struct line *l, const struct pg_event *ev)
 		}
 		i += n + 1;
 	}
-	if (e->flags & PG_TRUNC_ARGV && shown <= ARGS_MAX)
-		lit(l, " \xe2\x80\xa6");
+	if (cut)
+		lit(l, " \xe2\x80\xa6"); /* more arguments than shown */
 	if (e->flags & PG_EXE_UNLINKED) {
 		sgr(l, RED);
 		lit(l, " (no file: deleted or memfd)");

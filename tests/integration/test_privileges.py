@@ -108,7 +108,6 @@ def test_run_as_another_user_needs_dac_read_search(pangolin, tmp_path):
     caps = ["bpf", "perfmon", "dac_read_search"]
     rc, mine, err = sensor_runs(as_nobody(caps, [pangolin, "run"]), token, tmp_path)
     assert rc == 0, err
-    assert "watching: 7 hooks attached" in err or "hooks attached" in err
     assert "0 hooks attached" not in err and "has no tracepoint" not in err, err
     assert len(mine) == 1, err
     p = subprocess.run(as_nobody(["bpf", "perfmon"], [pangolin, "run", "-o", "/dev/null"]),
