@@ -79,7 +79,6 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 	struct warn_state ws = { 0 };
 	const char *rules = NULL, *filter = NULL;
 	struct pg_detector_opts dopts = { 0 };
-	struct pg_detector_stats ds;
 	struct pg_stage *det = NULL;
 	struct pg_source *src = NULL;
 	struct pg_sink *sink;
@@ -214,12 +213,14 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 		pg_metrics__init(&m);
 		pg_cli_collect(&m, src, &pl, pg_now_seconds() - t0);
 		pg_cli_summary("detect", &m, &pl, pg_now_seconds() - t0);
+		fprintf(stderr, "pangolin detect: %.0f rule matches, %.0f alerts; correlation groups: "
+				"%.0f held, %.0f expired, %.0f evicted\n",
+			pg_metrics__sum(&m, &pg_metric_detect, "what", "matches", NULL),
+			pg_metrics__sum(&m, &pg_metric_detect, "what", "alerts", NULL),
+			pg_metrics__sum(&m, &pg_metric_detect_groups, NULL),
+			pg_metrics__sum(&m, &pg_metric_detect_groups_dropped, "reason", "expired", NULL),
+			pg_metrics__sum(&m, &pg_metric_detect_groups_dropped, "reason", "evicted", NULL));
 		pg_metrics__release(&m);
-		pg_detector__stats(pg_stage_detect__detector(det), &ds);
-		fprintf(stderr, "pangolin detect: %llu rule matches, %llu alerts; correlation groups: %llu held, %llu expired, %llu evicted\n",
-			(unsigned long long)ds.matches, (unsigned long long)ds.alerts,
-			(unsigned long long)ds.groups, (unsigned long long)ds.groups_expired,
-			(unsigned long long)ds.groups_evicted);
 	}
 	pg_source__free(src);
 	pg_pipeline__destroy(&pl);

@@ -417,6 +417,30 @@ static void what_packet(struct line *l, const struct pg_event *ev)
 	}
 }
 
+static void what_alert(struct line *l, const struct pg_event *ev)
+{
+	const struct pg_alert_event *a = &ev->r.alert;
+	const char *level = pg_alert_level_name(a->level);
+
+	pg_buf__putc(l->out, ' ');
+	if (level) {
+		sgr(l, a->level >= PG_LEVEL_HIGH ? BOLD_RED : YELLOW);
+		lit(l, level);
+		sgr(l, RESET);
+		pg_buf__putc(l->out, ' ');
+	}
+	put_safe(l, a->title, strnlen(a->title, sizeof(a->title)));
+	if (a->count > 1) {
+		lit(l, " (");
+		pg_buf__u64(l->out, a->count);
+		lit(l, " events)");
+	}
+	sgr(l, DIM);
+	lit(l, " rule ");
+	put_safe(l, a->rule_id, strnlen(a->rule_id, sizeof(a->rule_id)));
+	sgr(l, RESET);
+}
+
 /* Per event type: the verb, its colour, and what happened. */
 static const struct {
 	const char *verb;
@@ -432,6 +456,7 @@ static const struct {
 	[PG_EV_SETID] = { NULL, NULL, what_setid }, /* says its call: setuid, setresgid... */
 	[PG_EV_PACKET] = { "packet", "", what_packet },
 	[PG_EV_PTRACE] = { "ptrace", BOLD_RED, what_ptrace },
+	[PG_EV_ALERT] = { "ALERT", BOLD_RED, what_alert }, /* a rule matched (detect.h) */
 };
 
 /* --- the line ------------------------------------------------------------------------------- */

@@ -682,10 +682,64 @@ static void detect_free(struct pg_stage *st)
 	free(s);
 }
 
+static const struct pg_metric_desc rule_matches = {
+	.name = "pangolin_rule_matches_total",
+	.help = "How often each detection rule matched (a correlation: fired), alerts or not.",
+	.type = PG_METRIC_COUNTER,
+	.labels = { "rule" },
+};
+
+const struct pg_metric_desc pg_metric_detect = {
+	.name = "pangolin_detect_total",
+	.help = "The detection stage: events looked at, rule matches, alerts handed on.",
+	.type = PG_METRIC_COUNTER,
+	.labels = { "what" },
+	.stats = "detect.{what}",
+};
+
+const struct pg_metric_desc pg_metric_detect_groups = {
+	.name = "pangolin_detect_correlation_groups",
+	.help = "Correlation groups held now (bounded per correlation by --max-groups).",
+	.type = PG_METRIC_GAUGE,
+	.stats = "detect.groups",
+};
+
+const struct pg_metric_desc pg_metric_detect_groups_dropped = {
+	.name = "pangolin_detect_correlation_groups_dropped_total",
+	.help = "Correlation groups dropped: their window passed (expired), or a correlation "
+		"held its maximum (evicted).",
+	.type = PG_METRIC_COUNTER,
+	.labels = { "reason" },
+	.stats = "detect.groups_{reason}",
+};
+
+/* The stage's counters (metrics.h): per rule, and the detector's. */
+static void detect_metrics(struct pg_stage *st, struct pg_metrics *m)
+{
+	struct stage_detect *s = (struct stage_detect *)st;
+	struct pg_detector_stats ds;
+
+	pg_detector__stats(s->det, &ds);
+	pg_metrics__add(m, &pg_metric_detect, (double)ds.events, "events");
+	pg_metrics__add(m, &pg_metric_detect, (double)ds.matches, "matches");
+	pg_metrics__add(m, &pg_metric_detect, (double)ds.alerts, "alerts");
+	pg_metrics__add(m, &pg_metric_detect_groups, (double)ds.groups);
+	pg_metrics__add(m, &pg_metric_detect_groups_dropped, (double)ds.groups_expired, "expired");
+	pg_metrics__add(m, &pg_metric_detect_groups_dropped, (double)ds.groups_evicted, "evicted");
+	for (size_t i = 0; i < pg_ruleset__count(s->rs); i++) {
+		struct pg_rule_info ri;
+
+		pg_ruleset__info(s->rs, i, &ri);
+		pg_metrics__add(m, &rule_matches, (double)pg_detector__rule_matches(s->det, i),
+				ri.id && *ri.id ? ri.id : ri.title);
+	}
+}
+
 static const struct pg_stage_ops detect_ops = {
 	.name = "detect",
 	.process = detect_process,
 	.free = detect_free,
+	.metrics = detect_metrics,
 };
 
 struct pg_stage *pg_stage_detect__new(struct pg_ruleset *rs, const struct pg_detector_opts *o,

@@ -115,4 +115,12 @@ struct pg_stage *pg_stage_detect__new(struct pg_ruleset *rs, const struct pg_det
 				      bool alerts_only);
 const struct pg_detector *pg_stage_detect__detector(const struct pg_stage *st);
 
+/* The stage's counter families (metrics.h), for summaries: pangolin_detect_total{what=
+ * events|matches|alerts}, the correlation groups held and dropped{reason=expired|evicted};
+ * per rule, pangolin_rule_matches_total{rule}. */
+struct pg_metric_desc;
+extern const struct pg_metric_desc pg_metric_detect;
+extern const struct pg_metric_desc pg_metric_detect_groups;
+extern const struct pg_metric_desc pg_metric_detect_groups_dropped;
+
 #endif /* PANGOLIN_DETECT_H */

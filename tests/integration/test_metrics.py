@@ -249,3 +249,45 @@ def test_readyz_follows_the_broker(pangolin, kafka):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+def test_rule_counters(pangolin, tmp_path):
+    """The detection stage reports through the same counters: per rule matches, alerts,
+    in --stats and on /metrics (here from a replay with --rules)."""
+    rules = ROOT / "rules"
+    rec = ROOT / "tests" / "rules" / "shell_from_web_server.positive.ndjson"
+    rule_id = re.search(r"^id: (\S+)$", (rules / "shell_from_web_server.yml").read_text(), re.M).group(1)
+    err = tmp_path / "err"
+    with open(err, "w") as ef:
+        p = subprocess.Popen([pangolin, "replay", "-", "--rules", str(rules), "-o", str(tmp_path / "out"),
+                              "--metrics", "127.0.0.1:0", "--stats", str(tmp_path / "stats.json")],
+                             stdin=subprocess.PIPE, stderr=ef)
+        try:
+            deadline = time.monotonic() + 20
+            while "metrics on" not in err.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            port = port_of(err.read_text())
+            p.stdin.write(rec.read_bytes())
+            p.stdin.flush()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                status, text = scrape(port)
+                s = parse(text) if status == 200 else {}
+                if s and value(s, "pangolin_rule_matches_total", rule=rule_id) >= 1:
+                    break
+                time.sleep(0.1)
+            promtool(text)
+            assert value(s, "pangolin_rule_matches_total", rule=rule_id) == 1
+            assert value(s, "pangolin_detect_total", what="alerts") >= 1
+            assert value(s, "pangolin_events_total", hop="userspace", outcome="generated",
+                         type="alert") == value(s, "pangolin_detect_total", what="alerts")
+            p.stdin.close()
+            assert p.wait(timeout=30) == 0
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    import json
+    st = json.loads((tmp_path / "stats.json").read_text())
+    assert st["detect"]["alerts"] == st["generated"] >= 1
+    assert st["userspace"]["alert"]["generated"] == st["detect"]["alerts"]
