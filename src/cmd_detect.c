@@ -208,18 +208,19 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 	if (pl.stats.stage_errors)
 		status = PG_EXIT_FAIL;
 	if (!quiet) {
+		const struct pg_metric_desc *dropped = &pg_metric_detect_groups_dropped;
 		struct pg_metrics m;
 
 		pg_metrics__init(&m);
 		pg_cli_collect(&m, src, &pl, pg_now_seconds() - t0);
 		pg_cli_summary("detect", &m, &pl, pg_now_seconds() - t0);
-		fprintf(stderr, "pangolin detect: %.0f rule matches, %.0f alerts; correlation groups: "
-				"%.0f held, %.0f expired, %.0f evicted\n",
+		fprintf(stderr, "pangolin detect: %.0f rule matches, %.0f alerts; "
+				"correlation groups: %.0f held, %.0f expired, %.0f evicted\n",
 			pg_metrics__sum(&m, &pg_metric_detect, "what", "matches", NULL),
 			pg_metrics__sum(&m, &pg_metric_detect, "what", "alerts", NULL),
 			pg_metrics__sum(&m, &pg_metric_detect_groups, NULL),
-			pg_metrics__sum(&m, &pg_metric_detect_groups_dropped, "reason", "expired", NULL),
-			pg_metrics__sum(&m, &pg_metric_detect_groups_dropped, "reason", "evicted", NULL));
+			pg_metrics__sum(&m, dropped, "reason", "expired", NULL),
+			pg_metrics__sum(&m, dropped, "reason", "evicted", NULL));
 		pg_metrics__release(&m);
 	}
 	pg_source__free(src);
