@@ -7,6 +7,8 @@ round runs every configuration once and the report takes medians):
   pangolin-all     pangolin run, every event of every type written to a file
   pangolin-scraped pangolin-all with --metrics, and /metrics fetched every second while the
                    workload runs (what a Prometheus with a 1 s scrape interval costs)
+  pangolin-noproc  the same without the process table (--no-process: no exe, cmdline, parent
+                   and ancestors fields on each event)
   pangolin-kfilt   pangolin run --filter 'comm != "pgwork"': the workload's events are
                    refused in the kernel, before the ring buffer
   pangolin-typefilt pangolin run --filter 'type in ["exec", "fork", "exit"]': open events are
@@ -124,6 +126,8 @@ def run_config(name, seconds, tmp, path, binary_b=None):
             argv += ["--filter", 'type in ["exec", "fork", "exit"]']
         elif name == "pangolin-hook":
             argv += ["--filter", 'type == "setid"']
+        elif name == "pangolin-noproc":
+            argv += ["--no-process"]  # every event, without the process table's fields
         ready = lambda t: "watching:" in t
     elif name == "empty-hook":
         argv = [str(HOOK_FLOOR)]
