@@ -377,7 +377,7 @@ ip link set lo up
 mount --bind {tmp_path}/resolv.conf /etc/resolv.conf
 {sys.executable} {tmp_path}/dns.py > {tmp_path}/dns.out &
 dns=$!
-for i in $(seq 50); do grep -q ready {tmp_path}/dns.out && break; sleep 0.1; done
+for i in $(seq 50); do grep -qs ready {tmp_path}/dns.out && break; sleep 0.1; done
 set +e
 {pangolin} replay {rec} -o kafka://no-such-broker.pangolin.test:9092/t
 rc=$?
