@@ -218,9 +218,10 @@ test-kernels: deps
 	$(MAKE) all
 	bash tests/run kernels
 
+# NDJSON even on a terminal (where `pangolin run` alone prints its compact lines for people)
 run: deps
 	$(MAKE) $(BIN)
-	$(BIN) run
+	$(BIN) run --format ndjson
 
 bench: all
 	bash bench/run
