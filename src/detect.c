@@ -57,13 +57,20 @@ struct corr_state {
 	size_t max; /* groups kept: max_groups, or fewer when they are large */
 };
 
+/* The correlation state of one stream of events, and that stream's time. */
+struct pg_detect_scope {
+	struct corr_state *corr; /* per rule; used by correlations */
+	uint64_t now; /* the latest event time seen: what expires groups */
+	uint64_t groups; /* held in this scope */
+};
+
 struct pg_detector {
 	const struct pg_ruleset *rs;
 	struct sg_ctx ctx;
-	struct corr_state *corr; /* per rule; used by correlations */
+	struct pg_detect_scope *scope; /* the one events go to now */
+	struct pg_detect_scope *base; /* the scope of a detector used without scopes */
 	uint64_t *matches; /* per rule */
 	size_t max_groups;
-	uint64_t now;
 	struct pg_detector_stats st;
 	struct pg_event alert;
 	pg_alert_fn fn;
@@ -123,13 +130,14 @@ static void group_remove(struct pg_detector *d, struct corr_state *cs, struct gr
 	unlink_lru(cs, g);
 	cs->n--;
 	d->st.groups--;
+	d->scope->groups--;
 	group_free(g);
 }
 
 /* Groups whose window has passed: nothing in them can still count. */
 static void expire_groups(struct pg_detector *d, struct corr_state *cs, uint64_t timespan)
 {
-	while (cs->head && cs->head->last_ts + timespan < d->now) {
+	while (cs->head && cs->head->last_ts + timespan < d->scope->now) {
 		group_remove(d, cs, cs->head);
 		d->st.groups_expired++;
 	}
@@ -190,6 +198,7 @@ static struct group *group_get(struct pg_detector *d, struct corr_state *cs, con
 	append_lru(cs, g);
 	cs->n++;
 	d->st.groups++;
+	d->scope->groups++;
 	return g;
 }
 
@@ -423,7 +432,7 @@ static bool count_ordered(const struct sg_rule *c, struct group *g, uint64_t t, 
 static int correlate(struct pg_detector *d, unsigned int ci, unsigned int src)
 {
 	const struct sg_rule *c = &d->rs->rules[ci];
-	struct corr_state *cs = &d->corr[ci];
+	struct corr_state *cs = &d->scope->corr[ci];
 	const struct pg_event *ev = d->ctx.ev;
 	uint64_t t = ev->r.hdr.ts_ns;
 
@@ -517,8 +526,8 @@ int pg_detector__process(struct pg_detector *d, const struct pg_event *ev, pg_al
 		return 0;
 	d->fn = fn;
 	d->fn_ctx = ctx;
-	if (ev->r.hdr.ts_ns > d->now)
-		d->now = ev->r.hdr.ts_ns;
+	if (ev->r.hdr.ts_ns > d->scope->now)
+		d->scope->now = ev->r.hdr.ts_ns;
 	sg_ctx_event(&d->ctx, ev);
 	for (size_t i = 0; i < d->rs->nby_type[type]; i++) {
 		unsigned int ri = d->rs->by_type[type][i];
@@ -584,6 +593,52 @@ static void plan_groups(const struct sg_rule *c, size_t max_groups, struct corr_
 		cs->max = 1;
 }
 
+struct pg_detect_scope *pg_detector__scope_new(struct pg_detector *d)
+{
+	const struct pg_ruleset *rs = d->rs;
+	struct pg_detect_scope *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->corr = calloc(rs->nrules ? rs->nrules : 1, sizeof(*s->corr));
+	if (!s->corr) {
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < rs->nrules; i++)
+		plan_groups(&rs->rules[i], d->max_groups, &s->corr[i]);
+	return s;
+}
+
+void pg_detector__scope_use(struct pg_detector *d, struct pg_detect_scope *s)
+{
+	d->scope = s ? s : d->base;
+}
+
+void pg_detector__scope_free(struct pg_detector *d, struct pg_detect_scope *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < d->rs->nrules; i++) {
+		struct corr_state *cs = &s->corr[i];
+
+		while (cs->head) {
+			struct group *g = cs->head;
+
+			cs->head = g->next;
+			group_free(g);
+		}
+		free(cs->buckets);
+	}
+	d->st.groups -= s->groups;
+	d->st.groups_dropped += s->groups;
+	if (d->scope == s)
+		d->scope = d->base;
+	free(s->corr);
+	free(s);
+}
+
 struct pg_detector *pg_detector__new(const struct pg_ruleset *rs, const struct pg_detector_opts *o)
 {
 	struct pg_detector *d;
@@ -597,15 +652,14 @@ struct pg_detector *pg_detector__new(const struct pg_ruleset *rs, const struct p
 		return NULL;
 	d->rs = rs;
 	d->max_groups = o && o->max_groups ? o->max_groups : PG_DETECT_GROUPS_DEFAULT;
-	d->corr = calloc(rs->nrules ? rs->nrules : 1, sizeof(*d->corr));
 	d->matches = calloc(rs->nrules ? rs->nrules : 1, sizeof(*d->matches));
-	if (!d->corr || !d->matches || sg_ctx_init(&d->ctx, rs)) {
+	d->base = d->matches ? pg_detector__scope_new(d) : NULL;
+	d->scope = d->base;
+	if (!d->base || sg_ctx_init(&d->ctx, rs)) {
 		pg_detector__free(d);
 		errno = ENOMEM;
 		return NULL;
 	}
-	for (size_t i = 0; i < rs->nrules; i++)
-		plan_groups(&rs->rules[i], d->max_groups, &d->corr[i]);
 	return d;
 }
 
@@ -623,22 +677,39 @@ void pg_detector__free(struct pg_detector *d)
 {
 	if (!d)
 		return;
-	if (d->corr)
-		for (size_t i = 0; i < d->rs->nrules; i++) {
-			struct corr_state *cs = &d->corr[i];
-
-			while (cs->head) {
-				struct group *g = cs->head;
-
-				cs->head = g->next;
-				group_free(g);
-			}
-			free(cs->buckets);
-		}
-	free(d->corr);
+	pg_detector__scope_free(d, d->base);
 	free(d->matches);
 	sg_ctx_release(&d->ctx);
 	free(d);
+}
+
+/* How far back in event time a correlation may reach: its timespan, plus the reach of the
+ * correlations it counts (their firings stand for events up to their own timespan earlier). */
+static uint64_t reach(const struct pg_ruleset *rs, unsigned int ri, unsigned int depth)
+{
+	const struct sg_rule *r = &rs->rules[ri];
+	uint64_t inner = 0;
+
+	if (r->corr == SC_NONE || depth > 64)
+		return 0;
+	for (size_t i = 0; i < r->nrefs; i++) {
+		uint64_t v = reach(rs, r->refs[i], depth + 1);
+
+		inner = v > inner ? v : inner;
+	}
+	return r->timespan_ns + inner;
+}
+
+uint64_t pg_ruleset__reach_ns(const struct pg_ruleset *rs)
+{
+	uint64_t most = 0;
+
+	for (size_t i = 0; rs->finished && i < rs->nrules; i++) {
+		uint64_t v = reach(rs, (unsigned int)i, 0);
+
+		most = v > most ? v : most;
+	}
+	return most;
 }
 
 /* --- the stage -------------------------------------------------------------------------------- */
@@ -649,6 +720,8 @@ struct stage_detect {
 	struct pg_detector *det;
 	bool alerts_only;
 	struct pg_pipeline *pl; /* during process() */
+	struct pg_detect_scope **slots; /* per slot (a Kafka partition), made on first use */
+	size_t nslots;
 };
 
 static int emit_alert(void *ctx, struct pg_event *alert)
@@ -677,6 +750,9 @@ static void detect_free(struct pg_stage *st)
 {
 	struct stage_detect *s = (struct stage_detect *)st;
 
+	for (size_t i = 0; i < s->nslots; i++)
+		pg_detector__scope_free(s->det, s->slots[i]);
+	free(s->slots);
 	pg_detector__free(s->det);
 	pg_ruleset__free(s->rs);
 	free(s);
@@ -768,4 +844,39 @@ struct pg_stage *pg_stage_detect__new(struct pg_ruleset *rs, const struct pg_det
 const struct pg_detector *pg_stage_detect__detector(const struct pg_stage *st)
 {
 	return ((const struct stage_detect *)st)->det;
+}
+
+const struct pg_ruleset *pg_stage_detect__rules(const struct pg_stage *st)
+{
+	return ((const struct stage_detect *)st)->rs;
+}
+
+int pg_stage_detect__select(struct pg_stage *st, size_t slot)
+{
+	struct stage_detect *s = (struct stage_detect *)st;
+
+	if (slot >= s->nslots) {
+		size_t n = slot + 1 > 2 * s->nslots ? slot + 1 : 2 * s->nslots;
+		struct pg_detect_scope **grown = realloc(s->slots, n * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		memset(grown + s->nslots, 0, (n - s->nslots) * sizeof(*grown));
+		s->slots = grown;
+		s->nslots = n;
+	}
+	if (!s->slots[slot] && !(s->slots[slot] = pg_detector__scope_new(s->det)))
+		return -ENOMEM;
+	pg_detector__scope_use(s->det, s->slots[slot]);
+	return 0;
+}
+
+void pg_stage_detect__drop(struct pg_stage *st, size_t slot)
+{
+	struct stage_detect *s = (struct stage_detect *)st;
+
+	if (slot >= s->nslots)
+		return;
+	pg_detector__scope_free(s->det, s->slots[slot]);
+	s->slots[slot] = NULL;
 }

@@ -63,6 +63,13 @@ size_t pg_ruleset__correlations(const struct pg_ruleset *rs);
 void pg_ruleset__info(const struct pg_ruleset *rs, size_t i, struct pg_rule_info *out);
 /* The index of the rule with this id or name; -1 when there is none. */
 long pg_ruleset__find(const struct pg_ruleset *rs, const char *id_or_name);
+/*
+ * How far back in event time the rules can look, in ns: the longest chain of correlation
+ * timespans (a correlation of correlations adds up). 0 when there is no correlation: every
+ * rule then decides on one event. What a Kafka consumer must re-read to rebuild the state
+ * of a partition it takes over (docs/detect.md).
+ */
+uint64_t pg_ruleset__reach_ns(const struct pg_ruleset *rs);
 
 /* --- the detector: the rules run over events ------------------------------------------------- */
 
@@ -81,6 +88,7 @@ struct pg_detector_stats {
 	uint64_t groups; /* correlation groups held now */
 	uint64_t groups_evicted; /* groups dropped because a correlation had max_groups */
 	uint64_t groups_expired; /* groups dropped because their window passed */
+	uint64_t groups_dropped; /* groups dropped with their scope (a partition that left) */
 };
 
 struct pg_detector;
@@ -98,6 +106,23 @@ typedef int (*pg_alert_fn)(void *ctx, struct pg_event *alert);
 int pg_detector__process(struct pg_detector *d, const struct pg_event *ev, pg_alert_fn fn,
 			 void *ctx);
 void pg_detector__stats(const struct pg_detector *d, struct pg_detector_stats *out);
+
+/*
+ * Scopes: separate correlation state for separate streams of events (a Kafka consumer's
+ * partitions). Each has its own groups and its own time (the latest event it saw, which is
+ * what expires its groups), so a stream read behind the others (a partition re-read after a
+ * rebalance) is not expired by their time, and a stream's state can be dropped alone when the
+ * stream goes elsewhere. A detector starts with one scope of its own, used when none is.
+ */
+struct pg_detect_scope;
+
+/* An empty scope; NULL on ENOMEM. */
+struct pg_detect_scope *pg_detector__scope_new(struct pg_detector *d);
+/* Events from now on go to scope s (NULL: the detector's own). */
+void pg_detector__scope_use(struct pg_detector *d, struct pg_detect_scope *s);
+/* Drop a scope and its groups (counted as groups_dropped); NULL-safe. Never the detector's
+ * own: pg_detector__free releases that one. */
+void pg_detector__scope_free(struct pg_detector *d, struct pg_detect_scope *s);
 /* How often rule i matched (a correlation: fired), alerts or not. */
 uint64_t pg_detector__rule_matches(const struct pg_detector *d, size_t i);
 void pg_detector__free(struct pg_detector *d);
@@ -114,6 +139,14 @@ struct pg_stage;
 struct pg_stage *pg_stage_detect__new(struct pg_ruleset *rs, const struct pg_detector_opts *o,
 				      bool alerts_only);
 const struct pg_detector *pg_stage_detect__detector(const struct pg_stage *st);
+const struct pg_ruleset *pg_stage_detect__rules(const struct pg_stage *st);
+/*
+ * Slots: one scope per slot number (a Kafka partition), made on first use. Events from now on
+ * are matched in slot's scope. 0, or -ENOMEM.
+ */
+int pg_stage_detect__select(struct pg_stage *st, size_t slot);
+/* Drop slot's correlation state (the partition was revoked); the next select starts anew. */
+void pg_stage_detect__drop(struct pg_stage *st, size_t slot);
 
 /* The stage's counter families (metrics.h), for summaries: pangolin_detect_total{what=
  * events|matches|alerts}, the correlation groups held and dropped{reason=expired|evicted};

@@ -339,6 +339,74 @@ static void test_bounded_state(void **state)
 	stop(&r);
 }
 
+/*
+ * Scopes (a Kafka consumer's partitions): each keeps its own groups and its own time. A
+ * sequence split over two scopes does not fire; a scope read far behind another (a partition
+ * re-read after a rebalance) is not expired by the other's time; dropping a scope drops its
+ * groups, counted.
+ */
+static void test_scopes(void **state)
+{
+	struct pg_detect_scope *a, *b;
+	struct pg_detector_stats st;
+	struct run r;
+
+	start(&r, TEMPORAL("temporal_ordered", ""), 0);
+	a = pg_detector__scope_new(r.d);
+	b = pg_detector__scope_new(r.d);
+	assert_non_null(a);
+	assert_non_null(b);
+	pg_detector__scope_use(r.d, a);
+	exec_at(&r, 1000 * SEC, "aaa", 1, 5, NULL);
+	exec_at(&r, 1001 * SEC, "bbb", 2, 5, NULL);
+	pg_detector__scope_use(r.d, b);
+	exec_at(&r, 1002 * SEC, "ccc", 3, 5, NULL);
+	assert_int_equal(r.alerts, 0); /* the last step is in another scope */
+	/* b reads events 900 s older than a's: a's time does not expire them */
+	exec_at(&r, 100 * SEC, "aaa", 4, 5, NULL);
+	pg_detector__scope_use(r.d, a);
+	exec_at(&r, 1003 * SEC, "aaa", 9, 6, NULL); /* a correlate in a: expires a's groups only */
+	pg_detector__scope_use(r.d, b);
+	exec_at(&r, 110 * SEC, "bbb", 5, 5, NULL);
+	exec_at(&r, 120 * SEC, "ccc", 6, 5, NULL);
+	assert_int_equal(r.alerts, 1);
+	assert_int_equal(r.last.r.alert.events[0].pid, 4);
+	pg_detector__stats(r.d, &st);
+	assert_true(st.groups >= 2);
+	/* a's groups go with it; the sequence in a no longer completes */
+	pg_detector__scope_free(r.d, a);
+	a = pg_detector__scope_new(r.d);
+	pg_detector__scope_use(r.d, a);
+	exec_at(&r, 1004 * SEC, "ccc", 7, 5, NULL);
+	assert_int_equal(r.alerts, 1);
+	pg_detector__stats(r.d, &st);
+	assert_true(st.groups_dropped >= 2);
+	pg_detector__scope_free(r.d, a);
+	pg_detector__scope_free(r.d, b);
+	pg_detector__stats(r.d, &st);
+	assert_int_equal(st.groups, 0);
+	stop(&r);
+}
+
+/* How far back the rules look: the longest chain of timespans; 0 with no correlation. */
+static void test_reach(void **state)
+{
+	struct run r;
+
+	start(&r, "title: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: [rule_a]\n"
+		  "  group-by: [User]\n  timespan: 10s\n  condition: {gte: 3}\n---\n"
+		  "title: corr\nid: corr\ncorrelation:\n  type: temporal_ordered\n"
+		  "  rules: [burst, rule_b]\n  group-by: [User]\n  timespan: 1m\n---\n"
+		  "title: other\nid: other\ncorrelation:\n  type: temporal\n"
+		  "  rules: [rule_a, rule_c]\n  timespan: 65s\n", 0);
+	assert_int_equal(pg_ruleset__reach_ns(r.rs), 70 * SEC);
+	stop(&r);
+	start(&r, "title: corr\nid: corr\nlogsource: {product: linux, category: process_creation}\n"
+		  "detection: {s: {CommandLine|contains: x}, condition: s}\n", 0);
+	assert_int_equal(pg_ruleset__reach_ns(r.rs), 0);
+	stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_chained),
 		cmocka_unit_test(test_generate_and_aliases),
 		cmocka_unit_test(test_bounded_state),
+		cmocka_unit_test(test_scopes),
+		cmocka_unit_test(test_reach),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
