@@ -782,8 +782,9 @@ const struct pg_metric_desc pg_metric_detect_groups = {
 
 const struct pg_metric_desc pg_metric_detect_groups_dropped = {
 	.name = "pangolin_detect_correlation_groups_dropped_total",
-	.help = "Correlation groups dropped: their window passed (expired), or a correlation "
-		"held its maximum (evicted).",
+	.help = "Correlation groups dropped: their window passed (expired), a correlation held "
+		"its maximum (evicted), or their Kafka partition went to another consumer "
+		"(partition).",
 	.type = PG_METRIC_COUNTER,
 	.labels = { "reason" },
 	.stats = "detect.groups_{reason}",
@@ -802,6 +803,7 @@ static void detect_metrics(struct pg_stage *st, struct pg_metrics *m)
 	pg_metrics__add(m, &pg_metric_detect_groups, (double)ds.groups);
 	pg_metrics__add(m, &pg_metric_detect_groups_dropped, (double)ds.groups_expired, "expired");
 	pg_metrics__add(m, &pg_metric_detect_groups_dropped, (double)ds.groups_evicted, "evicted");
+	pg_metrics__add(m, &pg_metric_detect_groups_dropped, (double)ds.groups_dropped, "partition");
 	for (size_t i = 0; i < pg_ruleset__count(s->rs); i++) {
 		struct pg_rule_info ri;
 

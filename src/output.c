@@ -162,6 +162,27 @@ const char *pg_output__arg(const struct pg_output_opts *o, const char *name)
 	return v;
 }
 
+int pg_output__second(const struct pg_output_opts *o, const char *cmd, const char *spec,
+		      struct pg_output_opts *out)
+{
+	char err[512];
+	const struct pg_sink_type *t = pg_output__type(o, err, sizeof(err)), *t2;
+	size_t n = 0;
+
+	*out = *o;
+	out->spec = spec;
+	t2 = pg_output__type(out, err, sizeof(err));
+	if (!t || !t2) {
+		pg_cli_err(cmd, "%s", err);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < o->ngiven; i++)
+		if (t2 == t && strcmp(o->given[i].opt->name, "kafka-spill"))
+			out->given[n++] = o->given[i];
+	out->ngiven = n;
+	return 0;
+}
+
 const struct pg_sink_type *pg_output__type(const struct pg_output_opts *o, char *err,
 					   size_t errlen)
 {

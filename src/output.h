@@ -130,6 +130,15 @@ struct pg_sink *pg_output__open(const struct pg_output_opts *o, char *err, size_
 /* --format, and every sink type's section: what `COMMAND --help` shows of outputs. */
 void pg_output__help(FILE *out);
 
+/*
+ * The options of a second output of the same command (`run --alerts-output`: alerts to their
+ * own destination): o's, with spec. When spec is of o's type, the type's options as given for
+ * o (-X, --kafka-key...) apply to it too, but not a spill file (o's own: two outputs must not
+ * append to one file); of another type, none. 0, or -EINVAL with the error printed.
+ */
+int pg_output__second(const struct pg_output_opts *o, const char *cmd, const char *spec,
+		      struct pg_output_opts *out);
+
 /* For a sink type's open(): the value of its option name (the last one given), or NULL. */
 const char *pg_output__arg(const struct pg_output_opts *o, const char *name);
 

@@ -19,8 +19,14 @@ int pg_pipeline__add_stage(struct pg_pipeline *pl, struct pg_stage *st)
 
 int pg_pipeline__add_sink(struct pg_pipeline *pl, struct pg_sink *sink)
 {
+	return pg_pipeline__add_sink_types(pl, sink, 0);
+}
+
+int pg_pipeline__add_sink_types(struct pg_pipeline *pl, struct pg_sink *sink, uint32_t types)
+{
 	if (pl->nsinks == PG_PIPELINE_MAX_SINKS)
 		return -ENOSPC;
+	pl->sink_types[pl->nsinks] = types;
 	pl->sinks[pl->nsinks++] = sink;
 	return 0;
 }
@@ -52,7 +58,12 @@ static int run_from(struct pg_pipeline *pl, size_t first, struct pg_event *ev,
 	pl->stats.passed++;
 	pl->by_type[PG_PL_PASSED][type]++;
 	for (size_t i = 0; i < pl->nsinks; i++) {
-		int err = pg_sink__send(pl->sinks[i], ev);
+		uint32_t types = pl->sink_types[i];
+		int err;
+
+		if (types && (ev->r.hdr.type >= 32 || !(types & (1u << ev->r.hdr.type))))
+			continue;
+		err = pg_sink__send(pl->sinks[i], ev);
 
 		if (err) {
 			pl->stats.sink_errors++;

@@ -41,6 +41,7 @@ struct pg_pipeline {
 	struct pg_stage *stages[PG_PIPELINE_MAX_STAGES];
 	size_t nstages;
 	struct pg_sink *sinks[PG_PIPELINE_MAX_SINKS];
+	uint32_t sink_types[PG_PIPELINE_MAX_SINKS]; /* bit (1 << type) per type it takes; 0: all */
 	size_t nsinks;
 	struct pg_pipeline_stats stats;
 	uint64_t by_type[PG_PL_OUTCOMES][PG_PIPELINE_TYPES];
@@ -55,6 +56,9 @@ void pg_pipeline__init(struct pg_pipeline *pl);
 /* Takes ownership. 0, or -ENOSPC when full. */
 int pg_pipeline__add_stage(struct pg_pipeline *pl, struct pg_stage *st);
 int pg_pipeline__add_sink(struct pg_pipeline *pl, struct pg_sink *sink);
+/* A sink that takes only some event types: bit (1u << type) per type (alerts to their own
+ * output, `run --alerts-output`). Takes ownership. 0, or -ENOSPC when full. */
+int pg_pipeline__add_sink_types(struct pg_pipeline *pl, struct pg_sink *sink, uint32_t types);
 
 /* Run one event through every stage and into every sink. 0, or the first -errno of a sink. */
 int pg_pipeline__push(struct pg_pipeline *pl, struct pg_event *ev);

@@ -216,5 +216,8 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *opts, char *err, 
  */
 int pg_kafka_url_parse(const char *url, char *brokers, size_t blen, char *topic, size_t tlen,
 		       char *err, size_t errlen);
+/* Every host of a bootstrap.servers list resolves (librdkafka would retry an unknown name
+ * forever): 0, or -EHOSTUNREACH with "cannot resolve broker host 'H': why" in err. */
+int pg_kafka_resolve_brokers(const char *brokers, char *err, size_t errlen);
 
 #endif /* PANGOLIN_SINK_H */

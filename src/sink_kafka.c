@@ -359,7 +359,7 @@ int pg_kafka_url_parse(const char *url, char *brokers, size_t blen, char *topic,
 }
 
 /* Every host must resolve: librdkafka would otherwise retry an unknown name forever. */
-static int resolve_all(const char *brokers, char *err, size_t errlen)
+int pg_kafka_resolve_brokers(const char *brokers, char *err, size_t errlen)
 {
 	char copy[1024], *save = NULL;
 
@@ -1013,7 +1013,7 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 					       : on_log_quiet);
 
 	/* before any thread starts: an unknown host would otherwise be retried forever */
-	rc = resolve_all(s->brokers, err, errlen);
+	rc = pg_kafka_resolve_brokers(s->brokers, err, errlen);
 	if (rc)
 		goto err_out;
 

@@ -202,6 +202,36 @@ static void test_source_filter_sink(void **state)
 	assert_int_equal(pl.nsinks, 0);
 }
 
+/* A sink of some types only (alerts to their own output): each event goes to the sinks of its
+ * type, the other sinks do not see it. */
+static void test_sink_types(void **state)
+{
+	struct pg_pipeline pl;
+	struct pg_source *src = pg_source_mem__new(evs, N, 0);
+	struct pg_sink *all = pg_sink_record__new(), *execs = pg_sink_record__new();
+	struct pg_sink *rest = pg_sink_record__new();
+	size_t nexec = 0;
+
+	pg_pipeline__init(&pl);
+	assert_int_equal(pg_pipeline__add_sink(&pl, all), 0);
+	assert_int_equal(pg_pipeline__add_sink_types(&pl, execs, 1u << PG_EV_EXEC), 0);
+	assert_int_equal(pg_pipeline__add_sink_types(&pl, rest, ~(1u << PG_EV_EXEC)), 0);
+	drain(src, &pl);
+	for (int i = 0; i < N; i++)
+		nexec += evs[i].r.hdr.type == PG_EV_EXEC;
+	assert_true(nexec > 0);
+	assert_int_equal(pg_sink_record__count(all), N);
+	assert_int_equal(pg_sink_record__count(execs), nexec);
+	assert_int_equal(pg_sink_record__count(rest), N - nexec);
+	for (size_t k = 0; k < nexec; k++)
+		assert_int_equal(pg_sink_record__get(execs, k)->r.hdr.type, PG_EV_EXEC);
+	for (size_t k = 0; k < N - nexec; k++)
+		assert_int_not_equal(pg_sink_record__get(rest, k)->r.hdr.type, PG_EV_EXEC);
+	assert_int_equal(pl.stats.passed, N);
+	pg_source__free(src);
+	pg_pipeline__destroy(&pl);
+}
+
 static void test_stages_in_order(void **state)
 {
 	struct pg_pipeline pl;
@@ -474,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_mem_source),
 		cmocka_unit_test(test_record_sink),
 		cmocka_unit_test(test_source_filter_sink),
+		cmocka_unit_test(test_sink_types),
 		cmocka_unit_test(test_stages_in_order),
 		cmocka_unit_test(test_sink_errors_counted),
 		cmocka_unit_test(test_stage_errors_counted),

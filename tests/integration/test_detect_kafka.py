@@ -1,0 +1,288 @@
+"""`pangolin detect` across the fleet: a Kafka consumer group against a real broker (KRaft,
+from Maven Central: kafka_broker.py).
+
+The fleet's events come from a recording of many pods (fleet.py: every pod runs the rule
+pack's positive recordings, sequences and counts included), produced by `pangolin replay` as a
+sensor would (keyed by pod). What `pangolin detect` raises on the same recording read from a
+file is the reference: every one of those alerts must appear at least once in the alert topic.
+Duplicates are allowed only where the consumers' own logs show that the event behind the
+alert was read more than once (a partition re-read from its committed offset after a
+rebalance); they are counted and explained, never assumed.
+"""
+import collections
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+import fleet
+from conftest import ROOT, run
+
+pytestmark = pytest.mark.kafka
+
+RULES = ROOT / "rules"
+# a dead consumer is noticed after session.timeout.ms: the broker's minimum, not 45 s
+FAST_GROUP = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+
+
+def ident(a):
+    """An alert by what it is about: the rule and the event that completed it."""
+    return (a["rule_id"], a["ts"], a["pid"], a["start_ns"])
+
+
+def reference(pangolin, rec):
+    r = run([pangolin, "detect", "--rules", str(RULES), "-i", str(rec), "-q"], timeout=300)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+class Detect:
+    """`pangolin detect` reading a Kafka topic in a group; its standard error in a file."""
+
+    def __init__(self, pangolin, tmp_path, name, *args):
+        self.name = name
+        self.err_path = tmp_path / f"{name}.err"
+        self.errf = open(self.err_path, "w")
+        self.proc = subprocess.Popen([pangolin, "detect", "--rules", str(RULES), *args],
+                                     stdout=subprocess.DEVNULL, stderr=self.errf)
+
+    def text(self):
+        return self.err_path.read_text()
+
+    def wait_for(self, pattern, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.text())
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                pytest.fail(f"{self.name} exited {self.proc.returncode} before {pattern!r}:\n{self.text()}")
+            time.sleep(0.05)
+        pytest.fail(f"{self.name}: no {pattern!r} after {timeout} s:\n{self.text()}")
+
+    def wait_count(self, needle, n, timeout=90):
+        """Until needle is in the log n times."""
+        deadline = time.monotonic() + timeout
+        while self.text().count(needle) < n:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{self.name}: {needle!r} not {n} times:\n{self.text()}")
+            time.sleep(0.05)
+
+    def stop(self, sig=signal.SIGTERM, timeout=120):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=timeout)
+        self.errf.close()
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def read_intervals(logs):
+    """From the consumers' logs: per partition, the offsets each consumer read, as
+    [start, end) with end None when its reader died without saying (SIGKILL)."""
+    iv = collections.defaultdict(list)
+    for name, text in logs.items():
+        open_ = {}
+        for line in text.splitlines():
+            m = re.search(r"kafka: partition (\d+): reading from offset (\d+)", line)
+            if m:
+                open_[int(m[1])] = int(m[2])
+                continue
+            m = re.search(r"kafka: partition (\d+) (?:given up|lost).*read to offset (-?\d+)", line)
+            if m and int(m[1]) in open_:
+                iv[int(m[1])].append((name, open_.pop(int(m[1])), int(m[2])))
+        for p, s in open_.items():
+            iv[p].append((name, s, None))
+    return iv
+
+
+class Feed:
+    """`pangolin replay - --process -o kafka://...` fed a recording at a steady pace from a
+    thread, as sensors produce: consumers read while it comes."""
+
+    def __init__(self, pangolin, url, lines, per_second, tmp_path, hold_at=None):
+        self.errf = open(tmp_path / "feed.err", "w")
+        self.proc = subprocess.Popen([pangolin, "replay", "-", "--process", "-o", url],
+                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=self.errf, text=True)
+        self.lines, self.rate, self.sent = lines, per_second, 0
+        self.hold_at, self.go = hold_at, threading.Event()
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        t0 = time.monotonic()
+        batch = max(1, self.rate // 20)
+        i = 0
+        while i < len(self.lines):
+            end = min(i + batch, len(self.lines))
+            if self.hold_at is not None and i < self.hold_at < end:
+                end = self.hold_at
+            if i == self.hold_at:
+                self.go.wait(timeout=300)
+                t0 = time.monotonic() - self.sent / self.rate
+            self.proc.stdin.write("".join(self.lines[i:end]))
+            self.proc.stdin.flush()
+            self.sent = i = end
+            delay = t0 + self.sent / self.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        self.proc.stdin.close()
+
+    def wait_sent(self, n, timeout=120):
+        deadline = time.monotonic() + timeout
+        while self.sent < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.sent >= n
+
+    def finish(self, timeout=120):
+        self.th.join(timeout=timeout)
+        rc = self.proc.wait(timeout=timeout)
+        self.errf.close()
+        return rc
+
+
+def open_sequences(events, ref, lo, hi):
+    """The position in events (within [lo, hi)) where the most of the reference's multi-event
+    alerts are half done (some of their events before it, some after), and how many."""
+    pos = {(e["ts"], e["pid"], e["start_ns"]): i for i, e in enumerate(events)}
+    spans = []
+    for a in ref:
+        idx = [pos[(r["ts"], r["pid"], r["start_ns"])] for r in a["events"]]
+        if len(idx) > 1:
+            spans.append((min(idx), max(idx)))
+    at = max(range(lo, hi), key=lambda x: sum(1 for a, b in spans if a < x <= b))
+    return at, sum(1 for a, b in spans if a < at <= b)
+
+
+def consume_all(kafka, topic, timeout=30, raw=False):
+    """Every message of the topic now, as (partition, offset, value decoded unless raw)."""
+    return [(p, o, v if raw else json.loads(v)) for _, p, o, v in
+            kafka.consume(topic, kafka.count(topic), timeout=timeout, settle=0.5)]
+
+
+def wait_alerts(kafka, topic, want, timeout=180):
+    """The alert topic's alerts once every identity in want is there (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = [v for _, _, v in consume_all(kafka, topic)]
+        if want <= {ident(a) for a in got} or time.monotonic() > deadline:
+            return got
+        time.sleep(1)
+
+
+@pytest.mark.slow
+def test_three_consumers_one_killed_every_alert_at_least_once(pangolin, kafka, tmp_path):
+    """Three detect processes in one group on a 6-partition topic fed from a recording of 48
+    pods; one is killed (SIGKILL) mid-stream. Every alert of the reference is in the alert
+    topic at least once, per-pod sequences included; every duplicate is of an event the
+    consumers' logs show was read twice."""
+    events = fleet.make(pods=48)
+    rec = fleet.write(tmp_path / "fleet.ndjson", events)
+    lines = open(rec).readlines()
+    ref = reference(pangolin, rec)
+    want = {ident(a) for a in ref}
+    assert len(want) == len(ref) > 2000
+    # the group rebalances where the most sequences are half done
+    hold_at, straddling = open_sequences(events, ref, len(lines) * 6 // 10, len(lines) * 8 // 10)
+    assert straddling >= 3
+    src = kafka.create_topic(partitions=6)
+    alerts = kafka.create_topic(partitions=3)
+    group = f"fleet-{uuid.uuid4().hex[:8]}"
+    args = ["-i", kafka.url(src), "--group", group, "-o", kafka.url(alerts),
+            "--commit-interval", "0.5", *FAST_GROUP]
+    ds = []
+    feed = None
+    try:
+        for i in range(3):
+            ds.append(Detect(pangolin, tmp_path, f"detect{i}", *args))
+            ds[-1].wait_for(r"partitions assigned")
+        # the feed stops until the group has rebalanced after the kill: the survivors give
+        # their partitions up in the middle of the stream, pods in mid-sequence
+        feed = Feed(pangolin, kafka.url(src), lines, 1500, tmp_path, hold_at=hold_at)
+        victim = ds[1]
+        # mid-stream: the victim holds partitions and has read from them
+        feed.wait_sent(len(lines) * 2 // 5)
+        victim.wait_for(r"partitions assigned: \d[^\n]*\n(.*\n)*.*reading from offset")
+        assigned = [d.text().count("partitions assigned") for d in ds]
+        victim.kill()
+        killed_at = feed.sent
+        assert killed_at < hold_at, "the feed was past the rebalance point at the kill: slow it down"
+        for i in (0, 2):
+            ds[i].wait_count("partitions assigned", assigned[i] + 1)
+        rebalanced_at = feed.sent
+        feed.go.set()
+        assert feed.finish() == 0
+        got = wait_alerts(kafka, alerts, want)
+        for d in (ds[0], ds[2]):
+            assert d.stop() == 0, d.text()
+    finally:
+        for d in ds:
+            d.kill()
+        if feed and feed.proc.poll() is None:
+            feed.proc.kill()
+    logs = {d.name: d.text() for d in ds}
+
+    # none missing, per-pod sequences included
+    counts = collections.Counter(ident(a) for a in got)
+    missing = want - set(counts)
+    assert not missing, f"{len(missing)} alerts missing, e.g. {sorted(missing)[:3]}"
+    by_pod = collections.defaultdict(set)
+    for a in got:
+        if a["count"] > 1 or a.get("group_by"):
+            by_pod[a["pod_uid"]].add(a["rule_id"])
+    ref_seq = collections.defaultdict(set)
+    for a in ref:
+        if a["count"] > 1 or a.get("group_by"):
+            ref_seq[a["pod_uid"]].add(a["rule_id"])
+    assert len(ref_seq) == 48 and all(len(v) >= 4 for v in ref_seq.values())
+    assert by_pod == ref_seq
+
+    # every alert, duplicates included, is explained by what the consumers read: each
+    # reading of a partition (its log says from which offset to which) is a detector of its
+    # own, so the alerts it raises are those of `pangolin detect` over exactly those messages
+    msgs = consume_all(kafka, src, raw=True)
+    assert len(msgs) == len(lines)
+    by_part = collections.defaultdict(dict)
+    for p, o, v in msgs:
+        by_part[p][o] = v
+    iv = read_intervals(logs)
+    assert any(e is None for p in iv for _, _, e in iv[p]), \
+        f"the victim read nothing before it was killed:\n{logs['detect1']}"
+    sure, maybe = collections.Counter(), collections.Counter()
+    for p in iv:
+        for k, (name, s, e) in enumerate(iv[p]):
+            part = tmp_path / f"read-{p}-{k}.ndjson"
+            part.write_bytes(b"".join(by_part[p][o] + b"\n" for o in sorted(by_part[p])
+                                      if o >= s and (e is None or o < e)))
+            for a in reference(pangolin, part):
+                (maybe if e is None else sure)[ident(a)] += 1
+    dups = 0
+    for key, n in counts.items():
+        assert sure[key] <= n <= sure[key] + maybe[key], (
+            f"alert {key} delivered {n} times; the readings of its partition raise it "
+            f"{sure[key]} times (+{maybe[key]} by the killed consumer): {dict(iv)}")
+        dups += n - 1
+    for key in sure:
+        assert key in counts, f"alert {key} of a completed reading is missing"
+    extra = set(counts) - want
+    print(f"\n{len(got)} alerts, {len(want)} expected, none missing, {len(extra)} not "
+          f"expected; {dups} duplicates, every one raised by a reading of a partition from its "
+          f"committed offset after a rebalance; the victim was killed after {killed_at} of "
+          f"{len(lines)} events were fed, the group rebalanced after {rebalanced_at} "
+          f"({straddling} sequences half done there)")
+    # the kill made someone re-read a partition the victim had been reading
+    rereads = [(p, s) for p in iv for name, s, e in iv[p]
+               if name != "detect1" and any(n2 == "detect1" and s2 <= s for n2, s2, _ in iv[p])]
+    assert rereads, iv
