@@ -37,27 +37,30 @@ def pod_identity(i):
     }
 
 
-def segments():
-    """The positive recordings, each a list of events, in a fixed order."""
+def segments(names=None):
+    """The positive recordings (those of the rule files names, else all), each a list of
+    events, in a fixed order."""
     return [[json.loads(line) for line in p.read_text().splitlines() if line]
-            for p in sorted(RECORDINGS.glob("*.positive.ndjson"))]
+            for p in sorted(RECORDINGS.glob("*.positive.ndjson"))
+            if names is None or p.name.split(".")[0] in names]
 
 
-def make(pods=48, gap=30, repeat=1, pod_stagger_ms=7):
-    """Every pod runs every segment `repeat` times. Returns the events sorted by time."""
-    segs = segments()
+def make(pods=48, gap=30, repeat=1, pod_stagger_ms=7, names=None, first_pod=0, t0=T0):
+    """Every pod (numbered from first_pod) runs every segment (those of the rule files names,
+    else all) `repeat` times, from event time t0. Returns the events sorted by time."""
+    segs = segments(names)
     out = []
     slot = 0
     for _ in range(repeat):
         for k in range(len(segs)):
-            for i in range(pods):
+            for i in range(first_pod, first_pod + pods):
                 seg = segs[(k + i) % len(segs)]
                 t_first = seg[0]["ts"]
                 ident = pod_identity(i)
                 # a process identity of its own for each (pod, slot): start times move by
                 # 10^13 ns per slot, far from any other's
                 shift = (slot * pods + i + 1) * 10**13
-                base = T0 + slot * gap * SEC + i * pod_stagger_ms * 1_000_000
+                base = t0 + slot * gap * SEC + i * pod_stagger_ms * 1_000_000
                 for e in seg:
                     e = dict(e)
                     e["ts"] = base + (e["ts"] - t_first)

@@ -96,6 +96,23 @@ class Broker:
         finally:
             c.close()
 
+    def committed(self, group, topic):
+        """{partition: offset} a consumer group has committed for a topic (partitions without
+        a commit are left out), as the Kafka tools' kafka-consumer-groups reports it: a Java
+        client from the broker's own jars, sharing no code with pangolin."""
+        r = subprocess.run(["java", "-cp", str(ROOT / "build" / "kafka" / "lib" / "*"),
+                            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+                            "--bootstrap-server", self.bootstrap, "--describe", "--group", group],
+                           capture_output=True, text=True, timeout=120)
+        out = {}
+        for line in r.stdout.splitlines():
+            f = line.split()
+            if len(f) >= 4 and f[0] == group and f[1] == topic and f[3] != "-":
+                out[int(f[2])] = int(f[3])
+        if r.returncode != 0 and "does not exist" not in r.stdout + r.stderr:
+            raise RuntimeError(f"kafka-consumer-groups failed:\n{r.stdout}{r.stderr}")
+        return out
+
     def consume(self, topic, expect, timeout=60, settle=1.0):
         """Every message of the topic from the beginning, as (key, partition, offset, value)
         in per-partition order. Reads until `expect` messages arrived and then `settle` more

@@ -50,7 +50,8 @@ class Detect:
         self.name = name
         self.err_path = tmp_path / f"{name}.err"
         self.errf = open(self.err_path, "w")
-        self.proc = subprocess.Popen([pangolin, "detect", "--rules", str(RULES), *args],
+        rules = [] if "--rules" in args else ["--rules", str(RULES)]
+        self.proc = subprocess.Popen([pangolin, "detect", *rules, *args],
                                      stdout=subprocess.DEVNULL, stderr=self.errf)
 
     def text(self):
@@ -286,3 +287,210 @@ def test_three_consumers_one_killed_every_alert_at_least_once(pangolin, kafka, t
     rereads = [(p, s) for p in iv for name, s, e in iv[p]
                if name != "detect1" and any(n2 == "detect1" and s2 <= s for n2, s2, _ in iv[p])]
     assert rereads, iv
+
+
+# --- bad messages, formats ------------------------------------------------------------------
+
+def single_event_rules(tmp_path, *names):
+    """A rules directory of some of the pack's rule files (no correlation: nothing is held
+    back when committing, so committed offsets reach the end of what was read)."""
+    d = tmp_path / "rules"
+    d.mkdir(exist_ok=True)
+    for n in names:
+        (d / f"{n}.yml").write_text((RULES / f"{n}.yml").read_text())
+    return d
+
+
+def produce_raw(kafka, topic, values, partition=0):
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": kafka.bootstrap})
+    for v in values:
+        p.produce(topic, value=v, key=b"raw", partition=partition)
+    assert p.flush(30) == 0
+
+
+def wait_committed(kafka, group, topic, want, timeout=90):
+    """Until the group's committed offsets are want ({partition: offset}); what they are."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = kafka.committed(group, topic)
+        if got == want or time.monotonic() > deadline:
+            return got
+        time.sleep(0.5)
+
+
+def test_bad_messages_counted_skipped_and_committed(pangolin, kafka, tmp_path):
+    """NDJSON and protobuf events in one topic are told apart by content; messages that are
+    neither (broken JSON, bytes that are no pangolin.v1.Event, an empty value) are each
+    counted by reason, told, skipped, and committed like the rest: the events after them
+    raise their alerts and the group's offset reaches the end."""
+    rules = single_event_rules(tmp_path, "shell_from_web_server")
+    src = kafka.create_topic(partitions=1)
+    alerts = kafka.create_topic(partitions=1)
+    json_evs = fleet.make(pods=3, names=["shell_from_web_server"])
+    pb_evs = fleet.make(pods=3, names=["shell_from_web_server"], first_pod=3)
+    after = fleet.make(pods=2, names=["shell_from_web_server"], first_pod=6)
+    r = run([pangolin, "replay", str(fleet.write(tmp_path / "j.ndjson", json_evs)), "-q",
+             "-o", kafka.url(src)])
+    assert r.returncode == 0, r.stderr
+    produce_raw(kafka, src, [b'{"v":1,"type":"exec","ts":', b"\x08\x01\x12\xff\xff", b"",
+                             b'{"v":1,"type":"teleport","ts":1}'])
+    r = run([pangolin, "replay", str(fleet.write(tmp_path / "p.ndjson", pb_evs)), "-q",
+             "-o", kafka.url(src), "--format", "protobuf"])
+    assert r.returncode == 0, r.stderr
+    r = run([pangolin, "replay", str(fleet.write(tmp_path / "a.ndjson", after)), "-q",
+             "-o", kafka.url(src)])
+    assert r.returncode == 0, r.stderr
+    # the last message is bad too: nothing after it moves the offset on for it
+    produce_raw(kafka, src, [b"not an event"])
+    total = len(json_evs) + 4 + len(pb_evs) + len(after) + 1
+    group = f"bad-{uuid.uuid4().hex[:8]}"
+    d = Detect(pangolin, tmp_path, "detect", "--rules", str(rules), "-i", kafka.url(src),
+               "--group", group, "-o", kafka.url(alerts), "--commit-interval", "0.5")
+    try:
+        assert wait_committed(kafka, group, src, {0: total}) == {0: total}
+        assert d.stop() == 0, d.text()
+    finally:
+        d.kill()
+    err = d.text()
+    got = [v for _, _, v in consume_all(kafka, alerts)]
+    assert sorted(a["pod"] for a in got) == [f"web-{i:03d}" for i in range(8)], err
+    assert re.search(r"kafka input: %d messages, 5 skipped \(1 empty, 2 json, 2 protobuf\)" % total,
+                     err), err
+    n = len(json_evs)
+    assert f"skipped partition 0 offset {n}: json: column " in err
+    assert f"skipped partition 0 offset {n + 1}: protobuf: " in err
+    assert f"skipped partition 0 offset {n + 2}: empty: no value" in err
+    assert re.search(rf"skipped partition 0 offset {n + 3}: json: column \d+: .*teleport", err), err
+    assert f"skipped partition 0 offset {total - 1}: protobuf: " in err
+    assert f"partition 0 given up: read to offset {total}, committed {total}" in err
+
+
+def test_input_format_forced(pangolin, kafka, tmp_path):
+    """--input-format json reads protobuf messages as what they are not: each is counted and
+    skipped as bad JSON; --input-format protobuf reads them."""
+    rules = single_event_rules(tmp_path, "shell_from_web_server")
+    src = kafka.create_topic(partitions=1)
+    evs = fleet.make(pods=2, names=["shell_from_web_server"])
+    r = run([pangolin, "replay", str(fleet.write(tmp_path / "p.ndjson", evs)), "-q",
+             "-o", kafka.url(src), "--format", "protobuf"])
+    assert r.returncode == 0, r.stderr
+    for fmt, skipped, alerts in (("json", len(evs), 0), ("protobuf", 0, 2)):
+        group = f"fmt-{uuid.uuid4().hex[:8]}"
+        d = Detect(pangolin, tmp_path, f"detect-{fmt}", "--rules", str(rules), "-i",
+                   kafka.url(src), "--group", group, "--input-format", fmt,
+                   "-o", str(tmp_path / f"alerts-{fmt}.ndjson"), "--commit-interval", "0.5")
+        try:
+            assert wait_committed(kafka, group, src, {0: len(evs)}) == {0: len(evs)}
+            assert d.stop() == 0, d.text()
+        finally:
+            d.kill()
+        assert f"{skipped} skipped" in d.text(), d.text()
+        out = (tmp_path / f"alerts-{fmt}.ndjson").read_text().splitlines()
+        assert len(out) == alerts, d.text()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["-i", "kafka://127.0.0.1:9/t"], "needs a consumer group: give --group NAME"),
+    (["-i", "-", "--group", "g"], "--group applies to a kafka:// input only"),
+    (["-i", "-", "--input-format", "json"], "--input-format applies to a kafka:// input only"),
+    (["-i", "-", "--commit-interval", "2"], "--commit-interval applies to a kafka:// input only"),
+    (["-i", "-", "-X", "acks=all"], "-X applies to kafka:// inputs and outputs only"),
+    (["-i", "kafka://127.0.0.1:9/t", "--group", "g", "--input-format", "xml"],
+     "--input-format: 'xml' is not auto, json or protobuf"),
+    (["-i", "kafka://127.0.0.1:9/t", "--group", "g", "--skip-bad"], "--skip-bad is for files"),
+    (["-i", "-", "--alerts-output", "/dev/null"], "--alerts-output goes with --all"),
+])
+def test_usage_errors(pangolin, args, needle):
+    r = run([pangolin, "detect", "--rules", str(RULES), *args], input="")
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+
+
+def test_start_up_errors(pangolin, kafka, tmp_path):
+    """What is wrong with the input is said at once, in one line, exit status 1."""
+    for url, group, extra, needle in (
+            (kafka.url("no-such-topic"), "g", [], "topic 'no-such-topic' does not exist on"),
+            ("kafka://127.0.0.1:1/t", "g", [], "no broker of 127.0.0.1:1 is reachable"),
+            ("kafka://127.0.0.1:99999/t", "g", [], "bad input 'kafka://127.0.0.1:99999/t': port"),
+            (kafka.url("t"), "g", ["-X", "enable.auto.commit=true"],
+             "-X enable.auto.commit: offsets are committed only once the alerts are acknowledged"),
+            (kafka.url("t"), "g", ["-X", "no.such=1"], 'No such configuration property')):
+        r = run([pangolin, "detect", "--rules", str(RULES), "-i", url, "--group", group, "-q",
+                 *extra], timeout=60)
+        assert r.returncode == 1, (url, r.stderr)
+        assert needle in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+
+
+# --- the alert output goes away ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def alert_broker(request):
+    """A second broker, for the alert topic only: it can be stopped while the events' broker
+    (and the group's coordinator) goes on."""
+    from kafka_broker import Broker
+
+    b = Broker(ROOT / "build" / "kafka" / "test-run-alerts")
+    b.env["KAFKA_HEAP"] = "512m"
+    request.addfinalizer(b.stop)
+    return b.start(fresh=True)
+
+
+@pytest.mark.slow
+def test_output_outage_commits_nothing_past_unacknowledged_alerts(pangolin, kafka, alert_broker,
+                                                                 tmp_path):
+    """The alert topic's broker stops: detect pauses, and the group's committed offset (read
+    with the Kafka tools' kafka-consumer-groups) stays before the first event whose alert is
+    not acknowledged. detect is then killed (SIGKILL) during the outage, the broker comes back,
+    and a new detect of the group re-reads from that offset: every alert arrives, exactly once."""
+    rules = single_event_rules(tmp_path, "shell_from_web_server")
+    src = kafka.create_topic(partitions=1)
+    alerts = alert_broker.create_topic(partitions=1)
+    group = f"outage-{uuid.uuid4().hex[:8]}"
+    one = "shell_from_web_server"
+    batch1 = fleet.make(pods=10, names=[one])
+    batch2 = fleet.make(pods=10, names=[one], first_pod=10, t0=fleet.T0 + 600 * fleet.SEC)
+    ref2 = reference(pangolin, fleet.write(tmp_path / "b2.ndjson", batch2))
+    assert len(ref2) == 10
+    n1, n2 = len(batch1), len(batch2)
+    # where the first alert of batch 2 is completed: nothing from there on may be committed
+    first_alerting = n1 + min(i for i, e in enumerate(batch2)
+                              if (e["ts"], e["pid"]) in {(a["ts"], a["pid"]) for a in ref2})
+    args = ["--rules", str(rules), "-i", kafka.url(src), "--group", group,
+            "-o", alert_broker.url(alerts), "--commit-interval", "0.5", *FAST_GROUP]
+
+    def feed(evs, name):
+        r = run([pangolin, "replay", str(fleet.write(tmp_path / name, evs)), "-q",
+                 "-o", kafka.url(src)])
+        assert r.returncode == 0, r.stderr
+
+    d = Detect(pangolin, tmp_path, "detect", *args)
+    d2 = None
+    try:
+        feed(batch1, "b1.ndjson")
+        assert wait_committed(kafka, group, src, {0: n1}) == {0: n1}, d.text()
+        assert alert_broker.count(alerts) == 10
+        alert_broker.stop()
+        feed(batch2, "b2.ndjson")
+        # the output says every few seconds that its broker does not answer; meanwhile
+        # nothing past the unacknowledged alerts is committed, and reading pauses
+        d.wait_for(r"kafka: waiting for 127\.0\.0\.1:\d+: \d+ events queued, the oldest for \d+ s")
+        during = kafka.committed(group, src)
+        assert n1 <= during[0] <= first_alerting, (during, n1, first_alerting, d.text())
+        d.wait_for(r"the outputs have not acknowledged every alert")
+        d.kill()
+        alert_broker.start()
+        d2 = Detect(pangolin, tmp_path, "detect2", *args)
+        assert wait_committed(kafka, group, src, {0: n1 + n2}) == {0: n1 + n2}, d2.text()
+        assert d2.stop() == 0, d2.text()
+    finally:
+        d.kill()
+        if d2:
+            d2.kill()
+        alert_broker.start()
+    got = [v for _, _, v in consume_all(alert_broker, alerts)]
+    counts = collections.Counter(ident(a) for a in got)
+    assert len(got) == 20 and set(counts.values()) == {1}, counts
+    assert {ident(a) for a in ref2} <= set(counts)
+    assert f"reading from offset {during[0]}" in d2.text(), d2.text()
