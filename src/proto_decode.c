@@ -59,6 +59,30 @@ static const char *meta_str(char *dst, size_t cap, const char *s, const char *fi
 	return dst;
 }
 
+/* Whether a proto3 string is UTF-8 (protobuf-c does not check what it unpacks). */
+static bool is_utf8(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned char c = *s;
+		size_t l = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+			   c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+
+		if (!l)
+			return false;
+		for (size_t i = 1; i < l; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
+		    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+			return false;
+		s += l;
+	}
+	return true;
+}
+
+/* A proto3 string field of the alert into a char array: fits, UTF-8. */
 static int label_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct pg_label *)a)->key, ((const struct pg_label *)b)->key);
@@ -66,8 +90,8 @@ static int label_cmp(const void *a, const void *b)
 
 /*
  * The pod fields: namespace and pod together (or neither), workload_kind and workload
- * together, labels within the bounds the encoder keeps (event.h). protobuf-c has checked that
- * the strings are UTF-8. 0 or -EINVAL.
+ * together, labels within the bounds the encoder keeps (event.h), all UTF-8 as Kubernetes
+ * names are (and as the NDJSON decoder wants them). 0 or -EINVAL.
  */
 static int decode_pod(struct pg_proto_decoder *dec, const Pangolin__V1__Event *m,
 		      struct pg_event *ev, char *err, size_t errlen)
@@ -92,6 +116,17 @@ static int decode_pod(struct pg_proto_decoder *dec, const Pangolin__V1__Event *m
 			       err, errlen);
 	if (bad)
 		return -EINVAL;
+	{
+		const struct {
+			const char *v, *field;
+		} names[] = { { p->namespace, "namespace" }, { p->name, "pod" },
+			      { p->workload_kind, "workload_kind" }, { p->workload, "workload" } };
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (names[i].v && !is_utf8(names[i].v))
+				return fail(err, errlen, "field %s: not UTF-8 (Kubernetes names are)",
+					    names[i].field);
+	}
 	if (!p->namespace || !p->name)
 		return fail(err, errlen, "field %s: empty, but %s is given", p->name ? "namespace" : "pod",
 			    p->name ? "pod" : "namespace");
@@ -108,6 +143,8 @@ static int decode_pod(struct pg_proto_decoder *dec, const Pangolin__V1__Event *m
 
 		if (!kl)
 			return fail(err, errlen, "field labels: label %zu has no key", i + 1);
+		if (!is_utf8(l->key) || (vl && !is_utf8(l->value)))
+			return fail(err, errlen, "field labels: label %zu is not UTF-8", i + 1);
 		if (used + kl + vl + 2 > sizeof(dec->label_bytes))
 			return fail(err, errlen, "field labels: more than %d bytes of keys and values",
 				    PG_POD_LABELS_BYTES);
@@ -154,30 +191,6 @@ static const int payload_of[PG_EV_TYPE_COUNT] = {
 	[PG_EV_ALERT] = PANGOLIN__V1__EVENT__PAYLOAD_ALERT,
 };
 
-/* Whether a proto3 string is UTF-8 (protobuf-c does not check what it unpacks). */
-static bool is_utf8(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	while (*s) {
-		unsigned char c = *s;
-		size_t l = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
-			   c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-
-		if (!l)
-			return false;
-		for (size_t i = 1; i < l; i++)
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
-		    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
-			return false;
-		s += l;
-	}
-	return true;
-}
-
-/* A proto3 string field of the alert into a char array: fits, UTF-8. */
 static int alert_str(char *dst, size_t cap, const char *s, const char *field, char *err,
 		     size_t errlen)
 {

@@ -76,8 +76,7 @@ struct source_kafka {
 	int32_t cur; /* the partition of the event being handed over */
 	bool paused, closed, cooperative;
 
-	struct pg_json_decoder jdec;
-	struct pg_proto_decoder pdec;
+	struct pg_kafka_decoder dec;
 	struct pg_event ev;
 
 	struct pg_source_stats st;
@@ -380,55 +379,62 @@ static void on_log_verbose(const rd_kafka_t *rk, int level, const char *fac, con
 
 /* --- reading --------------------------------------------------------------------------------- */
 
-static void skip(struct source_kafka *s, const rd_kafka_message_t *m, enum pg_kafka_bad why,
-		 const char *msg)
+int pg_kafka_value_decode(struct pg_kafka_decoder *d, enum pg_input_format format,
+			  const void *value, size_t len, struct pg_event *ev,
+			  enum pg_kafka_bad *why, char *err, size_t errlen)
 {
-	s->ks.bad[why]++;
-	s->st.skipped++;
-	if (s->warned++ < WARN_MAX)
-		notify(s, "kafka: skipped partition %d offset %lld: %s: %s", m->partition,
-		       (long long)m->offset, bad_names[why], msg);
-	else if (s->warned == WARN_MAX + 1)
-		notify(s, "kafka: more messages skipped; the summary counts them by reason");
-}
+	const char *v = value;
+	size_t i = 0;
 
-/* Decode a message into s->ev. 0, or the reason it was skipped (already counted). */
-static int decode(struct source_kafka *s, const rd_kafka_message_t *m)
-{
-	const char *v = m->payload;
-	size_t len = m->payload ? m->len : 0, i = 0;
-	enum pg_input_format f = s->format;
-	char why[256];
-
-	if (!len) {
-		skip(s, m, PG_KAFKA_BAD_EMPTY, "no value");
+	if (!v || !len) {
+		*why = PG_KAFKA_BAD_EMPTY;
+		snprintf(err, errlen, "no value");
 		return -EINVAL;
 	}
-	if (f == PG_INPUT_AUTO) {
+	if (format == PG_INPUT_AUTO) {
 		/* an NDJSON event is an object; a pangolin.v1.Event never starts with '{' (it would
 		 * be field 15 as a group, which proto3 does not have) */
 		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n'))
 			i++;
-		f = i < len && v[i] == '{' ? PG_INPUT_JSON : PG_INPUT_PROTOBUF;
+		format = i < len && v[i] == '{' ? PG_INPUT_JSON : PG_INPUT_PROTOBUF;
 	}
-	if (f == PG_INPUT_JSON) {
+	if (format == PG_INPUT_JSON) {
 		struct pg_json_error jerr;
 
 		/* a producer that wrote whole lines: the newline is not part of the event */
 		while (len && (v[len - 1] == '\n' || v[len - 1] == '\r'))
 			len--;
-		if (pg_json_decode(&s->jdec, v, len, &s->ev, &jerr)) {
-			snprintf(why, sizeof(why), "column %zu: %s", jerr.column, jerr.msg);
-			skip(s, m, PG_KAFKA_BAD_JSON, why);
+		if (pg_json_decode(&d->json, v, len, ev, &jerr)) {
+			*why = PG_KAFKA_BAD_JSON;
+			snprintf(err, errlen, "column %zu: %s", jerr.column, jerr.msg);
 			return -EINVAL;
 		}
 		return 0;
 	}
-	if (pg_proto_decode(&s->pdec, v, len, &s->ev, why, sizeof(why))) {
-		skip(s, m, PG_KAFKA_BAD_PROTOBUF, why);
+	if (pg_proto_decode(&d->proto, v, len, ev, err, errlen)) {
+		*why = PG_KAFKA_BAD_PROTOBUF;
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Decode a message into s->ev. 0, or -EINVAL: skipped (counted, told). */
+static int decode(struct source_kafka *s, const rd_kafka_message_t *m)
+{
+	enum pg_kafka_bad why;
+	char err[256];
+
+	if (!pg_kafka_value_decode(&s->dec, s->format, m->payload, m->len, &s->ev, &why, err,
+				   sizeof(err)))
+		return 0;
+	s->ks.bad[why]++;
+	s->st.skipped++;
+	if (s->warned++ < WARN_MAX)
+		notify(s, "kafka: skipped partition %d offset %lld: %s: %s", m->partition,
+		       (long long)m->offset, bad_names[why], err);
+	else if (s->warned == WARN_MAX + 1)
+		notify(s, "kafka: more messages skipped; the summary counts them by reason");
+	return -EINVAL;
 }
 
 /* A consumer error (not a message): told, the same one at most every few seconds. */

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
+#include "proto.h"
 #include "source.h"
 
 enum pg_input_format {
@@ -41,6 +43,21 @@ enum pg_kafka_bad {
 
 /* "empty", "json", "protobuf" */
 const char *pg_kafka_bad_name(enum pg_kafka_bad why);
+
+/* What decoding a message's value needs; event metadata points into it after a decode. */
+struct pg_kafka_decoder {
+	struct pg_json_decoder json;
+	struct pg_proto_decoder proto;
+};
+
+/*
+ * One message's value (len bytes; NULL or 0 is an empty message) into ev, as format says
+ * (PG_INPUT_AUTO: a value that starts with '{' after blanks is NDJSON, any other protobuf).
+ * 0; or -EINVAL with *why and, in err, what was wrong (the decoder's message: column, field).
+ */
+int pg_kafka_value_decode(struct pg_kafka_decoder *d, enum pg_input_format format,
+			  const void *value, size_t len, struct pg_event *ev,
+			  enum pg_kafka_bad *why, char *err, size_t errlen);
 
 /*
  * Event time kept behind each partition's latest event, on top of the rules' reach, when

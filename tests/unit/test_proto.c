@@ -357,6 +357,37 @@ static void test_alert_refused(void **state)
 	refuse(&m, "exe");
 }
 
+/* Pod fields are Kubernetes names, UTF-8 as the NDJSON decoder wants them: protobuf-c does not
+ * check what it unpacks (found by fuzz/fuzz_kafka_value.c: a workload_kind that came in as
+ * protobuf went out as NDJSON that could not be read back). */
+static void test_pod_fields_refused(void **state)
+{
+	Pangolin__V1__Event m = PANGOLIN__V1__EVENT__INIT;
+	Pangolin__V1__Exit x = PANGOLIN__V1__EXIT__INIT;
+	Pangolin__V1__Label l = PANGOLIN__V1__LABEL__INIT, *lp = &l;
+
+	m.schema_version = 1;
+	m.type = PANGOLIN__V1__EVENT_TYPE__EVENT_TYPE_EXIT;
+	m.payload_case = PANGOLIN__V1__EVENT__PAYLOAD_EXIT;
+	m.exit = &x;
+	m.namespace_ = "shop";
+	m.pod = "web-\xc3";
+	refuse(&m, "field pod: not UTF-8");
+	m.pod = "web";
+	m.workload_kind = "Depl\x97\x86ment";
+	m.workload = "web";
+	refuse(&m, "field workload_kind: not UTF-8");
+	m.workload_kind = "Deployment";
+	m.namespace_ = "\xed\xa0\x80"; /* a surrogate: not UTF-8 either */
+	refuse(&m, "field namespace: not UTF-8");
+	m.namespace_ = "shop";
+	l.key = "team";
+	l.value = "caf\xc3";
+	m.labels = &lp;
+	m.n_labels = 1;
+	refuse(&m, "field labels: label 1 is not UTF-8");
+}
+
 /* Packet events, random but canonical: the record comes back byte for byte. */
 static void test_packets(void **state)
 {
@@ -390,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_packets),
 		cmocka_unit_test(test_alerts_and_process),
 		cmocka_unit_test(test_alert_refused),
+		cmocka_unit_test(test_pod_fields_refused),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_not_protobuf),
 		cmocka_unit_test(test_unknown_fields_skipped),
