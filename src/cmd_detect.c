@@ -252,23 +252,35 @@ static int parse(struct detect_opts *o, int argc, char **argv)
 		pg_cli_err("detect", "%s", err);
 		return PG_EXIT_USAGE;
 	}
+	if (o->alerts_spec) {
+		struct pg_output_opts ao;
+
+		err[0] = 0;
+		if (pg_output__second(&o->out, "detect", o->alerts_spec, &ao) ||
+		    pg_output__check(&ao, err, sizeof(err))) {
+			if (err[0])
+				pg_cli_err("detect", "--alerts-output: %s", err);
+			return PG_EXIT_USAGE;
+		}
+	}
 	return 0;
 }
 
-/* The alerts' own output (--alerts-output). */
+/* The alerts' own output (--alerts-output); -X is its own when --output is not Kafka. */
 static int add_alerts_output(struct detect_opts *o, struct pg_pipeline *pl)
 {
-	struct pg_output_opts ao;
+	struct pg_output_opts base = o->out;
 	struct pg_sink *sink;
 	char err[512];
 
-	if (pg_output__second(&o->out, "detect", o->alerts_spec, &ao))
-		return -EINVAL;
-	if (!strncmp(ao.spec, "kafka://", 8) && strncmp(o->out.spec ? o->out.spec : "-", "kafka://", 8))
+	if (!strncmp(o->alerts_spec, "kafka://", 8) &&
+	    strncmp(o->out.spec ? o->out.spec : "-", "kafka://", 8)) {
+		base.spec = o->alerts_spec; /* the -X below are a Kafka output's */
 		for (size_t i = 0; i < o->nprops; i++)
-			if (pg_output__option(&ao, "detect", 'X', o->props[i]) < 0)
+			if (pg_output__option(&base, "detect", 'X', o->props[i]) < 0)
 				return -EINVAL;
-	sink = pg_output__open(&ao, err, sizeof(err));
+	}
+	sink = pg_output__open_alerts(&base, "detect", o->alerts_spec, err, sizeof(err));
 	if (!sink) {
 		pg_cli_err("detect", "--alerts-output: %s", err);
 		return -EINVAL;

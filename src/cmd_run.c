@@ -54,6 +54,8 @@ static void run_help_common(FILE *out, const char *cmd)
 		"                          it; --filter 'type == \"alert\"' keeps only them. Every\n"
 		"                          event then comes to userspace (the filter runs after\n"
 		"                          the rules, not in the kernel)\n"
+		"      --alerts-output OUT  with --rules: the alerts to OUT (a file, '-', or\n"
+		"                          kafka://HOST:PORT/TOPIC), the events to --output\n"
 		"  -q, --quiet             no status line, no summary and no notices from the output\n"
 		"                          (a Kafka broker that does not answer) on standard error\n"
 		"      --bpf-tier N        load the sensor object of kernel tier N (0, 1 or 2) and no\n"
@@ -103,6 +105,7 @@ struct run_opts {
 	const char *kubeconfig;
 	double pod_grace;
 	const char *rules;
+	const char *alerts_spec; /* --alerts-output */
 	struct pg_output_opts out;
 	uint64_t ringbuf, wakeup;
 	unsigned int tier_mask;
@@ -298,7 +301,18 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		pg_cli_err(o->cmd, "%s", err);
 		goto cleanup;
 	}
-	pg_pipeline__add_sink(&pl, sink);
+	/* with --alerts-output, alerts go there and only there */
+	pg_pipeline__add_sink_types(&pl, sink, o->alerts_spec ? ~(1u << PG_EV_ALERT) : 0);
+	if (o->alerts_spec) {
+		struct pg_sink *asink = pg_output__open_alerts(&o->out, o->cmd, o->alerts_spec, err,
+							       sizeof(err));
+
+		if (!asink) {
+			pg_cli_err(o->cmd, "--alerts-output: %s", err);
+			goto cleanup;
+		}
+		pg_pipeline__add_sink_types(&pl, asink, 1u << PG_EV_ALERT);
+	}
 
 	bo.ringbuf_bytes = o->ringbuf;
 	bo.wakeup_bytes = o->wakeup;
@@ -420,6 +434,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		{ "bpf-tier", required_argument, NULL, 'T' },
 		{ "no-process", no_argument, NULL, 'P' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "alerts-output", required_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -495,6 +510,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 			break;
 		case 'P': o->no_process = true; break;
 		case 'r': o->rules = optarg; break;
+		case 'A': o->alerts_spec = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return -1;
@@ -510,11 +526,22 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		pg_cli_err(o->cmd, "--filter and --filter-file: give the filter one way");
 		return PG_EXIT_USAGE;
 	}
+	if (o->alerts_spec && !o->rules) {
+		pg_cli_err(o->cmd, "--alerts-output is where the alerts of --rules go: give --rules DIR");
+		return PG_EXIT_USAGE;
+	}
 	{
-		char err[256];
+		struct pg_output_opts ao;
+		char err[256] = "";
 
 		if (pg_output__check(&o->out, err, sizeof(err))) {
 			pg_cli_err(o->cmd, "%s", err);
+			return PG_EXIT_USAGE;
+		}
+		if (o->alerts_spec && (pg_output__second(&o->out, o->cmd, o->alerts_spec, &ao) ||
+				       pg_output__check(&ao, err, sizeof(err)))) {
+			if (err[0])
+				pg_cli_err(o->cmd, "--alerts-output: %s", err);
 			return PG_EXIT_USAGE;
 		}
 	}

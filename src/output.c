@@ -183,6 +183,27 @@ int pg_output__second(const struct pg_output_opts *o, const char *cmd, const cha
 	return 0;
 }
 
+struct pg_sink *pg_output__open_alerts(const struct pg_output_opts *o, const char *cmd,
+				       const char *spec, char *err, size_t errlen)
+{
+	static const char *const names[][2] = {
+		{ "stdout", "stdout-alerts" }, { "file", "file-alerts" }, { "kafka", "kafka-alerts" },
+	};
+	struct pg_output_opts ao;
+	struct pg_sink *sink;
+
+	if (pg_output__second(o, cmd, spec, &ao)) {
+		snprintf(err, errlen, "cannot use %s", spec);
+		return NULL;
+	}
+	ao.line_buffered = false;
+	sink = pg_output__open(&ao, err, errlen);
+	for (size_t i = 0; sink && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(sink->name, names[i][0]))
+			sink->name = names[i][1];
+	return sink;
+}
+
 const struct pg_sink_type *pg_output__type(const struct pg_output_opts *o, char *err,
 					   size_t errlen)
 {

@@ -139,6 +139,11 @@ void pg_output__help(FILE *out);
 int pg_output__second(const struct pg_output_opts *o, const char *cmd, const char *spec,
 		      struct pg_output_opts *out);
 
+/* Open that second output for alerts; its counters' sink label is its type's name and
+ * "-alerts" (kafka-alerts), apart from the events output's. NULL with a message in err. */
+struct pg_sink *pg_output__open_alerts(const struct pg_output_opts *o, const char *cmd,
+				       const char *spec, char *err, size_t errlen);
+
 /* For a sink type's open(): the value of its option name (the last one given), or NULL. */
 const char *pg_output__arg(const struct pg_output_opts *o, const char *name);
 

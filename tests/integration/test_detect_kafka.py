@@ -494,3 +494,47 @@ def test_output_outage_commits_nothing_past_unacknowledged_alerts(pangolin, kafk
     assert len(got) == 20 and set(counts.values()) == {1}, counts
     assert {ident(a) for a in ref2} <= set(counts)
     assert f"reading from offset {during[0]}" in d2.text(), d2.text()
+
+
+# --- the sensor: alerts to a topic of their own --------------------------------------------------
+
+@pytest.mark.kernel
+@pytest.mark.skipif(os.geteuid() != 0, reason="loads BPF programs: needs root")
+def test_run_alerts_to_their_own_topic(pangolin, kafka, tmp_path):
+    """`run --rules --alerts-output kafka://...`: the alert goes to its topic and only there;
+    the events (the shell's exec among them) go to --output, without the alert."""
+    import shutil
+    import sys
+
+    from pgtest import Sensor
+
+    topic = kafka.create_topic(partitions=1)
+    fake = tmp_path / "nginx"
+    shutil.copy(os.path.realpath(sys.executable), fake)
+    token = f"pg-alerts-topic-{uuid.uuid4().hex}"
+    with Sensor(pangolin, "--rules", str(RULES), "--alerts-output", kafka.url(topic)) as s:
+        p = subprocess.run([str(fake), "-c", f"import os; os.system('echo {token} >/dev/null; true')"])
+    assert p.returncode == 0
+    assert s.returncode == 0, s.stderr
+    assert not [e for e in s.events if e["type"] == "alert"]
+    assert [e for e in s.events if e["type"] == "exec" and token in e.get("cmdline", "")]
+    got = [v for _, _, v in consume_all(kafka, topic)]
+    mine = [a for a in got if token in a.get("cmdline", "")]
+    assert [a["title"] for a in mine] == ["Shell spawned by a web server"], got
+    assert all(a["type"] == "alert" for a in got)
+    assert re.search(r"; kafka-alerts: \d+ produced, \d+ delivered, 0 failed, 0 queued, 0 dropped",
+                     s.stderr), s.stderr
+
+
+def test_detect_all_alerts_to_their_own_output(pangolin, tmp_path):
+    """detect --all --alerts-output: the events to --output, the alerts to their own file."""
+    rec = ROOT / "tests" / "rules" / "shell_from_web_server.positive.ndjson"
+    ev, al = tmp_path / "events.ndjson", tmp_path / "alerts.ndjson"
+    r = run([pangolin, "detect", "--rules", str(RULES), "-i", str(rec), "--all", "-o", str(ev),
+             "--alerts-output", str(al), "-q"])
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in ev.read_text().splitlines()]
+    alerts = [json.loads(line) for line in al.read_text().splitlines()]
+    assert len(events) == len(rec.read_text().splitlines())
+    assert alerts and all(a["type"] == "alert" for a in alerts)
+    assert not [e for e in events if e["type"] == "alert"]
