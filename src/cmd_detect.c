@@ -58,7 +58,8 @@ static void detect_help(FILE *out)
 	      "  -X KEY=VALUE          a librdkafka property for the input and a Kafka output alike\n"
 	      "                        (TLS, SASL, session.timeout.ms...); repeatable\n"
 	      "      --metrics ADDR    serve Prometheus metrics on http://ADDR/metrics, and\n"
-	      "                        /healthz and /readyz for probes ([HOST]:PORT)\n",
+	      "                        /healthz and /readyz for probes ([HOST]:PORT)\n"
+	      "      --stats FILE      write the counters as JSON to FILE at exit\n",
 	      out);
 	pg_output__help(out);
 	fputs("\n"
@@ -72,7 +73,7 @@ static void detect_help(FILE *out)
 #define MAX_PROPS 64
 
 struct detect_opts {
-	const char *rules, *filter, *input, *alerts_spec, *group, *metrics_addr;
+	const char *rules, *filter, *input, *alerts_spec, *group, *metrics_addr, *stats_path;
 	struct pg_output_opts out;
 	struct pg_replay_opts ro;
 	struct pg_detector_opts dopts;
@@ -127,6 +128,7 @@ static int parse(struct detect_opts *o, int argc, char **argv)
 		{ "input-format", required_argument, NULL, 'I' },
 		{ "commit-interval", required_argument, NULL, 'C' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "stats", required_argument, NULL, 's' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "max-groups", required_argument, NULL, 'G' },
 		{ "skip-bad", no_argument, NULL, 'S' },
@@ -195,6 +197,7 @@ static int parse(struct detect_opts *o, int argc, char **argv)
 				return PG_EXIT_USAGE;
 			o->metrics_addr = optarg;
 			break;
+		case 's': o->stats_path = optarg; break;
 		case 'q': o->quiet = true; o->out.quiet = true; break;
 		case 'h': detect_help(stdout); return -1;
 		default: return pg_cli_usage_error("detect", argc, argv);
@@ -529,13 +532,12 @@ static int build(struct detect_opts *o, struct pg_pipeline *pl, struct pg_stage 
 	return 0;
 }
 
-static void summary(struct loop *l, struct pg_source *src, struct pg_pipeline *pl, bool kafka)
+/* The summary lines, from the run's last collection. */
+static void summary(struct loop *l, struct pg_pipeline *pl, bool kafka)
 {
 	const struct pg_metric_desc *dropped = &pg_metric_detect_groups_dropped;
-	double seconds = pg_now_seconds() - l->t0;
 
-	pg_cli_collect(&l->m, src, pl, seconds);
-	pg_cli_summary("detect", &l->m, pl, seconds);
+	pg_cli_summary("detect", &l->m, pl, pg_now_seconds() - l->t0);
 	if (kafka)
 		kafka_summary(&l->m);
 	fprintf(stderr, "pangolin detect: %.0f rule matches, %.0f alerts; correlation groups: "
@@ -613,8 +615,13 @@ static int detect_run(const struct pg_cli *cli, int argc, char **argv)
 	}
 	if (pl.stats.stage_errors)
 		status = PG_EXIT_FAIL;
+	pg_cli_collect(&l.m, src, &pl, pg_now_seconds() - l.t0);
 	if (!o.quiet)
-		summary(&l, src, &pl, o.kafka);
+		summary(&l, &pl, o.kafka);
+	if (o.stats_path && (rc = pg_cli_write_stats(o.stats_path, &l.m))) {
+		pg_cli_err("detect", "cannot write --stats %s: %s", o.stats_path, strerror(-rc));
+		status = PG_EXIT_FAIL;
+	}
 cleanup:
 	pg_metrics_server__stop(l.srv);
 	pg_source__free(src);
