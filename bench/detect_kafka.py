@@ -17,8 +17,8 @@ interleaved over ROUNDS rounds (the machine is shared and noisy; the report take
 A run ends when the processes' counters (--metrics, scraped every 50 ms) add up to every
 event read. Reported per process: events read, CPU seconds (user + system, from /proc at that
 moment) and events per CPU second; per run: events per wall second over all processes (from
-the start of the processes to the last event read: joining the group included), and the
-broker's CPU seconds over the same time. Nothing is pinned: the point is what 1 and 2
+the start of the processes to the last event read: joining the group included; and from the
+first event read, once the group has formed), and the broker's CPU seconds over the same time. Nothing is pinned: the point is what 1 and 2
 processes get out of the 2 cores the broker also runs on.
 
 usage: detect_kafka.py [--rounds N] [--events N] [--out FILE.json]
@@ -104,9 +104,12 @@ def run_kafka(broker, broker_pid, topic, rules, n, procs):
     b0 = cpu_seconds(broker_pid)
     t0 = time.monotonic()
     cs = [Consumer(rules, broker.url(topic), group) for _ in range(procs)]
+    first = None
     try:
         while True:
             got = [c.messages() for c in cs]
+            if first is None and sum(got):
+                first = (time.monotonic(), sum(got))
             if sum(got) >= n:
                 break
             if time.monotonic() - t0 > 600:
@@ -123,7 +126,9 @@ def run_kafka(broker, broker_pid, topic, rules, n, procs):
         for c in cs:
             if c.proc.poll() is None:
                 c.stop()
-    return {"wall": wall, "events": got, "cpu": cpu, "broker_cpu": broker_cpu}
+    # once the group has formed and reading started: the steady rate
+    steady = (n - first[1]) / (t0 + wall - first[0])
+    return {"wall": wall, "events": got, "cpu": cpu, "broker_cpu": broker_cpu, "steady": steady}
 
 
 def run_file(rec, rules, n):
@@ -134,7 +139,7 @@ def run_file(rec, rules, n):
     wall = time.monotonic() - t0
     assert status == 0
     return {"wall": wall, "events": [n], "cpu": [usage.ru_utime + usage.ru_stime],
-            "broker_cpu": 0.0}
+            "broker_cpu": 0.0, "steady": n / wall}
 
 
 def main():
@@ -168,14 +173,15 @@ def main():
         broker.stop()
     pathlib.Path(a.out).write_text(json.dumps(results, indent=1))
     print()
-    print(f"{'configuration':<12} {'events/s (all)':>15} {'per process: events/CPU s':>28} "
-          f"{'CPU s (each)':>14} {'broker CPU s':>13}")
+    print(f"{'configuration':<12} {'events/s (all)':>15} {'after joining':>14} "
+          f"{'per process: events/CPU s':>28} {'CPU s (each)':>14} {'broker CPU s':>13}")
     for name, runs in results.items():
         med = statistics.median
         rate = med(sum(x["events"]) / x["wall"] for x in runs)
         per = [med(x["events"][i] / x["cpu"][i] for x in runs) for i in range(len(runs[0]["cpu"]))]
         cpu = [med(x["cpu"][i] for x in runs) for i in range(len(runs[0]["cpu"]))]
-        print(f"{name:<12} {rate:>15,.0f} {', '.join(f'{p:,.0f}' for p in per):>28} "
+        steady = med(x["steady"] for x in runs)
+        print(f"{name:<12} {rate:>15,.0f} {steady:>14,.0f} {', '.join(f'{p:,.0f}' for p in per):>28} "
               f"{', '.join(f'{c:.2f}' for c in cpu):>14} {med(x['broker_cpu'] for x in runs):>13.2f}")
 
 
