@@ -41,6 +41,10 @@ static const char *const lines[] = {
 	HDR("open", "worker") ",\"exe\":\"/usr/bin/python3\",\"cmdline\":\"python3 -c x\","
 			      "\"parent_exe\":\"/bin/sh\",\"parent_cmdline\":\"sh\",\"ancestors\":[\"/bin/sh\","
 			      "\"/usr/sbin/sshd\"],\"dirfd\":-100,\"flags\":0,\"mode\":0,\"ret\":3,\"path\":\"/a\"}",
+	HDR("connect", "curl") ",\"node\":\"n1\",\"pod_uid\":\"u1\",\"namespace\":\"shop\",\"pod\":\"web-1\","
+			       "\"workload_kind\":\"Deployment\",\"workload\":\"web\",\"labels\":{\"app\":\"web\","
+			       "\"team\":\"\"},\"family\":\"inet\",\"daddr\":\"10.1.2.3\",\"dport\":443,\"fd\":5,"
+			       "\"ret\":0}",
 };
 #define NEV (sizeof(lines) / sizeof(lines[0]))
 

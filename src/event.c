@@ -168,6 +168,7 @@ unsigned int pg_dns_type_from_name(const char *name, size_t len)
 	.common = (short)(offsetof(struct pg_event_hdr, member) + 1)
 #define META(member) .kind = PG_FK_META, .meta_off = (short)offsetof(struct pg_event_meta, member)
 #define SZ(member) .size = sizeof(((union pg_record *)0)->member)
+#define POD(member) .kind = PG_FK_POD, .pod_off = (short)offsetof(struct pg_pod_meta, member)
 
 const struct pg_field pg_fields[PG_FLD_COUNT] = {
 	[PG_FLD_TYPE] = { "type", HDR(type, PG_FK_TYPE) },
@@ -190,6 +191,12 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 	[PG_FLD_PARENT_EXE] = { "parent_exe", META(proc.parent_exe) },
 	[PG_FLD_PARENT_CMDLINE] = { "parent_cmdline", META(proc.parent_cmdline) },
 	[PG_FLD_ANCESTORS] = { "ancestors", .kind = PG_FK_ANCESTORS },
+	/* the pod's, from the API server (src/pod.h): userspace only, like the metadata above */
+	[PG_FLD_NAMESPACE] = { "namespace", POD(namespace) },
+	[PG_FLD_POD] = { "pod", POD(name) },
+	[PG_FLD_WORKLOAD_KIND] = { "workload_kind", POD(workload_kind) },
+	[PG_FLD_WORKLOAD] = { "workload", POD(workload) },
+	[PG_FLD_LABELS] = { "labels", .kind = PG_FK_LABELS },
 	[PG_FLD_PATH] = { "path", PG_FK_STR, SZ(open.path),
 			  .off = { [PG_EV_EXEC] = R(exec.path), [PG_EV_OPEN] = R(open.path) } },
 	[PG_FLD_ARGV] = { "argv", PG_FK_ARGV, SZ(exec.argv), .off = { [PG_EV_EXEC] = R(exec.argv) } },
@@ -270,6 +277,13 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 	[PG_FLD_CORE_DUMPED] = { "core_dumped", FLAG, .mask = 1, .off = { [PG_EV_EXIT] = R(exit.core_dumped) } },
 #undef FLAG
 };
+
+size_t pg_label_text(const struct pg_label *l, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s=%s", l->key, l->value ? l->value : "");
+
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
 
 const struct pg_field *pg_field_lookup(const char *name, size_t len)
 {

@@ -203,6 +203,8 @@ enum pg_field_kind {
 	PG_FK_FLAG, /* one bit (mask) of a u32 flags word: 1 when set, else 0 */
 	PG_FK_PTRACE_REQUEST, /* a ptrace request, compared as "attach", ... or a number */
 	PG_FK_ANCESTORS, /* meta.proc.ancestors: a comparison holds when it holds for one of them */
+	PG_FK_POD, /* a string of meta.pod (namespace, pod, workload): pod_off in struct pg_pod_meta */
+	PG_FK_LABELS, /* meta.pod's labels, each "key=value": as ancestors, one is enough */
 };
 
 enum pg_field_id {
@@ -225,6 +227,11 @@ enum pg_field_id {
 	PG_FLD_PARENT_EXE,
 	PG_FLD_PARENT_CMDLINE,
 	PG_FLD_ANCESTORS,
+	PG_FLD_NAMESPACE,
+	PG_FLD_POD,
+	PG_FLD_WORKLOAD_KIND,
+	PG_FLD_WORKLOAD,
+	PG_FLD_LABELS,
 	PG_FLD_PATH,
 	PG_FLD_ARGV,
 	PG_FLD_ARGC,
@@ -283,6 +290,7 @@ struct pg_field {
 	short common; /* header fields: offset + 1 in every type; 0 for payload fields */
 	short off[PG_EV_TYPE_COUNT]; /* payload fields: offset per type; 0 when the type lacks it */
 	short meta_off; /* PG_FK_META: offset of a const char * in struct pg_event_meta */
+	short pod_off; /* PG_FK_POD: offset of a const char * in struct pg_pod_meta */
 	unsigned int mask; /* PG_FK_FLAG: the bit in the word at off */
 };
 
@@ -293,6 +301,21 @@ static inline bool pg_field_is_process(const struct pg_field *f)
 {
 	return f >= &pg_fields[PG_FLD_EXE] && f <= &pg_fields[PG_FLD_ANCESTORS];
 }
+
+/* The pod's fields (namespace ... labels): userspace only, from the API server (pod.h). */
+static inline bool pg_field_is_pod(const struct pg_field *f)
+{
+	return f >= &pg_fields[PG_FLD_NAMESPACE] && f <= &pg_fields[PG_FLD_LABELS];
+}
+
+/* A PG_FK_POD field's value; NULL when the event's pod, or that field of it, is unknown. */
+static inline const char *pg_field_pod(const struct pg_event *ev, const struct pg_field *f)
+{
+	return ev->meta.pod ? *(const char *const *)((const char *)ev->meta.pod + f->pod_off) : NULL;
+}
+
+/* "key=value" of label i of the event's pod into buf (cap bytes); its length. */
+size_t pg_label_text(const struct pg_label *l, char *buf, size_t cap);
 
 /* The field named name (length len); NULL when there is none. */
 const struct pg_field *pg_field_lookup(const char *name, size_t len);

@@ -370,7 +370,8 @@ static int parse_or(struct parser *p, struct pg_filter_node **out);
 static bool field_is_stringy(const struct pg_field *f)
 {
 	return f->kind == PG_FK_STR || f->kind == PG_FK_META || f->kind == PG_FK_ARGV ||
-	       f->kind == PG_FK_DNS_ANSWERS || f->kind == PG_FK_ANCESTORS;
+	       f->kind == PG_FK_DNS_ANSWERS || f->kind == PG_FK_ANCESTORS || f->kind == PG_FK_POD ||
+	       f->kind == PG_FK_LABELS;
 }
 
 static const char *field_kind_desc(const struct pg_field *f)
@@ -378,11 +379,14 @@ static const char *field_kind_desc(const struct pg_field *f)
 	switch (f->kind) {
 	case PG_FK_STR:
 	case PG_FK_META:
+	case PG_FK_POD:
 	case PG_FK_ARGV:
 	case PG_FK_DNS_ANSWERS:
 		return "a string";
 	case PG_FK_ANCESTORS:
 		return "a list of strings";
+	case PG_FK_LABELS:
+		return "a list of \"key=value\" strings";
 	case PG_FK_DIRECTION:
 		return "a direction";
 	case PG_FK_ADDR:
@@ -450,9 +454,11 @@ static int parse_value(struct parser *p, const struct pg_field *f, enum pg_cmp c
 	switch (f->kind) {
 	case PG_FK_STR:
 	case PG_FK_META:
+	case PG_FK_POD:
 	case PG_FK_ARGV:
 	case PG_FK_DNS_ANSWERS:
 	case PG_FK_ANCESTORS:
+	case PG_FK_LABELS:
 		if (p->tok != T_STRING)
 			return perr(p, at, "field %s is %s: quote the value", f->name,
 				    field_kind_desc(f));
@@ -913,6 +919,30 @@ static bool ancestors_match(const struct pg_filter_node *n, const struct pg_even
 	return ne;
 }
 
+/*
+ * labels: as ancestors, over the pod's labels written "key=value" ('labels == "app=web"',
+ * 'labels startswith "app="' for a pod that has the label). A pod with no labels, or no pod
+ * known: absent, false whatever the operator.
+ */
+static bool labels_match(const struct pg_filter_node *n, const struct pg_event *ev)
+{
+	const struct pg_pod_meta *pod = ev->meta.pod;
+	bool ne = n->cmp == PG_CMP_NE;
+	enum pg_cmp cmp = ne ? PG_CMP_EQ : n->cmp;
+	char kv[PG_POD_LABELS_BYTES];
+
+	if (!pod || !pod->nlabels)
+		return false;
+	for (unsigned int l = 0; l < pod->nlabels; l++) {
+		size_t len = pg_label_text(&pod->labels[l], kv, sizeof(kv));
+
+		for (size_t i = 0; i < n->nvals; i++)
+			if (str_cmp(cmp, kv, len, &n->vals[i]))
+				return !ne;
+	}
+	return ne;
+}
+
 static bool cmp_match(const struct pg_filter_node *n, const struct pg_event *ev)
 {
 	const struct pg_field *f = n->field;
@@ -925,8 +955,11 @@ static bool cmp_match(const struct pg_filter_node *n, const struct pg_event *ev)
 
 	if (f->kind == PG_FK_ANCESTORS)
 		return ancestors_match(n, ev);
-	if (f->kind == PG_FK_META) {
-		s = *(const char *const *)((const char *)&ev->meta + f->meta_off);
+	if (f->kind == PG_FK_LABELS)
+		return labels_match(n, ev);
+	if (f->kind == PG_FK_META || f->kind == PG_FK_POD) {
+		s = f->kind == PG_FK_POD ? pg_field_pod(ev, f)
+					 : *(const char *const *)((const char *)&ev->meta + f->meta_off);
 		if (!s)
 			return false; /* unknown metadata: every comparison is false */
 		slen = strlen(s);

@@ -29,12 +29,15 @@ enum sg_acc {
 	SA_ANCESTORS, /* several values: a value matches when one of them does */
 	SA_PGFIELD, /* a field of the event (event.h's table), rendered as text */
 	SA_TRUE, /* Initiated: connect(2) is always outbound, the field is always "true" */
+	SA_LABELS, /* the pod's labels, each "key=value": several values, as the ancestors */
+	SA_LABEL, /* labels.KEY: the value of the pod's label KEY */
 };
 
-/* A field as rules name it: one entry per distinct (accessor, field) in the rule set. */
+/* A field as rules name it: one entry per distinct (accessor, field, key) in the rule set. */
 struct sg_field {
 	enum sg_acc acc;
 	const struct pg_field *pf; /* SA_PGFIELD */
+	const char *key; /* SA_LABEL: the label's key */
 	bool numeric; /* compared as a number when the rule's value is one */
 	bool addr; /* an address: cidr applies */
 };
@@ -188,6 +191,8 @@ void *sg_alloc(struct pg_ruleset *rs, size_t size);
 char *sg_strndup(struct pg_ruleset *rs, const char *s, size_t n);
 /* The index of a field in rs->fields, added when new; -ENOMEM. */
 int sg_field_intern(struct pg_ruleset *rs, enum sg_acc acc, const struct pg_field *pf);
+/* The same for labels.KEY (key of len bytes, copied). */
+int sg_field_intern_label(struct pg_ruleset *rs, const char *key, size_t len);
 
 /* Whether an event is one the log source covers. */
 bool sg_logsource_covers(enum sg_logsource ls, const struct pg_event *ev);
@@ -196,16 +201,19 @@ unsigned int sg_logsource_type(enum sg_logsource ls);
 
 /* --- matching (sigma_match.c) ----------------------------------------------------------------- */
 
+/* The most values a field has: the ancestors, or the pod's labels. */
+#define SG_VALUES_MAX (PG_POD_LABELS_MAX > PG_PROC_ANCESTORS ? PG_POD_LABELS_MAX : PG_PROC_ANCESTORS)
+
 /* The value of a field in one event, rendered once and kept while that event is matched. */
 struct sg_fval {
 	uint32_t gen; /* == ctx gen when filled */
 	bool present;
 	bool isnum;
 	int64_t num;
-	unsigned int n; /* values: 1, or the ancestors */
-	const char *s[PG_PROC_ANCESTORS];
-	size_t len[PG_PROC_ANCESTORS];
-	const char *lower[PG_PROC_ANCESTORS]; /* lower-case copies, made when first needed */
+	unsigned int n; /* values: 1, or the ancestors, or the labels */
+	const char *s[SG_VALUES_MAX];
+	size_t len[SG_VALUES_MAX];
+	const char *lower[SG_VALUES_MAX]; /* lower-case copies, made when first needed */
 };
 
 struct sg_ctx {

@@ -59,11 +59,9 @@ char *sg_strndup(struct pg_ruleset *rs, const char *s, size_t n)
 	return d;
 }
 
-int sg_field_intern(struct pg_ruleset *rs, enum sg_acc acc, const struct pg_field *pf)
+static int field_add(struct pg_ruleset *rs, enum sg_acc acc, const struct pg_field *pf,
+		     const char *key)
 {
-	for (size_t i = 0; i < rs->nfields; i++)
-		if (rs->fields[i].acc == acc && rs->fields[i].pf == pf)
-			return (int)i;
 	if (rs->nfields == rs->fcap) {
 		size_t n = rs->fcap ? rs->fcap * 2 : 16;
 		struct sg_field *f = realloc(rs->fields, n * sizeof(*f));
@@ -76,10 +74,31 @@ int sg_field_intern(struct pg_ruleset *rs, enum sg_acc acc, const struct pg_fiel
 	rs->fields[rs->nfields] = (struct sg_field){
 		.acc = acc,
 		.pf = pf,
+		.key = key,
 		.numeric = pf && (pf->kind == PG_FK_UINT || pf->kind == PG_FK_INT),
 		.addr = pf && pf->kind == PG_FK_ADDR,
 	};
 	return (int)rs->nfields++;
+}
+
+int sg_field_intern(struct pg_ruleset *rs, enum sg_acc acc, const struct pg_field *pf)
+{
+	for (size_t i = 0; i < rs->nfields; i++)
+		if (rs->fields[i].acc == acc && rs->fields[i].pf == pf)
+			return (int)i;
+	return field_add(rs, acc, pf, NULL);
+}
+
+int sg_field_intern_label(struct pg_ruleset *rs, const char *key, size_t len)
+{
+	char *k;
+
+	for (size_t i = 0; i < rs->nfields; i++)
+		if (rs->fields[i].acc == SA_LABEL && strlen(rs->fields[i].key) == len &&
+		    !memcmp(rs->fields[i].key, key, len))
+			return (int)i;
+	k = sg_strndup(rs, key, len);
+	return k ? field_add(rs, SA_LABEL, NULL, k) : -ENOMEM;
 }
 
 /* --- log sources ------------------------------------------------------------------------------ */
@@ -304,6 +323,8 @@ static const struct {
 	{ "parent_exe", LS_ALL, SA_PARENT_EXE, NULL },
 	{ "parent_cmdline", LS_ALL, SA_PARENT_CMDLINE, NULL },
 	{ "ancestors", LS_ALL, SA_ANCESTORS, NULL },
+	/* the pod's (docs/kubernetes.md): Sigma's taxonomy has no names for them */
+	{ "labels", LS_ALL, SA_LABELS, NULL },
 };
 
 /* Sigma fields pangolin cannot see, and why: an error beats a rule that never matches. */
@@ -363,7 +384,12 @@ static int resolve_field(struct loader *ld, enum sg_logsource ls, const char *na
 		    !memcmp(unsupported_fields[i].sigma, name, len))
 			return fail(ld, at, key, "field '%s' is not supported: %s", unsupported_fields[i].sigma,
 				    unsupported_fields[i].why);
+	if (len > 7 && !memcmp(name, "labels.", 7))
+		return sg_field_intern_label(ld->rs, name + 7, len - 7);
 	pf = pg_field_lookup(name, len);
+	/* where the event came from (node, pod...) is on every event, whatever its type */
+	if (pf && (pf->kind == PG_FK_META || pf->kind == PG_FK_POD))
+		return sg_field_intern(ld->rs, SA_PGFIELD, pf);
 	if (pf && pf->kind != PG_FK_DNS_ANSWERS && pg_field_offset(pf, type) >= 0)
 		return sg_field_intern(ld->rs, SA_PGFIELD, pf);
 	if (pf)

@@ -15,7 +15,8 @@
 
 #include "sigma.h"
 
-/* per field: a rendering and a lower-case copy; the ancestors are the widest */
+/* per field: a rendering and a lower-case copy; the ancestors are the widest (the labels,
+ * "key=value" each, take at most 2 * PG_POD_LABELS_BYTES) */
 #define SCRATCH_PER_FIELD (2 * PG_CMDLINE_LEN + 2 * PG_PROC_ANCESTORS * PG_PATH_LEN)
 
 int sg_ctx_init(struct sg_ctx *c, const struct pg_ruleset *rs)
@@ -132,8 +133,10 @@ static void render_pgfield(struct sg_ctx *c, const struct pg_field *f, struct sg
 	const char *base = (const char *)&ev->r;
 	int off;
 
-	if (f->kind == PG_FK_META) {
-		const char *s = *(const char *const *)((const char *)&ev->meta + f->meta_off);
+	if (f->kind == PG_FK_META || f->kind == PG_FK_POD) {
+		const char *s = f->kind == PG_FK_POD
+					? pg_field_pod(ev, f)
+					: *(const char *const *)((const char *)&ev->meta + f->meta_off);
 
 		if (s)
 			set1(v, s, strlen(s));
@@ -219,6 +222,26 @@ static void render_pgfield(struct sg_ctx *c, const struct pg_field *f, struct sg
 	}
 }
 
+/* The pod's labels, each rendered "key=value": a value matches when one of them does. */
+static void labels(struct sg_ctx *c, struct sg_fval *v)
+{
+	const struct pg_pod_meta *pod = c->ev->meta.pod;
+
+	for (unsigned int i = 0; pod && i < pod->nlabels && v->n < SG_VALUES_MAX; i++) {
+		const struct pg_label *l = &pod->labels[i];
+		size_t cap = strlen(l->key) + (l->value ? strlen(l->value) : 0) + 2;
+		char *d = scratch(c, cap);
+
+		if (!d)
+			break;
+		v->s[v->n] = d;
+		v->len[v->n] = pg_label_text(l, d, cap);
+		v->lower[v->n] = NULL;
+		v->n++;
+	}
+	v->present = v->n > 0;
+}
+
 static const struct sg_fval *fetch(struct sg_ctx *c, unsigned int field)
 {
 	struct sg_fval *v = &c->vals[field];
@@ -264,6 +287,19 @@ static const struct sg_fval *fetch(struct sg_ctx *c, unsigned int field)
 		break;
 	case SA_TRUE:
 		set_name(v, "true");
+		break;
+	case SA_LABELS:
+		labels(c, v);
+		break;
+	case SA_LABEL:
+		for (unsigned int i = 0; ev->meta.pod && i < ev->meta.pod->nlabels; i++) {
+			const struct pg_label *l = &ev->meta.pod->labels[i];
+
+			if (!strcmp(l->key, f->key)) {
+				set1(v, l->value ? l->value : "", l->value ? strlen(l->value) : 0);
+				break;
+			}
+		}
 		break;
 	case SA_PGFIELD:
 		render_pgfield(c, f->pf, v);

@@ -256,3 +256,31 @@ def test_live_ptrace_attach(pangolin):
     a = [e for e in _alerts(s, "Process attaches to another with ptrace (not a debugger)")
          if e["events"][0]["pid"] == e["pid"] and e["exe"] == sys.executable]
     assert len(a) == 1, s.events
+
+
+# --- the pod's fields, in filters and rules ----------------------------------------------------
+
+def test_pod_fields_in_filters_and_rules(pangolin, tmp_path):
+    """namespace, pod, workload and labels from a recording: a --filter and a Sigma rule pick
+    one team's pods out of a fleet's events."""
+    import fleet
+
+    rec = fleet.write(tmp_path / "fleet.ndjson", fleet.make(pods=8, names=["shell_from_web_server"]))
+    p = run([pangolin, "replay", str(rec), "-q", "-f",
+             'type == "exec" && labels == "team=team-1" && namespace == "team-1" && '
+             'workload_kind == "Deployment" && pod startswith "web-"'])
+    assert p.returncode == 0, p.stderr
+    got = [json.loads(l) for l in p.stdout.splitlines()]
+    assert got and {e["pod"] for e in got} == {"web-001", "web-005"}
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "title: shell in team-1\nid: pod-shell\nlevel: high\n"
+        "logsource: {product: linux, category: process_creation}\n"
+        "detection:\n  s:\n    Image|endswith: /sh\n    labels.team: TEAM-1\n"
+        "    labels|startswith: 'app='\n    labels.owner|exists: false\n  condition: s\n")
+    p = run([pangolin, "detect", "--rules", str(rules), "-i", str(rec), "-q"])
+    assert p.returncode == 0, p.stderr
+    alerts = [json.loads(l) for l in p.stdout.splitlines()]
+    assert alerts and {a["pod"] for a in alerts} == {"web-001", "web-005"}
+    assert all(a["labels"]["team"] == "team-1" for a in alerts)

@@ -38,6 +38,7 @@ enum {
 	E_DNS_BAD,
 	E_SETID,
 	E_PROC,
+	E_POD,
 	E_COUNT
 };
 
@@ -68,6 +69,12 @@ static const char *const lines[E_COUNT] = {
 					 "\"parent_exe\":\"/usr/bin/bash\",\"parent_cmdline\":\"bash -c ./start\","
 					 "\"ancestors\":[\"/usr/bin/bash\",\"/usr/sbin/sshd\",\"/usr/lib/systemd/systemd\"],"
 					 "\"dirfd\":-100,\"flags\":0,\"mode\":0,\"ret\":3,\"path\":\"/srv/app.db\"}",
+	/* the pod's fields (docs/events.md, "Pod fields") */
+	[E_POD] = HDR("exec", "sh") ",\"node\":\"node-1\",\"pod_uid\":\"0a1b2c3d-4e5f-6789-abcd-ef0123456789\","
+				    "\"namespace\":\"shop\",\"pod\":\"web-7c9f-abcde\","
+				    "\"workload_kind\":\"Deployment\",\"workload\":\"web\","
+				    "\"labels\":{\"app.kubernetes.io/name\":\"web\",\"team\":\"payments\",\"tier\":\"\"},"
+				    "\"path\":\"/bin/sh\",\"argv\":[\"sh\"]}",
 };
 
 static struct pg_event events[E_COUNT];
@@ -118,6 +125,7 @@ static void test_accepts(void **state)
 		"call == \"setresuid\" && id_effective == 0",
 		"node == \"n\" || cgroup startswith \"/k\" || container_id == \"\" || pod_uid != \"x\"",
 		"argv contains \"--insecure\" && argc > 2",
+		"namespace == \"shop\" && labels == \"app=web\" || workload_kind == \"DaemonSet\"",
 		"exe endswith \"/sh\" || cmdline contains \"-c\" || parent_exe == \"/usr/bin/bash\"",
 		"parent_cmdline glob \"bash *\" || ancestors contains \"sshd\" || ancestors in [\"/a\", \"/b\"]",
 		"comm == \"\\\"\\\\\\'\\n\\t\\x41\"",
@@ -170,6 +178,9 @@ static const struct ecase ecases[] = {
 	{ "exe == 7", "7", "field exe is a string: quote the value" },
 	{ "ancestors contains 7", "7", "field ancestors is a list of strings: quote the value" },
 	{ "ancestors < \"/a\"", "\"/a\"", "field ancestors is a list of strings|need a number" },
+	{ "namespace == 1", "1", "field namespace is a string: quote the value" },
+	{ "labels == 1", "1", "field labels is a list of \"key=value\" strings: quote the value" },
+	{ "labels > \"a\"", "\"a\"", "need a number" },
 	{ "cmdline > 1", "1", "field cmdline is a string: quote the value" },
 	{ "type == \"alrt\"", "\"alrt\"", "unknown event type \"alrt\"|ptrace, alert" },
 	{ "comm < \"a\"", "\"a\"", "field comm is a string: '<', '<=', '>', '>=' need a number" },
@@ -549,6 +560,27 @@ static const struct mcase mcases[] = {
 	{ "ancestors != \"/usr/sbin/sshd\"", E_PROC, false }, /* none of them is */
 	{ "ancestors != \"/bin/sh\"", E_PROC, true },
 	{ "not ancestors == \"/usr/sbin/sshd\"", E_PROC, false },
+	/* the pod's fields: strings, and labels a list of "key=value" where one match is enough */
+	{ "namespace == \"shop\" && pod startswith \"web-\"", E_POD, true },
+	{ "namespace in [\"kube-system\", \"shop\"]", E_POD, true },
+	{ "namespace != \"shop\"", E_POD, false },
+	{ "workload == \"web\" && workload_kind == \"Deployment\"", E_POD, true },
+	{ "pod glob \"web-*-abcde\"", E_POD, true },
+	{ "labels == \"team=payments\"", E_POD, true },
+	{ "labels == \"app.kubernetes.io/name=web\"", E_POD, true },
+	{ "labels == \"team=search\"", E_POD, false },
+	{ "labels == \"tier=\"", E_POD, true }, /* a label with an empty value */
+	{ "labels startswith \"team=\"", E_POD, true }, /* the pod has the label */
+	{ "labels startswith \"owner=\"", E_POD, false },
+	{ "labels in [\"team=search\", \"team=payments\"]", E_POD, true },
+	{ "labels != \"team=payments\"", E_POD, false }, /* none of them is: one is */
+	{ "labels != \"team=search\"", E_POD, true },
+	{ "labels contains \"=web\"", E_POD, true },
+	{ "labels contains \"payments team\"", E_POD, false }, /* each one, not them joined */
+	{ "namespace == \"shop\"", E_OPEN_META, false }, /* no pod known: absent */
+	{ "namespace != \"shop\"", E_OPEN_META, false },
+	{ "labels != \"x=y\"", E_OPEN_META, false },
+	{ "not labels == \"x=y\"", E_OPEN_META, true },
 	/* absent fields are false, whatever the operator */
 	{ "exe == \"/usr/bin/curl\"", E_EXEC, false }, /* exec's path is not exe */
 	{ "exe != \"x\"", E_OPEN, false },

@@ -185,6 +185,29 @@ static void test_process_fields_stay_in_userspace(void **state)
 	pg_kfilter__release(&kf);
 }
 
+/* The pod's fields are userspace's too (the API server's, after the kernel): never taken. */
+static void test_pod_fields_stay_in_userspace(void **state)
+{
+	struct pg_kfilter kf = plan("type == \"connect\" && namespace == \"shop\" && uid == 0 && "
+				    "(labels == \"team=payments\" || workload startswith \"web\") && "
+				    "not pod == \"x\" && workload_kind != \"Job\"");
+	char buf[512];
+
+	assert_int_equal(kf.type_mask, T(CONNECT));
+	assert_int_equal(kf.uids.mode, PG_FM_ALLOW);
+	assert_string_equal(text(kf.kernel, buf, sizeof(buf)), "type == \"connect\" && uid == 0");
+	assert_string_equal(text(kf.residual, buf, sizeof(buf)),
+			    "namespace == \"shop\" && (labels == \"team=payments\" || "
+			    "workload startswith \"web\") && !pod == \"x\" && workload_kind != \"Job\"");
+	pg_kfilter__release(&kf);
+
+	kf = plan("labels == \"app=web\" || pid == 7");
+	assert_int_equal(kf.type_mask, ALL);
+	assert_int_equal(kf.pids.mode, PG_FM_OFF);
+	assert_null(kf.kernel);
+	pg_kfilter__release(&kf);
+}
+
 /* The residual text parses back to an equivalent filter, escapes included. */
 static void test_residual_round_trips(void **state)
 {
@@ -220,6 +243,7 @@ static void test_split_decides_like_the_whole_filter(void **state)
 		"type == \"open\" && not io_uring && comm == \"curl\" || snapshot",
 		"comm == \"curl\" && (exe endswith \"/curl\" || ancestors contains \"sshd\")",
 		"not (ancestors == \"/usr/sbin/sshd\") && uid == 0 && type != \"exit\"",
+		"uid == 0 && (namespace != \"kube-system\" || labels startswith \"app=\") && pid != 8",
 	};
 	struct rng r = { 99 };
 	struct pg_event ev;
@@ -435,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_ports_restrict_types),
 		cmocka_unit_test(test_what_the_kernel_cannot_do_exactly),
 		cmocka_unit_test(test_process_fields_stay_in_userspace),
+		cmocka_unit_test(test_pod_fields_stay_in_userspace),
 		cmocka_unit_test(test_residual_round_trips),
 		cmocka_unit_test(test_split_decides_like_the_whole_filter),
 		cmocka_unit_test(test_long_filter_splits),

@@ -346,6 +346,64 @@ static void test_fields(void **state)
 	pg_ruleset__free(rs);
 }
 
+/*
+ * Where the event came from: node and the pod's fields, in every log source; labels as
+ * "key=value" values (one is enough) or one label by its key, labels.KEY.
+ */
+static void test_pod_fields(void **state)
+{
+	static const struct pg_label lbl[] = { { "app.kubernetes.io/name", "web" },
+					       { "team", "Payments" },
+					       { "tier", "" } };
+	struct pg_pod_meta pod = { .namespace = "shop", .name = "web-7c9f-abcde",
+				   .workload_kind = "Deployment", .workload = "web",
+				   .labels = lbl, .nlabels = 3 };
+	struct pg_ruleset *rs;
+
+	rs = load_ok(HEAD("network_connection") "  s:\n    node: node-1\n    namespace: shop\n"
+		     "    pod|startswith: web-\n    workload_kind: deployment\n    workload: web\n"
+		     "  condition: s\n");
+	mk(PG_EV_CONNECT);
+	ev.meta.node = "node-1";
+	assert_int_equal(alerts(rs), 0); /* no pod known: the fields are absent */
+	ev.meta.pod = &pod;
+	assert_int_equal(alerts(rs), 1);
+	ev.meta.node = "node-2";
+	assert_int_equal(alerts(rs), 0);
+	pg_ruleset__free(rs);
+
+	/* labels: each "key=value", case-insensitive as Sigma compares */
+	rs = load_ok(HEAD("process_creation") "  s:\n    labels: team=payments\n  condition: s\n");
+	mk_exec("/bin/sh", "sh");
+	ev.meta.pod = &pod;
+	assert_int_equal(alerts(rs), 1);
+	pg_ruleset__free(rs);
+	rs = load_ok(HEAD("process_creation") "  s:\n    labels|startswith: 'tier='\n"
+		     "  f:\n    labels: 'tier=web'\n  condition: s and not f\n");
+	assert_int_equal(alerts(rs), 1);
+	pg_ruleset__free(rs);
+	rs = load_ok(HEAD("process_creation") "  s:\n    labels|contains: 'payments team'\n"
+		     "  condition: s\n");
+	assert_int_equal(alerts(rs), 0); /* one label at a time, never joined */
+	pg_ruleset__free(rs);
+
+	/* labels.KEY: one label, any key Kubernetes allows */
+	rs = load_ok(HEAD("process_creation") "  s:\n    labels.app.kubernetes.io/name: web\n"
+		     "    labels.team|cased: Payments\n  condition: s\n");
+	assert_int_equal(alerts(rs), 1);
+	pod.nlabels = 1; /* team is gone */
+	assert_int_equal(alerts(rs), 0);
+	pod.nlabels = 3;
+	pg_ruleset__free(rs);
+	rs = load_ok(HEAD("process_creation") "  s:\n    labels.owner|exists: false\n"
+		     "    labels.tier|exists: true\n  condition: s\n");
+	assert_int_equal(alerts(rs), 1);
+	ev.meta.pod = NULL;
+	assert_int_equal(alerts(rs), 0); /* no pod: tier does not exist either */
+	pg_ruleset__free(rs);
+	ev.meta.pod = NULL;
+}
+
 static void test_conditions(void **state)
 {
 	struct pg_ruleset *rs;
@@ -520,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_file_loads_whole_or_not),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_pod_fields),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_logsources),
 		cmocka_unit_test(test_alert_fields),
