@@ -115,6 +115,73 @@ static int parse_seconds_ms(const char *opt, const char *arg, double max, int *o
 	return 0;
 }
 
+/* Whether the options go together. 0, or the exit status of a usage error (reported). */
+static int check(struct detect_opts *o, const char *format)
+{
+	char err[512];
+
+	if (!o->rules) {
+		pg_cli_err("detect", "which rules? give --rules DIR");
+		return PG_EXIT_USAGE;
+	}
+	o->kafka = o->input && !strncmp(o->input, "kafka://", 8);
+	o->ro.path = o->input ? o->input : "-";
+	if (format) {
+		if (!strcmp(format, "auto"))
+			o->format = PG_INPUT_AUTO;
+		else if (!strcmp(format, "json"))
+			o->format = PG_INPUT_JSON;
+		else if (!strcmp(format, "protobuf"))
+			o->format = PG_INPUT_PROTOBUF;
+		else {
+			pg_cli_err("detect", "--input-format: '%s' is not auto, json or protobuf", format);
+			return PG_EXIT_USAGE;
+		}
+	}
+	if (!o->kafka && (o->group || format || o->commit_ms)) {
+		pg_cli_err("detect", "%s applies to a kafka:// input only (files and standard input are NDJSON, read once)",
+			   o->group ? "--group" : format ? "--input-format" : "--commit-interval");
+		return PG_EXIT_USAGE;
+	}
+	if (o->kafka && !o->group) {
+		pg_cli_err("detect", "a kafka:// input needs a consumer group: give --group NAME (the detect processes of one group share the topic's partitions)");
+		return PG_EXIT_USAGE;
+	}
+	if (o->kafka && o->ro.skip_bad) {
+		pg_cli_err("detect", "--skip-bad is for files: from Kafka a bad message is always skipped and counted");
+		return PG_EXIT_USAGE;
+	}
+	if (o->alerts_spec && !o->all) {
+		pg_cli_err("detect", "--alerts-output goes with --all (without it, --output has only alerts)");
+		return PG_EXIT_USAGE;
+	}
+	/* -X is the Kafka output's too when there is one; otherwise the input's alone */
+	if (o->out.spec && !strncmp(o->out.spec, "kafka://", 8)) {
+		for (size_t i = 0; i < o->nprops; i++)
+			if (pg_output__option(&o->out, "detect", 'X', o->props[i]) < 0)
+				return PG_EXIT_USAGE;
+	} else if (o->nprops && !o->kafka) {
+		pg_cli_err("detect", "-X applies to kafka:// inputs and outputs only");
+		return PG_EXIT_USAGE;
+	}
+	if (pg_output__check(&o->out, err, sizeof(err))) {
+		pg_cli_err("detect", "%s", err);
+		return PG_EXIT_USAGE;
+	}
+	if (o->alerts_spec) {
+		struct pg_output_opts ao;
+
+		err[0] = 0;
+		if (pg_output__second(&o->out, "detect", o->alerts_spec, &ao) ||
+		    pg_output__check(&ao, err, sizeof(err))) {
+			if (err[0])
+				pg_cli_err("detect", "--alerts-output: %s", err);
+			return PG_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 /* The command line into o. 0, or the exit status of a usage error (already reported). */
 static int parse(struct detect_opts *o, int argc, char **argv)
 {
@@ -140,7 +207,7 @@ static int parse(struct detect_opts *o, int argc, char **argv)
 	struct option longopts[sizeof(cmd_longopts) / sizeof(cmd_longopts[0]) +
 			       PG_OUTPUT_MAX_LONGOPTS];
 	const char *format = NULL;
-	char err[512], shortopts[64];
+	char shortopts[64];
 	int c, rc;
 
 	if (pg_output__longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), cmd_longopts) ||
@@ -207,66 +274,7 @@ static int parse(struct detect_opts *o, int argc, char **argv)
 		pg_cli_err("detect", "unexpected argument '%s' (events come with --input FILE)", argv[optind]);
 		return PG_EXIT_USAGE;
 	}
-	if (!o->rules) {
-		pg_cli_err("detect", "which rules? give --rules DIR");
-		return PG_EXIT_USAGE;
-	}
-	o->kafka = o->input && !strncmp(o->input, "kafka://", 8);
-	o->ro.path = o->input ? o->input : "-";
-	if (format) {
-		if (!strcmp(format, "auto"))
-			o->format = PG_INPUT_AUTO;
-		else if (!strcmp(format, "json"))
-			o->format = PG_INPUT_JSON;
-		else if (!strcmp(format, "protobuf"))
-			o->format = PG_INPUT_PROTOBUF;
-		else {
-			pg_cli_err("detect", "--input-format: '%s' is not auto, json or protobuf", format);
-			return PG_EXIT_USAGE;
-		}
-	}
-	if (!o->kafka && (o->group || format || o->commit_ms)) {
-		pg_cli_err("detect", "%s applies to a kafka:// input only (files and standard input are NDJSON, read once)",
-			   o->group ? "--group" : format ? "--input-format" : "--commit-interval");
-		return PG_EXIT_USAGE;
-	}
-	if (o->kafka && !o->group) {
-		pg_cli_err("detect", "a kafka:// input needs a consumer group: give --group NAME (the detect processes of one group share the topic's partitions)");
-		return PG_EXIT_USAGE;
-	}
-	if (o->kafka && o->ro.skip_bad) {
-		pg_cli_err("detect", "--skip-bad is for files: from Kafka a bad message is always skipped and counted");
-		return PG_EXIT_USAGE;
-	}
-	if (o->alerts_spec && !o->all) {
-		pg_cli_err("detect", "--alerts-output goes with --all (without it, --output has only alerts)");
-		return PG_EXIT_USAGE;
-	}
-	/* -X is the Kafka output's too when there is one; otherwise the input's alone */
-	if (o->out.spec && !strncmp(o->out.spec, "kafka://", 8)) {
-		for (size_t i = 0; i < o->nprops; i++)
-			if (pg_output__option(&o->out, "detect", 'X', o->props[i]) < 0)
-				return PG_EXIT_USAGE;
-	} else if (o->nprops && !o->kafka) {
-		pg_cli_err("detect", "-X applies to kafka:// inputs and outputs only");
-		return PG_EXIT_USAGE;
-	}
-	if (pg_output__check(&o->out, err, sizeof(err))) {
-		pg_cli_err("detect", "%s", err);
-		return PG_EXIT_USAGE;
-	}
-	if (o->alerts_spec) {
-		struct pg_output_opts ao;
-
-		err[0] = 0;
-		if (pg_output__second(&o->out, "detect", o->alerts_spec, &ao) ||
-		    pg_output__check(&ao, err, sizeof(err))) {
-			if (err[0])
-				pg_cli_err("detect", "--alerts-output: %s", err);
-			return PG_EXIT_USAGE;
-		}
-	}
-	return 0;
+	return check(o, format);
 }
 
 /* The alerts' own output (--alerts-output); -X is its own when --output is not Kafka. */

@@ -149,7 +149,8 @@ int pg_stage_detect__select(struct pg_stage *st, size_t slot);
 void pg_stage_detect__drop(struct pg_stage *st, size_t slot);
 
 /* The stage's counter families (metrics.h), for summaries: pangolin_detect_total{what=
- * events|matches|alerts}, the correlation groups held and dropped{reason=expired|evicted|partition};
+ * events|matches|alerts}, the correlation groups held and
+ * dropped{reason=expired|evicted|partition};
  * per rule, pangolin_rule_matches_total{rule}. */
 struct pg_metric_desc;
 extern const struct pg_metric_desc pg_metric_detect;

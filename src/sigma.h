@@ -202,7 +202,8 @@ unsigned int sg_logsource_type(enum sg_logsource ls);
 /* --- matching (sigma_match.c) ----------------------------------------------------------------- */
 
 /* The most values a field has: the ancestors, or the pod's labels. */
-#define SG_VALUES_MAX (PG_POD_LABELS_MAX > PG_PROC_ANCESTORS ? PG_POD_LABELS_MAX : PG_PROC_ANCESTORS)
+#define SG_VALUES_MAX \
+	(PG_POD_LABELS_MAX > PG_PROC_ANCESTORS ? PG_POD_LABELS_MAX : PG_PROC_ANCESTORS)
 
 /* The value of a field in one event, rendered once and kept while that event is matched. */
 struct sg_fval {
