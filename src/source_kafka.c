@@ -275,7 +275,9 @@ static void take(struct source_kafka *s, rd_kafka_topic_partition_list_t *parts)
 		s->ks.assigned++;
 		s->ks.partitions++;
 	}
-	notify(s, "kafka: partitions assigned: %s", parts->cnt ? list : "none");
+	/* a cooperative rebalance that brings nothing new says nothing */
+	if (parts->cnt)
+		notify(s, "kafka: partitions assigned: %s", list);
 	if (s->cooperative)
 		error = rd_kafka_incremental_assign(s->rk, parts);
 	else
