@@ -46,6 +46,9 @@ static void detect_help(FILE *out)
 	      "      --skip-bad        skip malformed lines (counted) instead of stopping\n"
 	      "      --flush-timeout S seconds to wait at the end for the output to deliver;\n"
 	      "                        the default waits while Kafka may still deliver\n"
+	      "      --metrics ADDR    serve Prometheus metrics on http://ADDR/metrics, and\n"
+	      "                        /healthz and /readyz for probes ([HOST]:PORT)\n"
+	      "      --stats FILE      write the counters as JSON to FILE at exit\n"
 	      "  -q, --quiet           no summary and no notices on standard error\n"
 	      "  -h, --help            this help\n"
 	      "  Kafka input (docs/detect.md, 'Across the fleet'):\n"
@@ -56,10 +59,7 @@ static void detect_help(FILE *out)
 	      "      --commit-interval S  seconds between offset commits (1); each waits for the\n"
 	      "                        outputs to acknowledge the alerts before it\n"
 	      "  -X KEY=VALUE          a librdkafka property for the input and a Kafka output alike\n"
-	      "                        (TLS, SASL, session.timeout.ms...); repeatable\n"
-	      "      --metrics ADDR    serve Prometheus metrics on http://ADDR/metrics, and\n"
-	      "                        /healthz and /readyz for probes ([HOST]:PORT)\n"
-	      "      --stats FILE      write the counters as JSON to FILE at exit\n",
+	      "                        (TLS, SASL, session.timeout.ms...); repeatable\n",
 	      out);
 	pg_output__help(out);
 	fputs("\n"

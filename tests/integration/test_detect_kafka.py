@@ -18,6 +18,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -347,9 +348,20 @@ def test_bad_messages_counted_skipped_and_committed(pangolin, kafka, tmp_path):
     total = len(json_evs) + 4 + len(pb_evs) + len(after) + 1
     group = f"bad-{uuid.uuid4().hex[:8]}"
     d = Detect(pangolin, tmp_path, "detect", "--rules", str(rules), "-i", kafka.url(src),
-               "--group", group, "-o", kafka.url(alerts), "--commit-interval", "0.5")
+               "--group", group, "-o", kafka.url(alerts), "--commit-interval", "0.5",
+               "--metrics", "127.0.0.1:0")
     try:
         assert wait_committed(kafka, group, src, {0: total}) == {0: total}
+        # the same counters on the Prometheus endpoint, while it runs
+        port = d.wait_for(r"metrics on http://127\.0\.0\.1:(\d+)/metrics")[1]
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        for needle in ['pangolin_source_skipped_records_total{source="kafka",reason="json"} 2',
+                       'pangolin_source_skipped_records_total{source="kafka",reason="empty"} 1',
+                       'pangolin_source_skipped_records_total{source="kafka",reason="protobuf"} 2',
+                       f'pangolin_kafka_consumer_total{{what="messages"}} {total}',
+                       'pangolin_kafka_consumer_partitions 1',
+                       'pangolin_kafka_consumer_lag_messages{partition="0"} 0']:
+            assert needle in text, (needle, text)
         assert d.stop() == 0, d.text()
     finally:
         d.kill()
