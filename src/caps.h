@@ -5,8 +5,8 @@
  * counters are maps already open. So once the programs are attached pangolin keeps only what
  * it still uses (docs/operations.md says what each command needs, measured, and why):
  *
- *   CAP_SYS_PTRACE  until the processes found at start-up are handed out (their executable
- *                   is read from /proc/PID/exe, which for another user's process takes it)
+ *   CAP_SYS_PTRACE  not kept: the processes found at start-up are completed from /proc
+ *                   (/proc/PID/exe of another user's process takes it) before attaching ends
  *   CAP_BPF         for as long as pangolin runs, only where the kernel checks it on every
  *                   bpf() call, map reads included (before Linux 6.5, with
  *                   kernel.unprivileged_bpf_disabled set: Debian's default); probed, not

@@ -164,8 +164,8 @@ static int least_privilege(const struct run_opts *o, struct pg_source *src, uint
 	if (pg_caps__bpf_calls_need_cap())
 		keep |= pg_caps__effective() & PG_CAP(CAP_BPF) ? PG_CAP(CAP_BPF)
 							       : PG_CAP(CAP_SYS_ADMIN);
-	if (pg_source_bpf__snapshot_pending(src)) {
-		keep |= PG_CAP(CAP_SYS_PTRACE);
+	/* the start-up snapshot read /proc as the sensor opened: CAP_SYS_PTRACE's last use */
+	if (pg_source_bpf__snapshot_size(src)) {
 		if (!(pg_caps__permitted() & PG_CAP(CAP_SYS_PTRACE)) && !o->quiet)
 			pg_cli_err(o->cmd, "no CAP_SYS_PTRACE: processes of other users found at "
 				   "start-up are reported without their executable (their "
@@ -178,7 +178,7 @@ static int least_privilege(const struct run_opts *o, struct pg_source *src, uint
 	*kept = pg_caps__permitted();
 	if (o->verbose) {
 		pg_caps__names(*kept, names, sizeof(names));
-		pg_cli_err(o->cmd, "capabilities kept after start-up: %s", names);
+		pg_cli_err(o->cmd, "capabilities kept after start-up: %s", names[0] ? names : "none");
 	}
 	return 0;
 }
@@ -359,15 +359,6 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			pg_cli_err(o->cmd, "%s", sink->errmsg[0] ? sink->errmsg : src->errmsg);
 			status = PG_EXIT_FAIL;
 			break;
-		}
-		/* the start-up snapshot is out: its /proc reads were CAP_SYS_PTRACE's last use */
-		if ((kept & PG_CAP(CAP_SYS_PTRACE)) && !pg_source_bpf__snapshot_pending(src)) {
-			if (pg_caps__limit(kept & ~PG_CAP(CAP_SYS_PTRACE), err, sizeof(err))) {
-				pg_cli_err(o->cmd, "%s", err);
-				status = PG_EXIT_FAIL;
-				break;
-			}
-			kept = pg_caps__permitted();
 		}
 		/* the output's timer: lines held since a quiet moment are written when due */
 		due = pg_pipeline__tick(&pl);

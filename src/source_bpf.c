@@ -201,12 +201,15 @@ struct source_bpf {
 	unsigned long long pass_bytes; /* consumed by the current pass */
 	long long last_pass_ns;
 	double rate; /* bytes per ns, smoothed */
-	/* processes found running at start-up, handed out before the ring (snapshot_event) */
-	struct pg_event_hdr *snap;
-	size_t nsnap, snap_next;
+	/*
+	 * processes found running at start-up, completed from /proc before the sensor is ready
+	 * (snapshot_fill) and handed out before the ring: exec records packed at their own size,
+	 * each at an 8-byte boundary
+	 */
+	unsigned char *snap;
+	size_t snap_bytes, snap_off, nsnap, snap_next;
 	int snap_state; /* 1 taken, 0 failed, -1 not asked for */
 	struct pg_kfilter kf; /* the kernel part of the filter, for them (residual: NULL) */
-	struct pg_exec_event snap_rec; /* one of them as a ring record, completed from /proc */
 };
 
 static long long ts_ns(clockid_t c)
@@ -283,6 +286,8 @@ static int next_timeout(struct source_bpf *s, int timeout_ms)
  * sensor.bpf.c): one exec header each. Not fatal when it fails: the live events still come,
  * only the processes started earlier stay unknown, and the user is told.
  */
+static int snapshot_complete(struct source_bpf *s, const struct pg_event_hdr *h, size_t n);
+
 static void snapshot_collect(struct source_bpf *s)
 {
 	struct bpf_link *link = bpf_program__attach_iter(s->skel->progs.snapshot_task, NULL);
@@ -312,9 +317,12 @@ static void snapshot_collect(struct source_bpf *s)
 		len += (size_t)n;
 	}
 	close(fd);
+	fd = -1;
 	bpf_link__destroy(link);
-	s->snap = (struct pg_event_hdr *)buf;
-	s->nsnap = len / sizeof(struct pg_event_hdr);
+	link = NULL;
+	if (snapshot_complete(s, (const struct pg_event_hdr *)buf, len / sizeof(struct pg_event_hdr)))
+		goto fail;
+	free(buf);
 	s->snap_state = 1;
 	return;
 fail:
@@ -353,12 +361,11 @@ static unsigned long long proc_start_ticks(unsigned int pid)
 }
 
 /*
- * Snapshot header h as an exec event in s->ev: the executable and argv from /proc, kept only
+ * Snapshot header h as an exec record in rec: the executable and argv from /proc, kept only
  * if the process there is still the one listed (same start time: pids are reused).
  */
-static int snapshot_event(struct source_bpf *s, const struct pg_event_hdr *h)
+static void snapshot_fill(struct pg_exec_event *rec, const struct pg_event_hdr *h)
 {
-	struct pg_exec_event *rec = &s->snap_rec;
 	char path[64], exe[4096];
 	long tick_ns = 1000000000L / sysconf(_SC_CLK_TCK);
 	unsigned long long ticks;
@@ -401,7 +408,52 @@ static int snapshot_event(struct source_bpf *s, const struct pg_event_hdr *h)
 		rec->flags = PG_SNAPSHOT;
 	}
 	rec->hdr.size = (unsigned short)(offsetof(struct pg_exec_event, argv) + rec->argv_len);
-	if (pg_event_from_record(&s->ev, rec, rec->hdr.size))
+}
+
+#define SNAP_ALIGN(n) (((n) + 7) & ~(size_t)7)
+
+/*
+ * The n processes the iterator listed, completed from /proc now, while the sensor starts: read
+ * when handed out instead, a process that exits in between (the test that found it: one killed
+ * right after start-up) would be reported without its executable and argv.
+ */
+static int snapshot_complete(struct source_bpf *s, const struct pg_event_hdr *h, size_t n)
+{
+	struct pg_exec_event *rec = malloc(sizeof(*rec));
+	size_t cap = 0, len = 0;
+
+	if (!rec)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		snapshot_fill(rec, &h[i]);
+		if (cap - len < SNAP_ALIGN(rec->hdr.size)) {
+			size_t nc = cap ? 2 * cap : 64 * 1024;
+			unsigned char *nb = realloc(s->snap, nc);
+
+			if (!nb) {
+				free(rec);
+				return -1;
+			}
+			s->snap = nb;
+			cap = nc;
+		}
+		memcpy(s->snap + len, rec, rec->hdr.size);
+		len += SNAP_ALIGN(rec->hdr.size);
+	}
+	free(rec);
+	s->snap_bytes = len;
+	s->nsnap = n;
+	return 0;
+}
+
+/* The next snapshot record as an event in s->ev. */
+static int snapshot_event(struct source_bpf *s)
+{
+	const struct pg_event_hdr *h = (const struct pg_event_hdr *)(s->snap + s->snap_off);
+
+	s->snap_off += SNAP_ALIGN(h->size);
+	s->snap_next++;
+	if (pg_event_from_record(&s->ev, h, h->size))
 		return -1;
 	s->ev.r.hdr.ts_ns += (unsigned long long)s->boot_to_epoch;
 	return 0;
@@ -411,10 +463,9 @@ static int snapshot_event(struct source_bpf *s, const struct pg_event_hdr *h)
 static int snapshot_poll(struct source_bpf *s)
 {
 	while (s->snap_next < s->nsnap) {
-		const struct pg_event_hdr *h = &s->snap[s->snap_next++];
 		int rc;
 
-		if (snapshot_event(s, h)) {
+		if (snapshot_event(s)) {
 			s->malformed++;
 			continue;
 		}
