@@ -178,7 +178,8 @@ static int least_privilege(const struct run_opts *o, struct pg_source *src, uint
 	*kept = pg_caps__permitted();
 	if (o->verbose) {
 		pg_caps__names(*kept, names, sizeof(names));
-		pg_cli_err(o->cmd, "capabilities kept after start-up: %s", names[0] ? names : "none");
+		pg_cli_err(o->cmd, "capabilities kept after start-up: %s",
+			   names[0] ? names : "none");
 	}
 	return 0;
 }

@@ -320,7 +320,8 @@ static void snapshot_collect(struct source_bpf *s)
 	fd = -1;
 	bpf_link__destroy(link);
 	link = NULL;
-	if (snapshot_complete(s, (const struct pg_event_hdr *)buf, len / sizeof(struct pg_event_hdr)))
+	if (snapshot_complete(s, (const struct pg_event_hdr *)buf,
+			      len / sizeof(struct pg_event_hdr)))
 		goto fail;
 	free(buf);
 	s->snap_state = 1;
