@@ -25,7 +25,13 @@ For each: workload ops/s (one op = open + close), slowdown = alone / config, eve
 workload delivered, and events lost where the tool reports it. For pangolin also load+attach
 time and the steady RSS.
 
-usage: sensor_bench.py [--rounds N] [--seconds S] [--out FILE.json]
+--bpf-stats: the kernel accounts the run time of every BPF program (kernel.bpf_stats_enabled,
+set for the run and restored after); each configuration then also reports the time its own
+programs ran per workload op ("bpf ns/op"), a measure of the sensor's kernel side that the
+machine's noise barely moves. The accounting itself costs two clock reads per program run, so
+ops/s of such a run are not comparable with a run without it.
+
+usage: sensor_bench.py [--rounds N] [--seconds S] [--configs A,B] [--bpf-stats] [--out FILE.json]
 """
 import argparse
 import json
@@ -104,7 +110,14 @@ class Scraper:
         return self.count, round(s / n * 1e6, 1) if n else None
 
 
-def run_config(name, seconds, tmp, path, binary_b=None):
+def bpf_progs():
+    """{id: (name, run_time_ns, run_cnt)} of every BPF program loaded now"""
+    out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True).stdout
+    return {p["id"]: (p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in json.loads(out or "[]")}
+
+
+def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False):
     out = os.path.join(tmp, f"{name}.out")
     err = os.path.join(tmp, f"{name}.err")
     stats = os.path.join(tmp, f"{name}.stats.json")
@@ -141,6 +154,7 @@ def run_config(name, seconds, tmp, path, binary_b=None):
     elif name == "bpftrace-never":
         argv = ["bpftrace", "-e", 'tracepoint:syscalls:sys_enter_openat /comm == "no-such-comm"/ { printf("%d %s\\n", pid, str(args->filename)); }']
         ready = lambda t: "Attaching" in t
+    before = bpf_progs() if bpf_stats else {}
     with open(out, "wb") as fo, open(err, "w") as fe:
         p = subprocess.Popen(argv, stdout=fo, stderr=fe)
         try:
@@ -148,7 +162,19 @@ def run_config(name, seconds, tmp, path, binary_b=None):
             if ready is None:
                 time.sleep(1.5)  # opensnoop prints its header only when it has attached
             scraper = Scraper(err) if name == "pangolin-scraped" else None
+            if bpf_stats:  # the programs this tool loaded, their counts as the workload starts
+                start = {i: v for i, v in bpf_progs().items() if i not in before}
             pid, ops, n = workload(seconds, path)
+            if bpf_stats:
+                end = bpf_progs()
+                progs = {}
+                for i, (pname, t0, c0) in start.items():
+                    if i in end:
+                        t, c = progs.get(pname, (0, 0))
+                        progs[pname] = (t + end[i][1] - t0, c + end[i][2] - c0)
+                res["bpf_ns_per_op"] = sum(t for t, _ in progs.values()) / n if n else None
+                res["bpf_progs"] = {k: {"ns_per_run": round(t / c, 1) if c else None, "runs": c}
+                                    for k, (t, c) in progs.items() if c}
             if scraper:
                 res["scrapes"], res["collect_us"] = scraper.stop()
             res["rss_kb"] = rss_kb(p.pid)
@@ -186,6 +212,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--configs", default="alone,pangolin-all,pangolin-scraped,pangolin-kfilt,pangolin-typefilt,pangolin-hook,empty-hook,opensnoop,bpftrace,bpftrace-never")
     ap.add_argument("--out")
+    ap.add_argument("--bpf-stats", action="store_true", help="also the run time of each tool's BPF "
+                    "programs per workload op (kernel.bpf_stats_enabled during the run)")
     ap.add_argument("--pangolin-b", help="a second pangolin build: every pangolin-* configuration "
                     "also runs with it, as pangolin-B-*, interleaved (an A/B in one run)")
     a = ap.parse_args()
@@ -195,14 +223,23 @@ def main():
     if a.pangolin_b:
         configs += [c.replace("pangolin-", "pangolin-B-") for c in configs if c.startswith("pangolin-")]
     results = {c: [] for c in configs}
-    with tempfile.TemporaryDirectory(prefix="pgbench-") as tmp:
-        path = os.path.join(tmp, "target")
-        pathlib.Path(path).write_text("x")
-        for r in range(a.rounds):
-            for c in configs:
-                res = run_config(c, a.seconds, tmp, path, a.pangolin_b)
-                results[c].append(res)
-                print(f"round {r + 1}: {c:15s} {res['ops']:>10.0f} ops/s", file=sys.stderr)
+    stats_file = pathlib.Path("/proc/sys/kernel/bpf_stats_enabled")
+    stats_was = stats_file.read_text().strip()
+    if a.bpf_stats:
+        stats_file.write_text("1")
+    try:
+        with tempfile.TemporaryDirectory(prefix="pgbench-") as tmp:
+            path = os.path.join(tmp, "target")
+            pathlib.Path(path).write_text("x")
+            for r in range(a.rounds):
+                for c in configs:
+                    res = run_config(c, a.seconds, tmp, path, a.pangolin_b, a.bpf_stats)
+                    results[c].append(res)
+                    extra = (f"  bpf {res['bpf_ns_per_op']:.1f} ns/op {res['bpf_progs']}"
+                             if res.get("bpf_ns_per_op") is not None else "")
+                    print(f"round {r + 1}: {c:15s} {res['ops']:>10.0f} ops/s{extra}", file=sys.stderr)
+    finally:
+        stats_file.write_text(stats_was)
     base = statistics.median(x["ops"] for x in results["alone"]) if "alone" in results else None
     # the floor: an empty program on the same hook, same run (issue targets are ratios to it)
     floor = statistics.median(x["ops"] for x in results["empty-hook"]) if "empty-hook" in results else None
@@ -222,6 +259,9 @@ def main():
             row["rss_mb"] = round(statistics.median(rss) / 1024, 1) if rss else None
         if any("collect_us" in x for x in rs):
             row["collect_us"] = statistics.median(x["collect_us"] for x in rs if x.get("collect_us"))
+        if any(x.get("bpf_ns_per_op") is not None for x in rs):
+            row["bpf_ns_per_op"] = round(statistics.median(x["bpf_ns_per_op"] for x in rs
+                                                           if x.get("bpf_ns_per_op") is not None), 1)
         if c.startswith("pangolin"):
             row["load_attach_ms"] = round(statistics.median(x["load_ms"] + x["attach_ms"] for x in rs), 1)
         rows.append(row)
@@ -229,7 +269,8 @@ def main():
     for r in rows:
         print(f"{r['config']:18s} {r['ops_per_s']:>10d} {r['ns_per_op']:>8.1f} {r['slowdown'] or 0:>9.3f} {r['vs_floor'] or 0:>9.3f}"
               f" {str(r.get('delivered_pct', '')) + ('%' if r.get('delivered_pct') is not None else ''):>10s}"
-              f" {str(r.get('lost', '')):>8s} {str(r.get('rss_mb', '') or ''):>7s} {str(r.get('load_attach_ms', '')):>12s}")
+              f" {str(r.get('lost', '')):>8s} {str(r.get('rss_mb', '') or ''):>7s} {str(r.get('load_attach_ms', '')):>12s}"
+              + (f" {r['bpf_ns_per_op']:>8.1f} bpf ns/op" if r.get("bpf_ns_per_op") is not None else ""))
     if "pangolin-all" in results and "pangolin-scraped" in results:
         # the two ran next to each other in every round: their ratio per round cancels most
         # of what the shared machine does between rounds
