@@ -576,7 +576,7 @@ static int record_run(const struct pg_cli *cli, int argc, char **argv)
 
 const struct pg_cmd pg_cmd_run = {
 	.name = "run",
-	.summary = "run the kernel sensor: events as NDJSON on standard output",
+	.summary = "run the kernel sensor: events on standard output (NDJSON; compact on a tty)",
 	.run = run_run,
 	.help = run_help,
 };

@@ -56,7 +56,10 @@ static void usage(FILE *out)
 	      out);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fputs("\ndocs: README.md, docs/events.md, docs/filter.md, docs/sensor.md, docs/kafka.md,\n      docs/profile.md, docs/latency.md, docs/cbpf.md,\n      docs/detect.md\n", out);
+	fputs("\ndocs: README.md, docs/events.md, docs/filter.md, docs/sensor.md, docs/kernels.md,\n"
+	      "      docs/kafka.md, docs/detect.md, docs/operations.md, docs/kubernetes.md,\n"
+	      "      docs/profile.md, docs/latency.md, docs/cbpf.md, docs/build.md\n",
+	      out);
 }
 
 int main(int argc, char **argv)
