@@ -85,6 +85,17 @@ union pg_record {
 #define PG_PROC_ANCESTORS 8 /* binaries kept up the tree: the parent, its parent, ... */
 #define PG_CMDLINE_LEN PG_ARGV_LEN /* argv joined by spaces, NUL included */
 
+/*
+ * The process fields as the NDJSON encoder last wrote them for this process (",\"exe\":..."),
+ * kept with the process table's entry so that each event of a process copies them instead of
+ * escaping ~500 bytes of strings again (measured: pg_json_put_string and strlen took ~20 % of
+ * the reader at 580 k events/s). The table forgets it whenever one of the fields changes.
+ */
+struct pg_proc_memo {
+	char *json;
+	uint32_t len;
+};
+
 struct pg_event_proc {
 	const char *exe; /* the program: exec's path, or /proc/PID/exe for processes found running */
 	const char *cmdline; /* its arguments joined by single spaces */
@@ -92,6 +103,7 @@ struct pg_event_proc {
 	const char *parent_cmdline;
 	const char *ancestors[PG_PROC_ANCESTORS]; /* [0] is the parent's exe, [1] its parent's ... */
 	unsigned int nancestors;
+	struct pg_proc_memo *memo; /* the table entry's, when these fields are its; else NULL */
 };
 
 /*

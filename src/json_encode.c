@@ -429,8 +429,7 @@ static void put_packet(struct pg_buf *out, const struct pg_packet_event *p)
 	}
 }
 
-/* The process table's fields (docs/events.md, "Process fields"): each only when known. */
-static void put_proc(struct pg_buf *out, const struct pg_event_proc *p)
+static void put_proc_fields(struct pg_buf *out, const struct pg_event_proc *p)
 {
 	if (p->exe) {
 		KEY("exe");
@@ -457,6 +456,26 @@ static void put_proc(struct pg_buf *out, const struct pg_event_proc *p)
 			pg_json_put_string(out, p->ancestors[i], strlen(p->ancestors[i]));
 		}
 		pg_buf__putc(out, ']');
+	}
+}
+
+/*
+ * The process table's fields (docs/events.md, "Process fields"): each only when known. Once
+ * written for a process they are copied from its memo (event.h), when the table keeps one.
+ */
+static void put_proc(struct pg_buf *out, const struct pg_event_proc *p)
+{
+	size_t start = out->len;
+
+	if (p->memo && p->memo->json) {
+		pg_buf__put(out, p->memo->json, p->memo->len);
+		return;
+	}
+	put_proc_fields(out, p);
+	if (p->memo && !out->err && out->len > start &&
+	    (p->memo->json = malloc(out->len - start))) {
+		memcpy(p->memo->json, out->data + start, out->len - start);
+		p->memo->len = (uint32_t)(out->len - start);
 	}
 }
 

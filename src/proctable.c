@@ -35,6 +35,7 @@ struct proc {
 	uint64_t link_after; /* event time before which linking is not tried again */
 	struct rstr *exe, *cmdline, *pcmdline;
 	struct rstr *anc[PG_PROC_ANCESTORS]; /* anc[0]: the parent's exe */
+	struct pg_proc_memo memo; /* the fields as an encoder wrote them (event.h) */
 };
 
 struct list {
@@ -177,6 +178,7 @@ static void release(struct proc *p)
 	rstr_put(p->pcmdline);
 	for (unsigned int i = 0; i < p->nanc; i++)
 		rstr_put(p->anc[i]);
+	free(p->memo.json);
 	free(p);
 }
 
@@ -273,6 +275,14 @@ static struct proc *process_of(struct pg_proctable *t, const struct pg_event_hdr
 
 /* --- lineage ---------------------------------------------------------------------------------- */
 
+/* One of the entry's fields changes: what an encoder made of them no longer holds. */
+static void forget(struct proc *p)
+{
+	free(p->memo.json);
+	p->memo.json = NULL;
+	p->memo.len = 0;
+}
+
 #define LINK_RETRY_NS 1000000ULL /* 1 ms of event time before the first retry, then doubling */
 #define LINK_TRIES 6 /* 2 ms .. 32 ms: then the lineage stays as it is */
 
@@ -281,6 +291,7 @@ static void inherit_lineage(struct proc *c, const struct proc *p)
 {
 	unsigned int n = 0;
 
+	forget(c);
 	for (unsigned int i = 0; i < c->nanc; i++)
 		rstr_put(c->anc[i]);
 	if (p->exe) {
@@ -372,6 +383,7 @@ static int on_exec(struct proc *p, const struct pg_exec_event *e)
 			return -ENOMEM;
 		}
 	}
+	forget(p);
 	if (exe)
 		rstr_set(&p->exe, exe);
 	if (cmd)
@@ -424,7 +436,7 @@ static bool has_proc_fields(const struct pg_event_proc *p)
 	return p->exe || p->cmdline || p->parent_exe || p->parent_cmdline || p->nancestors;
 }
 
-static void enrich(struct pg_proctable *t, const struct proc *p, struct pg_event *ev)
+static void enrich(struct pg_proctable *t, struct proc *p, struct pg_event *ev)
 {
 	struct pg_event_proc *m = &ev->meta.proc;
 
@@ -437,6 +449,7 @@ static void enrich(struct pg_proctable *t, const struct proc *p, struct pg_event
 	for (unsigned int i = 0; i < p->nanc; i++)
 		m->ancestors[i] = p->anc[i]->s;
 	m->nancestors = p->nanc;
+	m->memo = &p->memo; /* the entry's: encoders may fill it */
 	if (p->exe)
 		t->st.enriched++;
 	else

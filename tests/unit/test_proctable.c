@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "json.h"
 #include "pipeline.h"
 #include "proctable.h"
 
@@ -158,6 +159,67 @@ static void test_snapshot_out_of_order(void **state)
 	expect_str("exe", p->exe, "/usr/bin/python3");
 	expect_str("parent_cmdline", p->parent_cmdline, "gunicorn app");
 	expect_ancestors(p, "/usr/sbin/gunicorn /sbin/init");
+	pg_proctable__free(t);
+}
+
+/*
+ * ev as NDJSON twice: through the table entry's memo (event.h) and without it. They must be
+ * the same text, whatever changed in the entry since the memo was made. Returns the first.
+ */
+static char *encode_checked(void)
+{
+	struct pg_buf memo = { 0 }, fresh = { 0 };
+	struct pg_event plain = ev;
+
+	assert_non_null(ev.meta.proc.memo);
+	pg_json_encode(&ev, &memo);
+	pg_json_encode(&ev, &memo); /* the second time from the memo, if the first made one */
+	assert_non_null(ev.meta.proc.memo->json);
+	plain.meta.proc.memo = NULL;
+	pg_json_encode(&plain, &fresh);
+	assert_int_equal(memo.err, 0);
+	assert_int_equal(fresh.err, 0);
+	assert_int_equal(memo.len, 2 * fresh.len);
+	assert_memory_equal(memo.data, fresh.data, fresh.len);
+	assert_memory_equal(memo.data + fresh.len, fresh.data, fresh.len);
+	pg_buf__free(&fresh);
+	pg_buf__putc(&memo, 0);
+	return memo.data;
+}
+
+/* The encoded process fields follow every change of the entry: exec, late lineage, fork. */
+static void test_encoded_fields_follow_changes(void **state)
+{
+	struct pg_proctable *t = table(0);
+	char *j;
+
+	/* a child found running before its parent: no ancestors yet, then linked */
+	exec_(t, SEC, 300, 30, 200, "/usr/bin/python3", "python3 app.py", true);
+	open_(t, SEC, 300, 30, 200, "python3");
+	j = encode_checked();
+	assert_null(strstr(j, "\"ancestors\""));
+	free(j);
+	exec_(t, SEC, 200, 20, 1, "/usr/sbin/gunicorn", "gunicorn app", true);
+	exec_(t, SEC, 1, 1, 0, "/sbin/init", "/sbin/init", true);
+	open_(t, 2 * SEC, 300, 30, 200, "python3");
+	j = encode_checked();
+	assert_non_null(strstr(j, "\"ancestors\":[\"/usr/sbin/gunicorn\",\"/sbin/init\"]"));
+	free(j);
+	/* the same process runs another program: same pid and start time */
+	exec_(t, 3 * SEC, 300, 30, 200, "/bin/sh", "sh -c id", false);
+	open_(t, 3 * SEC, 300, 30, 200, "sh");
+	j = encode_checked();
+	assert_non_null(strstr(j, "\"exe\":\"/bin/sh\",\"cmdline\":\"sh -c id\""));
+	assert_null(strstr(j, "python3"));
+	free(j);
+	/* its child seen first, by an open, then its fork: the lineage comes from the fork */
+	open_(t, 4 * SEC, 310, 40, 300, "sh");
+	free(encode_checked());
+	fork_(t, 4 * SEC, 300, 30, 200, 310, 40);
+	open_(t, 4 * SEC, 310, 40, 300, "sh");
+	j = encode_checked();
+	assert_non_null(strstr(j, "\"parent_exe\":\"/bin/sh\""));
+	free(j);
 	pg_proctable__free(t);
 }
 
@@ -372,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_fork_storm),
 		cmocka_unit_test(test_grace),
 		cmocka_unit_test(test_stage),
+		cmocka_unit_test(test_encoded_fields_follow_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
