@@ -30,6 +30,7 @@
 
 #include "caps.h"
 #include "json.h"
+#include "kafka_client.h"
 #include "output.h"
 #include "proto.h"
 #include "sink.h"
@@ -107,9 +108,7 @@ struct sink_kafka {
 	double mark_every_ms;
 
 	/* what error_cb saw last: the reason to give when nothing works */
-	char last_error[400];
-	bool all_brokers_down;
-	bool fatal;
+	struct pg_kafka_errors errs;
 
 	uint64_t produced, delivered, failed, dropped, spilled, resent, bytes;
 	/* delivery reports that were not successes: with delivered, what is no longer queued */
@@ -119,14 +118,6 @@ struct sink_kafka {
 	uint64_t latency[NLATENCY + 1]; /* delivered events by latency bucket (the last: above) */
 	double latency_sum; /* seconds */
 };
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 __attribute__((format(printf, 2, 3))) static void notify(struct sink_kafka *s, const char *fmt,
 							  ...)
@@ -195,14 +186,14 @@ static void report_wait(struct sink_kafka *s)
 
 	if (!s->notice)
 		return;
-	now = mono_ms();
+	now = pg_kafka__mono_ms();
 	age = oldest_ms(s, now);
 	if (age < WAIT_NOTICE_MS) {
 		/* over when the broker acknowledges; events given up (failed) do not end it */
 		if (s->waiting && s->delivered > s->delivered_at_wait) {
 			notify(s, "kafka: the broker acknowledges again (%llu events queued)",
 			       (unsigned long long)queued(s));
-			s->last_error[0] = 0; /* it is over: not a reason to give later */
+			s->errs.last[0] = 0; /* it is over: not a reason to give later */
 			s->waiting = false;
 		} else if (!queued(s)) {
 			s->waiting = false;
@@ -215,15 +206,18 @@ static void report_wait(struct sink_kafka *s)
 	s->last_notice_ms = now;
 	s->delivered_at_wait = s->delivered;
 	if (s->msg_timeout_ms > 0)
-		notify(s, "kafka: waiting for %s: %llu events queued, the oldest for %.0f s; each is "
-			  "given up after %.0f s (message.timeout.ms)%s%s",
-		       s->brokers, (unsigned long long)queued(s), age / 1000, s->msg_timeout_ms / 1000.0,
-		       s->last_error[0] ? "; last error: " : "", s->last_error);
-	else
-		notify(s, "kafka: waiting for %s: %llu events queued, the oldest for %.0f s "
-			  "(message.timeout.ms=0: never given up)%s%s",
+		notify(s,
+		       "kafka: waiting for %s: %llu events queued, the oldest for %.0f s; each is "
+		       "given up after %.0f s (message.timeout.ms)%s%s",
 		       s->brokers, (unsigned long long)queued(s), age / 1000,
-		       s->last_error[0] ? "; last error: " : "", s->last_error);
+		       s->msg_timeout_ms / 1000.0, s->errs.last[0] ? "; last error: " : "",
+		       s->errs.last);
+	else
+		notify(s,
+		       "kafka: waiting for %s: %llu events queued, the oldest for %.0f s "
+		       "(message.timeout.ms=0: never given up)%s%s",
+		       s->brokers, (unsigned long long)queued(s), age / 1000,
+		       s->errs.last[0] ? "; last error: " : "", s->errs.last);
 }
 
 /* --- the URL -------------------------------------------------------------------------------- */
@@ -446,7 +440,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	s->failed++;
 	s->dr_failed++;
 	if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
-		snprintf(s->last_error, sizeof(s->last_error), "delivery failed: %s",
+		snprintf(s->errs.last, sizeof(s->errs.last), "delivery failed: %s",
 			 rd_kafka_err2str(m->err));
 }
 
@@ -454,19 +448,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct sink_kafka *s = opaque;
 
-	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-		s->all_brokers_down = true;
-		return; /* its reason says less than the transport error before it */
-	}
-	if (err == RD_KAFKA_RESP_ERR__FATAL) {
-		char fatal[256];
-
-		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-		s->fatal = true;
-		snprintf(s->last_error, sizeof(s->last_error), "fatal producer error: %s", fatal);
-		return;
-	}
-	snprintf(s->last_error, sizeof(s->last_error), "%s", reason);
+	pg_kafka__note_error(&s->errs, rk, err, reason, "producer");
 }
 
 /* librdkafka's threads need no capability: each drops them all as it starts (caps.h) */
@@ -481,16 +463,6 @@ static rd_kafka_resp_err_t on_new(rd_kafka_t *rk, const rd_kafka_conf_t *conf, v
 				  char *errstr, size_t errstr_size)
 {
 	return rd_kafka_interceptor_add_on_thread_start(rk, "pangolin", on_thread_start, NULL);
-}
-
-/* librdkafka's own log lines: shown only when asked for with -X debug=... or -X log_level=N. */
-static void on_log_quiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-}
-
-static void on_log_verbose(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	fprintf(stderr, "pangolin: librdkafka %d %s: %s\n", level, fac, buf);
 }
 
 /* --- producing ------------------------------------------------------------------------------ */
@@ -539,8 +511,8 @@ static int kafka_send(struct pg_sink *sink, const struct pg_event *ev)
 	const char *key = pick_key(s, ev);
 	int waited = 0;
 
-	if (s->fatal) {
-		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: %s", s->last_error);
+	if (s->errs.fatal) {
+		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: %s", s->errs.last);
 		s->failed++;
 		return -EIO;
 	}
@@ -555,7 +527,7 @@ static int kafka_send(struct pg_sink *sink, const struct pg_event *ev)
 		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: out of memory encoding an event");
 		return -ENOMEM;
 	}
-	mark_produced(s, mono_ms());
+	mark_produced(s, pg_kafka__mono_ms());
 	for (;;) {
 		rd_kafka_resp_err_t e;
 
@@ -586,10 +558,10 @@ static int kafka_send(struct pg_sink *sink, const struct pg_event *ev)
 			return 0;
 		}
 		s->failed++;
-		snprintf(s->last_error, sizeof(s->last_error), "produce: %s", rd_kafka_err2str(e));
+		snprintf(s->errs.last, sizeof(s->errs.last), "produce: %s", rd_kafka_err2str(e));
 		if (e == RD_KAFKA_RESP_ERR__FATAL) {
-			s->fatal = true;
-			snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: %s", s->last_error);
+			s->errs.fatal = true;
+			snprintf(s->base.errmsg, sizeof(s->base.errmsg), "kafka: %s", s->errs.last);
 			return -EIO;
 		}
 		return 0; /* one event refused (too large, ...): counted, the stream goes on */
@@ -622,7 +594,7 @@ static bool wait_delivered(struct sink_kafka *s, int timeout_ms, double start)
 		serve(s, 0);
 		if (!queued(s))
 			return false;
-		now = mono_ms();
+		now = pg_kafka__mono_ms();
 		left = deadline - now;
 		if (left <= 0)
 			return false;
@@ -644,7 +616,7 @@ static bool wait_delivered(struct sink_kafka *s, int timeout_ms, double start)
 static int kafka_flush(struct pg_sink *sink, int timeout_ms)
 {
 	struct sink_kafka *s = (struct sink_kafka *)sink;
-	double start = mono_ms();
+	double start = pg_kafka__mono_ms();
 	bool interrupted;
 	int rc = 0;
 
@@ -667,15 +639,16 @@ static int kafka_flush(struct pg_sink *sink, int timeout_ms)
 	if (queued(s)) {
 		snprintf(s->base.errmsg, sizeof(s->base.errmsg),
 			 "kafka: %llu events still undelivered after %.1f s%s%s%s",
-			 (unsigned long long)queued(s), (mono_ms() - start) / 1000.0,
+			 (unsigned long long)queued(s), (pg_kafka__mono_ms() - start) / 1000.0,
 			 interrupted ? " (stopped waiting on request)" : "",
-			 s->last_error[0] ? "; last error: " : "", s->last_error);
+			 s->errs.last[0] ? "; last error: " : "", s->errs.last);
 		rc = interrupted ? -EINTR : -ETIMEDOUT;
 	} else if (s->failed || s->dropped) {
-		snprintf(s->base.errmsg, sizeof(s->base.errmsg),
-			 "kafka: %llu events failed delivery and %llu were dropped (queue full)%s%s",
-			 (unsigned long long)s->failed, (unsigned long long)s->dropped,
-			 s->last_error[0] ? "; last error: " : "", s->last_error);
+		snprintf(
+			s->base.errmsg, sizeof(s->base.errmsg),
+			"kafka: %llu events failed delivery and %llu were dropped (queue full)%s%s",
+			(unsigned long long)s->failed, (unsigned long long)s->dropped,
+			s->errs.last[0] ? "; last error: " : "", s->errs.last);
 		rc = -EIO;
 	}
 	return rc;
@@ -703,7 +676,7 @@ static void kafka_stats(struct pg_sink *sink, struct pg_sink_stats *st)
 	st->dropped = s->dropped;
 	st->spilled = s->spilled;
 	st->resent = s->resent;
-	st->oldest_ms = (uint64_t)oldest_ms(s, mono_ms());
+	st->oldest_ms = (uint64_t)oldest_ms(s, pg_kafka__mono_ms());
 }
 
 static void kafka_metrics(struct pg_sink *sink, struct pg_metrics *m)
@@ -719,16 +692,16 @@ static bool kafka_accepting(struct pg_sink *sink, char *why, size_t len)
 	struct sink_kafka *s = (struct sink_kafka *)sink;
 	double age;
 
-	if (s->fatal) {
-		snprintf(why, len, "kafka: %s", s->last_error);
+	if (s->errs.fatal) {
+		snprintf(why, len, "kafka: %s", s->errs.last);
 		return false;
 	}
-	age = oldest_ms(s, mono_ms());
+	age = oldest_ms(s, pg_kafka__mono_ms());
 	if (age >= WAIT_NOTICE_MS) {
 		snprintf(why, len,
 			 "kafka: %s has not acknowledged for %.0f s (%llu events queued)%s%s",
 			 s->brokers, age / 1000, (unsigned long long)queued(s),
-			 s->last_error[0] ? "; last error: " : "", s->last_error);
+			 s->errs.last[0] ? "; last error: " : "", s->errs.last);
 		return false;
 	}
 	return true;
@@ -771,80 +744,26 @@ static const struct pg_sink_ops kafka_ops = {
 
 /* --- start-up ------------------------------------------------------------------------------- */
 
-static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
-{
-	char why[512];
-
-	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "-X %s=%s: %s", k, v, why);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* A broker answers and the topic exists, within timeout_ms. 0 or -errno with err filled. */
 static int check_topic(struct sink_kafka *s, int timeout_ms, char *err, size_t errlen)
 {
-	double deadline = mono_ms() + timeout_ms;
-	rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR_NO_ERROR;
+	char missing[sizeof(s->brokers) + sizeof(s->topic) + 192];
+	struct pg_kafka_check c = {
+		.rk = s->rk,
+		.rkt = s->rkt,
+		.brokers = s->brokers,
+		.topic = s->topic,
+		.errs = &s->errs,
+		.stop = s->stop,
+		.missing = missing,
+		.verb = "write to",
+	};
 
-	for (;;) {
-		const struct rd_kafka_metadata *md = NULL;
-		int left = (int)(deadline - mono_ms());
-		rd_kafka_resp_err_t e;
-
-		if (stopping(s)) {
-			snprintf(err, errlen, "interrupted while connecting to %s", s->brokers);
-			return -EINTR;
-		}
-		e = rd_kafka_metadata(s->rk, 0, s->rkt, &md, left < 500 ? (left > 0 ? left : 1) : 500);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			const rd_kafka_metadata_topic_t *t = md->topic_cnt ? &md->topics[0] : NULL;
-
-			last = t ? t->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-			if (!last && t->partition_cnt > 0) {
-				rd_kafka_metadata_destroy(md);
-				return 0;
-			}
-			rd_kafka_metadata_destroy(md);
-			if (last == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-				snprintf(err, errlen,
-					 "topic '%s' does not exist on %s and the broker does not create "
-					 "topics on demand: create it (kafka-topics.sh --bootstrap-server %s "
-					 "--create --topic %s --partitions N)",
-					 s->topic, s->brokers, s->brokers, s->topic);
-				return -ENOENT;
-			}
-			if (last == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-				snprintf(err, errlen, "not allowed to write to topic '%s' on %s (check the ACLs or the -X sasl.* settings)",
-					 s->topic, s->brokers);
-				return -EACCES;
-			}
-			/* LEADER_NOT_AVAILABLE and friends: being created or elected; ask again */
-		}
-		rd_kafka_poll(s->rk, 0); /* runs on_error: connection failures arrive there */
-		if (s->fatal) {
-			snprintf(err, errlen, "%s", s->last_error);
-			return -EIO;
-		}
-		if (s->all_brokers_down) {
-			snprintf(err, errlen, "no broker of %s is reachable: %s", s->brokers,
-				 s->last_error[0] ? s->last_error : "all connections failed");
-			return -ECONNREFUSED;
-		}
-		if (mono_ms() >= deadline) {
-			if (last != RD_KAFKA_RESP_ERR_NO_ERROR)
-				snprintf(err, errlen, "topic '%s' on %s is not ready after %.1f s: %s",
-					 s->topic, s->brokers, timeout_ms / 1000.0, rd_kafka_err2str(last));
-			else
-				snprintf(err, errlen, "no broker of %s answered within %.1f s%s%s",
-					 s->brokers, timeout_ms / 1000.0,
-					 s->last_error[0] ? ": " : "", s->last_error);
-			return -ETIMEDOUT;
-		}
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
-			rd_kafka_poll(s->rk, 100); /* the topic exists but is not ready: pace the asks */
-	}
+	snprintf(missing, sizeof(missing),
+		 " and the broker does not create topics on demand: create it (kafka-topics.sh "
+		 "--bootstrap-server %s --create --topic %s --partitions N)",
+		 s->brokers, s->topic);
+	return pg_kafka__check_topic(&c, timeout_ms, err, errlen);
 }
 
 static int resend_one(void *ctx, struct pg_event *ev)
@@ -887,7 +806,7 @@ static int resend_spill(struct sink_kafka *s, const char *resend, char *err, siz
 	struct pg_source_stats ss;
 	struct pg_source *src;
 	int wait = s->queue_wait_ms, rc = 0;
-	double start = mono_ms();
+	double start = pg_kafka__mono_ms();
 
 	src = pg_source_replay__new(&ro);
 	if (!src) {
@@ -913,13 +832,14 @@ static int resend_spill(struct sink_kafka *s, const char *resend, char *err, siz
 	pg_source__stats(src, &ss);
 	s->resent = ss.read;
 	s->resending = false;
-	wait_delivered(s, SPILL_RESEND_FLUSH_MS, mono_ms());
+	wait_delivered(s, SPILL_RESEND_FLUSH_MS, pg_kafka__mono_ms());
 	/* said here, with its own time: the summary's rate is of this run's events only */
-	notify(s, "kafka: re-sent %llu events from the spill file %.*s in %.1f s: %llu delivered "
-		  "(%.1f MB)%s",
+	notify(s,
+	       "kafka: re-sent %llu events from the spill file %.*s in %.1f s: %llu delivered "
+	       "(%.1f MB)%s",
 	       (unsigned long long)s->resent, (int)(strlen(resend) - strlen(".resend")), resend,
-	       (mono_ms() - start) / 1000,
-	       (unsigned long long)s->resent_delivered, s->resent_bytes / 1e6,
+	       (pg_kafka__mono_ms() - start) / 1000, (unsigned long long)s->resent_delivered,
+	       s->resent_bytes / 1e6,
 	       s->resent_delivered < s->resent ? "; the rest is in the counters at exit" : "");
 	if (unlink(resend)) {
 		rc = -errno;
@@ -930,16 +850,6 @@ out:
 	s->resending = false;
 	pg_source__free(src);
 	return rc;
-}
-
-static bool user_set(const struct pg_kafka_opts *o, const char *key)
-{
-	size_t kl = strlen(key);
-
-	for (size_t i = 0; i < o->nprops; i++)
-		if (!strncmp(o->props[i], key, kl) && o->props[i][kl] == '=')
-			return true;
-	return false;
 }
 
 struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, size_t errlen)
@@ -982,10 +892,10 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 		goto err_out;
 	}
 	conf = rd_kafka_conf_new();
-	if (set_prop(conf, "bootstrap.servers", s->brokers, err, errlen))
+	if (pg_kafka__set_prop(conf, "bootstrap.servers", s->brokers, err, errlen))
 		goto err_out;
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		if (set_prop(conf, defaults[i][0], defaults[i][1], err, errlen))
+		if (pg_kafka__set_prop(conf, defaults[i][0], defaults[i][1], err, errlen))
 			goto err_out;
 	for (size_t i = 0; i < o->nprops; i++) {
 		const char *eq = strchr(o->props[i], '=');
@@ -998,7 +908,7 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 		}
 		memcpy(k, o->props[i], (size_t)(eq - o->props[i]));
 		k[eq - o->props[i]] = 0;
-		if (set_prop(conf, k, eq + 1, err, errlen))
+		if (pg_kafka__set_prop(conf, k, eq + 1, err, errlen))
 			goto err_out;
 	}
 	rd_kafka_conf_set_opaque(conf, s);
@@ -1008,9 +918,7 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 		snprintf(err, errlen, "cannot set up the Kafka producer's threads");
 		goto err_out;
 	}
-	rd_kafka_conf_set_log_cb(conf, user_set(o, "debug") || user_set(o, "log_level")
-					       ? on_log_verbose
-					       : on_log_quiet);
+	pg_kafka__set_log(conf, o->props, o->nprops);
 
 	/* before any thread starts: an unknown host would otherwise be retried forever */
 	rc = pg_kafka_resolve_brokers(s->brokers, err, errlen);
@@ -1047,8 +955,7 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 			 err, errlen);
 	if (rc)
 		goto err_out;
-	s->all_brokers_down = false;
-	s->last_error[0] = 0;
+	pg_kafka__clear_errors(&s->errs);
 
 	if (o->spill_path) {
 		struct pg_ndjson_opts no = { .path = o->spill_path, .fd = -1 };

@@ -25,6 +25,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "json.h"
+#include "kafka_client.h"
 #include "proto.h"
 #include "sink.h"
 #include "source_kafka.h"
@@ -84,8 +85,7 @@ struct source_kafka {
 	unsigned long long warned;
 	int last_err_code;
 	double last_err_ms;
-	char last_error[400];
-	bool all_brokers_down, fatal;
+	struct pg_kafka_errors errs;
 };
 
 static const char *const bad_names[PG_KAFKA_BAD_REASONS] = {
@@ -97,14 +97,6 @@ static const char *const bad_names[PG_KAFKA_BAD_REASONS] = {
 const char *pg_kafka_bad_name(enum pg_kafka_bad why)
 {
 	return why < PG_KAFKA_BAD_REASONS ? bad_names[why] : "?";
-}
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 __attribute__((format(printf, 2, 3))) static void notify(struct source_kafka *s,
@@ -119,11 +111,6 @@ __attribute__((format(printf, 2, 3))) static void notify(struct source_kafka *s,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	s->notice(s->notice_ctx, msg);
-}
-
-static bool stopping(const struct source_kafka *s)
-{
-	return s->stop && *s->stop;
 }
 
 /* --- partitions ------------------------------------------------------------------------------ */
@@ -355,28 +342,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct source_kafka *s = opaque;
 
-	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-		s->all_brokers_down = true;
-		return; /* its reason says less than the transport error before it */
-	}
-	if (err == RD_KAFKA_RESP_ERR__FATAL) {
-		char fatal[256];
-
-		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-		s->fatal = true;
-		snprintf(s->last_error, sizeof(s->last_error), "fatal consumer error: %s", fatal);
-		return;
-	}
-	snprintf(s->last_error, sizeof(s->last_error), "%s", reason);
-}
-
-static void on_log_quiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-}
-
-static void on_log_verbose(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	fprintf(stderr, "pangolin: librdkafka %d %s: %s\n", level, fac, buf);
+	pg_kafka__note_error(&s->errs, rk, err, reason, "consumer");
 }
 
 /* --- reading --------------------------------------------------------------------------------- */
@@ -442,7 +408,7 @@ static int decode(struct source_kafka *s, const rd_kafka_message_t *m)
 /* A consumer error (not a message): told, the same one at most every few seconds. */
 static int consumer_error(struct source_kafka *s, const rd_kafka_message_t *m)
 {
-	double now = mono_ms();
+	double now = pg_kafka__mono_ms();
 	char fatal[256];
 
 	if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -640,101 +606,28 @@ static const struct pg_source_ops kafka_ops = {
 
 /* --- start-up -------------------------------------------------------------------------------- */
 
-static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
-{
-	char why[512];
-
-	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "-X %s=%s: %s", k, v, why);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static bool user_set(const struct pg_kafka_source_opts *o, const char *key)
-{
-	size_t kl = strlen(key);
-
-	for (size_t i = 0; i < o->nprops; i++)
-		if (!strncmp(o->props[i], key, kl) && o->props[i][kl] == '=')
-			return true;
-	return false;
-}
-
 /* A broker answers and the topic exists, within timeout_ms. 0 or -errno with err filled. */
 static int check_topic(struct source_kafka *s, int timeout_ms, char *err, size_t errlen)
 {
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(s->rk, s->topic, NULL);
-	double deadline = mono_ms() + timeout_ms;
-	rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR_NO_ERROR;
+	struct pg_kafka_check c = {
+		.rk = s->rk,
+		.rkt = rd_kafka_topic_new(s->rk, s->topic, NULL),
+		.brokers = s->brokers,
+		.topic = s->topic,
+		.errs = &s->errs,
+		.stop = s->stop,
+		.missing = ": is it the one the sensors write to (pangolin run -o kafka://...)?",
+		.verb = "read",
+	};
 	int rc;
 
-	if (!rkt) {
+	if (!c.rkt) {
 		snprintf(err, errlen, "topic '%s': %s", s->topic,
 			 rd_kafka_err2str(rd_kafka_last_error()));
 		return -EINVAL;
 	}
-	for (;;) {
-		const struct rd_kafka_metadata *md = NULL;
-		int left = (int)(deadline - mono_ms());
-		rd_kafka_resp_err_t e;
-
-		if (stopping(s)) {
-			snprintf(err, errlen, "interrupted while connecting to %s", s->brokers);
-			rc = -EINTR;
-			break;
-		}
-		e = rd_kafka_metadata(s->rk, 0, rkt, &md, left < 500 ? (left > 0 ? left : 1) : 500);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			const rd_kafka_metadata_topic_t *t = md->topic_cnt ? &md->topics[0] : NULL;
-
-			last = t ? t->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-			if (!last && t->partition_cnt > 0) {
-				rd_kafka_metadata_destroy(md);
-				rc = 0;
-				break;
-			}
-			rd_kafka_metadata_destroy(md);
-			if (last == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-				snprintf(err, errlen, "topic '%s' does not exist on %s: is it the one the sensors write to (pangolin run -o kafka://...)?",
-					 s->topic, s->brokers);
-				rc = -ENOENT;
-				break;
-			}
-			if (last == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-				snprintf(err, errlen, "not allowed to read topic '%s' on %s (check the ACLs or the -X sasl.* settings)",
-					 s->topic, s->brokers);
-				rc = -EACCES;
-				break;
-			}
-		}
-		rd_kafka_poll(s->rk, 0); /* runs on_error: connection failures arrive there */
-		if (s->fatal) {
-			snprintf(err, errlen, "%s", s->last_error);
-			rc = -EIO;
-			break;
-		}
-		if (s->all_brokers_down) {
-			snprintf(err, errlen, "no broker of %s is reachable: %s", s->brokers,
-				 s->last_error[0] ? s->last_error : "all connections failed");
-			rc = -ECONNREFUSED;
-			break;
-		}
-		if (mono_ms() >= deadline) {
-			if (last != RD_KAFKA_RESP_ERR_NO_ERROR)
-				snprintf(err, errlen, "topic '%s' on %s is not ready after %.1f s: %s",
-					 s->topic, s->brokers, timeout_ms / 1000.0, rd_kafka_err2str(last));
-			else
-				snprintf(err, errlen, "no broker of %s answered within %.1f s%s%s",
-					 s->brokers, timeout_ms / 1000.0,
-					 s->last_error[0] ? ": " : "", s->last_error);
-			rc = -ETIMEDOUT;
-			break;
-		}
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
-			rd_kafka_poll(s->rk, 100); /* the topic exists but is not ready: pace the asks */
-	}
-	rd_kafka_topic_destroy(rkt);
+	rc = pg_kafka__check_topic(&c, timeout_ms, err, errlen);
+	rd_kafka_topic_destroy(c.rkt);
 	return rc;
 }
 
@@ -765,11 +658,11 @@ static rd_kafka_conf_t *make_conf(struct source_kafka *s, const struct pg_kafka_
 	};
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-	if (set_prop(conf, "bootstrap.servers", s->brokers, err, errlen) ||
-	    set_prop(conf, "group.id", o->group, err, errlen))
+	if (pg_kafka__set_prop(conf, "bootstrap.servers", s->brokers, err, errlen) ||
+	    pg_kafka__set_prop(conf, "group.id", o->group, err, errlen))
 		goto err_out;
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		if (set_prop(conf, defaults[i][0], defaults[i][1], err, errlen))
+		if (pg_kafka__set_prop(conf, defaults[i][0], defaults[i][1], err, errlen))
 			goto err_out;
 	for (size_t i = 0; i < o->nprops; i++) {
 		const char *eq = strchr(o->props[i], '=');
@@ -788,18 +681,16 @@ static rd_kafka_conf_t *make_conf(struct source_kafka *s, const struct pg_kafka_
 					 "are acknowledged (docs/detect.md); this cannot be changed", k);
 				goto err_out;
 			}
-		if (set_prop(conf, k, eq + 1, err, errlen))
+		if (pg_kafka__set_prop(conf, k, eq + 1, err, errlen))
 			goto err_out;
 	}
 	for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++)
-		if (set_prop(conf, fixed[f][0], fixed[f][1], err, errlen))
+		if (pg_kafka__set_prop(conf, fixed[f][0], fixed[f][1], err, errlen))
 			goto err_out;
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_set_log_cb(conf, user_set(o, "debug") || user_set(o, "log_level")
-					       ? on_log_verbose
-					       : on_log_quiet);
+	pg_kafka__set_log(conf, o->props, o->nprops);
 	return conf;
 err_out:
 	rd_kafka_conf_destroy(conf);
@@ -862,8 +753,7 @@ struct pg_source *pg_source_kafka__new(const struct pg_kafka_source_opts *o, cha
 			 err, errlen);
 	if (rc)
 		goto err_out;
-	s->all_brokers_down = false;
-	s->last_error[0] = 0;
+	pg_kafka__clear_errors(&s->errs);
 	sub = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(sub, s->topic, RD_KAFKA_PARTITION_UA);
 	{
