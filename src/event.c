@@ -96,6 +96,25 @@ unsigned int pg_alert_level_from_name(const char *name, size_t len)
 	return PG_LEVEL_NONE;
 }
 
+static const char *const action_names[PG_ACT_COUNT] = {
+	[PG_ACT_KILL] = "kill",		  [PG_ACT_DENY] = "deny",
+	[PG_ACT_WOULD_KILL] = "would_kill", [PG_ACT_WOULD_DENY] = "would_deny",
+	[PG_ACT_ALERT] = "alert",
+};
+
+const char *pg_action_name(unsigned int action)
+{
+	return action < PG_ACT_COUNT ? action_names[action] : NULL;
+}
+
+unsigned int pg_action_from_name(const char *s, size_t len)
+{
+	for (unsigned int a = 1; a < PG_ACT_COUNT; a++)
+		if (strlen(action_names[a]) == len && !memcmp(action_names[a], s, len))
+			return a;
+	return PG_ACT_NONE;
+}
+
 static const struct {
 	unsigned int request;
 	const char *name;
@@ -276,6 +295,9 @@ const struct pg_field pg_fields[PG_FLD_COUNT] = {
 				       [PG_EV_DNS] = R(dns.flags) } },
 	[PG_FLD_CORE_DUMPED] = { "core_dumped", FLAG, .mask = 1, .off = { [PG_EV_EXIT] = R(exit.core_dumped) } },
 #undef FLAG
+	[PG_FLD_ACTION] = { "action", META(action) },
+	[PG_FLD_POLICY] = { "policy", META(policy) },
+	[PG_FLD_RULE] = { "rule", META(rule) },
 };
 
 size_t pg_label_text(const struct pg_label *l, char *buf, size_t cap)

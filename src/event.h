@@ -145,6 +145,12 @@ struct pg_event_meta {
 	const char *pod_uid;
 	const struct pg_pod_meta *pod; /* namespace, name, labels, workload; NULL: unknown */
 	struct pg_event_proc proc;
+
+	/* a policy's decision (src/policy.h, docs/enforce.md): "kill", "deny", "would_kill",
+	 * "would_deny" or "alert", and the policy and rule that made it; NULL: none */
+	const char *action;
+	const char *policy;
+	const char *rule;
 };
 
 struct pg_event {
@@ -178,6 +184,12 @@ void pg_event_init(struct pg_event *ev, unsigned int type);
 const char *pg_alert_level_name(unsigned int level);
 /* PG_LEVEL_NONE when the name is not a level. */
 unsigned int pg_alert_level_from_name(const char *name, size_t len);
+
+/* "kill", "deny", "would_kill", "would_deny", "alert" (enum pg_action); NULL for PG_ACT_NONE
+ * and unknown. */
+const char *pg_action_name(unsigned int action);
+/* The enum pg_action named by s (length len); PG_ACT_NONE when none is. */
+unsigned int pg_action_from_name(const char *s, size_t len);
 
 /* Names of the ptrace requests reported ("attach", ...); NULL when not one of them. */
 const char *pg_ptrace_request_name(unsigned int request);
@@ -292,6 +304,10 @@ enum pg_field_id {
 	PG_FLD_EXE_UNLINKED,
 	PG_FLD_IO_URING,
 	PG_FLD_CORE_DUMPED,
+	/* a policy's decision */
+	PG_FLD_ACTION,
+	PG_FLD_POLICY,
+	PG_FLD_RULE,
 	PG_FLD_COUNT
 };
 

@@ -27,6 +27,7 @@ void pg_json_put_string(struct pg_buf *out, const char *s, size_t n);
 
 #define PG_JSON_META_LEN 256 /* node, container_id, pod_uid */
 #define PG_JSON_CGROUP_LEN 1024
+#define PG_JSON_NAME_LEN 129 /* a policy or rule name (PG_POLICY_NAME_MAX), NUL included */
 
 /* Decoder state: the strings that event metadata points at after a decode live here. */
 struct pg_json_decoder {
@@ -52,6 +53,9 @@ struct pg_json_decoder {
 	char parent_exe[PG_PATH_LEN];
 	char parent_cmdline[PG_CMDLINE_LEN];
 	char ancestors[PG_PROC_ANCESTORS * PG_PATH_LEN]; /* packed, each NUL-terminated */
+	/* a policy's decision (ev->meta.policy and .rule point here) */
+	char policy[PG_JSON_NAME_LEN];
+	char rule[PG_JSON_NAME_LEN];
 };
 
 struct pg_json_error {

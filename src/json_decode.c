@@ -35,6 +35,7 @@ enum key {
 	K_REQUEST, K_TARGET_PID, K_ADDR,
 	K_EXE, K_CMDLINE, K_PARENT_EXE, K_PARENT_CMDLINE, K_ANCESTORS,
 	K_RULE_ID, K_TITLE, K_LEVEL, K_TAGS, K_MATCH_COUNT, K_EVENTS, K_GROUP_BY,
+	K_ACTION, K_POLICY, K_RULE,
 	K_COUNT
 };
 
@@ -153,6 +154,9 @@ static const struct keydef keydefs[K_COUNT] = {
 	[K_MATCH_COUNT] = { "count", 5, V_UINT, 0, 0xffffffffULL },
 	[K_EVENTS] = { "events", 6, V_EVENTS, 0, PG_ALERT_EVENTS_MAX },
 	[K_GROUP_BY] = { "group_by", 8, V_GROUP, PG_ALERT_GROUP_LEN, PG_ALERT_GROUP_MAX },
+	[K_ACTION] = { "action", 6, V_STR, 16, 0 },
+	[K_POLICY] = { "policy", 6, V_STR, PG_JSON_NAME_LEN, 0 },
+	[K_RULE] = { "rule", 4, V_STR, PG_JSON_NAME_LEN, 0 },
 };
 
 #define BIT(k) ((keyset)1 << (k))
@@ -164,9 +168,11 @@ static const struct keydef keydefs[K_COUNT] = {
 	 BIT(K_LABELS_TRUNCATED))
 #define PROC_KEYS                                                                            \
 	(BIT(K_EXE) | BIT(K_CMDLINE) | BIT(K_PARENT_EXE) | BIT(K_PARENT_CMDLINE) | BIT(K_ANCESTORS))
+/* a policy's decision: the three together or none */
+#define ACTION_KEYS (BIT(K_ACTION) | BIT(K_POLICY) | BIT(K_RULE))
 #define COMMON_OPTIONAL                                                                      \
 	(BIT(K_TIME) | BIT(K_NODE) | BIT(K_CGROUP) | BIT(K_CONTAINER_ID) | BIT(K_POD_UID) |    \
-	 POD_KEYS | PROC_KEYS)
+	 POD_KEYS | PROC_KEYS | ACTION_KEYS)
 
 /* Packet keys that come as a group: all or none. */
 #define PKT_IP_KEYS                                                                          \
@@ -1219,6 +1225,8 @@ static char *str_dest(struct state *st, enum key k)
 	case K_PARENT_CMDLINE: return st->dec->parent_cmdline;
 	case K_RULE_ID: return st->rule_id;
 	case K_TITLE: return st->title;
+	case K_POLICY: return st->dec->policy;
+	case K_RULE: return st->dec->rule;
 	default: return st->small[k];
 	}
 }
@@ -1538,6 +1546,20 @@ static int assemble(struct state *st, size_t endpos, struct pg_event *ev)
 		return -EINVAL;
 	if (seen & PROC_KEYS)
 		assemble_proc(st, ev);
+	if (seen & ACTION_KEYS) {
+		unsigned int act;
+
+		if ((seen & ACTION_KEYS) != ACTION_KEYS)
+			return fail(st, endpos, "missing field \"%s\" (action, policy and rule come together)",
+				    keydefs[keyset_first(ACTION_KEYS & ~seen)].name);
+		act = pg_action_from_name(st->small[K_ACTION], st->slen[K_ACTION]);
+		if (act == PG_ACT_NONE)
+			return fail(st, st->vpos[K_ACTION], "field \"action\": \"%s\" is not kill, deny, would_kill, would_deny or alert",
+				    shown(st->small[K_ACTION], st->slen[K_ACTION], sh, sizeof(sh)));
+		ev->meta.action = pg_action_name(act);
+		ev->meta.policy = st->dec->policy;
+		ev->meta.rule = st->dec->rule;
+	}
 
 	switch (type) {
 	case PG_EV_EXEC:
@@ -1672,25 +1694,27 @@ static const unsigned char *order_payload(unsigned int type, size_t *n)
 #define M K_NODE, K_CGROUP, K_CONTAINER_ID, K_POD_UID, K_NAMESPACE, K_POD, K_WORKLOAD_KIND, \
 	  K_WORKLOAD, K_LABELS, K_LABELS_TRUNCATED, K_EXE, K_CMDLINE, K_PARENT_EXE, \
 	  K_PARENT_CMDLINE, K_ANCESTORS
+#define A K_ACTION, K_POLICY, K_RULE
 	static const unsigned char exec_o[] = { M, K_PATH, K_ARGV, K_PATH_TRUNCATED, K_ARGV_TRUNCATED,
-						K_SNAPSHOT, K_EXE_UNLINKED };
-	static const unsigned char fork_o[] = { M, K_CHILD_PID, K_CHILD_START_NS };
-	static const unsigned char exit_o[] = { M, K_EXIT_CODE, K_SIGNAL, K_LIFETIME_NS, K_CORE_DUMPED };
+						K_SNAPSHOT, K_EXE_UNLINKED, A };
+	static const unsigned char fork_o[] = { M, K_CHILD_PID, K_CHILD_START_NS, A };
+	static const unsigned char exit_o[] = { M, K_EXIT_CODE, K_SIGNAL, K_LIFETIME_NS, K_CORE_DUMPED, A };
 	static const unsigned char open_o[] = { M, K_DIRFD, K_FLAGS, K_MODE, K_RET, K_PATH,
-						K_PATH_TRUNCATED, K_IO_URING };
-	static const unsigned char conn_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_FD, K_RET, K_IO_URING };
+						K_PATH_TRUNCATED, K_IO_URING, A };
+	static const unsigned char conn_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_FD, K_RET, K_IO_URING, A };
 	static const unsigned char dns_o[] = { M, K_FAMILY, K_DADDR, K_DPORT, K_TRANSPORT, K_MALFORMED, K_DNS_ID,
-					       K_QNAME, K_QTYPE, K_QCLASS, K_IO_URING };
-	static const unsigned char setid_o[] = { M, K_CALL, K_RET, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED };
-	static const unsigned char ptrace_o[] = { M, K_REQUEST, K_RET, K_TARGET_PID, K_ADDR };
+					       K_QNAME, K_QTYPE, K_QCLASS, K_IO_URING, A };
+	static const unsigned char setid_o[] = { M, K_CALL, K_RET, K_ID_REAL, K_ID_EFFECTIVE, K_ID_SAVED, A };
+	static const unsigned char ptrace_o[] = { M, K_REQUEST, K_RET, K_TARGET_PID, K_ADDR, A };
 	static const unsigned char alert_o[] = { M, K_RULE_ID, K_TITLE, K_LEVEL, K_TAGS,
-						 K_MATCH_COUNT, K_EVENTS, K_GROUP_BY };
+						 K_MATCH_COUNT, K_EVENTS, K_GROUP_BY, A };
 	static const unsigned char packet_o[] = {
 		M, K_IFINDEX, K_IFNAME, K_DIRECTION, K_LEN, K_CAPLEN, K_ETHERTYPE, K_VLAN, K_FAMILY,
 		K_SADDR, K_DADDR, K_IP_PROTO, K_SPORT, K_DPORT, K_TCP_FLAGS, K_FRAGMENT, K_TRUNCATED,
 		K_DNS_ID, K_QR, K_RCODE, K_QNAME, K_QTYPE, K_QCLASS, K_ANSWERS, K_ANSWERS_TRUNCATED,
-		K_DNS_ERROR
+		K_DNS_ERROR, A
 	};
+#undef A
 #define O(a)                      \
 	do {                      \
 		*n = sizeof(a);   \

@@ -689,5 +689,15 @@ void pg_json_encode(const struct pg_event *ev, struct pg_buf *out)
 	default:
 		break;
 	}
+	if (ev->meta.action) {
+		KEY("action");
+		pg_buf__puts(out, "\"");
+		pg_buf__puts(out, ev->meta.action);
+		pg_buf__putc(out, '"');
+		KEY("policy");
+		put_cstr(out, ev->meta.policy ? ev->meta.policy : "", PG_JSON_NAME_LEN);
+		KEY("rule");
+		put_cstr(out, ev->meta.rule ? ev->meta.rule : "", PG_JSON_NAME_LEN);
+	}
 	pg_buf__putc(out, '}');
 }

@@ -97,9 +97,38 @@ struct pg_event_hdr {
  */
 #define PG_EXE_UNLINKED (1u << 4)
 
+/*
+ * A policy's decision on the event (docs/enforce.md), carried in the flags word of the types a
+ * policy acts on (exec.flags, open.pflags, connect.flags, dns.flags, setid.flags,
+ * ptrace.flags), because no record has room to grow before its variable-length tail: bits
+ * 8-27 hold the deciding rule's slot + 1 (0: no decision), bits 28-30 the action. Userspace
+ * maps slots to policy and rule names; a slot is never given to another rule within a run, so
+ * a reload cannot rename an event already in the ring.
+ */
+enum pg_action {
+	PG_ACT_NONE = 0,
+	PG_ACT_KILL = 1, /* the process was sent its rule's signal (SIGKILL by default) */
+	PG_ACT_DENY = 2, /* the call failed with EPERM: what it asked for did not happen */
+	PG_ACT_WOULD_KILL = 3, /* a rule of a policy in monitor mode: nothing was done */
+	PG_ACT_WOULD_DENY = 4,
+	PG_ACT_ALERT = 5, /* an alert rule matched (userspace only, never in a record) */
+	PG_ACT_COUNT
+};
+
+#define PG_VERDICT_SLOT_SHIFT 8
+#define PG_VERDICT_SLOT_MAX ((1u << 20) - 2) /* slots 0..this: slot + 1 fits 20 bits */
+#define PG_VERDICT_ACTION_SHIFT 28
+#define PG_VERDICT_MASK (0x7fffff00u)
+#define PG_VERDICT(slot, action)                                \
+	((((__u32)(slot) + 1u) << PG_VERDICT_SLOT_SHIFT) |     \
+	 ((__u32)(action) << PG_VERDICT_ACTION_SHIFT))
+/* The slot of a verdict, -1 when there is none; its action (enum pg_action). */
+#define PG_VERDICT_SLOT(w) ((int)(((w) >> PG_VERDICT_SLOT_SHIFT) & 0xfffffu) - 1)
+#define PG_VERDICT_ACTION(w) (((w) >> PG_VERDICT_ACTION_SHIFT) & 7u)
+
 struct pg_exec_event {
 	struct pg_event_hdr hdr;
-	__u32 flags; /* PG_TRUNC_*, PG_SNAPSHOT, PG_EXE_UNLINKED */
+	__u32 flags; /* PG_TRUNC_*, PG_SNAPSHOT, PG_EXE_UNLINKED, PG_VERDICT */
 	__u16 argc; /* arguments captured in argv */
 	__u16 argv_len; /* bytes used in argv, every argument NUL-terminated */
 	char path[PG_PATH_LEN]; /* the file executed, as passed to execve */
@@ -128,7 +157,7 @@ struct pg_open_event {
 	__u32 flags; /* O_* */
 	__u32 mode;
 	__s32 ret; /* fd, or -errno */
-	__u32 pflags; /* PG_TRUNC_PATH, PG_VIA_IO_URING */
+	__u32 pflags; /* PG_TRUNC_PATH, PG_VIA_IO_URING, PG_VERDICT */
 	__u32 pad;
 	char path[PG_PATH_LEN];
 };
@@ -140,7 +169,7 @@ struct pg_connect_event {
 	__u16 dport;
 	__s32 fd;
 	__s32 ret; /* 0 or -errno (-EINPROGRESS for non-blocking sockets) */
-	__u32 flags; /* PG_VIA_IO_URING */
+	__u32 flags; /* PG_VIA_IO_URING, PG_VERDICT */
 	__u8 daddr[16];
 };
 
@@ -159,7 +188,7 @@ struct pg_dns_event {
 	__u16 qtype;
 	__u16 qclass;
 	__u16 payload_len; /* bytes copied in payload (0 after a replay) */
-	__u32 flags; /* PG_DNS_F_*, PG_VIA_IO_URING */
+	__u32 flags; /* PG_DNS_F_*, PG_VIA_IO_URING, PG_VERDICT */
 	__u8 daddr[16];
 	char qname[PG_QNAME_LEN]; /* dotted, without the final dot; "" for the root */
 	__u8 payload[PG_DNS_PAYLOAD_LEN]; /* the kernel copies the message; userspace parses it */
@@ -185,7 +214,7 @@ struct pg_setid_event {
 	__u32 id_real;
 	__u32 id_effective;
 	__u32 id_saved;
-	__u32 pad;
+	__u32 flags; /* PG_VERDICT (was padding: the layout is unchanged) */
 };
 
 /*
@@ -208,7 +237,7 @@ struct pg_ptrace_event {
 	__u32 request; /* PG_PTRACE_* */
 	__s32 ret; /* 0 or -errno */
 	__u32 target_pid; /* the thread asked for (0 for TRACEME: the tracer is the parent) */
-	__u32 pad;
+	__u32 flags; /* PG_VERDICT (was padding: the layout is unchanged) */
 	__u64 addr; /* POKE*: the address written; else 0 */
 };
 

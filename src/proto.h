@@ -22,6 +22,7 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out);
 
 #define PG_PROTO_META_LEN 256 /* node, container_id, pod_uid, NUL included */
 #define PG_PROTO_CGROUP_LEN 1024
+#define PG_PROTO_NAME_LEN 129 /* a policy or rule name, NUL included */
 
 /* Decoder state: event metadata points into it after a decode. */
 struct pg_proto_decoder {
@@ -42,6 +43,9 @@ struct pg_proto_decoder {
 	char parent_exe[PG_PATH_LEN];
 	char parent_cmdline[PG_CMDLINE_LEN];
 	char ancestors[PG_PROC_ANCESTORS][PG_PATH_LEN];
+	/* a policy's decision (ev->meta.policy and .rule point here) */
+	char policy[PG_PROTO_NAME_LEN];
+	char rule[PG_PROTO_NAME_LEN];
 };
 
 /*

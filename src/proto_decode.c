@@ -443,6 +443,27 @@ int pg_proto_decode(struct pg_proto_decoder *dec, const void *data, size_t len,
 	}
 	if (decode_proc(dec, m, &ev->meta.proc, err, errlen))
 		goto invalid;
+	if (m->decision) {
+		unsigned int act = (unsigned int)m->decision->action;
+
+		if (!pg_action_name(act)) {
+			fail(err, errlen,
+			     "field decision.action: %d is not an action this build knows",
+			     (int)m->decision->action);
+			goto invalid;
+		}
+		ev->meta.action = pg_action_name(act);
+		ev->meta.policy = meta_str(dec->policy, sizeof(dec->policy), m->decision->policy,
+					   "decision.policy", &bad, err, errlen);
+		ev->meta.rule = meta_str(dec->rule, sizeof(dec->rule), m->decision->rule,
+					 "decision.rule", &bad, err, errlen);
+		if (bad)
+			goto invalid;
+		if (!ev->meta.policy)
+			ev->meta.policy = "";
+		if (!ev->meta.rule)
+			ev->meta.rule = "";
+	}
 
 	switch (type) {
 	case PG_EV_EXEC: {

@@ -139,6 +139,7 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 	ProtobufCBinaryData argv[PG_ARGV_MAX], anc[PG_PROC_ANCESTORS];
 	const struct pg_event_proc *proc = &ev->meta.proc;
 	struct alert_parts ap;
+	Pangolin__V1__Decision decision = PANGOLIN__V1__DECISION__INIT;
 	size_t need;
 
 	m.schema_version = PG_SCHEMA_VERSION;
@@ -193,6 +194,13 @@ void pg_proto_encode(const struct pg_event *ev, struct pg_buf *out)
 		anc[i] = bin(proc->ancestors[i], PG_PATH_LEN - 1);
 	m.n_ancestors = proc->nancestors < PG_PROC_ANCESTORS ? proc->nancestors : PG_PROC_ANCESTORS;
 	m.ancestors = anc;
+	if (ev->meta.action) {
+		decision.action = (Pangolin__V1__Decision__Action)pg_action_from_name(
+			ev->meta.action, strlen(ev->meta.action));
+		decision.policy = (char *)(ev->meta.policy ? ev->meta.policy : "");
+		decision.rule = (char *)(ev->meta.rule ? ev->meta.rule : "");
+		m.decision = &decision;
+	}
 
 	switch (h->type) {
 	case PG_EV_EXEC: {

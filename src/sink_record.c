@@ -23,6 +23,9 @@ static void free_meta(struct pg_event *ev)
 	free((char *)ev->meta.cgroup);
 	free((char *)ev->meta.container_id);
 	free((char *)ev->meta.pod_uid);
+	free((char *)ev->meta.action);
+	free((char *)ev->meta.policy);
+	free((char *)ev->meta.rule);
 	free((void *)ev->meta.pod);
 	free((char *)p->exe);
 	free((char *)p->cmdline);
@@ -82,9 +85,13 @@ static int record_send(struct pg_sink *sink, const struct pg_event *ev)
 	copy = &s->events[s->n];
 	copy->r = ev->r;
 	memset(&copy->meta, 0, sizeof(copy->meta));
-	if (dup_str(&copy->meta.node, ev->meta.node) || dup_str(&copy->meta.cgroup, ev->meta.cgroup) ||
+	if (dup_str(&copy->meta.node, ev->meta.node) ||
+	    dup_str(&copy->meta.cgroup, ev->meta.cgroup) ||
 	    dup_str(&copy->meta.container_id, ev->meta.container_id) ||
 	    dup_str(&copy->meta.pod_uid, ev->meta.pod_uid) ||
+	    dup_str(&copy->meta.action, ev->meta.action) ||
+	    dup_str(&copy->meta.policy, ev->meta.policy) ||
+	    dup_str(&copy->meta.rule, ev->meta.rule) ||
 	    (ev->meta.pod && !(copy->meta.pod = pg_pod_meta__dup(ev->meta.pod))) ||
 	    dup_proc(&copy->meta.proc, &ev->meta.proc)) {
 		free_meta(copy);

@@ -6,6 +6,8 @@
 #ifndef PANGOLIN_STAGE_H
 #define PANGOLIN_STAGE_H
 
+#include <stdbool.h>
+
 #include "event.h"
 #include "metrics.h"
 
@@ -59,5 +61,8 @@ struct pg_filter;
 
 /* Drops events the filter does not match. Takes ownership of f (freed on failure too). */
 struct pg_stage *pg_stage_filter__new(struct pg_filter *f);
+/* The same; with keep_decided, an event a policy decided (meta.action set) always passes:
+ * the live sensor reports every enforcement, whatever --filter says (docs/enforce.md). */
+struct pg_stage *pg_stage_filter__new_opts(struct pg_filter *f, bool keep_decided);
 
 #endif /* PANGOLIN_STAGE_H */

@@ -653,7 +653,7 @@ static __always_inline void emit_setid(struct task_struct *task, sys_regs *r, __
 	fill_hdr(task, &e->hdr, PG_EV_SETID, sizeof(*e));
 	e->call = kind - PG_SYS_SETUID + PG_SETID_SETUID;
 	e->ret = (__s32)ret;
-	e->pad = 0;
+	e->flags = 0;
 	switch (kind) {
 	case PG_SYS_SETUID:
 	case PG_SYS_SETGID:
@@ -711,7 +711,7 @@ static __always_inline void emit_ptrace(struct task_struct *task, sys_regs *r, l
 	e->request = req;
 	e->ret = (__s32)ret;
 	e->target_pid = req == PG_PTRACE_TRACEME ? 0 : (__u32)ARG2(r);
-	e->pad = 0;
+	e->flags = 0;
 	e->addr = req >= PG_PTRACE_POKETEXT && req <= PG_PTRACE_POKEUSER ? ARG3(r) : 0;
 	submit(e, PG_EV_PTRACE, sizeof(*e));
 }

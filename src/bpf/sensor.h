@@ -9,6 +9,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "pg_abi.h"
 
 /* Path prefixes the kernel can test (path startswith "..."): how many, how long. */
 #define PG_MAX_PREFIXES 8
@@ -116,6 +117,114 @@ enum pg_dns_skip {
 	PG_DNS_SKIP_NOT_LOOKED_AT, /* past the messages looked at in one send, writev or sendmmsg */
 	PG_DNS_SKIP_IO_URING, /* sent through io_uring from a buffer the kernel picks later */
 	PG_DNS_SKIP_COUNT
+};
+
+/* --- policies: the kernel's half of enforcement (docs/enforce.md, src/policy.h) -------------
+ *
+ * Selector bitmaps. Per event type, the kernel rules (a policy rule's match in disjunctive
+ * form: one kernel rule per disjunct) get bit positions 0..PG_POL_RULES-1. Each dimension the
+ * kernel can look at (enum pg_pol_dim) maps a value to two bitmaps: pos, the rules that require
+ * the value to be in their set, and neg, the rules that require it not to be. Per event, one
+ * lookup per dimension some rule of the type uses:
+ *     accept = (pos | nopos) & ~neg          (nopos: the rules with no positive condition there)
+ * and a rule matches when every dimension accepts it; the lowest such bit decides (userspace
+ * orders bits deny, kill, then monitor's). So 1,000 rules cost about what 4 cost: a lookup per
+ * dimension and a few words of AND.
+ *
+ * Every key carries a bank (0 or 1). pg_pol_bank[0] names the bank in force; a reload fills
+ * the other bank, flips the index (one write: every event sees one policy set whole), waits
+ * for the programs that read the old index to finish (an RCU grace period) and clears it.
+ */
+#define PG_POL_WORDS 16
+#define PG_POL_RULES (PG_POL_WORDS * 64) /* kernel rules per event type and bank */
+#define PG_POL_NTYPES 16 /* indexed by event type (enum pg_event_type) */
+#define PG_POL_LEVELS 8 /* cgroup levels 'cgroup startswith "/a/b/"' rules can name per type */
+#define PG_POL_PATH_BYTES 252 /* path bytes an LPM key holds: 256 of data less its header */
+#define PG_POL_QNAME_LABELS 16 /* labels of a DNS name looked at, from the right */
+
+enum pg_pol_dim {
+	PG_DIM_UNLINKED = 0, /* exec: the file has no link (memfd, deleted) */
+	PG_DIM_UID, /* hash: the real uid */
+	PG_DIM_COMM, /* hash: 16 zero-padded bytes */
+	PG_DIM_DPORT, /* hash */
+	PG_DIM_PATH, /* LPM: exact (path plus its NUL) and prefix */
+	PG_DIM_SUFFIX, /* LPM over the reversed path: endswith */
+	PG_DIM_DADDR, /* LPM: a family byte (4, 6), then the address; IPv4-mapped IPv6 as IPv4 */
+	PG_DIM_QNAME, /* hash of a lowercase dotted name: exact, or a suffix at a label boundary */
+	PG_DIM_CGROUP, /* hash: the cgroup's id (exact), or an ancestor's id ('under') */
+	PG_DIM_EXE, /* LPM: the process's binary, as its exec named it */
+	PG_DIM_PEXE, /* LPM: its parent's binary */
+	PG_DIM_COUNT
+};
+
+/* pg_pol_key.kind */
+#define PG_POL_EXACT 0
+#define PG_POL_UNDER 1 /* cgroup: a strict ancestor; qname: a suffix after a label boundary */
+
+struct pg_pol_bits {
+	__u64 pos[PG_POL_WORDS];
+	__u64 neg[PG_POL_WORDS];
+};
+
+/* Key of the hash dimensions (uid, comm, dport, qname, cgroup). */
+struct pg_pol_key {
+	__u8 bank;
+	__u8 type;
+	__u8 dim;
+	__u8 kind; /* PG_POL_EXACT or PG_POL_UNDER */
+	__u32 pad;
+	__u64 v[2]; /* comm: both words; the others: v[0], v[1] = 0 */
+};
+
+/* Key of the prefix dimensions (path, suffix, exe, parent exe, daddr): 256 bytes of data. */
+struct pg_pol_lpm_key {
+	__u32 prefixlen; /* bits, from bank on */
+	__u8 bank;
+	__u8 type;
+	__u8 dim;
+	__u8 pad;
+	__u8 data[PG_POL_PATH_BYTES];
+};
+
+/* Per bank and event type: what the kernel needs to know before any lookup. */
+struct pg_pol_cfg {
+	__u32 nwords; /* words of bits in use; 0: no rule of this type */
+	__u32 dims; /* bit (1 << dim) per dimension some rule looks at */
+	__u32 required; /* dimensions every rule has a positive condition on: a miss ends it */
+	__u8 nlevels; /* cgroup ancestor levels to look up for 'under' selectors */
+	__u8 levels[PG_POL_LEVELS];
+	__u8 pad[3];
+	__u64 live[PG_POL_WORDS]; /* the bits in use */
+	__u64 nopos[PG_DIM_COUNT][PG_POL_WORDS]; /* rules without a positive condition on dim */
+};
+
+/* Per bank, event type and bit: what the rule does. */
+struct pg_pol_rule {
+	__u32 verdict; /* PG_VERDICT(slot, action) for the event */
+	__u8 action; /* enum pg_action: what the kernel does (KILL, DENY or a WOULD_) */
+	__u8 signal; /* KILL: the signal */
+	__u16 pad;
+};
+
+/*
+ * DNS names are matched by hash: FNV-1a over the lowercase name from its last byte to its
+ * first, so one pass from the end gives the hash of every suffix at a label boundary (what
+ * 'qname endswith ".example.com"' needs) along the way.
+ */
+#define PG_POL_FNV_OFFSET 0xcbf29ce484222325ULL
+#define PG_POL_FNV_PRIME 0x100000001b3ULL
+
+static inline __u64 pg_pol_qname_step(__u64 h, __u8 c)
+{
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
+	return (h ^ c) * PG_POL_FNV_PRIME;
+}
+
+/* The process table enforcement keeps (tgid -> binaries): exe and parent exe selectors. */
+struct pg_pol_proc {
+	char exe[PG_PATH_LEN];
+	char pexe[PG_PATH_LEN];
 };
 
 #define PG_SYS_MAX 512 /* syscall numbers looked at: all of x86_64's */

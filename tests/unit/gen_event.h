@@ -280,6 +280,7 @@ struct gen_meta {
 	char label_bytes[PG_POD_LABELS_BYTES];
 	struct pg_label labels[PG_POD_LABELS_MAX];
 	struct pg_pod_meta pod;
+	char policy[129], rule[129];
 };
 
 /* printable ASCII of at most max bytes (alert text must be UTF-8; pieces are covered above) */
@@ -436,6 +437,17 @@ static inline void gen_alert(struct rng *r, struct pg_alert_event *a)
 					&a->group_len);
 }
 
+/* A policy or rule name: 1-128 bytes of the characters policy files allow. */
+static inline void gen_policy_name(struct rng *r, char *dst)
+{
+	static const char ok[] = "abcxyzABCXYZ0189-_.:/";
+	size_t n = rng_chance(r, 10) ? 128 : 1 + rng_below(r, 20);
+
+	for (size_t i = 0; i < n; i++)
+		dst[i] = ok[rng_below(r, sizeof(ok) - 1)];
+	dst[n] = 0;
+}
+
 /* A random canonical event of the given type (0: any type). */
 static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int type,
 			     struct gen_meta *m)
@@ -473,6 +485,13 @@ static inline void gen_event(struct rng *r, struct pg_event *ev, unsigned int ty
 	}
 	gen_pod(r, &ev->meta, m);
 	gen_proc(r, &ev->meta.proc, m);
+	if (rng_chance(r, 20)) {
+		ev->meta.action = pg_action_name(1 + (unsigned int)rng_below(r, PG_ACT_COUNT - 1));
+		gen_policy_name(r, m->policy);
+		gen_policy_name(r, m->rule);
+		ev->meta.policy = m->policy;
+		ev->meta.rule = m->rule;
+	}
 
 	switch (type) {
 	case PG_EV_EXEC: {
@@ -591,7 +610,10 @@ static inline bool events_equal(const struct pg_event *a, const struct pg_event 
 	       meta_str_equal(a->meta.proc.exe, b->meta.proc.exe) &&
 	       meta_str_equal(a->meta.proc.cmdline, b->meta.proc.cmdline) &&
 	       meta_str_equal(a->meta.proc.parent_exe, b->meta.proc.parent_exe) &&
-	       meta_str_equal(a->meta.proc.parent_cmdline, b->meta.proc.parent_cmdline);
+	       meta_str_equal(a->meta.proc.parent_cmdline, b->meta.proc.parent_cmdline) &&
+	       meta_str_equal(a->meta.action, b->meta.action) &&
+	       meta_str_equal(a->meta.policy, b->meta.policy) &&
+	       meta_str_equal(a->meta.rule, b->meta.rule);
 }
 
 #endif /* PANGOLIN_TEST_GEN_EVENT_H */

@@ -422,6 +422,11 @@ static json_t *reference_object(const struct pg_event *ev)
 		break;
 	}
 	}
+	if (ev->meta.action) {
+		SET("action", json_string(ev->meta.action));
+		SET("policy", json_string(ev->meta.policy));
+		SET("rule", json_string(ev->meta.rule));
+	}
 #undef SET
 	return o;
 }
