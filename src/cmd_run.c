@@ -13,12 +13,17 @@
 #include "cli.h"
 #include "enrich.h"
 #include "kfilter.h"
+#include "enforce.h"
 #include "kube.h"
 #include "metrics_server.h"
+#include "policy.h"
 #include "source_bpf.h"
 
 #define POLL_MS 100
 #define STATUS_EVERY_S 2.0
+#define POLICY_PATHS_MAX 64
+
+enum { OPT_POLICY = 0x2000 };
 
 static void run_help_common(FILE *out, const char *cmd)
 {
@@ -27,6 +32,9 @@ static void run_help_common(FILE *out, const char *cmd)
 		"  -f, --filter EXPR       keep only events matching EXPR (docs/filter.md); the parts the\n"
 		"                          kernel can decide are decided there, before the ring buffer\n"
 		"      --filter-file FILE  the filter EXPR from FILE (for filters longer than 128 KiB)\n"
+		"      --policy FILE|DIR   enforce the policies in FILE, or in every *.yaml of DIR\n"
+		"                          (repeatable; docs/enforce.md): alert, kill and deny rules;\n"
+		"                          what a rule decides is always reported, whatever --filter says\n"
 		"  -o, --output OUT        write events to OUT: a file%s, or\n"
 		"                          kafka://HOST:PORT/TOPIC (docs/kafka.md); see the\n"
 		"                          outputs below\n"
@@ -103,6 +111,8 @@ struct run_opts {
 	const char *metrics_addr;
 	const char *node;
 	const char *kubeconfig;
+	const char *policies[POLICY_PATHS_MAX];
+	size_t npolicies;
 	double pod_grace;
 	const char *rules;
 	const char *alerts_spec; /* --alerts-output */
@@ -184,12 +194,101 @@ static int least_privilege(const struct run_opts *o, struct pg_source *src, uint
 	return 0;
 }
 
+static bool has_alert_rules(const struct pg_policy_set *set)
+{
+	for (size_t p = 0; p < set->n; p++)
+		for (size_t i = 0; i < set->policies[p]->nrules; i++)
+			if (set->policies[p]->rules[i].action == PG_RULE_ALERT)
+				return true;
+	return false;
+}
+
+static bool pipeline_has(const struct pg_pipeline *pl, const struct pg_stage *st)
+{
+	for (size_t i = 0; i < pl->nstages; i++)
+		if (pl->stages[i] == st)
+			return true;
+	return false;
+}
+
+/*
+ * The kernel's mechanisms are known once the sensor is loaded; what a rule asks of the kernel
+ * does not depend on them. So a set is checked before the (slow) load with this stand-in, and
+ * a bad rule is a usage error at once.
+ */
+static void provisional_env(struct pg_policy_env *env, char *cgmount, size_t len)
+{
+	memset(env, 0, sizeof(*env));
+	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
+		env->mech[t] = PG_MECH_SIGNAL;
+	if (!pg_cgroup2_mount(cgmount, len)) {
+		env->cgroup = pg_enforce__cgroup_lookup;
+		env->ctx = cgmount;
+	}
+}
+
+/* --policy: the set, its slots given by a new policy stage (*stage). NULL after an error. */
+static struct pg_policy_set *load_policies(struct run_opts *o, struct pg_stage **stage)
+{
+	struct pg_policy_set *set;
+	struct pg_policy_env env;
+	struct pg_policy_plan plan;
+	char err[2048], cgmount[256];
+	int rc;
+
+	set = pg_policy_set__load_paths(o->policies, o->npolicies, err, sizeof(err));
+	if (!set) {
+		pg_cli_err(o->cmd, "--policy: %s", err);
+		return NULL;
+	}
+	*stage = pg_stage_policy__new();
+	if (!*stage || pg_stage_policy__assign(*stage, set)) {
+		pg_cli_err(o->cmd, "out of memory");
+		goto err_out;
+	}
+	provisional_env(&env, cgmount, sizeof(cgmount));
+	rc = pg_policy_plan__build(&plan, set, &env, err, sizeof(err));
+	pg_policy_plan__release(&plan);
+	if (rc) {
+		pg_cli_err(o->cmd, "--policy: %s", err);
+		goto err_out;
+	}
+	return set;
+err_out:
+	pg_stage__free(*stage);
+	*stage = NULL;
+	pg_policy_set__free(set);
+	return NULL;
+}
+
+/* Plan set for this kernel and put it in force, in the kernel and in the stage (which then
+ * owns it). 0, or -errno with the error printed. */
+static int install_policies(const char *cmd, struct pg_source *src, struct pg_stage *stage,
+			    struct pg_policy_set *set)
+{
+	struct pg_policy_env env;
+	struct pg_policy_plan plan;
+	char err[2048];
+	int rc;
+
+	pg_source_bpf__policy_env(src, &env);
+	rc = pg_policy_plan__build(&plan, set, &env, err, sizeof(err));
+	if (!rc)
+		rc = pg_source_bpf__policy_install(src, &plan, err, sizeof(err));
+	if (!rc)
+		rc = pg_stage_policy__use(stage, set);
+	pg_policy_plan__release(&plan);
+	if (rc)
+		pg_cli_err(cmd, "--policy: %s", rc == -ENOMEM ? "out of memory" : err);
+	return rc;
+}
+
 static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 {
 	struct pg_filter *filter = NULL;
 	struct pg_filter_error ferr;
 	char *ftext = NULL;
-	struct pg_kfilter kf;
+	struct pg_kfilter kf = { 0 };
 	struct pg_pipeline pl;
 	struct pg_source *src = NULL;
 	struct pg_sink *sink = NULL;
@@ -203,6 +302,9 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	double t0, last_t;
 	unsigned long long last_read = 0, last_lost = 0;
 	uint64_t kept = 0;
+	struct pg_policy_set *set = NULL;
+	struct pg_stage *pstage = NULL;
+	bool alerts = false;
 
 	pg_pipeline__init(&pl);
 	if (o->filter_file &&
@@ -229,13 +331,19 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		pg_filter__free(filter);
 		return PG_EXIT_USAGE;
 	}
+	if (o->npolicies) {
+		if (!(set = load_policies(o, &pstage)))
+			goto cleanup_usage;
+		alerts = has_alert_rules(set);
+	}
 	/*
 	 * The kernel decides nothing, and the whole filter runs in userspace, when something there
-	 * must see every event: rules (the filter then runs after them, so it can keep alerts or
-	 * anything else), or the process table for a filter on its fields (it learns lineage from
-	 * exec, fork and exit events, which a kernel part such as type == "open" would drop).
+	 * must see every event: rules or alert rules of policies (the filter then runs after them,
+	 * so it can keep alerts or anything else), or the process table for a filter on its
+	 * fields (it learns lineage from exec, fork and exit events, which a kernel part such as
+	 * type == "open" would drop).
 	 */
-	all_user = o->rules || (filter && pg_filter__uses(filter, pg_field_is_process));
+	all_user = o->rules || alerts || (filter && pg_filter__uses(filter, pg_field_is_process));
 	if (pg_kfilter__plan(all_user ? NULL : filter, &kf)) {
 		pg_cli_err(o->cmd, "cannot split the filter: out of memory");
 		goto cleanup;
@@ -278,8 +386,15 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		goto cleanup;
 	if (o->rules && pg_cli_add_rules(o->cmd, &pl, o->rules, NULL, false, o->quiet, NULL))
 		goto cleanup;
+	/* policies after the process table: alert rules may ask for its fields */
+	if (pstage && pg_pipeline__add_stage(&pl, pstage)) {
+		pg_cli_err(o->cmd, "out of memory");
+		goto cleanup;
+	}
 	if (all_user ? filter != NULL : kf.residual != NULL) {
-		struct pg_stage *st = pg_stage_filter__new(all_user ? filter : kf.residual);
+		/* with policies, what a rule decided passes whatever the filter says */
+		struct pg_stage *st = pg_stage_filter__new_opts(all_user ? filter : kf.residual,
+								o->npolicies > 0);
 
 		/* the stage owns it now */
 		if (all_user)
@@ -321,10 +436,16 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	bo.verbose = o->verbose;
 	bo.snapshot = !o->no_snapshot;
 	bo.tier_mask = o->tier_mask;
+	bo.policy = o->npolicies > 0;
 	src = pg_source_bpf__new(&bo, err, sizeof(err));
 	if (!src) {
 		pg_cli_err(o->cmd, "%s", err);
 		goto cleanup;
+	}
+	if (set) {
+		if (install_policies(o->cmd, src, pstage, set))
+			goto cleanup;
+		set = NULL; /* the stage's now */
 	}
 	if (kube.watch && !pg_kube__wait_synced(&kube, 5000, cli->stop) && !o->quiet)
 		pg_cli_err(o->cmd, "kubernetes: no pod list from %s yet: events lack pod names until it comes",
@@ -395,9 +516,15 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		pg_cli_err(o->cmd, "cannot write --stats %s: %s", o->stats_path, strerror(-rc));
 		status = PG_EXIT_FAIL;
 	}
+	goto cleanup;
+cleanup_usage:
+	status = PG_EXIT_USAGE;
 cleanup:
 	pg_metrics_server__stop(srv); /* before what it reports on goes away */
 	pg_source__free(src);
+	if (pstage && !pipeline_has(&pl, pstage))
+		pg_stage__free(pstage);
+	pg_policy_set__free(set);
 	pg_pipeline__destroy(&pl);
 	pg_kube__close(&kube); /* after the pipeline: the enrich stage read its cache */
 	pg_metrics__release(&m);
@@ -411,6 +538,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 	static const struct option cmd_longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "filter-file", required_argument, NULL, 'F' },
+		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "output", required_argument, NULL, 'o' },
 		{ "node", required_argument, NULL, 'N' },
 		{ "kubeconfig", required_argument, NULL, 'K' },
@@ -452,6 +580,14 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		switch (c) {
 		case 'f': o->filter = optarg; break;
 		case 'F': o->filter_file = optarg; break;
+		case OPT_POLICY:
+			if (o->npolicies == POLICY_PATHS_MAX) {
+				pg_cli_err(o->cmd, "--policy: at most %d of them; give a directory",
+					   POLICY_PATHS_MAX);
+				return PG_EXIT_USAGE;
+			}
+			o->policies[o->npolicies++] = optarg;
+			break;
 		case 'o': o->out.spec = optarg; break;
 		case 'N': o->node = optarg; break;
 		case 'K': o->kubeconfig = optarg; break;

@@ -21,6 +21,8 @@
 
 #include "bpf_util.h"
 #include "dns.h"
+#include "enforce.h"
+#include "enrich.h"
 #include "source_bpf.h" /* before the skeletons: they name struct pg_prefix */
 #include "sensor.skel.h"
 #include "sensor_tier0.skel.h"
@@ -210,6 +212,10 @@ struct source_bpf {
 	size_t snap_bytes, snap_off, nsnap, snap_next;
 	int snap_state; /* 1 taken, 0 failed, -1 not asked for */
 	struct pg_kfilter kf; /* the kernel part of the filter, for them (residual: NULL) */
+	/* policies (opts.policy) */
+	bool policy;
+	struct pg_enforce *enforce;
+	char cgmount[256]; /* the cgroup2 mount, for cgroup selectors ("" when none) */
 };
 
 static long long ts_ns(clockid_t c)
@@ -591,6 +597,7 @@ static void bpf_free(struct pg_source *src)
 	for (int i = 0; i <= SNAP_PROG; i++)
 		free(s->logs[i]);
 	free(s->snap);
+	pg_enforce__free(s->enforce);
 	free(s);
 }
 
@@ -716,6 +723,23 @@ static bool is_pow2(size_t v)
 }
 
 
+/* The event types a policy acts on at sys_exit, and the hooks the process table needs. */
+#define POLICY_SYS_TYPES                                                                         \
+	((1u << PG_EV_OPEN) | (1u << PG_EV_CONNECT) | (1u << PG_EV_SETID) | (1u << PG_EV_PTRACE))
+#define POLICY_HOOK_TYPES \
+	(POLICY_SYS_TYPES | (1u << PG_EV_EXEC) | (1u << PG_EV_FORK) | (1u << PG_EV_EXIT))
+
+/* Without policies their maps take no memory: one entry each, never looked at. */
+static void policy_maps_minimal(struct source_bpf *s)
+{
+	struct bpf_map *maps[] = { s->skel->maps.pol_cfg,  s->skel->maps.pol_rules,
+				   s->skel->maps.pol_hits, s->skel->maps.pol_hash,
+				   s->skel->maps.pol_lpm,  s->skel->maps.pol_proc };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		bpf_map__set_max_entries(maps[i], 1);
+}
+
 /* Rodata, ring size and which programs load: fixed before load, so the verifier prunes what the
  * filter does not need. */
 static void configure(struct source_bpf *s, const struct pg_kfilter *kf,
@@ -745,11 +769,19 @@ static void configure(struct source_bpf *s, const struct pg_kfilter *kf,
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)rb_bytes);
 
 	ro->uring_complete_cqe = s->uring_complete_cqe;
+	ro->policy_on = s->policy;
+	if (!s->policy)
+		policy_maps_minimal(s);
 
-	/* the syscalls handle_sys_exit looks at: only those of the types the filter wants */
-	for (size_t i = 0; i < sizeof(sys_table) / sizeof(sys_table[0]); i++)
-		if (kf->type_mask & (1u << kind_type[sys_table[i].kind]) && sys_table[i].nr < PG_SYS_MAX)
+	/* the syscalls handle_sys_exit looks at: only those of the types the filter wants, and
+	 * with policies those a rule may be for */
+	for (size_t i = 0; i < sizeof(sys_table) / sizeof(sys_table[0]); i++) {
+		unsigned int t = 1u << kind_type[sys_table[i].kind];
+
+		if (((kf->type_mask & t) || (s->policy && (POLICY_SYS_TYPES & t))) &&
+		    sys_table[i].nr < PG_SYS_MAX)
 			((__u8 *)ro->sys_kind)[sys_table[i].nr] = sys_table[i].kind;
+	}
 
 	/* only the programs wanted, where the kernel has their tracepoint and took them so far */
 	for (size_t i = 0; i < NHOOKS; i++) {
@@ -940,6 +972,9 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	s->kf.kernel = NULL; /* nor the kernel part's tree: the caller frees both */
 	s->ncpus = libbpf_num_possible_cpus();
 	s->boot_to_epoch = boot_offset();
+	s->policy = opts->policy;
+	if (s->policy && pg_cgroup2_mount(s->cgmount, sizeof(s->cgmount)))
+		s->cgmount[0] = 0;
 	for (int i = 0; i <= SNAP_PROG; i++) {
 		/* untouched pages cost nothing: the kernel writes a log only when it refuses */
 		if (!(s->logs[i] = calloc(1, LOG_BYTES))) {
@@ -960,7 +995,9 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			.types = hook_table[i].types,
 			.via = hook_table[i].via,
 			.kind = hook_table[i].kind,
-			.wanted = (kf->type_mask & hook_table[i].types) != 0,
+			.wanted = (kf->type_mask & hook_table[i].types) != 0 ||
+				  (opts->policy && !hook_table[i].via &&
+				   (hook_table[i].types & POLICY_HOOK_TYPES)),
 			.present = pg_tracepoint_exists(cat, slash + 1),
 		};
 		if (!s->hooks[i].present && hook_table[i].older) {
@@ -1026,6 +1063,26 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 		s->hooks[i].attached = true;
 	}
 	s->attach_ms = ms_since(t0);
+	if (s->policy) {
+		struct pg_enforce_maps m = {
+			.bank = bpf_map__fd(s->skel->maps.pol_bank),
+			.cfg = bpf_map__fd(s->skel->maps.pol_cfg),
+			.rules = bpf_map__fd(s->skel->maps.pol_rules),
+			.hits = bpf_map__fd(s->skel->maps.pol_hits),
+			.hash = bpf_map__fd(s->skel->maps.pol_hash),
+			.lpm = bpf_map__fd(s->skel->maps.pol_lpm),
+			.proc = bpf_map__fd(s->skel->maps.pol_proc),
+			.proc_lost = bpf_map__fd(s->skel->maps.pol_proc_lost),
+		};
+
+		if (!(s->enforce = pg_enforce__new(&m))) {
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto err_out;
+		}
+		/* after attaching: an exec from now on is the kernel's to record */
+		pg_enforce__fill_procs(s->enforce);
+	}
 	/* after attaching: a process started meanwhile is in both, none is in neither */
 	s->snap_state = -1;
 	if (snapshot && !s->snap_refused[0])
@@ -1037,4 +1094,54 @@ err_out:
 	bpf_free(&s->base);
 	errno = rc < 0 ? -rc : EINVAL;
 	return NULL;
+}
+
+/* --- policies ------------------------------------------------------------------------------ */
+
+void pg_source_bpf__policy_env(struct pg_source *src, struct pg_policy_env *env)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+
+	memset(env, 0, sizeof(*env));
+	if (!s->policy)
+		return;
+	/* sys_exit and sched_process_exec: the signal from the hook */
+	env->mech[PG_EV_EXEC] = PG_MECH_SIGNAL;
+	env->mech[PG_EV_OPEN] = PG_MECH_SIGNAL;
+	env->mech[PG_EV_CONNECT] = PG_MECH_SIGNAL;
+	env->mech[PG_EV_SETID] = PG_MECH_SIGNAL;
+	env->mech[PG_EV_PTRACE] = PG_MECH_SIGNAL;
+	if (s->cgmount[0]) {
+		env->cgroup = pg_enforce__cgroup_lookup;
+		env->ctx = s->cgmount;
+	}
+}
+
+int pg_source_bpf__policy_install(struct pg_source *src, const struct pg_policy_plan *plan,
+				  char *err, size_t errlen)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+
+	if (!s->enforce) {
+		snprintf(err, errlen, "the sensor was loaded without policies");
+		return -EINVAL;
+	}
+	return pg_enforce__install(s->enforce, plan, err, errlen);
+}
+
+void pg_source_bpf__policy_hits(struct pg_source *src, uint32_t slot, uint64_t *hits)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+
+	if (s->enforce)
+		pg_enforce__hits(s->enforce, slot, hits);
+	else
+		memset(hits, 0, PG_ACT_COUNT * sizeof(*hits));
+}
+
+uint64_t pg_source_bpf__policy_proc_lost(struct pg_source *src)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+
+	return s->enforce ? pg_enforce__proc_lost(s->enforce) : 0;
 }

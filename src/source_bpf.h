@@ -25,6 +25,10 @@ struct pg_bpf_opts {
 	/* Which of the sensor's objects may be loaded: bit (1 << tier) per PG_BPF_TIER_*;
 	 * 0: any, the best this kernel accepts first (tests and --bpf-tier narrow it). */
 	unsigned int tier_mask;
+	/* Policies may be installed (docs/enforce.md): the decision code is loaded, every event
+	 * type a policy acts on is watched whatever the filter wants, and the processes' binaries
+	 * are kept. Without it that code is not even loaded. */
+	bool policy;
 };
 
 /*
@@ -104,5 +108,23 @@ void pg_source_bpf__metrics(struct pg_source *src, struct pg_metrics *m);
 
 /* Records from the kernel that failed validation (size/type): 0 unless something is broken. */
 unsigned long long pg_source_bpf__malformed(struct pg_source *src);
+
+/* --- policies (opts.policy): docs/enforce.md ------------------------------------------------ */
+
+struct pg_policy_env;
+struct pg_policy_plan;
+
+/* How this kernel can act on each event type, and how cgroups are looked up, for a plan. */
+void pg_source_bpf__policy_env(struct pg_source *src, struct pg_policy_env *env);
+
+/* Put plan in force (atomically; the old one stays when this fails). 0, or -errno with err. */
+int pg_source_bpf__policy_install(struct pg_source *src, const struct pg_policy_plan *plan,
+				  char *err, size_t errlen);
+
+/* The kernel's decisions for a rule's slot, by action, since the start. */
+void pg_source_bpf__policy_hits(struct pg_source *src, uint32_t slot, uint64_t *hits);
+
+/* Processes whose binaries did not fit the kernel's table (their exe selectors miss). */
+uint64_t pg_source_bpf__policy_proc_lost(struct pg_source *src);
 
 #endif /* PANGOLIN_SOURCE_BPF_H */

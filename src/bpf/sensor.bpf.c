@@ -56,6 +56,8 @@ struct {
 	__type(value, struct pg_open_event);
 } open_scratch SEC(".maps");
 
+#include "policy.bpf.h"
+
 /* --- process lifecycle --------------------------------------------------------------------- */
 
 SEC("tracepoint/sched/sched_process_exec")
@@ -64,10 +66,13 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	struct task_struct *task;
 	struct pg_exec_event *e;
 	unsigned long start, end, len;
-	__u32 off, zero = 0;
+	__u32 off, zero = 0, verdict = 0;
+	long plen;
 
 	task = current_task();
-	if (!type_on(PG_EV_EXEC) || !pass_common(task, PG_EV_EXEC))
+	/* with policies the process table learns every exec, and a rule may decide one that the
+	 * filter does not want: the filters wait until the decision is made */
+	if (!policy_on && (!type_on(PG_EV_EXEC) || !pass_common(task, PG_EV_EXEC)))
 		return 0;
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!e)
@@ -78,10 +83,23 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	    TREAD(task, mm, exe_file, f_inode, __i_nlink) == 0)
 		e->flags |= PG_EXE_UNLINKED;
 	off = ctx->__data_loc_filename & 0xffff;
-	if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), (void *)ctx + off) == PG_PATH_LEN)
+	plen = bpf_probe_read_kernel_str(e->path, sizeof(e->path), (void *)ctx + off);
+	if (plen == PG_PATH_LEN)
 		e->flags |= PG_TRUNC_PATH; /* the kernel copy is NUL-terminated; full means cut */
-	if (!pass_prefix(PG_EV_EXEC, e->path))
+	if (policy_on) {
+		if (plen <= 0) {
+			e->path[0] = 0;
+			plen = 1;
+		}
+		pol_proc_exec(task, e->path, (__u32)plen);
+		if (pol_active(PG_EV_EXEC))
+			verdict = pol_exec(task, e->path, (__u32)plen, e->flags & PG_EXE_UNLINKED);
+		if (!verdict && (!type_on(PG_EV_EXEC) || !pass_common(task, PG_EV_EXEC)))
+			return 0;
+	}
+	if (!verdict && !pass_prefix(PG_EV_EXEC, e->path))
 		return 0;
+	e->flags |= verdict;
 	e->argc = 0; /* counted by userspace from argv_len */
 	start = TREAD(task, mm, arg_start);
 	end = TREAD(task, mm, arg_end);
@@ -106,13 +124,18 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 	struct pg_fork_event *e;
 	__u32 cpid, ctgid;
 
-	if (!type_on(PG_EV_FORK))
+	if (!policy_on && !type_on(PG_EV_FORK))
 		return 0;
 	cpid = BPF_CORE_READ(child, pid);
 	ctgid = BPF_CORE_READ(child, tgid);
 	if (cpid != ctgid)
 		return 0; /* a new thread, not a new process */
 	parent = current_task();
+	if (policy_on) {
+		pol_proc_fork(TREAD(parent, tgid), ctgid);
+		if (!type_on(PG_EV_FORK))
+			return 0;
+	}
 	if (!pass_common(parent, PG_EV_FORK))
 		return 0;
 	e = reserve(PG_EV_FORK, sizeof(*e));
@@ -134,7 +157,7 @@ int handle_exit(struct trace_event_raw_sched_process_exit *ctx)
 	bool last;
 	__u32 code;
 
-	if (!type_on(PG_EV_EXIT))
+	if (!policy_on && !type_on(PG_EV_EXIT))
 		return 0;
 	/* Only the last thread's exit ends the process. Kernels before group_dead was added to
 	 * the tracepoint: the live count has already been decremented here. */
@@ -142,7 +165,14 @@ int handle_exit(struct trace_event_raw_sched_process_exit *ctx)
 		last = BPF_CORE_READ(ctx, group_dead);
 	else
 		last = TREAD(task, signal, live.counter) == 0;
-	if (!last || !pass_common(task, PG_EV_EXIT))
+	if (!last)
+		return 0;
+	if (policy_on) {
+		pol_proc_exit(TREAD(task, tgid));
+		if (!type_on(PG_EV_EXIT))
+			return 0;
+	}
+	if (!pass_common(task, PG_EV_EXIT))
 		return 0;
 	e = reserve(PG_EV_EXIT, sizeof(*e));
 	if (!e)
@@ -566,11 +596,11 @@ static const __u8 kind_type[PG_SYS_KIND_COUNT] = PG_SYS_KIND_TYPES;
 
 /* The record is built in open_scratch and copied to the ring only as far as the path goes. */
 static __always_inline void emit_open(struct task_struct *task, sys_regs *r, __u8 kind,
-				      long ret)
+				      long ret, bool pol)
 {
 	struct pg_open_event *e;
 	const char *filename;
-	__u32 flags, mode, size, zero = 0;
+	__u32 flags, mode, size, zero = 0, verdict = 0, plen;
 	__s32 dirfd = AT_FDCWD;
 
 	switch (kind) {
@@ -604,9 +634,16 @@ static __always_inline void emit_open(struct task_struct *task, sys_regs *r, __u
 	if (!e)
 		return;
 	e->pflags = 0;
-	size = offsetof(struct pg_open_event, path) + read_path(e->path, filename, &e->pflags, true);
-	if (!pass_prefix(PG_EV_OPEN, e->path))
+	plen = read_path(e->path, filename, &e->pflags, true);
+	size = offsetof(struct pg_open_event, path) + plen;
+	if (pol) {
+		verdict = pol_open(task, e->path, plen);
+		if (!verdict && !pol_wanted(task, PG_EV_OPEN))
+			return;
+	}
+	if (!verdict && !pass_prefix(PG_EV_OPEN, e->path))
 		return;
+	e->pflags |= verdict;
 	fill_hdr(task, &e->hdr, PG_EV_OPEN, size);
 	e->dirfd = dirfd;
 	e->flags = flags;
@@ -616,15 +653,22 @@ static __always_inline void emit_open(struct task_struct *task, sys_regs *r, __u
 	output(e, PG_EV_OPEN, size);
 }
 
-static __always_inline void emit_connect(struct task_struct *task, sys_regs *r, long ret)
+static __always_inline void emit_connect(struct task_struct *task, sys_regs *r, long ret,
+					 bool pol)
 {
 	struct pg_connect_event *e;
 	__u16 family = 0, port = 0;
 	__u8 addr[16] = {};
+	__u32 verdict = 0;
 
 	if (!read_sockaddr((void *)ARG2(r), (__u32)ARG3(r), true, &family, &port, addr))
 		return; /* AF_UNIX and friends are not network connections */
-	if (!pass_port(PG_EV_CONNECT, port))
+	if (pol) {
+		verdict = pol_connect_exit(task, family, addr, port);
+		if (!verdict && !pol_wanted(task, PG_EV_CONNECT))
+			return;
+	}
+	if (!verdict && !pass_port(PG_EV_CONNECT, port))
 		return;
 	e = reserve(PG_EV_CONNECT, sizeof(*e));
 	if (!e)
@@ -634,7 +678,7 @@ static __always_inline void emit_connect(struct task_struct *task, sys_regs *r, 
 	e->dport = port;
 	e->fd = (__s32)ARG1(r);
 	e->ret = (__s32)ret;
-	e->flags = 0;
+	e->flags = verdict;
 	__builtin_memcpy(e->daddr, addr, 16);
 	submit(e, PG_EV_CONNECT, sizeof(*e));
 }
@@ -642,18 +686,24 @@ static __always_inline void emit_connect(struct task_struct *task, sys_regs *r, 
 #define UNCHANGED 0xffffffffu
 
 static __always_inline void emit_setid(struct task_struct *task, sys_regs *r, __u8 kind,
-				       long ret)
+				       long ret, bool pol)
 {
 	struct pg_setid_event *e;
 	__u32 a = (__u32)ARG1(r), b = (__u32)ARG2(r), c = (__u32)ARG3(r);
+	__u32 verdict = 0;
 
+	if (pol) {
+		verdict = pol_task(task, PG_EV_SETID);
+		if (!verdict && !pol_wanted(task, PG_EV_SETID))
+			return;
+	}
 	e = reserve(PG_EV_SETID, sizeof(*e));
 	if (!e)
 		return;
 	fill_hdr(task, &e->hdr, PG_EV_SETID, sizeof(*e));
 	e->call = kind - PG_SYS_SETUID + PG_SETID_SETUID;
 	e->ret = (__s32)ret;
-	e->flags = 0;
+	e->flags = verdict;
 	switch (kind) {
 	case PG_SYS_SETUID:
 	case PG_SYS_SETGID:
@@ -699,11 +749,17 @@ static __always_inline bool ptrace_wanted(unsigned long req)
 	return false;
 }
 
-static __always_inline void emit_ptrace(struct task_struct *task, sys_regs *r, long ret)
+static __always_inline void emit_ptrace(struct task_struct *task, sys_regs *r, long ret, bool pol)
 {
 	struct pg_ptrace_event *e;
 	__u32 req = (__u32)ARG1(r);
+	__u32 verdict = 0;
 
+	if (pol) {
+		verdict = pol_task(task, PG_EV_PTRACE);
+		if (!verdict && !pol_wanted(task, PG_EV_PTRACE))
+			return;
+	}
 	e = reserve(PG_EV_PTRACE, sizeof(*e));
 	if (!e)
 		return;
@@ -711,9 +767,35 @@ static __always_inline void emit_ptrace(struct task_struct *task, sys_regs *r, l
 	e->request = req;
 	e->ret = (__s32)ret;
 	e->target_pid = req == PG_PTRACE_TRACEME ? 0 : (__u32)ARG2(r);
-	e->flags = 0;
+	e->flags = verdict;
 	e->addr = req >= PG_PTRACE_POKETEXT && req <= PG_PTRACE_POKEUSER ? ARG3(r) : 0;
 	submit(e, PG_EV_PTRACE, sizeof(*e));
+}
+
+/*
+ * A syscall of a type some rule is for: decided before the filters (an enforcement is always an
+ * event), which run once the decision is "none". A call of its own, so that the path without
+ * policies keeps its code and its frame (the syscall path's frames share 512 bytes with DNS's).
+ */
+static __noinline int pol_sys_exit(struct task_struct *task, sys_regs *r, __u8 kind, long ret)
+{
+	switch (kind) {
+	case PG_SYS_OPEN:
+	case PG_SYS_OPENAT:
+	case PG_SYS_OPENAT2:
+	case PG_SYS_CREAT:
+		emit_open(task, r, kind, ret, true);
+		break;
+	case PG_SYS_CONNECT:
+		emit_connect(task, r, ret, true);
+		break;
+	case PG_SYS_PTRACE:
+		emit_ptrace(task, r, ret, true);
+		break;
+	default:
+		emit_setid(task, r, kind, ret, true);
+	}
+	return 0;
 }
 
 SEC("raw_tp/sys_exit")
@@ -758,6 +840,15 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	type = kind_type[kind];
 	if (type == PG_EV_PTRACE && !ptrace_wanted(ARG1(r)))
 		return 0; /* reads: what debuggers do all day */
+	/*
+	 * A type some rule is for is decided before the filters (an enforcement is always an
+	 * event); the filters run once the decision is "none". With --policy, sys_kind holds the
+	 * types the rules may want, whether or not the filter does.
+	 */
+	if (policy_on && type != PG_EV_DNS && pol_active(type))
+		return pol_sys_exit(task, r, kind, ret);
+	if (policy_on && !type_on(type))
+		return 0;
 	/* DNS is decided by the destination port first: most sends are not DNS */
 	if (type != PG_EV_DNS && !pass_common(task, type))
 		return 0;
@@ -766,10 +857,10 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	case PG_SYS_OPENAT:
 	case PG_SYS_OPENAT2:
 	case PG_SYS_CREAT:
-		emit_open(task, r, kind, ret);
+		emit_open(task, r, kind, ret, false);
 		break;
 	case PG_SYS_CONNECT:
-		emit_connect(task, r, ret);
+		emit_connect(task, r, ret, false);
 		break;
 	case PG_SYS_SENDTO:
 		DNS_SEND(ARG1(r), ARG5(r), (__u32)ARG6(r) & ~DNS_VIA_URING, 0, ARG2(r), ARG3(r));
@@ -811,10 +902,10 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		break;
 	}
 	case PG_SYS_PTRACE:
-		emit_ptrace(task, r, ret);
+		emit_ptrace(task, r, ret, false);
 		break;
 	default:
-		emit_setid(task, r, kind, ret);
+		emit_setid(task, r, kind, ret, false);
 	}
 	return 0;
 }

@@ -137,7 +137,8 @@ enum pg_dns_skip {
  */
 #define PG_POL_WORDS 16
 #define PG_POL_RULES (PG_POL_WORDS * 64) /* kernel rules per event type and bank */
-#define PG_POL_NTYPES 16 /* indexed by event type (enum pg_event_type) */
+#define PG_POL_NTYPES 16 /* userspace's plan: indexed by event type (enum pg_event_type) */
+#define PG_POL_KTYPES 6 /* the kernel's maps: the types a policy acts on, by pg_pol_kidx() */
 #define PG_POL_LEVELS 8 /* cgroup levels 'cgroup startswith "/a/b/"' rules can name per type */
 #define PG_POL_PATH_BYTES 252 /* path bytes an LPM key holds: 256 of data less its header */
 #define PG_POL_QNAME_LABELS 16 /* labels of a DNS name looked at, from the right */
@@ -156,6 +157,20 @@ enum pg_pol_dim {
 	PG_DIM_PEXE, /* LPM: its parent's binary */
 	PG_DIM_COUNT
 };
+
+/* The kernel maps' index of an event type a policy acts on; -1 for the others. */
+static inline int pg_pol_kidx(__u32 type)
+{
+	switch (type) {
+	case PG_EV_EXEC: return 0;
+	case PG_EV_OPEN: return 1;
+	case PG_EV_CONNECT: return 2;
+	case PG_EV_DNS: return 3;
+	case PG_EV_SETID: return 4;
+	case PG_EV_PTRACE: return 5;
+	default: return -1;
+	}
+}
 
 /* pg_pol_key.kind */
 #define PG_POL_EXACT 0
@@ -221,8 +236,16 @@ static inline __u64 pg_pol_qname_step(__u64 h, __u8 c)
 	return (h ^ c) * PG_POL_FNV_PRIME;
 }
 
-/* The process table enforcement keeps (tgid -> binaries): exe and parent exe selectors. */
+/*
+ * The binaries of a process (tgid -> this), for the exe and parent exe selectors: a tracepoint
+ * cannot read a path from a task cheaply, so they are kept from when they are known. exec sets
+ * exe (its file name), fork copies the parent's exe into both of the child's, exit deletes;
+ * userspace fills the processes running at start-up from /proc. Lengths count the NUL.
+ */
 struct pg_pol_proc {
+	__u16 exe_len;
+	__u16 pexe_len;
+	__u32 pad;
 	char exe[PG_PATH_LEN];
 	char pexe[PG_PATH_LEN];
 };

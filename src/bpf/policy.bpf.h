@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel's half of enforcement (docs/enforce.md): the selector bitmaps of bpf/sensor.h
+ * looked up for one event, the rule that decides it, and what is done about it. Included by
+ * sensor.bpf.c after common.bpf.h.
+ *
+ * policy_on is fixed before load: without --policy every line here is dead code the verifier
+ * drops, and the sensor's hot path is what it was (bench/README.md measures both).
+ */
+#ifndef PANGOLIN_POLICY_BPF_H
+#define PANGOLIN_POLICY_BPF_H
+
+const volatile bool policy_on = false;
+
+#define POL_BANK_ENTRIES (2 * PG_POL_KTYPES)
+#define POL_RULE_ENTRIES (2 * PG_POL_KTYPES * PG_POL_RULES)
+
+/* pol_bank[0]: the bank in force (0 or 1); a reload flips it (sensor.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pol_bank SEC(".maps");
+
+/* per bank and type (pg_pol_kidx): what to look up */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, POL_BANK_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pg_pol_cfg);
+} pol_cfg SEC(".maps");
+
+/* per bank, type and bit: what the rule does, and how often it decided (userspace sums them
+ * per rule; a bank's counts are read and cleared when a reload retires it) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, POL_RULE_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pg_pol_rule);
+} pol_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, POL_RULE_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+} pol_hits SEC(".maps");
+
+/* The selectors. Allocated as they are filled: a set of four rules costs four entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct pg_pol_key);
+	__type(value, struct pg_pol_bits);
+} pol_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct pg_pol_lpm_key);
+	__type(value, struct pg_pol_bits);
+} pol_lpm SEC(".maps");
+
+/* tgid -> its binaries (sensor.h, struct pg_pol_proc) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct pg_pol_proc);
+} pol_proc SEC(".maps");
+
+/* Processes the table had no room for: their exe selectors cannot match (--stats says). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pol_proc_lost SEC(".maps");
+
+/* A decision's working set, off the stack: the rules still in the running, the union of one
+ * dimension's lookups, the keys. */
+struct pol_scratch {
+	__u64 acc[PG_POL_WORDS];
+	struct pg_pol_bits merged;
+	struct pg_pol_lpm_key lkey;
+	struct pg_pol_key hkey;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pol_scratch);
+} pol_scratch_map SEC(".maps");
+
+#define POL_D(d) (1u << PG_DIM_##d)
+
+static __always_inline __u32 pol_bank_now(void)
+{
+	__u32 zero = 0, *b = bpf_map_lookup_elem(&pol_bank, &zero);
+
+	return b ? *b & 1 : 0;
+}
+
+/* The rules for type in the bank in force, NULL when there are none. */
+static __always_inline struct pg_pol_cfg *pol_cfg_of(__u32 bank, __u32 type)
+{
+	int k = pg_pol_kidx(type);
+	struct pg_pol_cfg *cfg;
+	__u32 idx;
+
+	if (k < 0)
+		return NULL;
+	idx = bank * PG_POL_KTYPES + (__u32)k;
+	cfg = bpf_map_lookup_elem(&pol_cfg, &idx);
+	return cfg && cfg->nwords ? cfg : NULL;
+}
+
+static __always_inline struct pol_scratch *pol_begin(const struct pg_pol_cfg *cfg)
+{
+	__u32 zero = 0;
+	struct pol_scratch *sc = bpf_map_lookup_elem(&pol_scratch_map, &zero);
+
+	if (!sc)
+		return NULL;
+	for (int w = 0; w < PG_POL_WORDS; w++)
+		sc->acc[w] = cfg->live[w];
+	return sc;
+}
+
+/*
+ * One dimension's answer: acc &= (pos | nopos) & ~neg, with hit the union of its lookups
+ * (NULL: none found). false when no rule is left, or a dimension every rule needs missed.
+ */
+static __always_inline bool pol_apply(struct pol_scratch *sc, const struct pg_pol_cfg *cfg, __u32 d,
+				      const struct pg_pol_bits *hit)
+{
+	__u64 any = 0;
+
+	if (!hit && (cfg->required & (1u << d)))
+		return false;
+	for (int w = 0; w < PG_POL_WORDS; w++) {
+		__u64 pos, neg = 0;
+
+		if (w >= cfg->nwords)
+			break;
+		pos = cfg->nopos[d][w];
+		if (hit) {
+			pos |= hit->pos[w];
+			neg = hit->neg[w];
+		}
+		sc->acc[w] &= pos & ~neg;
+		any |= sc->acc[w];
+	}
+	return any != 0;
+}
+
+static __always_inline void pol_merge_clear(struct pol_scratch *sc)
+{
+	for (int w = 0; w < PG_POL_WORDS; w++) {
+		sc->merged.pos[w] = 0;
+		sc->merged.neg[w] = 0;
+	}
+}
+
+static __always_inline void pol_merge(struct pol_scratch *sc, const struct pg_pol_bits *hit,
+				      __u32 nwords)
+{
+	for (int w = 0; w < PG_POL_WORDS; w++) {
+		if (w >= nwords)
+			break;
+		sc->merged.pos[w] |= hit->pos[w];
+		sc->merged.neg[w] |= hit->neg[w];
+	}
+}
+
+static __always_inline struct pg_pol_bits *pol_hash_get(struct pol_scratch *sc, __u32 bank,
+							__u32 type, __u32 dim, __u32 kind, __u64 v0,
+							__u64 v1)
+{
+	sc->hkey.bank = bank;
+	sc->hkey.type = type;
+	sc->hkey.dim = dim;
+	sc->hkey.kind = kind;
+	sc->hkey.pad = 0;
+	sc->hkey.v[0] = v0;
+	sc->hkey.v[1] = v1;
+	return bpf_map_lookup_elem(&pol_hash, &sc->hkey);
+}
+
+static __always_inline void pol_lkey(struct pol_scratch *sc, __u32 bank, __u32 type, __u32 dim)
+{
+	sc->lkey.bank = bank;
+	sc->lkey.type = type;
+	sc->lkey.dim = dim;
+	sc->lkey.pad = 0;
+}
+
+/* A path (len bytes with its NUL, as read_path counts) into the LPM key, and the lookup. */
+static __always_inline struct pg_pol_bits *
+pol_path_get(struct pol_scratch *sc, __u32 bank, __u32 type, __u32 dim, const char *path, __u32 len)
+{
+	pol_lkey(sc, bank, type, dim);
+	__builtin_memcpy(sc->lkey.data, path, PG_POL_PATH_BYTES);
+	if (len > PG_POL_PATH_BYTES)
+		len = PG_POL_PATH_BYTES;
+	sc->lkey.prefixlen = 32 + 8 * len;
+	return bpf_map_lookup_elem(&pol_lpm, &sc->lkey);
+}
+
+/* The path read from its end (endswith): len bytes, its NUL included, as read_path counts. */
+static __always_inline struct pg_pol_bits *pol_suffix_get(struct pol_scratch *sc, __u32 bank,
+							  __u32 type, const char *path, __u32 len)
+{
+	__u32 n = len > 0 ? len - 1 : 0; /* without the NUL */
+
+	pol_lkey(sc, bank, type, PG_DIM_SUFFIX);
+	if (n > PG_POL_PATH_BYTES)
+		n = PG_POL_PATH_BYTES;
+	for (__u32 i = 0; i < PG_POL_PATH_BYTES; i++) {
+		__u32 at;
+
+		if (i >= n)
+			break;
+		at = (len - 2 - i) & (PG_PATH_LEN - 1);
+		sc->lkey.data[i] = path[at];
+	}
+	sc->lkey.prefixlen = 32 + 8 * n;
+	return bpf_map_lookup_elem(&pol_lpm, &sc->lkey);
+}
+
+/* The lowest bit left: the rule that decides (userspace put the strongest first). */
+static __always_inline int pol_first(struct pol_scratch *sc, const struct pg_pol_cfg *cfg)
+{
+	for (int w = 0; w < PG_POL_WORDS; w++) {
+		__u64 x;
+		int n = 0;
+
+		if (w >= cfg->nwords)
+			break;
+		x = sc->acc[w];
+		if (!x)
+			continue;
+		if (!(x & 0xffffffffULL)) {
+			n += 32;
+			x >>= 32;
+		}
+		if (!(x & 0xffff)) {
+			n += 16;
+			x >>= 16;
+		}
+		if (!(x & 0xff)) {
+			n += 8;
+			x >>= 8;
+		}
+		if (!(x & 0xf)) {
+			n += 4;
+			x >>= 4;
+		}
+		if (!(x & 0x3)) {
+			n += 2;
+			x >>= 2;
+		}
+		if (!(x & 0x1))
+			n += 1;
+		return w * 64 + n;
+	}
+	return -1;
+}
+
+/*
+ * The rule of bit b of type in bank: counted, and returned (NULL if the maps disagree,
+ * which they do not). What it asks for is the caller's to do.
+ */
+static __always_inline struct pg_pol_rule *pol_rule(__u32 bank, __u32 type, int b)
+{
+	int k = pg_pol_kidx(type);
+	__u32 idx;
+	__u64 *hits;
+
+	if (k < 0 || b < 0 || b >= PG_POL_RULES)
+		return NULL;
+	idx = (bank * PG_POL_KTYPES + (__u32)k) * PG_POL_RULES + (__u32)b;
+	hits = bpf_map_lookup_elem(&pol_hits, &idx);
+	if (hits)
+		__sync_fetch_and_add(hits, 1);
+	return bpf_map_lookup_elem(&pol_rules, &idx);
+}
+
+/* A kill, done here: the process never runs another instruction of its own. */
+static __always_inline __u32 pol_enforce(const struct pg_pol_rule *r)
+{
+	if (!r)
+		return 0;
+	if (r->action == PG_ACT_KILL)
+		bpf_send_signal(r->signal);
+	return r->verdict;
+}
+
+/* --- what a tracing program knows about the current task ----------------------------------- */
+
+/*
+ * The cgroup: its own id (exact selectors) and its ancestors' at the depths 'under' selectors
+ * name, strictly above it. One lookup each, their union applied at once.
+ */
+static __always_inline bool pol_cgroup_task(struct pol_scratch *sc, const struct pg_pol_cfg *cfg,
+					    __u32 bank, __u32 type, __u64 own)
+{
+	struct pg_pol_bits *hit;
+	bool found = false;
+
+	pol_merge_clear(sc);
+	hit = pol_hash_get(sc, bank, type, PG_DIM_CGROUP, PG_POL_EXACT, own, 0);
+	if (hit) {
+		pol_merge(sc, hit, cfg->nwords);
+		found = true;
+	}
+	for (int l = 0; l < PG_POL_LEVELS; l++) {
+		__u64 anc;
+
+		if (l >= cfg->nlevels)
+			break;
+		anc = bpf_get_current_ancestor_cgroup_id(cfg->levels[l]);
+		if (!anc || anc == own)
+			continue; /* deeper than the task's cgroup, or the cgroup itself */
+		hit = pol_hash_get(sc, bank, type, PG_DIM_CGROUP, PG_POL_UNDER, anc, 0);
+		if (hit) {
+			pol_merge(sc, hit, cfg->nwords);
+			found = true;
+		}
+	}
+	return pol_apply(sc, cfg, PG_DIM_CGROUP, found ? &sc->merged : NULL);
+}
+
+/* The binaries (exe, parent exe) of process tgid from pol_proc. */
+static __always_inline bool pol_binaries(struct pol_scratch *sc, const struct pg_pol_cfg *cfg,
+					 __u32 bank, __u32 type, __u32 tgid)
+{
+	struct pg_pol_proc *p = bpf_map_lookup_elem(&pol_proc, &tgid);
+	struct pg_pol_bits *hit;
+
+	if (cfg->dims & POL_D(EXE)) {
+		hit = p ? pol_path_get(sc, bank, type, PG_DIM_EXE, p->exe, p->exe_len) : NULL;
+		if (!pol_apply(sc, cfg, PG_DIM_EXE, hit))
+			return false;
+	}
+	if (cfg->dims & POL_D(PEXE)) {
+		hit = p ? pol_path_get(sc, bank, type, PG_DIM_PEXE, p->pexe, p->pexe_len) : NULL;
+		if (!pol_apply(sc, cfg, PG_DIM_PEXE, hit))
+			return false;
+	}
+	return true;
+}
+
+/* uid, comm, cgroup and binaries of a task (the current one), in that order. */
+static __always_inline bool pol_identity(struct pol_scratch *sc, const struct pg_pol_cfg *cfg,
+					 __u32 bank, __u32 type, struct task_struct *task)
+{
+	if (cfg->dims & POL_D(UID)) {
+		__u32 uid = TREAD(task, cred, uid.val);
+
+		if (!pol_apply(sc, cfg, PG_DIM_UID,
+			       pol_hash_get(sc, bank, type, PG_DIM_UID, 0, uid, 0)))
+			return false;
+	}
+	if (cfg->dims & POL_D(COMM)) {
+		union {
+			char c[16];
+			__u64 w[2];
+		} comm;
+
+		task_comm(task, comm.c);
+		if (!pol_apply(sc, cfg, PG_DIM_COMM,
+			       pol_hash_get(sc, bank, type, PG_DIM_COMM, 0, comm.w[0], comm.w[1])))
+			return false;
+	}
+	if ((cfg->dims & POL_D(CGROUP)) &&
+	    !pol_cgroup_task(sc, cfg, bank, type, task_cgroup_id(task)))
+		return false;
+	if ((cfg->dims & (POL_D(EXE) | POL_D(PEXE))) &&
+	    !pol_binaries(sc, cfg, bank, type, TREAD(task, tgid)))
+		return false;
+	return true;
+}
+
+/* The verdict for the event sc's acc leaves, with its kill done; 0 for none. */
+static __always_inline __u32 pol_conclude(struct pol_scratch *sc, const struct pg_pol_cfg *cfg,
+					  __u32 bank, __u32 type)
+{
+	return pol_enforce(pol_rule(bank, type, pol_first(sc, cfg)));
+}
+
+/* --- the decisions at the sensor's own hooks ----------------------------------------------- */
+
+/* An open, at sys_exit: path as the process passed it (len: read_path's count). */
+static __noinline __u32 pol_open(struct task_struct *task, const char *path, __u32 len)
+{
+	__u32 bank = pol_bank_now(), type = PG_EV_OPEN;
+	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
+	struct pol_scratch *sc;
+
+	if (!cfg || !(sc = pol_begin(cfg)))
+		return 0;
+	if ((cfg->dims & POL_D(PATH)) &&
+	    !pol_apply(sc, cfg, PG_DIM_PATH, pol_path_get(sc, bank, type, PG_DIM_PATH, path, len)))
+		return 0;
+	if ((cfg->dims & POL_D(SUFFIX)) &&
+	    !pol_apply(sc, cfg, PG_DIM_SUFFIX, pol_suffix_get(sc, bank, type, path, len)))
+		return 0;
+	if (!pol_identity(sc, cfg, bank, type, task))
+		return 0;
+	return pol_conclude(sc, cfg, bank, type);
+}
+
+/* setid and ptrace: who, nothing else. */
+static __noinline __u32 pol_task(struct task_struct *task, __u32 type)
+{
+	__u32 bank = pol_bank_now();
+	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
+	struct pol_scratch *sc;
+
+	if (!cfg || !(sc = pol_begin(cfg)))
+		return 0;
+	if (!pol_identity(sc, cfg, bank, type, task))
+		return 0;
+	return pol_conclude(sc, cfg, bank, type);
+}
+
+/* An exec, at sched_process_exec: the new image has not run an instruction yet. */
+static __noinline __u32 pol_exec(struct task_struct *task, const char *path, __u32 len,
+				 bool unlinked)
+{
+	__u32 bank = pol_bank_now(), type = PG_EV_EXEC;
+	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
+	struct pol_scratch *sc;
+
+	if (!cfg || !(sc = pol_begin(cfg)))
+		return 0;
+	if ((cfg->dims & POL_D(UNLINKED)) &&
+	    !pol_apply(sc, cfg, PG_DIM_UNLINKED,
+		       unlinked ? pol_hash_get(sc, bank, type, PG_DIM_UNLINKED, 0, 1, 0) : NULL))
+		return 0;
+	if ((cfg->dims & POL_D(PATH)) &&
+	    !pol_apply(sc, cfg, PG_DIM_PATH, pol_path_get(sc, bank, type, PG_DIM_PATH, path, len)))
+		return 0;
+	if ((cfg->dims & POL_D(SUFFIX)) &&
+	    !pol_apply(sc, cfg, PG_DIM_SUFFIX, pol_suffix_get(sc, bank, type, path, len)))
+		return 0;
+	if (!pol_identity(sc, cfg, bank, type, task))
+		return 0;
+	return pol_conclude(sc, cfg, bank, type);
+}
+
+/* The destination of a connect: daddr (family byte first, IPv4-mapped IPv6 as IPv4) and dport. */
+static __always_inline bool pol_dest(struct pol_scratch *sc, const struct pg_pol_cfg *cfg,
+				     __u32 bank, __u32 type, __u16 family, const __u8 *addr,
+				     __u16 port)
+{
+	if (cfg->dims & POL_D(DPORT)) {
+		if (!pol_apply(sc, cfg, PG_DIM_DPORT,
+			       pol_hash_get(sc, bank, type, PG_DIM_DPORT, 0, port, 0)))
+			return false;
+	}
+	if (cfg->dims & POL_D(DADDR)) {
+		struct pg_pol_bits *hit = NULL;
+		__u64 w0, w1;
+
+		__builtin_memcpy(&w0, addr, 8);
+		__builtin_memcpy(&w1, addr + 8, 8);
+		pol_lkey(sc, bank, type, PG_DIM_DADDR);
+		/* ::ffff:a.b.c.d: bytes 0-9 zero, 10-11 0xff (little-endian words) */
+		if (family == AF_INET6 && w0 == 0 && (w1 & 0xffffffffULL) == 0xffff0000ULL) {
+			family = AF_INET;
+			addr += 12;
+		}
+		if (family == AF_INET) {
+			sc->lkey.data[0] = 4;
+			__builtin_memcpy(sc->lkey.data + 1, addr, 4);
+			sc->lkey.prefixlen = 32 + 40;
+			hit = bpf_map_lookup_elem(&pol_lpm, &sc->lkey);
+		} else if (family == AF_INET6) {
+			sc->lkey.data[0] = 6;
+			__builtin_memcpy(sc->lkey.data + 1, addr, 16);
+			sc->lkey.prefixlen = 32 + 136;
+			hit = bpf_map_lookup_elem(&pol_lpm, &sc->lkey);
+		}
+		if (!pol_apply(sc, cfg, PG_DIM_DADDR, hit))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A connect, at sys_exit, where no cgroup hook decided it before it happened: the address as
+ * the process passed it, read back from its memory.
+ */
+static __noinline __u32 pol_connect_exit(struct task_struct *task, __u32 family, const __u8 *addr,
+					 __u32 port)
+{
+	__u32 bank = pol_bank_now(), type = PG_EV_CONNECT;
+	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
+	struct pol_scratch *sc;
+
+	if (!cfg || !(sc = pol_begin(cfg)))
+		return 0;
+	if (!pol_dest(sc, cfg, bank, type, (__u16)family, addr, (__u16)port))
+		return 0;
+	if (!pol_identity(sc, cfg, bank, type, task))
+		return 0;
+	return pol_conclude(sc, cfg, bank, type);
+}
+
+/*
+ * An event no rule decided, of a type some rule is for: the filters, which were not run before
+ * the decision. A call of its own: the syscall path's frame stays as it was without policies.
+ */
+static __noinline bool pol_wanted(struct task_struct *task, __u32 type)
+{
+	return type_on(type) && pass_common(task, type);
+}
+
+/* Is any rule for type in force? The cheap test before anything is read for a decision. */
+static __always_inline bool pol_active(__u32 type)
+{
+	return policy_on && pol_cfg_of(pol_bank_now(), type);
+}
+
+/* --- the binaries of each process ---------------------------------------------------------- */
+
+static __always_inline void pol_proc_full(void)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&pol_proc_lost, &zero);
+
+	if (c)
+		*c += 1;
+}
+
+/* An entry built off the stack (520 bytes), then written whole. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pg_pol_proc);
+} pol_proc_tmp SEC(".maps");
+
+static __always_inline void pol_proc_put(__u32 tgid, const struct pg_pol_proc *v)
+{
+	if (bpf_map_update_elem(&pol_proc, &tgid, v, BPF_ANY))
+		pol_proc_full();
+}
+
+/* exec: the process's binary is now path (len with its NUL); its parent's stays. */
+static __always_inline void pol_proc_exec(struct task_struct *task, const char *path, __u32 len)
+{
+	__u32 tgid = TREAD(task, tgid), ptgid, zero = 0;
+	struct pg_pol_proc *t = bpf_map_lookup_elem(&pol_proc_tmp, &zero), *p;
+
+	if (!t)
+		return;
+	p = bpf_map_lookup_elem(&pol_proc, &tgid);
+	if (!p) {
+		/* not known (it started before the table was filled): its parent's exe now */
+		ptgid = TREAD(task, real_parent, tgid);
+		p = bpf_map_lookup_elem(&pol_proc, &ptgid);
+		if (p) {
+			__builtin_memcpy(t->pexe, p->exe, PG_PATH_LEN);
+			t->pexe_len = p->exe_len;
+		} else {
+			t->pexe[0] = 0;
+			t->pexe_len = 0;
+		}
+	} else {
+		__builtin_memcpy(t->pexe, p->pexe, PG_PATH_LEN);
+		t->pexe_len = p->pexe_len;
+	}
+	__builtin_memcpy(t->exe, path, PG_PATH_LEN);
+	t->exe_len = len > PG_PATH_LEN ? PG_PATH_LEN : (__u16)len;
+	t->pad = 0;
+	pol_proc_put(tgid, t);
+}
+
+/* fork: the child runs its parent's binary, and its parent's binary is that too. */
+static __always_inline void pol_proc_fork(__u32 ptgid, __u32 ctgid)
+{
+	struct pg_pol_proc *p = bpf_map_lookup_elem(&pol_proc, &ptgid), *t;
+	__u32 zero = 0;
+
+	if (!p || !(t = bpf_map_lookup_elem(&pol_proc_tmp, &zero)))
+		return;
+	__builtin_memcpy(t->exe, p->exe, PG_PATH_LEN);
+	__builtin_memcpy(t->pexe, p->exe, PG_PATH_LEN);
+	t->exe_len = p->exe_len;
+	t->pexe_len = p->exe_len;
+	t->pad = 0;
+	pol_proc_put(ctgid, t);
+}
+
+static __always_inline void pol_proc_exit(__u32 tgid)
+{
+	bpf_map_delete_elem(&pol_proc, &tgid);
+}
+
+#endif /* PANGOLIN_POLICY_BPF_H */
