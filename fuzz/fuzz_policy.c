@@ -22,25 +22,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define HDR(type, comm)                                                                        \
+#define HDR(type, comm, exe)                                                                   \
 	"{\"v\":1,\"type\":\"" type "\",\"ts\":1764084477000000000,\"pid\":4321,\"tid\":4322," \
 	"\"ppid\":1,\"uid\":1000,\"gid\":100,\"comm\":\"" comm "\",\"cgroup_id\":4242,"        \
-	"\"start_ns\":5,\"cgroup\":\"/k8s/pod\""
+	"\"start_ns\":5,\"cgroup\":\"/k8s/pod\",\"exe\":\"" exe "\",\"parent_exe\":\"/bin/bash\""
 
 static const char *const lines[] = {
-	HDR("open",
-	    "curl") ",\"dirfd\":-100,\"flags\":524288,\"mode\":420,\"ret\":3,\"path\":\"/etc/shadow\"}",
-	HDR("exec", "bash") ",\"path\":\"/tmp/x\",\"argv\":[\"x\"],\"exe_unlinked\":true}",
-	HDR("connect",
-	    "curl") ",\"family\":\"inet\",\"daddr\":\"10.1.2.3\",\"dport\":443,\"fd\":5,\"ret\":0}",
-	HDR("connect",
-	    "nc") ",\"family\":\"inet6\",\"daddr\":\"2001:db8::1\",\"dport\":80,\"fd\":6,\"ret\":0}",
-	HDR("dns",
-	    "curl") ",\"family\":\"inet\",\"daddr\":\"127.0.0.53\",\"dport\":53,\"transport\":\"udp\","
-		    "\"dns_id\":4660,\"qname\":\"a.example.com\",\"qtype\":\"AAAA\",\"qclass\":1}",
-	HDR("setid",
-	    "sudo") ",\"call\":\"setuid\",\"ret\":0,\"id_real\":0,\"id_effective\":0,\"id_saved\":4294967295}",
-	HDR("ptrace", "gdb") ",\"request\":\"attach\",\"ret\":0,\"target_pid\":7,\"addr\":0}",
+	HDR("open", "curl",
+	    "/usr/bin/curl") ",\"dirfd\":-100,\"flags\":524288,\"mode\":420,\"ret\":3,\"path\":\"/etc/shadow\"}",
+	HDR("exec", "bash",
+	    "/tmp/x") ",\"path\":\"/tmp/x\",\"argv\":[\"x\"],\"exe_unlinked\":true}",
+	HDR("connect", "curl",
+	    "/usr/bin/curl") ",\"family\":\"inet\",\"daddr\":\"10.1.2.3\",\"dport\":443,\"fd\":5,\"ret\":0}",
+	HDR("connect", "nc",
+	    "/usr/bin/nc") ",\"family\":\"inet6\",\"daddr\":\"2001:db8::1\",\"dport\":80,\"fd\":6,\"ret\":0}",
+	HDR("dns", "curl",
+	    "/usr/bin/curl") ",\"family\":\"inet\",\"daddr\":\"127.0.0.53\",\"dport\":53,\"transport\":\"udp\","
+			     "\"dns_id\":4660,\"qname\":\"a.example.com\",\"qtype\":\"AAAA\",\"qclass\":1}",
+	HDR("setid", "sudo",
+	    "/usr/bin/sudo") ",\"call\":\"setuid\",\"ret\":0,\"id_real\":0,\"id_effective\":0,\"id_saved\":4294967295}",
+	HDR("ptrace", "gdb",
+	    "/usr/bin/gdb") ",\"request\":\"attach\",\"ret\":0,\"target_pid\":7,\"addr\":0}",
 };
 #define NEV (sizeof(lines) / sizeof(lines[0]))
 
@@ -139,6 +141,8 @@ static void check_plan(const struct pg_policy_set *set)
 				}
 			}
 		}
+		facts.exe = ev->meta.proc.exe;
+		facts.pexe = ev->meta.proc.parent_exe;
 		if (pg_policy_plan__decide(&pl, ev, &facts) != want) {
 			fprintf(stderr, "event %zu: the plan decides %#x, the rules %#x\n", e,
 				pg_policy_plan__decide(&pl, ev, &facts), want);

@@ -133,7 +133,8 @@ static int lit_const(const struct pg_filter_node *n, unsigned int type)
 			any |= (unsigned int)n->vals[i].num == type;
 		return n->cmp == PG_CMP_NE ? !any : any;
 	}
-	if (f->kind != PG_FK_META && pg_field_offset(f, type) < 0)
+	/* userspace's fields (node, exe, ancestors...) belong to every type */
+	if (f->kind != PG_FK_META && f->kind != PG_FK_ANCESTORS && pg_field_offset(f, type) < 0)
 		return 0;
 	return -1;
 }
@@ -262,8 +263,8 @@ struct csel {
 };
 
 static const char *const dim_what =
-	"the kernel decides type, uid, comm, cgroup, cgroup_id, path, daddr, dport, qname and "
-	"exe_unlinked (docs/enforce.md)";
+	"the kernel decides type, uid, comm, cgroup, cgroup_id, path, exe, parent_exe, daddr, dport, "
+	"qname and exe_unlinked (docs/enforce.md)";
 
 static int unsupported(struct ctx *c, const struct pg_filter_node *n, const char *why)
 {
@@ -293,6 +294,9 @@ static const char *field_why(const struct pg_field *f)
 	if (f == &pg_fields[PG_FLD_PID] || f == &pg_fields[PG_FLD_TID] ||
 	    f == &pg_fields[PG_FLD_PPID])
 		return "pids are reused; scope the rule by cgroup, uid, comm or path";
+	if (f == &pg_fields[PG_FLD_ANCESTORS] || f == &pg_fields[PG_FLD_CMDLINE] ||
+	    f == &pg_fields[PG_FLD_PARENT_CMDLINE])
+		return "the kernel keeps each process's program and its parent's, no more: match exe or parent_exe";
 	return NULL;
 }
 
@@ -468,6 +472,12 @@ static int lit_dim(struct ctx *c, const struct lit *l, unsigned int *dim, bool *
 		*dim = PG_DIM_QNAME;
 	else if (f == &pg_fields[PG_FLD_EXE_UNLINKED])
 		*dim = PG_DIM_UNLINKED;
+	else if (f == &pg_fields[PG_FLD_EXE])
+		/* an exec's exe is the program it starts: its path */
+		*dim = c->type == PG_EV_EXEC ? (cmp == PG_CMP_ENDSWITH ? PG_DIM_SUFFIX : PG_DIM_PATH)
+					     : PG_DIM_EXE;
+	else if (f == &pg_fields[PG_FLD_PARENT_EXE])
+		*dim = PG_DIM_PEXE;
 	else
 		return unsupported(c, n, dim_what);
 
@@ -484,6 +494,8 @@ static int lit_dim(struct ctx *c, const struct lit *l, unsigned int *dim, bool *
 	}
 	switch (*dim) {
 	case PG_DIM_PATH:
+	case PG_DIM_EXE:
+	case PG_DIM_PEXE:
 		if (eq || cmp == PG_CMP_STARTSWITH)
 			return 0;
 		break;

@@ -251,3 +251,45 @@ def test_bad_policy_is_refused_before_anything_runs(pangolin, tmp_path, text, er
     assert p.returncode == 2, p.stderr
     assert f"pangolin run: --policy: {pol}{err}" in p.stderr, p.stderr
     assert "watching" not in p.stderr
+
+
+def test_rules_on_the_program_and_its_parent(pangolin, tmp_path):
+    """exe and parent_exe are decided in the kernel from the processes' binaries, kept from
+    their exec and fork: a copy of cat is killed reading the secret where /bin/cat is not, and
+    cat started by a copy of sh is killed where cat started by /bin/sh is not."""
+    token = uuid.uuid4().hex[:10]
+    d = pathlib.Path(f"/tmp/pgbin-{token}")
+    d.mkdir()
+    secret = tmp_path / f"secret-{token}"
+    secret.write_bytes(b"x" * 100)
+    try:
+        shutil.copy("/bin/cat", d / "cat")
+        shutil.copy("/bin/sh", d / "sh")
+        pol = policy(tmp_path, f"""name: bins-{token}
+rules:
+  - name: copied-cat
+    match: type == "open" && path == "{secret}" && exe == "{d}/cat"
+    action: kill
+  - name: under-copied-sh
+    match: type == "open" && path == "{secret}" && parent_exe startswith "{d}/"
+    action: kill
+""")
+        # the process table (exe, parent_exe on events) learns from exec, fork and exit events
+        with Sensor(pangolin, "--policy", pol, "--filter", 'type in ["exec", "fork", "exit"]') as s:
+            copy = subprocess.run([d / "cat", secret], capture_output=True, timeout=30)
+            orig = subprocess.run(["/bin/cat", secret], capture_output=True, timeout=30)
+            # "; true": the shell forks for cat instead of becoming it
+            under = subprocess.run([d / "sh", "-c", f"/bin/cat {secret}; true"],
+                                   capture_output=True, timeout=30)
+            plain = subprocess.run(["/bin/sh", "-c", f"/bin/cat {secret}; true"],
+                                   capture_output=True, timeout=30)
+    finally:
+        shutil.rmtree(d)
+    assert copy.returncode == SIGKILL and copy.stdout == b""
+    assert orig.returncode == 0 and orig.stdout == b"x" * 100
+    assert under.returncode == 0 and under.stdout == b""  # cat died, the shell went on
+    assert plain.returncode == 0 and plain.stdout == b"x" * 100
+    k = {e["rule"]: e for e in decided(s, "kill")}
+    assert set(k) == {"copied-cat", "under-copied-sh"}, decided(s)
+    assert k["copied-cat"]["exe"] == f"{d}/cat"
+    assert k["under-copied-sh"]["parent_exe"] == f"{d}/sh" and k["under-copied-sh"]["exe"] == "/bin/cat"

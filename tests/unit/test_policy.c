@@ -412,6 +412,12 @@ static const struct {
 	{ "type == \"open\" && comm == \"a-name-longer-than-15\"", "kill",
 	  "a comm holds 15 bytes at most" },
 	{ "type == \"open\" && path startswith \"\"", "kill", "an empty prefix is every path" },
+	{ "type == \"open\" && exe endswith \"/curl\"", "kill",
+	  "'exe endswith \"/curl\"' cannot be decided in the kernel: there the kernel compares it" },
+	{ "type == \"open\" && ancestors == \"/bin/sh\"", "kill",
+	  "the kernel keeps each process's program and its parent's, no more: match exe or parent_exe" },
+	{ "type == \"dns\" && parent_exe == \"/bin/sh\"", "deny",
+	  "cannot be decided in the kernel for dns events" },
 	{ "uid == 0", "kill", "t.yaml:3:5: rule r: a kill rule must say which events it is for" },
 	{ "type == \"fork\"", "kill", "t.yaml:3:5: rule r: matches no event the kernel acts on" },
 	{ "type == \"open\" && daddr == \"10.0.0.0/8\"", "deny",
@@ -516,16 +522,21 @@ static const char *const g_names[] = { "evil.com", "a.evil.com", "b.a.evil.com",
 static const char *const g_under[] = { ".evil.com", ".com", ".a.evil.com" };
 static const char *const g_cgpaths[] = { "/a", "/a/b", "/d/e", "/ab" };
 static const char *const g_cgunder[] = { "/a/", "/a/b/", "/d/", "/" };
+static const char *const g_exes[] = { "/usr/bin/curl", "/usr/bin/cat", "/bin/sh", "/tmp/x" };
+static const char *const g_exe_prefixes[] = { "/usr/bin/", "/tmp/", "/bin/sh" };
 
 #define PICK(r, a) (a[rng_below(r, sizeof(a) / sizeof(a[0]))])
 
-/* no_comm: the rule is for exec or dns events, whose comm the kernel does not decide on */
-static size_t gen_cmp(struct rng *r, char *o, size_t n, bool no_comm)
+/* no_comm: the rule is for exec or dns events, whose comm the kernel does not decide on; dns
+ * has no process fields either */
+static size_t gen_cmp(struct rng *r, char *o, size_t n, bool no_comm, bool no_proc)
 {
-	unsigned int k = (unsigned int)rng_below(r, 13);
+	unsigned int k = (unsigned int)rng_below(r, 16);
 
 	if (k == 0 && no_comm)
 		k = 1;
+	if (k >= 13 && k <= 15 && no_proc)
+		k = 12;
 	switch (k) {
 	case 0: return (size_t)snprintf(o, n, "comm == \"%s\"", PICK(r, g_comms));
 	case 1:
@@ -545,34 +556,42 @@ static size_t gen_cmp(struct rng *r, char *o, size_t n, bool no_comm)
 	case 9: return (size_t)snprintf(o, n, "qname endswith \"%s\"", PICK(r, g_under));
 	case 10: return (size_t)snprintf(o, n, "cgroup == \"%s\"", PICK(r, g_cgpaths));
 	case 11: return (size_t)snprintf(o, n, "cgroup startswith \"%s\"", PICK(r, g_cgunder));
+	case 13:
+		return (size_t)snprintf(o, n, "exe %s \"%s\"", rng_chance(r, 70) ? "==" : "!=",
+					PICK(r, g_exes));
+	case 14: return (size_t)snprintf(o, n, "exe startswith \"%s\"", PICK(r, g_exe_prefixes));
+	case 15:
+		return (size_t)snprintf(o, n, "parent_exe in [\"%s\", \"%s\"]", PICK(r, g_exes),
+					PICK(r, g_exes));
 	default:
 		return (size_t)snprintf(o, n,
 					rng_chance(r, 50) ? "exe_unlinked" : "exe_unlinked == 0");
 	}
 }
 
-static size_t gen_expr(struct rng *r, char *o, size_t n, int depth, bool no_comm)
+static size_t gen_expr(struct rng *r, char *o, size_t n, int depth, bool no_comm,
+		       bool no_proc)
 {
 	size_t len = 0;
 	int kind = depth > 2 ? 0 : (int)rng_below(r, 4);
 
 	if (kind == 0)
-		return gen_cmp(r, o, n, no_comm);
+		return gen_cmp(r, o, n, no_comm, no_proc);
 	if (kind == 1) {
 		len += (size_t)snprintf(o, n, "not (");
-		len += gen_expr(r, o + len, n - len, depth + 1, no_comm);
+		len += gen_expr(r, o + len, n - len, depth + 1, no_comm, no_proc);
 		return len + (size_t)snprintf(o + len, n - len, ")");
 	}
 	len += (size_t)snprintf(o, n, "(");
-	len += gen_expr(r, o + len, n - len, depth + 1, no_comm);
+	len += gen_expr(r, o + len, n - len, depth + 1, no_comm, no_proc);
 	len += (size_t)snprintf(o + len, n - len, kind == 2 ? " && " : " || ");
-	len += gen_expr(r, o + len, n - len, depth + 1, no_comm);
+	len += gen_expr(r, o + len, n - len, depth + 1, no_comm, no_proc);
 	return len + (size_t)snprintf(o + len, n - len, ")");
 }
 
 struct gen_case {
 	struct pg_event ev;
-	char cgpath[64];
+	char cgpath[64], exe[64], pexe[64];
 	uint64_t ids[8];
 	struct pg_pol_facts facts;
 };
@@ -596,11 +615,17 @@ static void gen_policy_event(struct rng *r, struct gen_case *c)
 		c->ids[d] = cgs[i].id;
 	c->facts.cgroup_ids = c->ids;
 	c->facts.ncgroup = (unsigned int)depth;
+	/* the process table's view, the same for the filter and for the kernel */
+	snprintf(c->exe, sizeof(c->exe), "%s", PICK(r, g_exes));
+	snprintf(c->pexe, sizeof(c->pexe), "%s", PICK(r, g_exes));
+	ev->meta.proc.exe = c->facts.exe = c->exe;
+	ev->meta.proc.parent_exe = c->facts.pexe = c->pexe;
 	switch (type) {
 	case PG_EV_EXEC:
 		strcpy(ev->r.exec.path, PICK(r, g_paths));
 		if (rng_chance(r, 30))
 			ev->r.exec.flags |= PG_EXE_UNLINKED;
+		snprintf(c->exe, sizeof(c->exe), "%s", ev->r.exec.path); /* runs what it exec'd */
 		break;
 	case PG_EV_OPEN: strcpy(ev->r.open.path, PICK(r, g_paths)); break;
 	case PG_EV_CONNECT:
@@ -646,10 +671,11 @@ static void test_plan_decides_like_the_rules(void **state)
 			const char *t1 = PICK(&r, g_types), *t2 = PICK(&r, g_types);
 			bool no_comm = !strcmp(t1, "exec") || !strcmp(t1, "dns") ||
 				       !strcmp(t2, "exec") || !strcmp(t2, "dns");
+			bool no_proc = !strcmp(t1, "dns") || !strcmp(t2, "dns");
 
 			monitor[i] = rng_chance(&r, 30);
 			act[i] = rng_chance(&r, 50) ? PG_RULE_KILL : PG_RULE_DENY;
-			gen_expr(&r, expr, sizeof(expr), 0, no_comm);
+			gen_expr(&r, expr, sizeof(expr), 0, no_comm, no_proc);
 			n += (size_t)snprintf(
 				yaml + n, sizeof(yaml) - n,
 				"%sname: p%u\nmode: %s\nrules:\n  - name: r\n"
