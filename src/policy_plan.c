@@ -357,6 +357,42 @@ static int cgroup_sel(struct ctx *c, const struct pg_filter_node *n,
 	return 0;
 }
 
+/*
+ * The hash of a dotted name (len bytes) as the kernel makes it (bpf/sensor.h), and, when
+ * suffixes is not NULL, of each of its suffixes at a label boundary (the whole name not among
+ * them), shortest first, at most max of them; returns the whole name's, *n the suffixes'.
+ */
+static uint64_t qname_hash_n(const char *name, size_t len, uint64_t *suffixes, size_t max,
+			     size_t *n)
+{
+	uint64_t s = PG_POL_FNV_OFFSET;
+	size_t end = len, k = 0;
+
+	for (size_t i = len; i-- > 0;) {
+		if (name[i] != '.' && i > 0)
+			continue;
+		{
+			size_t start = name[i] == '.' ? i + 1 : i;
+			uint64_t h = PG_POL_FNV_OFFSET;
+
+			for (size_t j = start; j < end; j++)
+				h = pg_pol_label_step(h, (unsigned char)name[j]);
+			s = pg_pol_fold(s, h);
+			if (i > 0 && suffixes && k < max)
+				suffixes[k++] = s;
+			end = i;
+		}
+	}
+	if (n)
+		*n = k;
+	return s;
+}
+
+static uint64_t qname_hash(const char *name, size_t len, uint64_t *suffixes, size_t max)
+{
+	return qname_hash_n(name, len, suffixes, max, NULL);
+}
+
 /* One value of a comparison as a selector of dimension dim. */
 static int value_sel(struct ctx *c, const struct pg_filter_node *n, const struct pg_filter_value *v,
 		     unsigned int dim, struct sel *s)
@@ -410,8 +446,6 @@ static int value_sel(struct ctx *c, const struct pg_filter_node *n, const struct
 	case PG_DIM_QNAME: {
 		const char *name = v->str;
 		size_t len = v->len;
-		uint64_t h = PG_POL_FNV_OFFSET;
-
 		if (n->cmp == PG_CMP_ENDSWITH) {
 			if (len < 2 || name[0] != '.')
 				return unsupported(
@@ -432,9 +466,7 @@ static int value_sel(struct ctx *c, const struct pg_filter_node *n, const struct
 				return unsupported(
 					c, n,
 					"write DNS names in lowercase: the kernel compares them ignoring case");
-		for (size_t i = len; i-- > 0;)
-			h = pg_pol_qname_step(h, (unsigned char)name[i]);
-		s->v[0] = h;
+		s->v[0] = qname_hash(name, len, NULL, 0);
 		s->s = name;
 		s->len = len;
 		return 0;
@@ -1168,19 +1200,15 @@ uint32_t pg_policy_plan__decide(const struct pg_policy_plan *pl, const struct pg
 		}
 		case PG_DIM_QNAME: {
 			const char *q = ev->r.dns.qname;
-			size_t len = strnlen(q, PG_QNAME_LEN - 1);
-			uint64_t h = PG_POL_FNV_OFFSET;
-			unsigned int labels = 0;
+			size_t len = strnlen(q, PG_QNAME_LEN - 1), ns;
+			uint64_t suf[PG_POL_QNAME_LABELS], whole;
 
 			if (!(ev->r.dns.flags & PG_DNS_F_PARSED) || !len)
 				break;
-			for (size_t i = len; i-- > 0;) {
-				h = pg_pol_qname_step(h, (unsigned char)q[i]);
-				if (i == 0)
-					hits[nh++] = find_h(pl, t, d, PG_POL_EXACT, h, 0);
-				else if (q[i - 1] == '.' && labels++ < PG_POL_QNAME_LABELS)
-					hits[nh++] = find_h(pl, t, d, PG_POL_UNDER, h, 0);
-			}
+			whole = qname_hash_n(q, len, suf, PG_POL_QNAME_LABELS, &ns);
+			hits[nh++] = find_h(pl, t, d, PG_POL_EXACT, whole, 0);
+			for (size_t i = 0; i < ns; i++)
+				hits[nh++] = find_h(pl, t, d, PG_POL_UNDER, suf[i], 0);
 			break;
 		}
 		case PG_DIM_CGROUP:

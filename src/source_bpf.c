@@ -176,6 +176,26 @@ static const unsigned char kind_type[PG_SYS_KIND_COUNT] = PG_SYS_KIND_TYPES;
 
 #define NHOOKS (sizeof(hook_table) / sizeof(hook_table[0]))
 #define SNAP_PROG ((int)NHOOKS) /* the iterator's slot in source_bpf.logs */
+
+/*
+ * The policies' own hooks, loaded only with --policy, attached at the cgroup v2 root: they
+ * refuse a connect, and drop a DNS query, before a packet leaves. Where this kernel refuses
+ * them, connect rules are decided at sys_exit (a kill) and DNS rules cannot be loaded.
+ */
+enum { POL_HOOK_CONNECT, POL_HOOK_DNS, POL_HOOK_COUNT };
+
+static const struct {
+	const char *prog;
+	int hook;
+} pol_prog_table[] = {
+	{ "pol_connect4", POL_HOOK_CONNECT },
+	{ "pol_connect6", POL_HOOK_CONNECT },
+	{ "pol_dns_egress", POL_HOOK_DNS },
+};
+
+#define NPOLPROGS (sizeof(pol_prog_table) / sizeof(pol_prog_table[0]))
+#define POL_PROG(i) (SNAP_PROG + 1 + (int)(i)) /* their slots in source_bpf.logs */
+#define NLOGS (POL_PROG(NPOLPROGS))
 #define LOG_BYTES (1u << 22) /* a verifier log per program: only written on refusal */
 
 struct source_bpf {
@@ -183,7 +203,7 @@ struct source_bpf {
 	struct sensor_bpf *skel;
 	int tier; /* of the object loaded */
 	bool uring_complete_cqe; /* io_uring_complete(ctx, req, cqe), 6.14+; else res is args[3] */
-	char *logs[NHOOKS + 1]; /* per program (the iterator last): the verifier's, on refusal */
+	char *logs[NLOGS]; /* per program (hooks, iterator, policy hooks): the verifier's log */
 	char snap_refused[160];
 	struct ring_buffer *rb;
 	struct bpf_link *links[NHOOKS];
@@ -216,6 +236,9 @@ struct source_bpf {
 	bool policy;
 	struct pg_enforce *enforce;
 	char cgmount[256]; /* the cgroup2 mount, for cgroup selectors ("" when none) */
+	char pol_refused[NPOLPROGS][160]; /* why this kernel refused a policy hook ("" if not) */
+	bool pol_hook[POL_HOOK_COUNT]; /* loaded and attached */
+	struct bpf_link *pol_links[NPOLPROGS];
 };
 
 static long long ts_ns(clockid_t c)
@@ -581,6 +604,10 @@ int pg_source_bpf__detach(struct pg_source *src)
 		s->links[i] = NULL;
 		s->hooks[i].attached = false;
 	}
+	for (size_t i = 0; i < NPOLPROGS; i++) {
+		bpf_link__destroy(s->pol_links[i]);
+		s->pol_links[i] = NULL;
+	}
 	s->detached = true;
 	return 0;
 }
@@ -594,7 +621,7 @@ static void bpf_free(struct pg_source *src)
 	pg_source_bpf__detach(src);
 	ring_buffer__free(s->rb);
 	sensor_bpf__destroy(s->skel);
-	for (int i = 0; i <= SNAP_PROG; i++)
+	for (int i = 0; i < NLOGS; i++)
 		free(s->logs[i]);
 	free(s->snap);
 	pg_enforce__free(s->enforce);
@@ -725,16 +752,19 @@ static bool is_pow2(size_t v)
 
 /* The event types a policy acts on at sys_exit, and the hooks the process table needs. */
 #define POLICY_SYS_TYPES                                                                         \
-	((1u << PG_EV_OPEN) | (1u << PG_EV_CONNECT) | (1u << PG_EV_SETID) | (1u << PG_EV_PTRACE))
+	((1u << PG_EV_OPEN) | (1u << PG_EV_CONNECT) | (1u << PG_EV_SETID) | (1u << PG_EV_PTRACE) | \
+	 (1u << PG_EV_DNS))
 #define POLICY_HOOK_TYPES \
 	(POLICY_SYS_TYPES | (1u << PG_EV_EXEC) | (1u << PG_EV_FORK) | (1u << PG_EV_EXIT))
 
 /* Without policies their maps take no memory: one entry each, never looked at. */
 static void policy_maps_minimal(struct source_bpf *s)
 {
-	struct bpf_map *maps[] = { s->skel->maps.pol_cfg,  s->skel->maps.pol_rules,
-				   s->skel->maps.pol_hits, s->skel->maps.pol_hash,
-				   s->skel->maps.pol_lpm,  s->skel->maps.pol_proc };
+	struct bpf_map *maps[] = {
+		s->skel->maps.pol_cfg,	   s->skel->maps.pol_rules,	  s->skel->maps.pol_hits,
+		s->skel->maps.pol_hash,	   s->skel->maps.pol_lpm,	  s->skel->maps.pol_proc,
+		s->skel->maps.pol_pending, s->skel->maps.pol_dns_pending, s->skel->maps.pol_skb_scratch,
+	};
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		bpf_map__set_max_entries(maps[i], 1);
@@ -793,6 +823,22 @@ static void configure(struct source_bpf *s, const struct pg_kfilter *kf,
 	}
 	bpf_program__set_autoload(s->skel->progs.snapshot_task, snapshot && !s->snap_refused[0]);
 	bpf_program__set_log_buf(s->skel->progs.snapshot_task, s->logs[SNAP_PROG], LOG_BYTES);
+
+	/* a hook whose programs were all accepted so far, where there is a cgroup2 to attach to */
+	for (int h = 0; h < POL_HOOK_COUNT; h++)
+		s->pol_hook[h] = s->policy && s->cgmount[0];
+	for (size_t i = 0; i < NPOLPROGS; i++)
+		if (s->pol_refused[i][0])
+			s->pol_hook[pol_prog_table[i].hook] = false;
+	ro->pol_connect_hook = s->pol_hook[POL_HOOK_CONNECT];
+	ro->pol_dns_hook = s->pol_hook[POL_HOOK_DNS];
+	for (size_t i = 0; i < NPOLPROGS; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(s->skel->obj,
+									 pol_prog_table[i].prog);
+
+		bpf_program__set_autoload(p, s->pol_hook[pol_prog_table[i].hook]);
+		bpf_program__set_log_buf(p, s->logs[POL_PROG(i)], LOG_BYTES);
+	}
 }
 
 /* The verifier's verdict: the last line of its log that is not a statistic. */
@@ -816,10 +862,20 @@ static void log_reason(const char *log, char *out, size_t len)
 	}
 }
 
+/* A program's name by its slot in source_bpf.logs. */
+static const char *slot_program(const struct source_bpf *s, int slot)
+{
+	if (slot == SNAP_PROG)
+		return "snapshot_task";
+	if (slot > SNAP_PROG)
+		return pol_prog_table[slot - SNAP_PROG - 1].prog;
+	return s->hooks[slot].program;
+}
+
 /* Which program's log the verifier wrote (the one it refused): its slot, or -1. */
 static int refused_program(struct source_bpf *s)
 {
-	for (int i = 0; i <= SNAP_PROG; i++)
+	for (int i = 0; i < NLOGS; i++)
 		if (s->logs[i] && s->logs[i][0])
 			return i;
 	return -1;
@@ -836,7 +892,7 @@ static int try_load(struct source_bpf *s, int tier, const struct pg_kfilter *kf,
 	if (!s->skel)
 		return -errno;
 	s->tier = tier;
-	for (int i = 0; i <= SNAP_PROG; i++)
+	for (int i = 0; i < NLOGS; i++)
 		s->logs[i][0] = 0;
 	configure(s, kf, opts, rb_bytes, snapshot);
 	t0 = ts_ns(CLOCK_MONOTONIC);
@@ -887,14 +943,25 @@ static int load_best(struct source_bpf *s, const struct pg_kfilter *kf, const st
 			log_reason(s->logs[slot], why, sizeof(why));
 			if (opts->verbose)
 				fprintf(stderr, "pangolin: verifier log of %s (tier %d):\n%s\n",
-					slot == SNAP_PROG ? "snapshot_task" : s->hooks[slot].program, tier,
-					s->logs[slot]);
+					slot_program(s, slot), tier, s->logs[slot]);
 		} else {
 			snprintf(why, sizeof(why), "%s", strerror(-rc));
 		}
-		bool optional = slot == SNAP_PROG || (slot >= 0 && s->hooks[slot].via);
+		bool optional = slot >= SNAP_PROG || (slot >= 0 && s->hooks[slot].via);
 		int lower = tier - 1;
 
+		if (slot > SNAP_PROG) {
+			size_t i = (size_t)(slot - SNAP_PROG - 1);
+
+			snprintf(s->pol_refused[i], sizeof(s->pol_refused[i]), "%s", why);
+			fprintf(stderr,
+				"pangolin: warning: this kernel refused %s (%s): %s; 'pangolin run -v' shows the verifier log\n",
+				pol_prog_table[i].prog, why,
+				pol_prog_table[i].hook == POL_HOOK_CONNECT
+					? "connect rules are decided at sys_exit instead, and kill"
+					: "DNS rules cannot be enforced");
+			continue;
+		}
 		while (lower >= 0 && !(mask & (1u << lower)))
 			lower--;
 		if (slot >= 0 && (optional || lower < 0)) {
@@ -909,7 +976,7 @@ static int load_best(struct source_bpf *s, const struct pg_kfilter *kf, const st
 			}
 			fprintf(stderr,
 				"pangolin: warning: this kernel refused %s (%s): %s are not seen; 'pangolin run -v' shows the verifier log\n",
-				slot == SNAP_PROG ? "snapshot_task" : s->hooks[slot].program, why, ev);
+				slot_program(s, slot), why, ev);
 			continue;
 		}
 		if (lower >= 0) {
@@ -924,6 +991,40 @@ static int load_best(struct source_bpf *s, const struct pg_kfilter *kf, const st
 			 why);
 		return rc;
 	}
+}
+
+/*
+ * The policy hooks at the cgroup v2 root, as bpf links (they go when pangolin does). Loaded
+ * means they must attach: the kernel side already counts on them to decide.
+ */
+static int attach_policy_hooks(struct source_bpf *s, char *err, size_t errlen)
+{
+	int fd, rc = 0;
+
+	if (!s->pol_hook[POL_HOOK_CONNECT] && !s->pol_hook[POL_HOOK_DNS])
+		return 0;
+	fd = open(s->cgmount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open the cgroup2 root %s for the policy hooks: %s",
+			 s->cgmount, strerror(errno));
+		return rc;
+	}
+	for (size_t i = 0; i < NPOLPROGS && !rc; i++) {
+		struct bpf_program *p;
+
+		if (!s->pol_hook[pol_prog_table[i].hook])
+			continue;
+		p = bpf_object__find_program_by_name(s->skel->obj, pol_prog_table[i].prog);
+		s->pol_links[i] = bpf_program__attach_cgroup(p, fd);
+		if (!s->pol_links[i]) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot attach %s at the cgroup2 root %s: %s",
+				 pol_prog_table[i].prog, s->cgmount, strerror(errno));
+		}
+	}
+	close(fd);
+	return rc;
 }
 
 struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, size_t errlen)
@@ -975,7 +1076,7 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	s->policy = opts->policy;
 	if (s->policy && pg_cgroup2_mount(s->cgmount, sizeof(s->cgmount)))
 		s->cgmount[0] = 0;
-	for (int i = 0; i <= SNAP_PROG; i++) {
+	for (int i = 0; i < NLOGS; i++) {
 		/* untouched pages cost nothing: the kernel writes a log only when it refuses */
 		if (!(s->logs[i] = calloc(1, LOG_BYTES))) {
 			snprintf(err, errlen, "out of memory");
@@ -1019,7 +1120,7 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	s->uring_complete_cqe = raw_tp_nargs("io_uring_complete") == 3;
 	if ((rc = load_best(s, kf, opts, rb_bytes, snapshot, err, errlen)))
 		goto err_out;
-	for (int i = 0; i <= SNAP_PROG; i++) {
+	for (int i = 0; i < NLOGS; i++) {
 		free(s->logs[i]);
 		s->logs[i] = NULL;
 	}
@@ -1080,6 +1181,8 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			snprintf(err, errlen, "out of memory");
 			goto err_out;
 		}
+		if ((rc = attach_policy_hooks(s, err, errlen)))
+			goto err_out;
 		/* after attaching: an exec from now on is the kernel's to record */
 		pg_enforce__fill_procs(s->enforce);
 	}
@@ -1108,7 +1211,8 @@ void pg_source_bpf__policy_env(struct pg_source *src, struct pg_policy_env *env)
 	/* sys_exit and sched_process_exec: the signal from the hook */
 	env->mech[PG_EV_EXEC] = PG_MECH_SIGNAL;
 	env->mech[PG_EV_OPEN] = PG_MECH_SIGNAL;
-	env->mech[PG_EV_CONNECT] = PG_MECH_SIGNAL;
+	env->mech[PG_EV_CONNECT] = s->pol_hook[POL_HOOK_CONNECT] ? PG_MECH_CGROUP : PG_MECH_SIGNAL;
+	env->mech[PG_EV_DNS] = s->pol_hook[POL_HOOK_DNS] ? PG_MECH_CGROUP : PG_MECH_NONE;
 	env->mech[PG_EV_SETID] = PG_MECH_SIGNAL;
 	env->mech[PG_EV_PTRACE] = PG_MECH_SIGNAL;
 	if (s->cgmount[0]) {

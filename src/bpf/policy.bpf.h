@@ -120,16 +120,20 @@ static __always_inline struct pg_pol_cfg *pol_cfg_of(__u32 bank, __u32 type)
 	return cfg && cfg->nwords ? cfg : NULL;
 }
 
+static __always_inline struct pol_scratch *pol_begin_in(struct pol_scratch *sc,
+							const struct pg_pol_cfg *cfg)
+{
+	for (int w = 0; w < PG_POL_WORDS; w++)
+		sc->acc[w] = cfg->live[w];
+	return sc;
+}
+
 static __always_inline struct pol_scratch *pol_begin(const struct pg_pol_cfg *cfg)
 {
 	__u32 zero = 0;
 	struct pol_scratch *sc = bpf_map_lookup_elem(&pol_scratch_map, &zero);
 
-	if (!sc)
-		return NULL;
-	for (int w = 0; w < PG_POL_WORDS; w++)
-		sc->acc[w] = cfg->live[w];
-	return sc;
+	return sc ? pol_begin_in(sc, cfg) : NULL;
 }
 
 /*
@@ -307,8 +311,8 @@ static __always_inline __u32 pol_enforce(const struct pg_pol_rule *r)
  * The cgroup: its own id (exact selectors) and its ancestors' at the depths 'under' selectors
  * name, strictly above it. One lookup each, their union applied at once.
  */
-static __always_inline bool pol_cgroup_task(struct pol_scratch *sc, const struct pg_pol_cfg *cfg,
-					    __u32 bank, __u32 type, __u64 own)
+static __always_inline bool pol_cgroup_of(struct pol_scratch *sc, const struct pg_pol_cfg *cfg,
+					  __u32 bank, __u32 type, __u64 own, struct __sk_buff *skb)
 {
 	struct pg_pol_bits *hit;
 	bool found = false;
@@ -324,7 +328,9 @@ static __always_inline bool pol_cgroup_task(struct pol_scratch *sc, const struct
 
 		if (l >= cfg->nlevels)
 			break;
-		anc = bpf_get_current_ancestor_cgroup_id(cfg->levels[l]);
+		/* a packet's socket's cgroup, else the current task's (skb is a constant) */
+		anc = skb ? bpf_skb_ancestor_cgroup_id(skb, cfg->levels[l]) :
+			    bpf_get_current_ancestor_cgroup_id(cfg->levels[l]);
 		if (!anc || anc == own)
 			continue; /* deeper than the task's cgroup, or the cgroup itself */
 		hit = pol_hash_get(sc, bank, type, PG_DIM_CGROUP, PG_POL_UNDER, anc, 0);
@@ -379,7 +385,7 @@ static __always_inline bool pol_identity(struct pol_scratch *sc, const struct pg
 			return false;
 	}
 	if ((cfg->dims & POL_D(CGROUP)) &&
-	    !pol_cgroup_task(sc, cfg, bank, type, task_cgroup_id(task)))
+	    !pol_cgroup_of(sc, cfg, bank, type, task_cgroup_id(task), NULL))
 		return false;
 	if ((cfg->dims & (POL_D(EXE) | POL_D(PEXE))) &&
 	    !pol_binaries(sc, cfg, bank, type, TREAD(task, tgid)))
@@ -527,6 +533,368 @@ static __noinline bool pol_wanted(struct task_struct *task, __u32 type)
 static __always_inline bool pol_active(__u32 type)
 {
 	return policy_on && pol_cfg_of(pol_bank_now(), type);
+}
+
+/* --- the cgroup socket hooks: a connect, a DNS query, refused before a packet leaves ---------
+
+ * Attached at the cgroup v2 root (every socket is below it), only with --policy. They run in the
+ * connecting process, before the kernel copies anything back, on the kernel's own copy of the
+ * address: what they decide is what happens. They cannot send a signal; a kill rule also refuses
+ * the call here, and sys_exit (which reads the verdict they leave) sends the signal.
+ */
+const volatile bool pol_connect_hook = false; /* the connect hooks are loaded and attached */
+const volatile bool pol_dns_hook = false; /* the DNS egress hook is */
+
+/* What a hook decided, for the sys_exit (or the DNS send) that reports it. */
+struct pol_pending {
+	__u32 verdict;
+	__u8 action;
+	__u8 signal;
+	__u16 pad;
+};
+
+/* by pid_tgid (connect: the thread that called it) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct pol_pending);
+} pol_pending SEC(".maps");
+
+/* by the socket and the query's id: the DNS message a send reports */
+struct pol_dns_key {
+	__u64 cookie;
+	__u32 id;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct pol_dns_key);
+	__type(value, struct pol_pending);
+} pol_dns_pending SEC(".maps");
+
+static __always_inline void pol_pending_set(struct pol_pending *p, const struct pg_pol_rule *r)
+{
+	p->verdict = r->verdict;
+	p->action = r->action;
+	p->signal = r->signal;
+	p->pad = 0;
+}
+
+/* Does the rule's action refuse the call? A kill does too, where a hook can refuse. */
+static __always_inline bool pol_refuses(const struct pg_pol_rule *r)
+{
+	return r->action == PG_ACT_KILL || r->action == PG_ACT_DENY;
+}
+
+static __always_inline int pol_connect_hook_decide(struct bpf_sock_addr *ctx, __u16 family,
+						   const __u8 *addr)
+{
+	__u32 bank = pol_bank_now(), type = PG_EV_CONNECT;
+	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pol_pending pending;
+	struct pol_scratch *sc;
+	struct pg_pol_rule *r;
+
+	if (!cfg || !(sc = pol_begin(cfg)))
+		return 1;
+	if (!pol_dest(sc, cfg, bank, type, family, addr, bpf_ntohs((__u16)ctx->user_port)))
+		return 1;
+	if (cfg->dims & POL_D(UID)) {
+		__u32 uid = (__u32)bpf_get_current_uid_gid();
+
+		if (!pol_apply(sc, cfg, PG_DIM_UID,
+			       pol_hash_get(sc, bank, type, PG_DIM_UID, 0, uid, 0)))
+			return 1;
+	}
+	if (cfg->dims & POL_D(COMM)) {
+		union {
+			char c[16];
+			__u64 w[2];
+		} comm = {};
+
+		bpf_get_current_comm(comm.c, sizeof(comm.c));
+		if (!pol_apply(sc, cfg, PG_DIM_COMM,
+			       pol_hash_get(sc, bank, type, PG_DIM_COMM, 0, comm.w[0], comm.w[1])))
+			return 1;
+	}
+	if ((cfg->dims & POL_D(CGROUP)) &&
+	    !pol_cgroup_of(sc, cfg, bank, type, bpf_get_current_cgroup_id(), NULL))
+		return 1;
+	if ((cfg->dims & (POL_D(EXE) | POL_D(PEXE))) &&
+	    !pol_binaries(sc, cfg, bank, type, (__u32)(id >> 32)))
+		return 1;
+	r = pol_rule(bank, type, pol_first(sc, cfg));
+	if (!r)
+		return 1;
+	pol_pending_set(&pending, r);
+	bpf_map_update_elem(&pol_pending, &id, &pending, BPF_ANY);
+	return pol_refuses(r) ? 0 : 1;
+}
+
+SEC("cgroup/connect4")
+int pol_connect4(struct bpf_sock_addr *ctx)
+{
+	__u8 addr[16] = {};
+	__u32 a4 = ctx->user_ip4;
+
+	if (!policy_on)
+		return 1;
+	__builtin_memcpy(addr, &a4, 4);
+	return pol_connect_hook_decide(ctx, AF_INET, addr);
+}
+
+SEC("cgroup/connect6")
+int pol_connect6(struct bpf_sock_addr *ctx)
+{
+	__u32 a6[4];
+
+	if (!policy_on)
+		return 1;
+	/* 4-byte loads: what the context allows for user_ip6 */
+	a6[0] = ctx->user_ip6[0];
+	a6[1] = ctx->user_ip6[1];
+	a6[2] = ctx->user_ip6[2];
+	a6[3] = ctx->user_ip6[3];
+	return pol_connect_hook_decide(ctx, AF_INET6, (const __u8 *)a6);
+}
+
+/* sys_exit of a connect the hook decided: the verdict, and the kill it asked for. */
+static __noinline __u32 pol_connect_taken(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pol_pending *p = bpf_map_lookup_elem(&pol_pending, &id);
+	__u32 v;
+
+	if (!p)
+		return 0;
+	v = p->verdict;
+	if (p->action == PG_ACT_KILL)
+		bpf_send_signal(p->signal);
+	bpf_map_delete_elem(&pol_pending, &id);
+	return v;
+}
+
+/*
+ * The egress hook's working set: a decision's, the query's name as it came (labels behind
+ * their lengths) and which of its bytes are lengths. A softirq may send (a TCP retransmit)
+ * while a process sends on the same CPU: two slots, taken by depth.
+ */
+struct pol_skb_scratch {
+	struct pol_scratch sc;
+	__u8 name[PG_QNAME_LEN];
+	__u64 lh[128]; /* each label's hash, left to right */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct pol_skb_scratch);
+} pol_skb_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pol_skb_depth SEC(".maps");
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_UDP 17
+
+/*
+ * The query's name (len bytes of the packet from the question on, labels behind their lengths):
+ * each label hashed, then folded from the right (bpf/sensor.h); each suffix at a label boundary
+ * looked up as such (the shortest PG_POL_QNAME_LABELS), the whole name as itself. false when
+ * the bytes are not a name (a label longer than 63: a compression pointer; no end).
+ */
+/* The byte loop's state, for bpf_loop: one callback, verified once for every byte. */
+struct qname_walk {
+	struct pol_skb_scratch *x;
+	__u64 h;
+	__u32 len, nl, left;
+	bool done;
+};
+
+static long qname_byte(__u32 i, struct qname_walk *w)
+{
+	struct pol_skb_scratch *x = w->x;
+	__u8 c;
+
+	if (i >= w->len || i >= PG_QNAME_LEN)
+		return 1; /* no end: not a name */
+	barrier_var(i); /* the mask stays where the verifier can see it */
+	c = x->name[i & (PG_QNAME_LEN - 1)];
+	if (w->left) {
+		w->h = pg_pol_label_step(w->h, c);
+		if (!--w->left) {
+			x->lh[w->nl & 127] = w->h;
+			w->nl++;
+		}
+		return 0;
+	}
+	if (c == 0) {
+		w->done = true;
+		return 1;
+	}
+	if (c > 63 || w->nl >= 127)
+		return 1; /* a compression pointer, or more labels than a name has */
+	w->left = c;
+	w->h = PG_POL_FNV_OFFSET;
+	return 0;
+}
+
+static __always_inline bool pol_qname(struct pol_skb_scratch *x, const struct pg_pol_cfg *cfg,
+				      __u32 bank, __u32 len, bool *found)
+{
+	struct pol_scratch *sc = &x->sc;
+	struct qname_walk w = { .x = x, .len = len };
+	__u64 s = PG_POL_FNV_OFFSET;
+	__u32 nl;
+
+	bpf_loop(PG_QNAME_LEN, qname_byte, &w, 0);
+	nl = w.nl;
+	if (!w.done || !nl)
+		return false;
+	pol_merge_clear(sc);
+	*found = false;
+	for (int k = 0; k <= PG_POL_QNAME_LABELS; k++) {
+		struct pg_pol_bits *hit;
+		__u32 idx;
+
+		if ((__u32)k >= nl)
+			break;
+		idx = (nl - 1 - (__u32)k) & 127;
+		s = pg_pol_fold(s, x->lh[idx]);
+		if (idx && k == PG_POL_QNAME_LABELS)
+			break; /* suffixes past the last looked at */
+		hit = pol_hash_get(sc, bank, PG_EV_DNS, PG_DIM_QNAME,
+				   idx ? PG_POL_UNDER : PG_POL_EXACT, s, 0);
+		if (hit) {
+			pol_merge(sc, hit, cfg->nwords);
+			*found = true;
+		}
+	}
+	return true;
+}
+
+static __always_inline int pol_dns_decide(struct __sk_buff *skb, struct pol_skb_scratch *x)
+{
+	__u32 bank = pol_bank_now(), type = PG_EV_DNS, l4, len;
+	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
+	struct pol_scratch *sc = &x->sc;
+	struct pol_dns_key key = {};
+	struct pol_pending pending;
+	struct pg_pol_rule *r;
+	__u8 addr[16] = {};
+	__u16 family, port, id;
+	bool found;
+
+	if (!cfg)
+		return 1;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) || ip.protocol != IPPROTO_UDP ||
+		    (ip.frag_off & bpf_htons(0x1fff)))
+			return 1;
+		family = AF_INET;
+		__builtin_memcpy(addr, &ip.daddr, 4);
+		l4 = ip.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) || ip6.nexthdr != IPPROTO_UDP)
+			return 1;
+		family = AF_INET6;
+		__builtin_memcpy(addr, &ip6.daddr, 16);
+		l4 = sizeof(ip6);
+	} else {
+		return 1;
+	}
+	{
+		struct udphdr udp;
+		__u8 hdr[12];
+
+		if (l4 > 60 || bpf_skb_load_bytes(skb, l4, &udp, sizeof(udp)))
+			return 1;
+		port = bpf_ntohs(udp.dest);
+		if (port != dns_port)
+			return 1;
+		if (bpf_skb_load_bytes(skb, l4 + 8, hdr, sizeof(hdr)))
+			return 1;
+		id = (__u16)hdr[0] << 8 | hdr[1];
+		if ((hdr[2] & 0x80) || !(hdr[4] | hdr[5]))
+			return 1; /* a response, or no question */
+	}
+	if (skb->len <= l4 + 20)
+		return 1;
+	len = skb->len - (l4 + 20);
+	if (len > PG_QNAME_LEN)
+		len = PG_QNAME_LEN;
+	/*
+	 * Bounded on the very register the helper gets: the compiler knows len <= 256 already,
+	 * would drop a C mask, and may pass the unclamped copy on the path that needed no clamp,
+	 * which the verifier sees as a 64-bit difference that may be negative. len is 1..256 here
+	 * (skb->len > l4 + 20), which this keeps as it is.
+	 */
+	asm volatile("%[n] += -1; %[n] &= 255; %[n] += 1" : [n] "+r"(len)); /* 1..256 */
+	if (bpf_skb_load_bytes(skb, l4 + 20, x->name, len))
+		return 1;
+	pol_begin_in(sc, cfg);
+	if (!pol_dest(sc, cfg, bank, type, family, addr, port))
+		return 1;
+	if ((cfg->dims & POL_D(QNAME))) {
+		if (!pol_qname(x, cfg, bank, len, &found))
+			return 1; /* not a name a rule can be about */
+		if (!pol_apply(sc, cfg, PG_DIM_QNAME, found ? &sc->merged : NULL))
+			return 1;
+	}
+	if (cfg->dims & POL_D(UID)) {
+		__u32 uid = bpf_get_socket_uid(skb);
+
+		if (!pol_apply(sc, cfg, PG_DIM_UID,
+			       pol_hash_get(sc, bank, type, PG_DIM_UID, 0, uid, 0)))
+			return 1;
+	}
+	if ((cfg->dims & POL_D(CGROUP)) &&
+	    !pol_cgroup_of(sc, cfg, bank, type, bpf_skb_cgroup_id(skb), skb))
+		return 1;
+	r = pol_rule(bank, type, pol_first(sc, cfg));
+	if (!r)
+		return 1;
+	key.cookie = bpf_get_socket_cookie(skb);
+	key.id = id;
+	pol_pending_set(&pending, r);
+	bpf_map_update_elem(&pol_dns_pending, &key, &pending, BPF_ANY);
+	return pol_refuses(r) ? 0 : 1;
+}
+
+SEC("cgroup_skb/egress")
+int pol_dns_egress(struct __sk_buff *skb)
+{
+	__u32 zero = 0, *depth, slot;
+	struct pol_skb_scratch *x;
+	int verdict;
+
+	if (!policy_on)
+		return 1;
+	depth = bpf_map_lookup_elem(&pol_skb_depth, &zero);
+	if (!depth || *depth >= 2)
+		return 1;
+	slot = *depth;
+	x = bpf_map_lookup_elem(&pol_skb_scratch, &slot);
+	if (!x)
+		return 1;
+	*depth += 1;
+	verdict = pol_dns_decide(skb, x);
+	*depth -= 1;
+	return verdict;
 }
 
 /* --- the binaries of each process ---------------------------------------------------------- */

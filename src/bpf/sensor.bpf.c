@@ -273,6 +273,36 @@ static __always_inline struct sock *fd_to_sock(struct task_struct *task, int fd)
 	return KREAD(sock, sk);
 }
 
+/*
+ * A DNS message a send reports (its first bytes at buf, on fd): the verdict the egress hook
+ * left for it, and the kill it asked for. Scalars only: a frame of its own at the end of the
+ * DNS path's chain.
+ */
+static __noinline __u32 pol_dns_taken(__u64 fd, __u64 buf)
+{
+	struct pol_dns_key key = {};
+	struct pol_pending *p;
+	struct sock *sk;
+	__u8 idb[2];
+	__u32 v;
+
+	if (!pol_dns_hook || !pol_cfg_of(pol_bank_now(), PG_EV_DNS))
+		return 0;
+	sk = fd_to_sock(current_task(), (int)fd);
+	if (!sk || bpf_probe_read_user(idb, 2, (const void *)buf))
+		return 0;
+	key.cookie = KREAD(sk, __sk_common.skc_cookie.counter);
+	key.id = (__u32)idb[0] << 8 | idb[1];
+	p = bpf_map_lookup_elem(&pol_dns_pending, &key);
+	if (!p)
+		return 0;
+	v = p->verdict;
+	if (p->action == PG_ACT_KILL)
+		bpf_send_signal(p->signal);
+	bpf_map_delete_elem(&pol_dns_pending, &key);
+	return v;
+}
+
 /* --- DNS ----------------------------------------------------------------------------------- */
 
 /*
@@ -305,6 +335,19 @@ struct {
 	__type(key, __u64); /* tgid << 32 | fd */
 	__type(value, __u32); /* the message length announced */
 } dns_lengths SEC(".maps");
+
+#define EPERM 1
+/* pg_dns_iov's fdv, above the fd: through io_uring; a send the egress hook may have refused */
+#define DNS_IOV_URING (1ull << 32)
+#define DNS_IOV_FAILED (2ull << 32)
+/*
+ * With DNS rules, a send that failed with EPERM may be one the egress hook refused: its message
+ * is reported whole if the hook decided it (a verdict waits for it), and not otherwise. A
+ * verdict travels to pg_dns_msg in the top half of the message's length (lengths fit 32 bits).
+ */
+#define DNS_REFUSED(ret) (policy_on && pol_dns_hook && (ret) == -EPERM)
+#define DNS_WHOLE (1u << 20)
+#define DNS_LEN_VERDICT(len, v) ((__u64)(len) | (__u64)(v) << 32)
 
 #define DNS_MAX_MSGS 4 /* messages of one stream send, or of one sendmmsg/writev, looked at */
 
@@ -355,7 +398,10 @@ static __always_inline __u64 dns_message(struct task_struct *task, int fd, const
 	}
 	if (port != dns_port || !buf || len == 0)
 		return 0;
-	if (!pass_common(task, PG_EV_DNS) || !pass_port(PG_EV_DNS, port))
+	/* a query the egress hook decided (flags has its verdict) is reported, whatever the
+	 * filters want */
+	if (!(flags & PG_VERDICT_MASK) &&
+	    (!type_on(PG_EV_DNS) || !pass_common(task, PG_EV_DNS) || !pass_port(PG_EV_DNS, port)))
 		return len;
 	if (!sk)
 		sk = fd_to_sock(task, fd);
@@ -434,17 +480,22 @@ __noinline __u64 pg_dns_msg(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf,
 	__u32 alen = (__u32)fd_alen;
 
 	return dns_message(current_task(), (int)(fd_alen >> 32), (const void *)uaddr,
-			   alen & ~DNS_VIA_URING, (const void *)prefix, (const void *)buf, len,
-			   alen & DNS_VIA_URING ? PG_VIA_IO_URING : 0);
+			   alen & ~DNS_VIA_URING, (const void *)prefix, (const void *)buf,
+			   len & 0xffffffffULL,
+			   (alen & DNS_VIA_URING ? PG_VIA_IO_URING : 0) | (__u32)(len >> 32));
 }
 
 /* Every message of one send: on a stream, one send may hold several, each with its length. */
 static __always_inline void dns_messages(__u64 fd_alen, __u64 uaddr, __u64 prefix, __u64 buf,
 					 __u64 len)
 {
-	for (__u32 i = 0; i < DNS_MAX_MSGS; i++) {
-		__u64 n = pg_dns_msg(fd_alen, uaddr, prefix, buf, len);
+	__u64 verdict = len >> 32; /* the first message's */
 
+	len &= 0xffffffffULL;
+	for (__u32 i = 0; i < DNS_MAX_MSGS; i++) {
+		__u64 n = pg_dns_msg(fd_alen, uaddr, prefix, buf, DNS_LEN_VERDICT(len, verdict));
+
+		verdict = 0;
 		if (n == 0 || n >= len)
 			return;
 		buf += n;
@@ -510,7 +561,7 @@ __noinline int pg_dns_iov(__u64 fdv, __u64 umsg, __u64 uiov_addr, __u64 iovcnt, 
 		iovcnt = sc->m.msg_iovlen;
 	}
 	/* the application's length never carries our flag (a huge one is refused anyway) */
-	alen = (sc->m.msg_namelen & ~DNS_VIA_URING) | (fdv >> 32 ? DNS_VIA_URING : 0);
+	alen = (sc->m.msg_namelen & ~DNS_VIA_URING) | (fdv & DNS_IOV_URING ? DNS_VIA_URING : 0);
 	for (__u32 i = 0; i < DNS_MAX_MSGS; i++) {
 		const void *prefix = NULL;
 
@@ -530,10 +581,19 @@ __noinline int pg_dns_iov(__u64 fdv, __u64 umsg, __u64 uiov_addr, __u64 iovcnt, 
 		if (iov[1].iov_len > (__u64)sent)
 			iov[1].iov_len = sent;
 		sent -= iov[1].iov_len;
-		/* here, not through pg_dns_send: one frame less between the syscall and the
-		 * message (the frames of a chain share 512 bytes) */
-		dns_messages((__u64)(__u32)fd << 32 | alen, (__u64)sc->m.msg_name, (__u64)prefix,
-			     (__u64)iov[1].iov_base, iov[1].iov_len);
+		{
+			__u32 v = policy_on && pol_dns_hook
+					  ? pol_dns_taken((__u32)fd, (__u64)iov[1].iov_base)
+					  : 0;
+
+			if ((fdv & DNS_IOV_FAILED) && !v)
+				return 0; /* refused by something else: not sent, not ours */
+			/* here, not through pg_dns_send: one frame less between the syscall and
+			 * the message (the frames of a chain share 512 bytes) */
+			dns_messages((__u64)(__u32)fd << 32 | alen, (__u64)sc->m.msg_name,
+				     (__u64)prefix, (__u64)iov[1].iov_base,
+				     DNS_LEN_VERDICT(iov[1].iov_len, v));
+		}
 	}
 	if (k < iovcnt && sent > 0)
 		dns_skip(PG_DNS_SKIP_NOT_LOOKED_AT);
@@ -664,7 +724,9 @@ static __always_inline void emit_connect(struct task_struct *task, sys_regs *r, 
 	if (!read_sockaddr((void *)ARG2(r), (__u32)ARG3(r), true, &family, &port, addr))
 		return; /* AF_UNIX and friends are not network connections */
 	if (pol) {
-		verdict = pol_connect_exit(task, family, addr, port);
+		/* the cgroup hook decided it before a packet left; else decide now */
+		verdict = pol_connect_hook ? pol_connect_taken()
+					   : pol_connect_exit(task, family, addr, port);
 		if (!verdict && !pol_wanted(task, PG_EV_CONNECT))
 			return;
 	}
@@ -847,7 +909,8 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	 */
 	if (policy_on && type != PG_EV_DNS && pol_active(type))
 		return pol_sys_exit(task, r, kind, ret);
-	if (policy_on && !type_on(type))
+	if (policy_on && !type_on(type) &&
+	    !(type == PG_EV_DNS && pol_dns_hook && pol_cfg_of(pol_bank_now(), PG_EV_DNS)))
 		return 0;
 	/* DNS is decided by the destination port first: most sends are not DNS */
 	if (type != PG_EV_DNS && !pass_common(task, type))
@@ -862,16 +925,30 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	case PG_SYS_CONNECT:
 		emit_connect(task, r, ret, false);
 		break;
-	case PG_SYS_SENDTO:
-		DNS_SEND(ARG1(r), ARG5(r), (__u32)ARG6(r) & ~DNS_VIA_URING, 0, ARG2(r), ARG3(r));
+	case PG_SYS_SENDTO: {
+		__u32 v = policy_on && pol_dns_hook ? pol_dns_taken(ARG1(r), ARG2(r)) : 0;
+
+		if (!DNS_REFUSED(ret) || v)
+			DNS_SEND(ARG1(r), ARG5(r), (__u32)ARG6(r) & ~DNS_VIA_URING, 0, ARG2(r),
+				 DNS_LEN_VERDICT(ARG3(r), v));
 		break;
+	}
 	case PG_SYS_SENDMSG:
-		pg_dns_iov((__u32)ARG1(r), ARG2(r), 0, 0, ret);
+		if (DNS_REFUSED(ret))
+			pg_dns_iov((__u32)ARG1(r) | DNS_IOV_FAILED, ARG2(r), 0, 0, DNS_WHOLE);
+		else
+			pg_dns_iov((__u32)ARG1(r), ARG2(r), 0, 0, ret);
 		break;
 	case PG_SYS_SENDMMSG: {
 		const struct mmsghdr *v = (const struct mmsghdr *)ARG2(r);
 		__u32 sent = 0;
 
+		/* the first message refused: the others were not sent */
+		if (DNS_REFUSED(ret)) {
+			pg_dns_iov((__u32)ARG1(r) | DNS_IOV_FAILED, (__u64)&v[0].msg_hdr, 0, 0,
+				   DNS_WHOLE);
+			break;
+		}
 		/* ret is how many messages went out; msg_len how much of each */
 		for (__u32 i = 0; i < DNS_MAX_MSGS; i++) {
 			if ((long)i >= ret)
@@ -890,15 +967,22 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 
 		/* every write comes here: the cheap test first (failed, or too small to be a query
 		 * or a stream's length), then whether fd is a socket to the DNS port */
-		if (ret < DNS_QUERY_MIN && ret != DNS_LENGTH_ALONE)
+		if (ret < DNS_QUERY_MIN && ret != DNS_LENGTH_ALONE && !DNS_REFUSED(ret))
 			break;
 		sk = fd_to_sock(task, (int)ARG1(r));
 		if (!sk || bpf_ntohs(KREAD(sk, __sk_common.skc_dport)) != dns_port)
 			break;
-		if (kind == PG_SYS_WRITE)
-			DNS_SEND(ARG1(r), 0, 0, 0, ARG2(r), ret);
-		else
+		if (kind == PG_SYS_WRITE) {
+			__u32 v = policy_on && pol_dns_hook ? pol_dns_taken(ARG1(r), ARG2(r)) : 0;
+
+			if (!DNS_REFUSED(ret) || v)
+				DNS_SEND(ARG1(r), 0, 0, 0, ARG2(r),
+					 DNS_LEN_VERDICT(DNS_REFUSED(ret) ? ARG3(r) : ret, v));
+		} else if (DNS_REFUSED(ret)) {
+			pg_dns_iov((__u32)ARG1(r) | DNS_IOV_FAILED, 0, ARG2(r), ARG3(r), DNS_WHOLE);
+		} else {
 			pg_dns_iov((__u32)ARG1(r), 0, ARG2(r), ARG3(r), ret);
+		}
 		break;
 	}
 	case PG_SYS_PTRACE:
@@ -1098,7 +1182,8 @@ static __noinline void uring_dns(struct io_kiocb *r)
 	}
 	if (KREAD(r, opcode) == URING_OP_SENDMSG) {
 		/* what will go out is not known yet: all of it, as far as the iovecs say */
-		pg_dns_iov((__u32)fd | (1ull << 32), (__u64)BPF_CORE_READ(sr, umsg), 0, 0, 1u << 30);
+		pg_dns_iov((__u32)fd | DNS_IOV_URING, (__u64)BPF_CORE_READ(sr, umsg), 0, 0,
+			   1u << 30);
 		return;
 	}
 	len = KREAD(sr, len);

@@ -222,18 +222,24 @@ struct pg_pol_rule {
 };
 
 /*
- * DNS names are matched by hash: FNV-1a over the lowercase name from its last byte to its
- * first, so one pass from the end gives the hash of every suffix at a label boundary (what
- * 'qname endswith ".example.com"' needs) along the way.
+ * DNS names are matched by hash, a name as its labels: each label hashed on its own (FNV-1a over
+ * its lowercase bytes), then the labels folded from the right, so that one pass gives the hash
+ * of every suffix at a label boundary (what 'qname endswith ".example.com"' needs): "a.b.c" is
+ * fold(fold(fold(OFFSET, H("c")), H("b")), H("a")).
  */
 #define PG_POL_FNV_OFFSET 0xcbf29ce484222325ULL
 #define PG_POL_FNV_PRIME 0x100000001b3ULL
 
-static inline __u64 pg_pol_qname_step(__u64 h, __u8 c)
+static inline __u64 pg_pol_label_step(__u64 h, __u8 c)
 {
 	if (c >= 'A' && c <= 'Z')
 		c += 'a' - 'A';
 	return (h ^ c) * PG_POL_FNV_PRIME;
+}
+
+static inline __u64 pg_pol_fold(__u64 suffix, __u64 label)
+{
+	return (suffix ^ label) * PG_POL_FNV_PRIME;
 }
 
 /*

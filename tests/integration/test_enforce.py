@@ -293,3 +293,154 @@ rules:
     assert set(k) == {"copied-cat", "under-copied-sh"}, decided(s)
     assert k["copied-cat"]["exe"] == f"{d}/cat"
     assert k["under-copied-sh"]["parent_exe"] == f"{d}/sh" and k["under-copied-sh"]["exe"] == "/bin/cat"
+
+
+@pytest.fixture
+def veth():
+    """A network namespace behind a veth pair, on 198.18.N.0/24 (RFC 2544's benchmarking
+    range): the host side .1, the namespace .2 and .3 with a TCP listener on port 80 of both.
+    Yields (host interface, network prefix)."""
+    tag = uuid.uuid4().hex[:8]
+    ns, host, peer = f"pgns{tag}", f"pgh{tag}", f"pgn{tag}"
+    net = f"198.18.{int(tag[:2], 16)}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    listener = None
+    try:
+        for cmd in (["ip", "link", "add", host, "type", "veth", "peer", "name", peer],
+                    ["ip", "link", "set", peer, "netns", ns],
+                    ["ip", "addr", "add", f"{net}.1/24", "dev", host],
+                    ["ip", "link", "set", host, "up"],
+                    ["ip", "-n", ns, "addr", "add", f"{net}.2/24", "dev", peer],
+                    ["ip", "-n", ns, "addr", "add", f"{net}.3/24", "dev", peer],
+                    ["ip", "-n", ns, "link", "set", peer, "up"],
+                    ["ip", "-n", ns, "link", "set", "lo", "up"]):
+            subprocess.run(cmd, check=True)
+        listener = subprocess.Popen(
+            ["ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
+             "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',80))\ns.listen(64)\n"
+             "print('ready',flush=True)\nwhile True:\n c,_=s.accept()\n c.close()"],
+            stdout=subprocess.PIPE, text=True)
+        assert listener.stdout.readline().strip() == "ready"
+        yield host, net
+    finally:
+        if listener:
+            listener.kill()
+            listener.wait()
+        subprocess.run(["ip", "link", "del", host], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+def test_denied_connect_fails_with_eperm_and_no_syn_leaves(pangolin, tmp_path, cgroup, veth):
+    """The cgroup connect hook refuses the connect before the kernel builds a packet: the
+    process gets EPERM and tcpdump on the interface sees no SYN to the denied address, while
+    one to the allowed address goes out and connects. IPv4 and a CIDR; kill also refuses."""
+    host, net = veth
+    token = uuid.uuid4().hex[:10]
+    cg, cgdir = cgroup("net")
+    pol = policy(tmp_path, f"""name: egress-{token}
+rules:
+  - name: no-dot-two
+    match: type == "connect" && daddr == "{net}.2/32" && cgroup == "{cg}"
+    action: deny
+  - name: kill-port-81
+    match: type == "connect" && daddr == "{net}.0/24" && dport == 81 && cgroup == "{cg}"
+    action: kill
+""")
+    pcap = tmp_path / "syn.pcap"
+    dump = subprocess.Popen(["tcpdump", "-i", host, "-n", "-U", "-w", str(pcap),
+                             "tcp[tcpflags] & tcp-syn != 0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "listening on" in dump.stderr.readline()
+        with Sensor(pangolin, "--policy", pol, "--filter", 'type == "exec"') as s:
+            denied = subprocess.run(in_cgroup(cgdir, [PGWORK, "connect", f"{net}.2", 80]),
+                                    capture_output=True, text=True, timeout=30)
+            allowed = subprocess.run(in_cgroup(cgdir, [PGWORK, "connect", f"{net}.3", 80]),
+                                     capture_output=True, text=True, timeout=30)
+            killed = subprocess.run(in_cgroup(cgdir, [PGWORK, "connect", f"{net}.3", 81]),
+                                    capture_output=True, text=True, timeout=30)
+            time.sleep(0.5)
+    finally:
+        dump.send_signal(signal.SIGINT)
+        dump.wait(timeout=30)
+    assert denied.returncode == 0 and denied.stdout.split()[-1] == f"ret=-{errno.EPERM}", denied
+    assert allowed.stdout.split()[-1] == "ret=0", allowed
+    assert killed.returncode == SIGKILL and killed.stdout == ""
+    syns = subprocess.run(["tcpdump", "-n", "-r", str(pcap)], capture_output=True, text=True).stdout
+    assert f"> {net}.3.80:" in syns, syns
+    assert f"> {net}.2." not in syns and f"> {net}.3.81:" not in syns, syns
+    k = {e["rule"]: e for e in decided(s)}
+    assert k["no-dot-two"]["action"] == "deny" and k["no-dot-two"]["ret"] == -errno.EPERM
+    assert k["no-dot-two"]["daddr"] == f"{net}.2" and k["no-dot-two"]["dport"] == 80
+    assert k["kill-port-81"]["action"] == "kill" and k["kill-port-81"]["ret"] == -errno.EPERM
+
+
+@pytest.fixture
+def netns_resolver():
+    """A network namespace whose resolv.conf names the tests' own resolver inside it
+    (dnsserver.py: one line per query it answers), so glibc's resolver is what sends."""
+    ns = f"pgdns{uuid.uuid4().hex[:6]}"
+    etc = pathlib.Path("/etc/netns") / ns
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    srv = None
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        etc.mkdir(parents=True)
+        (etc / "resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+        log = open(pathlib.Path(tempfile_dir()) / f"{ns}.log", "w+")
+        srv = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3",
+                                str(pathlib.Path(__file__).with_name("dnsserver.py")), "127.0.0.1", "53"],
+                               stdout=log, text=True)
+        for _ in range(200):
+            log.seek(0)
+            if "ready" in log.read():
+                break
+            time.sleep(0.05)
+        yield ns, log
+    finally:
+        if srv:
+            srv.kill()
+            srv.wait()
+        shutil.rmtree(etc, ignore_errors=True)
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+def tempfile_dir():
+    import tempfile
+    return tempfile.gettempdir()
+
+
+def test_denied_dns_name_never_reaches_the_resolver(pangolin, tmp_path, cgroup, netns_resolver):
+    """The egress hook drops a query for a denied name (and for the names below it): the
+    resolver the test runs never logs it, the lookup fails, and a name outside the rule still
+    resolves. Case does not matter."""
+    ns, log = netns_resolver
+    token = uuid.uuid4().hex[:10]
+    cg, cgdir = cgroup("dns")
+    bad, good = f"evil-{token}.pangolin.test", f"good-{token}.pangolin.test"
+    pol = policy(tmp_path, f"""name: dns-{token}
+rules:
+  - name: no-evil
+    match: type == "dns" && (qname == "{bad}" || qname endswith ".{bad}") && cgroup == "{cg}"
+    action: deny
+""")
+
+    def lookup(name):
+        # into the cgroup first: ip netns exec mounts a /sys of its own
+        return subprocess.run(in_cgroup(cgdir, ["ip", "netns", "exec", ns, "getent", "ahosts", name]),
+                              capture_output=True, text=True, timeout=30)
+
+    with Sensor(pangolin, "--policy", pol, "--filter", 'type == "exec"') as s:
+        r_bad = lookup(bad)
+        r_sub = lookup(f"WWW.{bad.upper()}")
+        r_good = lookup(good)
+    log.seek(0)
+    answered = log.read()
+    assert "192.0.2.1" in r_good.stdout, r_good
+    assert good in answered
+    assert r_bad.returncode != 0 and "192.0.2.1" not in r_bad.stdout, r_bad
+    assert r_sub.returncode != 0 and "192.0.2.1" not in r_sub.stdout, r_sub
+    assert bad.lower() not in answered.lower(), answered
+    d = decided(s)
+    assert d and all(e["type"] == "dns" and e["action"] == "deny" and e["rule"] == "no-evil" for e in d), d
+    assert {e["qname"].lower() for e in d} == {bad, f"www.{bad}"}, d
