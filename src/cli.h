@@ -15,6 +15,7 @@
 struct pg_cli {
 	const char *prog; /* "pangolin" */
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
+	volatile sig_atomic_t *reload; /* set by SIGHUP, for commands that reload (pg_cmd.reloads) */
 };
 
 struct pg_cmd {
@@ -23,6 +24,7 @@ struct pg_cmd {
 	/* argv[0] is the command name. Returns the process exit status. */
 	int (*run)(const struct pg_cli *cli, int argc, char **argv);
 	void (*help)(FILE *out);
+	bool reloads; /* SIGHUP sets pg_cli.reload instead of ending the process */
 };
 
 /* Exit statuses shared by all commands. */

@@ -34,7 +34,8 @@ static void run_help_common(FILE *out, const char *cmd)
 		"      --filter-file FILE  the filter EXPR from FILE (for filters longer than 128 KiB)\n"
 		"      --policy FILE|DIR   enforce the policies in FILE, or in every *.yaml of DIR\n"
 		"                          (repeatable; docs/enforce.md): alert, kill and deny rules;\n"
-		"                          what a rule decides is always reported, whatever --filter says\n"
+		"                          what a rule decides is always reported, whatever --filter says;\n"
+		"                          SIGHUP, or a change to the files, reloads them\n"
 		"  -o, --output OUT        write events to OUT: a file%s, or\n"
 		"                          kafka://HOST:PORT/TOPIC (docs/kafka.md); see the\n"
 		"                          outputs below\n"
@@ -262,25 +263,60 @@ err_out:
 }
 
 /* Plan set for this kernel and put it in force, in the kernel and in the stage (which then
- * owns it). 0, or -errno with the error printed. */
-static int install_policies(const char *cmd, struct pg_source *src, struct pg_stage *stage,
-			    struct pg_policy_set *set)
+ * owns it). 0, or -errno with the reason in err (nothing changed). */
+static int install_policies(struct pg_source *src, struct pg_stage *stage,
+			    struct pg_policy_set *set, char *err, size_t errlen)
 {
 	struct pg_policy_env env;
 	struct pg_policy_plan plan;
-	char err[2048];
 	int rc;
 
 	pg_source_bpf__policy_env(src, &env);
-	rc = pg_policy_plan__build(&plan, set, &env, err, sizeof(err));
+	rc = pg_policy_plan__build(&plan, set, &env, err, errlen);
 	if (!rc)
-		rc = pg_source_bpf__policy_install(src, &plan, err, sizeof(err));
+		rc = pg_source_bpf__policy_install(src, &plan, err, errlen);
+	/* out of memory here leaves the kernel's set new and the alert rules old (the kernel's
+	 * decisions are still named: their slots were given before) */
 	if (!rc)
 		rc = pg_stage_policy__use(stage, set);
 	pg_policy_plan__release(&plan);
-	if (rc)
-		pg_cli_err(cmd, "--policy: %s", rc == -ENOMEM ? "out of memory" : err);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
 	return rc;
+}
+
+/*
+ * SIGHUP, or a policy file changed: load every --policy path again and put the new set in
+ * force atomically. A set that does not load, or that this kernel cannot enforce, is refused
+ * with its error, and the set in force stays.
+ */
+static void reload_policies(struct run_opts *o, struct pg_source *src, struct pg_stage *stage,
+			    bool kernel_filters)
+{
+	struct pg_policy_set *set;
+	char err[2048];
+	int rc;
+
+	set = pg_policy_set__load_paths(o->policies, o->npolicies, err, sizeof(err));
+	if (!set) {
+		pg_cli_err(o->cmd, "--policy: reload refused, the policies in force stay: %s", err);
+		return;
+	}
+	if ((rc = pg_stage_policy__assign(stage, set)) ||
+	    (rc = install_policies(src, stage, set, err, sizeof(err)))) {
+		if (rc == -ENOSPC)
+			snprintf(err, sizeof(err),
+				 "this run has named more rules than events can carry: restart pangolin");
+		pg_cli_err(o->cmd, "--policy: reload refused, the policies in force stay: %s", err);
+		pg_policy_set__free(set);
+		return;
+	}
+	if (!o->quiet)
+		pg_cli_err(o->cmd, "--policy: reloaded: %zu policies, %zu rules in force", set->n,
+			   set->nrules);
+	if (kernel_filters && has_alert_rules(set))
+		pg_cli_err(o->cmd, "--policy: alert rules loaded by a reload see only what the kernel "
+			   "part of --filter keeps; restart pangolin to give them every event");
 }
 
 static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
@@ -304,6 +340,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 	uint64_t kept = 0;
 	struct pg_policy_set *set = NULL;
 	struct pg_stage *pstage = NULL;
+	struct pg_policy_watch *pwatch = NULL;
 	bool alerts = false;
 
 	pg_pipeline__init(&pl);
@@ -443,9 +480,14 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		goto cleanup;
 	}
 	if (set) {
-		if (install_policies(o->cmd, src, pstage, set))
+		if (install_policies(src, pstage, set, err, sizeof(err))) {
+			pg_cli_err(o->cmd, "--policy: %s", err);
 			goto cleanup;
+		}
 		set = NULL; /* the stage's now */
+		if (!(pwatch = pg_policy_watch__new(o->policies, o->npolicies)) && !o->quiet)
+			pg_cli_err(o->cmd, "--policy: cannot watch the policy files (%s): reload them with SIGHUP",
+				   strerror(errno));
 	}
 	if (kube.watch && !pg_kube__wait_synced(&kube, 5000, cli->stop) && !o->quiet)
 		pg_cli_err(o->cmd, "kubernetes: no pod list from %s yet: events lack pod names until it comes",
@@ -493,6 +535,10 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		}
 		if (o->duration > 0 && now - t0 >= o->duration)
 			break;
+		if (pstage && (*cli->reload || (pwatch && pg_policy_watch__due(pwatch, now)))) {
+			*cli->reload = 0;
+			reload_policies(o, src, pstage, !all_user);
+		}
 	}
 
 	/* stop the programs, then take everything they left in the ring buffer */
@@ -525,6 +571,7 @@ cleanup:
 	if (pstage && !pipeline_has(&pl, pstage))
 		pg_stage__free(pstage);
 	pg_policy_set__free(set);
+	pg_policy_watch__free(pwatch);
 	pg_pipeline__destroy(&pl);
 	pg_kube__close(&kube); /* after the pipeline: the enrich stage read its cache */
 	pg_metrics__release(&m);
@@ -715,6 +762,7 @@ const struct pg_cmd pg_cmd_run = {
 	.summary = "run the kernel sensor: events on standard output (NDJSON; compact on a tty)",
 	.run = run_run,
 	.help = run_help,
+	.reloads = true,
 };
 
 const struct pg_cmd pg_cmd_record = {
@@ -722,4 +770,5 @@ const struct pg_cmd pg_cmd_record = {
 	.summary = "run the kernel sensor into a recording file for 'replay'",
 	.run = record_run,
 	.help = record_help,
+	.reloads = true,
 };

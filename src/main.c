@@ -36,11 +36,14 @@ static const struct pg_cmd *const commands[] = {
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 static void usage(FILE *out)
@@ -64,7 +67,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	struct pg_cli cli = { .prog = "pangolin", .stop = &stop_requested };
+	struct pg_cli cli = { .prog = "pangolin", .stop = &stop_requested,
+			      .reload = &reload_requested };
 	struct sigaction sa;
 
 	if (argc < 2) {
@@ -94,9 +98,14 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report, not a kill */
 
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(argv[1], commands[i]->name))
-			return commands[i]->run(&cli, argc - 1, argv + 1);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[1], commands[i]->name))
+			continue;
+		/* SIGHUP reloads what a command can reload; the others keep its default (exit) */
+		if (commands[i]->reloads)
+			sigaction(SIGHUP, &sa, NULL);
+		return commands[i]->run(&cli, argc - 1, argv + 1);
+	}
 
 	fprintf(stderr, "pangolin: unknown command '%s'; 'pangolin --help' lists them\n", argv[1]);
 	return PG_EXIT_USAGE;

@@ -191,6 +191,17 @@ struct pg_pol_facts {
 uint32_t pg_policy_plan__decide(const struct pg_policy_plan *plan, const struct pg_event *ev,
 				const struct pg_pol_facts *facts);
 
+/* --- reloads: policy_watch.c ------------------------------------------------------------- */
+
+struct pg_policy_watch;
+
+/* Watch the policy paths (files or directories) for changes. NULL with errno set. */
+struct pg_policy_watch *pg_policy_watch__new(const char *const *paths, size_t n);
+void pg_policy_watch__free(struct pg_policy_watch *pw);
+
+/* Time to reload? true once changes have been quiet for a moment (now: pg_now_seconds()). */
+bool pg_policy_watch__due(struct pg_policy_watch *pw, double now);
+
 /* --- userspace: stage_policy.c ------------------------------------------------------------ */
 
 struct pg_stage;

@@ -444,3 +444,117 @@ rules:
     d = decided(s)
     assert d and all(e["type"] == "dns" and e["action"] == "deny" and e["rule"] == "no-evil" for e in d), d
     assert {e["qname"].lower() for e in d} == {bad, f"www.{bad}"}, d
+
+
+def wait_stderr(s, text, count=1, timeout=30):
+    """Until the sensor has said text count times on stderr."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pathlib.Path(s.err_path).read_text().count(text) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the sensor never said {text!r} {count} times:\n" +
+                         pathlib.Path(s.err_path).read_text())
+
+
+@pytest.mark.slow
+def test_reload_under_load_decides_every_event_once(pangolin, tmp_path, cgroup):
+    """A process opens one file about every 100 us while SIGHUP reloads the policy again and
+    again, its rule for that file renamed each time (a new rule, a new slot): every open is
+    decided by exactly one set, the old or the new, whole. Decided events == opens == the
+    kernel's counts."""
+    token = uuid.uuid4().hex[:10]
+    target = tmp_path / f"target-{token}"
+    target.write_text("x")
+    cg, cgdir = cgroup("load")
+    pol = tmp_path / "p.yaml"
+
+    def write(gen):
+        pol.write_text(f"""name: load-{token}
+mode: monitor
+rules:
+  - name: gen-{gen}
+    match: type == "open" && path == "{target}" && cgroup == "{cg}"
+    action: kill
+  - name: other-{gen}
+    match: type == "setid" && cgroup == "{cg}" && uid == {gen}
+    action: kill
+""")
+
+    opener = ("import os, sys, time\n"
+              "n, end = 0, time.monotonic() + float(sys.argv[2])\n"
+              "while time.monotonic() < end:\n"
+              "    os.close(os.open(sys.argv[1], os.O_RDONLY))\n"
+              "    n += 1\n"
+              "    time.sleep(0.0001)\n"
+              "print(n)\n")
+    write(0)
+    reloads = 0
+    with Sensor(pangolin, "--policy", str(pol), "--filter", 'type == "fork"') as s:
+        load = subprocess.Popen(in_cgroup(cgdir, ["/usr/bin/python3", "-c", opener, target, 4]),
+                                stdout=subprocess.PIPE, text=True)
+        while load.poll() is None:
+            reloads += 1
+            write(reloads)
+            s.proc.send_signal(signal.SIGHUP)
+            wait_stderr(s, "--policy: reloaded", reloads)
+        opens = int(load.stdout.read())
+    assert load.returncode == 0 and reloads > 20 and opens > 1000, (reloads, opens)
+    assert s.returncode == 0, s.stderr
+    assert s.stats["lost_in_kernel"] == 0, s.stats  # a lost event would be a lost decision
+    mine = [e for e in decided(s) if e["path"] == str(target)]
+    assert all(e["action"] == "would_kill" and e["rule"].startswith("gen-") for e in mine)
+    assert len({e["rule"] for e in mine}) > 10  # the reloads landed while the opens went on
+    assert len(mine) == opens, (len(mine), opens)
+    counted = sum(r["would_kill"] for r in s.stats["policy"]["rules"] if r["rule"].startswith("gen-"))
+    assert counted == opens, s.stats["policy"]
+    current = [r for r in s.stats["policy"]["rules"] if r["current"]]
+    assert {r["rule"] for r in current} == {f"gen-{reloads}", f"other-{reloads}"}
+
+
+def test_bad_reload_is_refused_and_the_policy_in_force_stays(pangolin, tmp_path, cgroup):
+    """A directory of policies: a broken file added to it (inotify) is refused with its
+    file:line:column, and the rules in force still kill; a good file added later is in force
+    without any signal."""
+    token = uuid.uuid4().hex[:10]
+    secret = tmp_path / f"secret-{token}"
+    secret.write_text("secret\n")
+    other = tmp_path / f"other-{token}"
+    other.write_text("other\n")
+    cg, cgdir = cgroup("reload")
+    d = tmp_path / "policies"
+    d.mkdir()
+    (d / "a.yaml").write_text(f"""name: a-{token}
+rules:
+  - name: secret
+    match: type == "open" && path == "{secret}" && cgroup == "{cg}"
+    action: kill
+""")
+    with Sensor(pangolin, "--policy", str(d), "--filter", 'type == "fork"') as s:
+        (d / "b.yaml").write_text(f"""name: b-{token}
+rules:
+  - name: other
+    match: type == "open" && path == "{other}" && pod_uid == "x"
+    action: kill
+""")
+        wait_stderr(s, "reload refused")
+        after_bad = subprocess.run(in_cgroup(cgdir, ["/bin/cat", secret]), capture_output=True,
+                                   timeout=30)
+        other_before = subprocess.run(in_cgroup(cgdir, ["/bin/cat", other]), capture_output=True,
+                                      timeout=30)
+        (d / "b.yaml").write_text(f"""name: b-{token}
+rules:
+  - name: other
+    match: type == "open" && path == "{other}" && cgroup == "{cg}"
+    action: kill
+""")
+        wait_stderr(s, "--policy: reloaded")
+        other_after = subprocess.run(in_cgroup(cgdir, ["/bin/cat", other]), capture_output=True,
+                                     timeout=30)
+    bad_line = f'    match: type == "open" && path == "{other}" && pod_uid == "x"'
+    assert f"reload refused, the policies in force stay: {d}/b.yaml:4:{bad_line.index('pod_uid') + 1}: " \
+           "rule other: 'pod_uid == \"x\"' cannot be decided in the kernel" in s.stderr, s.stderr
+    assert after_bad.returncode == SIGKILL and after_bad.stdout == b""
+    assert other_before.returncode == 0 and other_before.stdout == b"other\n"
+    assert other_after.returncode == SIGKILL and other_after.stdout == b""
+    assert {e["rule"] for e in decided(s, "kill")} == {"secret", "other"}
