@@ -23,7 +23,8 @@
 #define STATUS_EVERY_S 2.0
 #define POLICY_PATHS_MAX 64
 
-enum { OPT_POLICY = 0x2000 };
+/* long options of its own: clear of the output options' values (output.c: 0x1000, 0x2000 + n) */
+enum { OPT_POLICY = 0x7000 };
 
 static void run_help_common(FILE *out, const char *cmd)
 {
@@ -195,6 +196,17 @@ static int least_privilege(const struct run_opts *o, struct pg_source *src, uint
 	return 0;
 }
 
+/* The kernel's side of the policy stage's counters. */
+static void policy_hits(void *ctx, uint32_t slot, uint64_t *hits)
+{
+	pg_source_bpf__policy_hits(ctx, slot, hits);
+}
+
+static uint64_t policy_lost(void *ctx)
+{
+	return pg_source_bpf__policy_proc_lost(ctx);
+}
+
 static bool has_alert_rules(const struct pg_policy_set *set)
 {
 	for (size_t p = 0; p < set->n; p++)
@@ -300,6 +312,7 @@ static void reload_policies(struct run_opts *o, struct pg_source *src, struct pg
 	set = pg_policy_set__load_paths(o->policies, o->npolicies, err, sizeof(err));
 	if (!set) {
 		pg_cli_err(o->cmd, "--policy: reload refused, the policies in force stay: %s", err);
+		pg_stage_policy__reloaded(stage, false);
 		return;
 	}
 	if ((rc = pg_stage_policy__assign(stage, set)) ||
@@ -308,9 +321,11 @@ static void reload_policies(struct run_opts *o, struct pg_source *src, struct pg
 			snprintf(err, sizeof(err),
 				 "this run has named more rules than events can carry: restart pangolin");
 		pg_cli_err(o->cmd, "--policy: reload refused, the policies in force stay: %s", err);
+		pg_stage_policy__reloaded(stage, false);
 		pg_policy_set__free(set);
 		return;
 	}
+	pg_stage_policy__reloaded(stage, true);
 	if (!o->quiet)
 		pg_cli_err(o->cmd, "--policy: reloaded: %zu policies, %zu rules in force", set->n,
 			   set->nrules);
@@ -480,6 +495,7 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 		goto cleanup;
 	}
 	if (set) {
+		pg_stage_policy__kernel(pstage, policy_hits, policy_lost, src);
 		if (install_policies(src, pstage, set, err, sizeof(err))) {
 			pg_cli_err(o->cmd, "--policy: %s", err);
 			goto cleanup;

@@ -243,6 +243,17 @@ struct pg_policy_slot {
 uint32_t pg_stage_policy__nslots(const struct pg_stage *st);
 const struct pg_policy_slot *pg_stage_policy__slot(const struct pg_stage *st, uint32_t slot);
 
+/*
+ * Where the stage's counters (pangolin_policy_decisions_total ...) get the kernel's side: the
+ * decisions per action for a slot, and the processes the kernel's table had no room for.
+ */
+void pg_stage_policy__kernel(struct pg_stage *st, void (*hits)(void *ctx, uint32_t slot,
+								 uint64_t *hits),
+			     uint64_t (*lost)(void *ctx), void *ctx);
+
+/* Count a reload: done, or refused. */
+void pg_stage_policy__reloaded(struct pg_stage *st, bool done);
+
 /* Events whose verdict named no slot this stage gave out (0 unless something is broken). */
 uint64_t pg_stage_policy__unknown(const struct pg_stage *st);
 

@@ -199,9 +199,10 @@ static int check_name(struct yp *p, yaml_mark_t m, const char *what, const char 
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
 
+		/* no '.': --stats nests counters by policy and rule name */
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.' || c == ':' || c == '/'))
-			return yp_fail(p, m, "%s name '%s': use letters, digits and - _ . : / only",
+		      c == '-' || c == '_' || c == ':' || c == '/'))
+			return yp_fail(p, m, "%s name '%s': use letters, digits and - _ : / only",
 				       what, name);
 	}
 	return 0;

@@ -28,6 +28,11 @@ struct stage_policy {
 	struct slot *slots;
 	uint32_t nslots, cap;
 	uint64_t unknown;
+	uint64_t reloads[2]; /* refused, done */
+	/* the kernel's side of the counters (pg_stage_policy__kernel) */
+	void (*hits)(void *ctx, uint32_t slot, uint64_t *hits);
+	uint64_t (*lost)(void *ctx);
+	void *ctx;
 };
 
 uint32_t *pg_event_verdict_word(struct pg_event *ev)
@@ -93,10 +98,106 @@ static void policy_free(struct pg_stage *st)
 	free(s);
 }
 
+/* --- counters (src/metrics.h) -------------------------------------------------------------- */
+
+static const struct pg_metric_desc decisions = {
+	.name = "pangolin_policy_decisions_total",
+	.help = "Decisions of policy rules by policy, rule and action: kill, deny, would_kill, "
+		"would_deny (made in the kernel) and alert (in userspace). A reload keeps the "
+		"counts of the rules it leaves unchanged.",
+	.type = PG_METRIC_COUNTER,
+	.labels = { "policy", "rule", "action" },
+	.stats = "policy.{policy}.{rule}.{action}",
+};
+
+static const struct pg_metric_desc rules_in_force = {
+	.name = "pangolin_policy_rules",
+	.help = "Policy rules in force (every --policy file loaded).",
+	.type = PG_METRIC_GAUGE,
+	.stats = "policy_rules",
+};
+
+static const struct pg_metric_desc reloads = {
+	.name = "pangolin_policy_reloads_total",
+	.help = "Policy reloads (SIGHUP, a file changed): done, or refused (the set in force "
+		"stayed).",
+	.type = PG_METRIC_COUNTER,
+	.labels = { "outcome" },
+	.stats = "policy_reloads.{outcome}",
+};
+
+static const struct pg_metric_desc unnamed = {
+	.name = "pangolin_policy_unnamed_verdicts_total",
+	.help = "Events whose verdict named no rule this run gave out (0 unless something is "
+		"broken).",
+	.type = PG_METRIC_COUNTER,
+	.stats = "policy_unnamed_verdicts",
+};
+
+static const struct pg_metric_desc procs_lost = {
+	.name = "pangolin_policy_processes_lost_total",
+	.help = "Processes whose binaries did not fit the kernel's table: exe and parent_exe "
+		"rules do not see them.",
+	.type = PG_METRIC_COUNTER,
+	.stats = "policy_procs_lost",
+};
+
+/*
+ * Every rule in force, with each action it can take (zeros included: a series that appears
+ * only when it moves breaks rate() and absence alerts), and the rules a reload retired that
+ * decided something.
+ */
+static void policy_metrics(struct pg_stage *st, struct pg_metrics *m)
+{
+	struct stage_policy *s = (struct stage_policy *)st;
+
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		const struct slot *sl = &s->slots[i];
+		uint64_t hits[PG_ACT_COUNT] = { 0 };
+
+		if (s->hits)
+			s->hits(s->ctx, i, hits);
+		hits[PG_ACT_ALERT] += sl->pub.alerts;
+		for (unsigned int a = 1; a < PG_ACT_COUNT; a++) {
+			bool possible = sl->pub.action == PG_RULE_ALERT
+						? a == PG_ACT_ALERT
+						: a != PG_ACT_ALERT &&
+							  (sl->pub.monitor ? a >= PG_ACT_WOULD_KILL
+									   : a <= PG_ACT_DENY);
+
+			if ((sl->pub.current && possible) || hits[a])
+				pg_metrics__add(m, &decisions, (double)hits[a], sl->policy, sl->rule,
+						pg_action_name(a));
+		}
+	}
+	pg_metrics__add(m, &rules_in_force, s->set ? (double)s->set->nrules : 0);
+	pg_metrics__add(m, &reloads, (double)s->reloads[1], "done");
+	pg_metrics__add(m, &reloads, (double)s->reloads[0], "refused");
+	pg_metrics__add(m, &unnamed, (double)s->unknown);
+	pg_metrics__add(m, &procs_lost, s->lost ? (double)s->lost(s->ctx) : 0);
+}
+
+void pg_stage_policy__kernel(struct pg_stage *st, void (*hits)(void *ctx, uint32_t slot,
+								 uint64_t *hits),
+			     uint64_t (*lost)(void *ctx), void *ctx)
+{
+	struct stage_policy *s = (struct stage_policy *)st;
+
+	s->hits = hits;
+	s->lost = lost;
+	s->ctx = ctx;
+}
+
+void pg_stage_policy__reloaded(struct pg_stage *st, bool done)
+{
+	((struct stage_policy *)st)->reloads[done]++;
+}
+
 static const struct pg_stage_ops policy_ops = {
 	.name = "policy",
 	.process = policy_process,
 	.free = policy_free,
+	.metrics = policy_metrics,
 };
 
 struct pg_stage *pg_stage_policy__new(void)

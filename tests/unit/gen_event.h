@@ -440,7 +440,7 @@ static inline void gen_alert(struct rng *r, struct pg_alert_event *a)
 /* A policy or rule name: 1-128 bytes of the characters policy files allow. */
 static inline void gen_policy_name(struct rng *r, char *dst)
 {
-	static const char ok[] = "abcxyzABCXYZ0189-_.:/";
+	static const char ok[] = "abcxyzABCXYZ0189-_:/";
 	size_t n = rng_chance(r, 10) ? 128 : 1 + rng_below(r, 20);
 
 	for (size_t i = 0; i < n; i++)
