@@ -621,12 +621,17 @@ static void gen_policy_event(struct rng *r, struct gen_case *c)
 	ev->meta.proc.exe = c->facts.exe = c->exe;
 	ev->meta.proc.parent_exe = c->facts.pexe = c->pexe;
 	switch (type) {
-	case PG_EV_EXEC:
-		strcpy(ev->r.exec.path, PICK(r, g_paths));
+	case PG_EV_EXEC: {
+		const char *path = PICK(r, g_paths);
+
+		strcpy(ev->r.exec.path, path);
 		if (rng_chance(r, 30))
 			ev->r.exec.flags |= PG_EXE_UNLINKED;
-		snprintf(c->exe, sizeof(c->exe), "%s", ev->r.exec.path); /* runs what it exec'd */
+		/* runs what it exec'd (from the short literal, not the event's 256-byte buffer:
+		 * gcc -O1 with the sanitizers warns of a truncation otherwise) */
+		snprintf(c->exe, sizeof(c->exe), "%s", path);
 		break;
+	}
 	case PG_EV_OPEN: strcpy(ev->r.open.path, PICK(r, g_paths)); break;
 	case PG_EV_CONNECT:
 	case PG_EV_DNS: {
