@@ -125,3 +125,23 @@ int pg_bpf_percpu_sum(int map_fd, uint32_t nkeys, size_t lanes, uint64_t *out)
 	free(vals);
 	return 0;
 }
+
+/* Is name among the active LSMs? 1 yes, 0 no, -1 unknown (securityfs not mounted). */
+int pg_lsm_active(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	char list[512], *tok, *save = NULL;
+	int found = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(list, sizeof(list), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (tok = strtok_r(list, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+		if (!strcmp(tok, name))
+			found = 1;
+	return found;
+}

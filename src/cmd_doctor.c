@@ -18,6 +18,7 @@
 
 #include "bpf_util.h"
 #include "cli.h"
+#include "policy.h"
 #include "source_bpf.h"
 
 static int report(const char *what, bool ok, const char *detail, const char *disables)
@@ -108,24 +109,44 @@ static void events_by_hook(const struct pg_hook_status *hooks, size_t n)
 	}
 }
 
-/* Is name among the active LSMs? 1 yes, 0 no, -1 unknown (securityfs not mounted). */
-static int lsm_active(const char *name)
+/*
+ * Per event type a policy acts on: what deny and kill do on this kernel (docs/enforce.md).
+ * Informational: a kernel without BPF LSM still enforces, by killing.
+ */
+static void enforcement(struct pg_source *src)
 {
-	FILE *f = fopen("/sys/kernel/security/lsm", "re");
-	char list[512], *tok, *save = NULL;
-	int found = 0;
+	static const unsigned int types[] = { PG_EV_EXEC, PG_EV_OPEN,  PG_EV_CONNECT,
+					      PG_EV_DNS,  PG_EV_SETID, PG_EV_PTRACE };
+	struct pg_policy_env env;
 
-	if (!f)
-		return -1;
-	if (!fgets(list, sizeof(list), f)) {
-		fclose(f);
-		return -1;
+	pg_source_bpf__policy_env(src, &env);
+	printf("\nenforcement (run --policy: docs/enforce.md)\n");
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		unsigned int t = types[i];
+		const char *why = pg_source_bpf__policy_refused(src, t), *deny, *kill;
+
+		switch (env.mech[t]) {
+		case PG_MECH_LSM:
+			deny = "refused by BPF LSM (EPERM: it does not happen)";
+			kill = "refused by BPF LSM, and the signal";
+			break;
+		case PG_MECH_CGROUP:
+			deny = "refused by the cgroup hook (EPERM: no packet leaves)";
+			kill = "refused by the cgroup hook, and the signal at sys_exit";
+			break;
+		case PG_MECH_SIGNAL:
+			deny = "killed instead: nothing here refuses it";
+			kill = t == PG_EV_EXEC ?
+				       "the signal at sched_process_exec (before the program runs)" :
+				       "the signal at sys_exit (the call has happened)";
+			break;
+		default: deny = kill = "cannot be enforced here: such rules are refused";
+		}
+		printf("  %-10s deny: %s\n  %-10s kill: %s\n", pg_event_type_name(t), deny, "",
+		       kill);
+		if (why && *why)
+			printf("  %-10s       (%s)\n", "", why);
 	}
-	fclose(f);
-	for (tok = strtok_r(list, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
-		if (!strcmp(tok, name))
-			found = 1;
-	return found;
 }
 
 static void doctor_help(FILE *out);
@@ -196,13 +217,16 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 			 * (lsm= on the command line); with only the first, programs load and are
 			 * never called (seen on Debian 11's 5.10) */
 			bool type = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1;
-			int active = lsm_active("bpf");
+			int active = pg_lsm_active("bpf");
 
+			/* not a missing piece: without it deny kills instead (enforcement, below) */
 			report("BPF LSM", type && active == 1,
-			       !type ? "(not used by pangolin; no BPF_PROG_TYPE_LSM)"
-			       : active == 1 ? "(not used by pangolin)"
-			       : active == 0 ? "(not used by pangolin; 'bpf' is not in /sys/kernel/security/lsm)"
-					     : "(not used by pangolin; /sys/kernel/security/lsm unreadable)",
+			       !type ? "(optional: without it deny kills exec, open, setid, ptrace instead; no BPF_PROG_TYPE_LSM)" :
+			       active == 1 ?
+				       "(deny refuses exec, open, setid, ptrace with it)" :
+			       active == 0 ?
+				       "(optional: without it deny kills exec, open, setid, ptrace instead; 'bpf' is not in /sys/kernel/security/lsm)" :
+				       "(optional: without it deny kills exec, open, setid, ptrace instead; /sys/kernel/security/lsm unreadable)",
 			       NULL);
 		}
 	}
@@ -220,7 +244,8 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 	printf("\nsensor hooks (tracepoints)\n");
 	{
 		struct pg_kfilter kf;
-		struct pg_bpf_opts bo = { .kfilter = &kf, .snapshot = true };
+		/* with the policy programs: enforcement's mechanisms are these programs' */
+		struct pg_bpf_opts bo = { .kfilter = &kf, .snapshot = true, .policy = true };
 		struct pg_source *src;
 		struct pg_hook_status hooks[64];
 		size_t n;
@@ -267,6 +292,7 @@ static int doctor_run(const struct pg_cli *cli, int argc, char **argv)
 				 pg_bpf_tier_needs(pg_source_bpf__tier(src)));
 			report("sensor object", true, msg, NULL);
 			events_by_hook(hooks, n);
+			enforcement(src);
 			pg_source__free(src);
 		}
 	}

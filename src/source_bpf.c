@@ -182,16 +182,51 @@ static const unsigned char kind_type[PG_SYS_KIND_COUNT] = PG_SYS_KIND_TYPES;
  * refuse a connect, and drop a DNS query, before a packet leaves. Where this kernel refuses
  * them, connect rules are decided at sys_exit (a kill) and DNS rules cannot be loaded.
  */
-enum { POL_HOOK_CONNECT, POL_HOOK_DNS, POL_HOOK_COUNT };
+enum {
+	POL_HOOK_CONNECT,
+	POL_HOOK_DNS,
+	/* BPF LSM: exec, open, setid, ptrace refused before they happen */
+	POL_HOOK_LSM_EXEC,
+	POL_HOOK_LSM_OPEN,
+	POL_HOOK_LSM_SETID,
+	POL_HOOK_LSM_PTRACE,
+	POL_HOOK_COUNT
+};
 
 static const struct {
 	const char *prog;
 	int hook;
+	const char *lsm; /* the LSM hook it attaches to (its section's name after "lsm/") */
 } pol_prog_table[] = {
-	{ "pol_connect4", POL_HOOK_CONNECT },
-	{ "pol_connect6", POL_HOOK_CONNECT },
-	{ "pol_dns_egress", POL_HOOK_DNS },
+	{ "pol_connect4", POL_HOOK_CONNECT, NULL },
+	{ "pol_connect6", POL_HOOK_CONNECT, NULL },
+	{ "pol_dns_egress", POL_HOOK_DNS, NULL },
+	{ "pol_lsm_bprm", POL_HOOK_LSM_EXEC, "bprm_check_security" },
+	{ "pol_lsm_file_open", POL_HOOK_LSM_OPEN, "file_open" },
+	{ "pol_lsm_setuid", POL_HOOK_LSM_SETID, "task_fix_setuid" },
+	{ "pol_lsm_setgid", POL_HOOK_LSM_SETID, "task_fix_setgid" },
+	{ "pol_lsm_ptrace", POL_HOOK_LSM_PTRACE, "ptrace_access_check" },
+	{ "pol_lsm_traceme", POL_HOOK_LSM_PTRACE, "ptrace_traceme" },
 };
+
+/* The event type each LSM hook decides, and what it is for warnings. */
+static const struct {
+	unsigned int type;
+	const char *what;
+} pol_hook_info[POL_HOOK_COUNT] = {
+	[POL_HOOK_CONNECT] = { PG_EV_CONNECT,
+			       "connect rules are decided at sys_exit instead, and kill" },
+	[POL_HOOK_DNS] = { PG_EV_DNS, "DNS rules cannot be enforced" },
+	[POL_HOOK_LSM_EXEC] = { PG_EV_EXEC, "exec rules kill at sched_process_exec instead" },
+	[POL_HOOK_LSM_OPEN] = { PG_EV_OPEN, "open rules kill at sys_exit instead" },
+	[POL_HOOK_LSM_SETID] = { PG_EV_SETID, "setid rules kill at sys_exit instead" },
+	[POL_HOOK_LSM_PTRACE] = { PG_EV_PTRACE, "ptrace rules kill at sys_exit instead" },
+};
+
+static bool pol_hook_is_lsm(int h)
+{
+	return h >= POL_HOOK_LSM_EXEC;
+}
 
 #define NPOLPROGS (sizeof(pol_prog_table) / sizeof(pol_prog_table[0]))
 #define POL_PROG(i) (SNAP_PROG + 1 + (int)(i)) /* their slots in source_bpf.logs */
@@ -236,9 +271,11 @@ struct source_bpf {
 	bool policy;
 	struct pg_enforce *enforce;
 	char cgmount[256]; /* the cgroup2 mount, for cgroup selectors ("" when none) */
+	bool lsm; /* BPF LSM programs load and run here (the type, and 'bpf' an active LSM) */
 	char pol_refused[NPOLPROGS][160]; /* why this kernel refused a policy hook ("" if not) */
 	bool pol_hook[POL_HOOK_COUNT]; /* loaded and attached */
 	struct bpf_link *pol_links[NPOLPROGS];
+	char pol_why[256];
 };
 
 static long long ts_ns(clockid_t c)
@@ -761,9 +798,11 @@ static bool is_pow2(size_t v)
 static void policy_maps_minimal(struct source_bpf *s)
 {
 	struct bpf_map *maps[] = {
-		s->skel->maps.pol_cfg,	   s->skel->maps.pol_rules,	  s->skel->maps.pol_hits,
-		s->skel->maps.pol_hash,	   s->skel->maps.pol_lpm,	  s->skel->maps.pol_proc,
-		s->skel->maps.pol_pending, s->skel->maps.pol_dns_pending, s->skel->maps.pol_skb_scratch,
+		s->skel->maps.pol_cfg,	       s->skel->maps.pol_rules,
+		s->skel->maps.pol_hits,	       s->skel->maps.pol_hash,
+		s->skel->maps.pol_lpm,	       s->skel->maps.pol_proc,
+		s->skel->maps.pol_pending,     s->skel->maps.pol_dns_pending,
+		s->skel->maps.pol_skb_scratch, s->skel->maps.pol_lsm_pending,
 	};
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
@@ -826,12 +865,20 @@ static void configure(struct source_bpf *s, const struct pg_kfilter *kf,
 
 	/* a hook whose programs were all accepted so far, where there is a cgroup2 to attach to */
 	for (int h = 0; h < POL_HOOK_COUNT; h++)
-		s->pol_hook[h] = s->policy && s->cgmount[0];
+		s->pol_hook[h] = s->policy && (pol_hook_is_lsm(h) ? s->lsm : s->cgmount[0] != 0);
 	for (size_t i = 0; i < NPOLPROGS; i++)
 		if (s->pol_refused[i][0])
 			s->pol_hook[pol_prog_table[i].hook] = false;
 	ro->pol_connect_hook = s->pol_hook[POL_HOOK_CONNECT];
 	ro->pol_dns_hook = s->pol_hook[POL_HOOK_DNS];
+	ro->pol_lsm_types = 0;
+	for (int h = POL_HOOK_LSM_EXEC; h < POL_HOOK_COUNT; h++)
+		if (s->pol_hook[h])
+			ro->pol_lsm_types |= 1u << pol_hook_info[h].type;
+#ifdef SYS_io_uring_enter
+	if ((ro->pol_lsm_types & (1u << PG_EV_OPEN)) && SYS_io_uring_enter < PG_SYS_MAX)
+		((__u8 *)ro->sys_kind)[SYS_io_uring_enter] = PG_SYS_URING_ENTER;
+#endif
 	for (size_t i = 0; i < NPOLPROGS; i++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(s->skel->obj,
 									 pol_prog_table[i].prog);
@@ -957,9 +1004,7 @@ static int load_best(struct source_bpf *s, const struct pg_kfilter *kf, const st
 			fprintf(stderr,
 				"pangolin: warning: this kernel refused %s (%s): %s; 'pangolin run -v' shows the verifier log\n",
 				pol_prog_table[i].prog, why,
-				pol_prog_table[i].hook == POL_HOOK_CONNECT
-					? "connect rules are decided at sys_exit instead, and kill"
-					: "DNS rules cannot be enforced");
+				pol_hook_info[pol_prog_table[i].hook].what);
 			continue;
 		}
 		while (lower >= 0 && !(mask & (1u << lower)))
@@ -993,37 +1038,76 @@ static int load_best(struct source_bpf *s, const struct pg_kfilter *kf, const st
 	}
 }
 
+/* Every program of hook left out before the load, with a warning: this kernel lacks what they
+ * need (said without the verifier's cryptic refusal, and without libbpf's complaints). */
+static void pol_refuse_early(struct source_bpf *s, int hook, const char *why)
+{
+	for (size_t i = 0; i < NPOLPROGS; i++) {
+		if (pol_prog_table[i].hook != hook)
+			continue;
+		snprintf(s->pol_refused[i], sizeof(s->pol_refused[i]), "%s", why);
+		fprintf(stderr, "pangolin: warning: %s: %s\n", why, pol_hook_info[hook].what);
+	}
+}
+
+/* An LSM hook this kernel does not have (its BTF lacks bpf_lsm_NAME): the program is left out,
+ * as if refused, so that libbpf does not fail the whole object looking for it. */
+static void lsm_hooks_present(struct source_bpf *s)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+
+	for (size_t i = 0; i < NPOLPROGS; i++) {
+		char name[96];
+
+		if (!pol_prog_table[i].lsm)
+			continue;
+		snprintf(name, sizeof(name), "bpf_lsm_%s", pol_prog_table[i].lsm);
+		if (!vmlinux || btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) < 0) {
+			snprintf(s->pol_refused[i], sizeof(s->pol_refused[i]),
+				 "this kernel has no LSM hook %s", pol_prog_table[i].lsm);
+			fprintf(stderr, "pangolin: warning: %s: %s\n", s->pol_refused[i],
+				pol_hook_info[pol_prog_table[i].hook].what);
+		}
+	}
+	btf__free(vmlinux);
+}
+
 /*
  * The policy hooks at the cgroup v2 root, as bpf links (they go when pangolin does). Loaded
  * means they must attach: the kernel side already counts on them to decide.
  */
 static int attach_policy_hooks(struct source_bpf *s, char *err, size_t errlen)
 {
-	int fd, rc = 0;
+	int fd = -1, rc = 0;
 
-	if (!s->pol_hook[POL_HOOK_CONNECT] && !s->pol_hook[POL_HOOK_DNS])
-		return 0;
-	fd = open(s->cgmount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot open the cgroup2 root %s for the policy hooks: %s",
-			 s->cgmount, strerror(errno));
-		return rc;
-	}
-	for (size_t i = 0; i < NPOLPROGS && !rc; i++) {
-		struct bpf_program *p;
-
-		if (!s->pol_hook[pol_prog_table[i].hook])
-			continue;
-		p = bpf_object__find_program_by_name(s->skel->obj, pol_prog_table[i].prog);
-		s->pol_links[i] = bpf_program__attach_cgroup(p, fd);
-		if (!s->pol_links[i]) {
+	if (s->pol_hook[POL_HOOK_CONNECT] || s->pol_hook[POL_HOOK_DNS]) {
+		fd = open(s->cgmount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
 			rc = -errno;
-			snprintf(err, errlen, "cannot attach %s at the cgroup2 root %s: %s",
-				 pol_prog_table[i].prog, s->cgmount, strerror(errno));
+			snprintf(err, errlen,
+				 "cannot open the cgroup2 root %s for the policy hooks: %s",
+				 s->cgmount, strerror(errno));
+			return rc;
 		}
 	}
-	close(fd);
+	for (size_t i = 0; i < NPOLPROGS && !rc; i++) {
+		int h = pol_prog_table[i].hook;
+		struct bpf_program *p;
+
+		if (!s->pol_hook[h])
+			continue;
+		p = bpf_object__find_program_by_name(s->skel->obj, pol_prog_table[i].prog);
+		s->pol_links[i] = pol_hook_is_lsm(h) ? bpf_program__attach_lsm(p) :
+						       bpf_program__attach_cgroup(p, fd);
+		if (!s->pol_links[i]) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot attach %s%s%s: %s", pol_prog_table[i].prog,
+				 pol_hook_is_lsm(h) ? "" : " at the cgroup2 root ",
+				 pol_hook_is_lsm(h) ? "" : s->cgmount, strerror(errno));
+		}
+	}
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -1076,6 +1160,14 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	s->policy = opts->policy;
 	if (s->policy && pg_cgroup2_mount(s->cgmount, sizeof(s->cgmount)))
 		s->cgmount[0] = 0;
+	/* both: with only the program type, LSM programs load and are never called (5.10) */
+	s->lsm = s->policy && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1 &&
+		 pg_lsm_active("bpf") == 1;
+	if (s->lsm)
+		lsm_hooks_present(s);
+	if (s->policy &&
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_loop, NULL) != 1)
+		pol_refuse_early(s, POL_HOOK_DNS, "no bpf_loop (5.17+) to read a DNS name with");
 	for (int i = 0; i < NLOGS; i++) {
 		/* untouched pages cost nothing: the kernel writes a log only when it refuses */
 		if (!(s->logs[i] = calloc(1, LOG_BYTES))) {
@@ -1201,6 +1293,22 @@ err_out:
 
 /* --- policies ------------------------------------------------------------------------------ */
 
+/* The hook that reports events of type (not through io_uring): a rule's event is one. */
+static const struct pg_hook_status *pol_reporter_hook(const struct source_bpf *s, unsigned int type)
+{
+	for (size_t i = 0; i < NHOOKS; i++)
+		if (!s->hooks[i].via && (s->hooks[i].types & (1u << type)))
+			return &s->hooks[i];
+	return NULL;
+}
+
+static bool pol_reporter(const struct source_bpf *s, unsigned int type)
+{
+	const struct pg_hook_status *h = pol_reporter_hook(s, type);
+
+	return !h || h->attached;
+}
+
 void pg_source_bpf__policy_env(struct pg_source *src, struct pg_policy_env *env)
 {
 	struct source_bpf *s = (struct source_bpf *)src;
@@ -1208,13 +1316,19 @@ void pg_source_bpf__policy_env(struct pg_source *src, struct pg_policy_env *env)
 	memset(env, 0, sizeof(*env));
 	if (!s->policy)
 		return;
-	/* sys_exit and sched_process_exec: the signal from the hook */
-	env->mech[PG_EV_EXEC] = PG_MECH_SIGNAL;
-	env->mech[PG_EV_OPEN] = PG_MECH_SIGNAL;
+	/* the strongest the kernel took: LSM hooks, else the signal from the sensor's own
+	 * hooks (sys_exit, sched_process_exec); cgroup socket hooks for connect and DNS */
+	env->mech[PG_EV_EXEC] = s->pol_hook[POL_HOOK_LSM_EXEC] ? PG_MECH_LSM : PG_MECH_SIGNAL;
+	env->mech[PG_EV_OPEN] = s->pol_hook[POL_HOOK_LSM_OPEN] ? PG_MECH_LSM : PG_MECH_SIGNAL;
 	env->mech[PG_EV_CONNECT] = s->pol_hook[POL_HOOK_CONNECT] ? PG_MECH_CGROUP : PG_MECH_SIGNAL;
 	env->mech[PG_EV_DNS] = s->pol_hook[POL_HOOK_DNS] ? PG_MECH_CGROUP : PG_MECH_NONE;
-	env->mech[PG_EV_SETID] = PG_MECH_SIGNAL;
-	env->mech[PG_EV_PTRACE] = PG_MECH_SIGNAL;
+	env->mech[PG_EV_SETID] = s->pol_hook[POL_HOOK_LSM_SETID] ? PG_MECH_LSM : PG_MECH_SIGNAL;
+	env->mech[PG_EV_PTRACE] = s->pol_hook[POL_HOOK_LSM_PTRACE] ? PG_MECH_LSM : PG_MECH_SIGNAL;
+	/* a type whose own hook does not run here (refused: 5.10 did, before its fix) is
+	 * neither reported nor, without it, enforced: its rules are refused */
+	for (unsigned int t = 0; t < PG_EV_TYPE_COUNT; t++)
+		if (!pol_reporter(s, t))
+			env->mech[t] = PG_MECH_NONE;
 	if (s->cgmount[0]) {
 		env->cgroup = pg_enforce__cgroup_lookup;
 		env->ctx = s->cgmount;
@@ -1248,4 +1362,28 @@ uint64_t pg_source_bpf__policy_proc_lost(struct pg_source *src)
 	struct source_bpf *s = (struct source_bpf *)src;
 
 	return s->enforce ? pg_enforce__proc_lost(s->enforce) : 0;
+}
+
+const char *pg_source_bpf__policy_refused(struct pg_source *src, unsigned int type)
+{
+	struct source_bpf *s = (struct source_bpf *)src;
+	const struct pg_hook_status *h = pol_reporter_hook(s, type);
+
+	if (s->policy && h && !h->attached) {
+		const char *open = h->refused[0] ? " (" : !h->present ? " (no tracepoint)" : "";
+
+		snprintf(s->pol_why, sizeof(s->pol_why), "%s does not run here%s%s%s", h->program,
+			 open, h->refused, h->refused[0] ? ")" : "");
+		return s->pol_why;
+	}
+	for (size_t i = 0; i < NPOLPROGS; i++)
+		if (pol_hook_info[pol_prog_table[i].hook].type == type && s->pol_refused[i][0])
+			return s->pol_refused[i];
+	if (type == PG_EV_DNS && s->policy && !s->cgmount[0])
+		return "no cgroup2 file system mounted";
+	if (!s->lsm && type != PG_EV_CONNECT && type != PG_EV_DNS)
+		return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) != 1 ?
+			       "no BPF LSM program type" :
+			       "'bpf' is not an active LSM (lsm= on the kernel command line)";
+	return "";
 }

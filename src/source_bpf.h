@@ -124,6 +124,10 @@ int pg_source_bpf__policy_install(struct pg_source *src, const struct pg_policy_
 /* The kernel's decisions for a rule's slot, by action, since the start. */
 void pg_source_bpf__policy_hits(struct pg_source *src, uint32_t slot, uint64_t *hits);
 
+/* Why the strongest mechanism for an event type is not in use here ("" when it is): an LSM
+ * hook the kernel lacks or refused, no BPF LSM, a cgroup hook refused. */
+const char *pg_source_bpf__policy_refused(struct pg_source *src, unsigned int type);
+
 /* Processes whose binaries did not fit the kernel's table (their exe selectors miss). */
 uint64_t pg_source_bpf__policy_proc_lost(struct pg_source *src);
 

@@ -307,12 +307,51 @@ static __always_inline __u32 pol_enforce(const struct pg_pol_rule *r)
 
 /* --- what a tracing program knows about the current task ----------------------------------- */
 
+/* Before 6.0 a cgroup kept its ancestors' ids; since, the ancestors themselves. */
+struct cgroup___ids {
+	__u64 ancestor_ids[0];
+} __attribute__((preserve_access_index));
+
+/*
+ * The id of the current task's cgroup's ancestor at depth level (the root is 0), 0 when its
+ * cgroup is not that deep: what bpf_get_current_ancestor_cgroup_id returns, but that helper
+ * is a tracing program's only from 5.14 or so (5.10 refuses a program that calls it).
+ */
+static __noinline __u64 current_ancestor_cgroup_id(__u32 level)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	__u64 slot = 0, id = 0;
+
+	if (!cg || level > (__u32)BPF_CORE_READ(cg, level) || level >= 1024)
+		return 0;
+	if (bpf_core_field_exists(struct cgroup___ids, ancestor_ids)) {
+		slot = (__u64)cg + bpf_core_field_offset(struct cgroup___ids, ancestor_ids) +
+		       level * 8;
+		bpf_probe_read_kernel(&id, sizeof(id), (void *)slot);
+		return id;
+	}
+	slot = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) + level * 8;
+	if (bpf_probe_read_kernel(&cg, sizeof(cg), (void *)slot) || !cg)
+		return 0;
+	return BPF_CORE_READ(cg, kn, id);
+}
+
+/* Whose cgroup pol_cgroup_of looks at, in which program type. */
+enum {
+	POL_CG_TASK, /* the current task's, in tracing and LSM programs */
+	POL_CG_SKB, /* the packet's socket's, in cgroup_skb */
+	POL_CG_SOCK_ADDR, /* the current task's, in cgroup/connect (where the helper exists) */
+};
+
 /*
  * The cgroup: its own id (exact selectors) and its ancestors' at the depths 'under' selectors
  * name, strictly above it. One lookup each, their union applied at once.
  */
+
 static __always_inline bool pol_cgroup_of(struct pol_scratch *sc, const struct pg_pol_cfg *cfg,
-					  __u32 bank, __u32 type, __u64 own, struct __sk_buff *skb)
+					  __u32 bank, __u32 type, __u64 own, struct __sk_buff *skb,
+					  const int whose)
 {
 	struct pg_pol_bits *hit;
 	bool found = false;
@@ -328,9 +367,16 @@ static __always_inline bool pol_cgroup_of(struct pol_scratch *sc, const struct p
 
 		if (l >= cfg->nlevels)
 			break;
-		/* a packet's socket's cgroup, else the current task's (skb is a constant) */
-		anc = skb ? bpf_skb_ancestor_cgroup_id(skb, cfg->levels[l]) :
-			    bpf_get_current_ancestor_cgroup_id(cfg->levels[l]);
+		/* a packet's socket's cgroup, else the current task's. whose is a constant, each
+		 * program type's helpers differ: a test of skb would leave every call in, and
+		 * before 6.3 or so the verifier does not know a context pointer is not NULL (6.1
+		 * refused a cgroup_skb program for a tracing helper it could not reach) */
+		if (whose == POL_CG_SKB)
+			anc = bpf_skb_ancestor_cgroup_id(skb, cfg->levels[l]);
+		else if (whose == POL_CG_SOCK_ADDR)
+			anc = bpf_get_current_ancestor_cgroup_id(cfg->levels[l]);
+		else
+			anc = current_ancestor_cgroup_id(cfg->levels[l]);
 		if (!anc || anc == own)
 			continue; /* deeper than the task's cgroup, or the cgroup itself */
 		hit = pol_hash_get(sc, bank, type, PG_DIM_CGROUP, PG_POL_UNDER, anc, 0);
@@ -385,7 +431,7 @@ static __always_inline bool pol_identity(struct pol_scratch *sc, const struct pg
 			return false;
 	}
 	if ((cfg->dims & POL_D(CGROUP)) &&
-	    !pol_cgroup_of(sc, cfg, bank, type, task_cgroup_id(task), NULL))
+	    !pol_cgroup_of(sc, cfg, bank, type, task_cgroup_id(task), NULL, POL_CG_TASK))
 		return false;
 	if ((cfg->dims & (POL_D(EXE) | POL_D(PEXE))) &&
 	    !pol_binaries(sc, cfg, bank, type, TREAD(task, tgid)))
@@ -622,7 +668,8 @@ static __always_inline int pol_connect_hook_decide(struct bpf_sock_addr *ctx, __
 			return 1;
 	}
 	if ((cfg->dims & POL_D(CGROUP)) &&
-	    !pol_cgroup_of(sc, cfg, bank, type, bpf_get_current_cgroup_id(), NULL))
+	    !pol_cgroup_of(sc, cfg, bank, type, bpf_get_current_cgroup_id(), NULL,
+			   POL_CG_SOCK_ADDR))
 		return 1;
 	if ((cfg->dims & (POL_D(EXE) | POL_D(PEXE))) &&
 	    !pol_binaries(sc, cfg, bank, type, (__u32)(id >> 32)))
@@ -683,10 +730,17 @@ static __noinline __u32 pol_connect_taken(void)
  * their lengths) and which of its bytes are lengths. A softirq may send (a TCP retransmit)
  * while a process sends on the same CPU: two slots, taken by depth.
  */
+struct qname_state {
+	__u64 h; /* the label's hash so far */
+	__u32 len, nl, left; /* bytes of the name; labels done; bytes left of this one */
+	__u32 done; /* the name's end (a 0 length) was reached */
+};
+
 struct pol_skb_scratch {
 	struct pol_scratch sc;
 	__u8 name[PG_QNAME_LEN];
 	__u64 lh[128]; /* each label's hash, left to right */
+	struct qname_state walk; /* pol_qname's loop */
 };
 
 struct {
@@ -713,39 +767,44 @@ struct {
  * looked up as such (the shortest PG_POL_QNAME_LABELS), the whole name as itself. false when
  * the bytes are not a name (a label longer than 63: a compression pointer; no end).
  */
-/* The byte loop's state, for bpf_loop: one callback, verified once for every byte. */
+/*
+ * The byte loop's state, for bpf_loop, kept in the scratch map value (x->walk), not on the
+ * stack: before 6.8 the verifier checked a callback once, with the caller's stack as it was at
+ * the call, so a field known to be 0 there (left) made the code for a label's bytes dead, and
+ * the verifier removed it: 6.1 stopped at each name's first label and denied nothing. What is
+ * in a map value the verifier does not know, so every path stays. The context (on the stack,
+ * as bpf_loop wants) only carries the pointer.
+ */
 struct qname_walk {
 	struct pol_skb_scratch *x;
-	__u64 h;
-	__u32 len, nl, left;
-	bool done;
 };
 
 static long qname_byte(__u32 i, struct qname_walk *w)
 {
 	struct pol_skb_scratch *x = w->x;
+	struct qname_state *st = &x->walk;
 	__u8 c;
 
-	if (i >= w->len || i >= PG_QNAME_LEN)
+	if (i >= st->len || i >= PG_QNAME_LEN)
 		return 1; /* no end: not a name */
 	barrier_var(i); /* the mask stays where the verifier can see it */
 	c = x->name[i & (PG_QNAME_LEN - 1)];
-	if (w->left) {
-		w->h = pg_pol_label_step(w->h, c);
-		if (!--w->left) {
-			x->lh[w->nl & 127] = w->h;
-			w->nl++;
+	if (st->left) {
+		st->h = pg_pol_label_step(st->h, c);
+		if (!--st->left) {
+			x->lh[st->nl & 127] = st->h;
+			st->nl++;
 		}
 		return 0;
 	}
 	if (c == 0) {
-		w->done = true;
+		st->done = 1;
 		return 1;
 	}
-	if (c > 63 || w->nl >= 127)
+	if (c > 63 || st->nl >= 127)
 		return 1; /* a compression pointer, or more labels than a name has */
-	w->left = c;
-	w->h = PG_POL_FNV_OFFSET;
+	st->left = c;
+	st->h = PG_POL_FNV_OFFSET;
 	return 0;
 }
 
@@ -753,13 +812,14 @@ static __always_inline bool pol_qname(struct pol_skb_scratch *x, const struct pg
 				      __u32 bank, __u32 len, bool *found)
 {
 	struct pol_scratch *sc = &x->sc;
-	struct qname_walk w = { .x = x, .len = len };
+	struct qname_walk w = { .x = x };
 	__u64 s = PG_POL_FNV_OFFSET;
 	__u32 nl;
 
+	x->walk = (struct qname_state){ .len = len };
 	bpf_loop(PG_QNAME_LEN, qname_byte, &w, 0);
-	nl = w.nl;
-	if (!w.done || !nl)
+	nl = x->walk.nl;
+	if (!x->walk.done || !nl)
 		return false;
 	pol_merge_clear(sc);
 	*found = false;
@@ -863,7 +923,7 @@ static __always_inline int pol_dns_decide(struct __sk_buff *skb, struct pol_skb_
 			return 1;
 	}
 	if ((cfg->dims & POL_D(CGROUP)) &&
-	    !pol_cgroup_of(sc, cfg, bank, type, bpf_skb_cgroup_id(skb), skb))
+	    !pol_cgroup_of(sc, cfg, bank, type, bpf_skb_cgroup_id(skb), skb, POL_CG_SKB))
 		return 1;
 	r = pol_rule(bank, type, pol_first(sc, cfg));
 	if (!r)
@@ -895,6 +955,162 @@ int pol_dns_egress(struct __sk_buff *skb)
 	verdict = pol_dns_decide(skb, x);
 	*depth -= 1;
 	return verdict;
+}
+
+/* --- BPF LSM: refused before it happens ----------------------------------------------------
+
+ * Where the kernel runs BPF LSM programs ('bpf' among the active LSMs), exec, open, setid and
+ * ptrace are decided in the security hooks the kernel calls before it does the work: a
+ * refusal is EPERM and nothing happens. A kill rule refuses and sends the signal. The hook
+ * leaves its verdict for the sys_exit (or sched_process_exec) that reports the event; a
+ * refused exec has no sched_process_exec, so the hook reports it itself.
+ */
+const volatile __u32 pol_lsm_types = 0; /* bit (1 << type) per event type an LSM hook decides */
+
+/* What an LSM hook decided, for the event's report: by thread, with the file of an open. */
+struct pol_lsm_pending {
+	__u32 verdict;
+	__u32 type; /* the event type whose hook decided (ptrace's can refuse an open of /proc) */
+	__u64 file; /* open: the struct file, to know the sys_exit is of the same open */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct pol_lsm_pending);
+} pol_lsm_pending SEC(".maps");
+
+/* The path an open's hook resolved (bpf_d_path), off the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[PG_PATH_LEN]);
+} pol_lsm_path SEC(".maps");
+
+static __always_inline bool pol_verdict_refuses(__u32 v)
+{
+	return PG_VERDICT_ACTION(v) == PG_ACT_KILL || PG_VERDICT_ACTION(v) == PG_ACT_DENY;
+}
+
+/*
+ * -EPERM, for an LSM program's refusal. Written so: 'refuses ? -1 : 0' compiles to a negation
+ * of 0 or 1, whose result the verifier does not follow, and since 6.10 or so it checks that
+ * an LSM program returns a value in [-4095, 0] (6.12 refused every LSM program for it).
+ */
+static __always_inline int pol_eperm(void)
+{
+	int r;
+
+	asm volatile("%[r] = -1" : [r] "=r"(r));
+	return r;
+}
+
+static __always_inline int pol_lsm_leave(__u32 v, __u32 type, __u64 file)
+{
+	struct pol_lsm_pending p = { .verdict = v, .type = type, .file = file };
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!v)
+		return 0;
+	bpf_map_update_elem(&pol_lsm_pending, &id, &p, BPF_ANY);
+	if (pol_verdict_refuses(v))
+		return pol_eperm();
+	return 0;
+}
+
+/*
+ * The verdict an LSM hook left for this thread's event of this type, taken (and the slot
+ * cleared, so a verdict no report claimed, e.g. an io_uring open's, cannot name a later
+ * event). file: for an open that succeeded, the file it opened (0 for other events): a
+ * refusal is claimed by a failed call, an allowed open by its own file.
+ */
+static __noinline __u32 pol_lsm_taken(__s64 ret, __u64 file, __u32 type)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pol_lsm_pending *p = bpf_map_lookup_elem(&pol_lsm_pending, &id);
+	__u32 v = 0;
+
+	if (!p)
+		return 0;
+	if (p->type == type && (pol_verdict_refuses(p->verdict) ? ret == -1 /* EPERM */ :
+								  (!p->file || p->file == file)))
+		v = p->verdict;
+	bpf_map_delete_elem(&pol_lsm_pending, &id);
+	return v;
+}
+
+/*
+ * At the end of an io_uring_enter: an open it issued inline passed the LSM hook in this
+ * thread, and no sys_exit of an open reports it (its event, through io_uring, carries no
+ * decision). Without this, the next open of the thread to fail could claim the verdict.
+ */
+static __always_inline void pol_lsm_forget(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&pol_lsm_pending, &id);
+}
+
+#define FMODE_EXEC_FLAG 0x20 /* __FMODE_EXEC in f_flags: exec's own open of the program */
+
+SEC("lsm/file_open")
+int BPF_PROG(pol_lsm_file_open, struct file *file)
+{
+	__u32 zero = 0;
+	char *path;
+	long len;
+
+	if (!policy_on || !(pol_lsm_types & (1u << PG_EV_OPEN)))
+		return 0;
+	if (BPF_CORE_READ(file, f_flags) & FMODE_EXEC_FLAG)
+		return 0; /* exec opening the program: an exec rule decides that */
+	if (!pol_cfg_of(pol_bank_now(), PG_EV_OPEN))
+		return 0;
+	path = bpf_map_lookup_elem(&pol_lsm_path, &zero);
+	if (!path)
+		return 0;
+	/* the file itself, resolved: relative paths, "..", symlinks all name it the same */
+	len = bpf_d_path((struct path *)&file->f_path, path, PG_PATH_LEN);
+	if (len <= 0)
+		return 0;
+	return pol_lsm_leave(pol_open(current_task(), path, (__u32)len), PG_EV_OPEN, (__u64)file);
+}
+
+static __always_inline int pol_lsm_task(__u32 type)
+{
+	if (!policy_on || !(pol_lsm_types & (1u << type)))
+		return 0;
+	return pol_lsm_leave(pol_task(current_task(), type), type, 0);
+}
+
+SEC("lsm/task_fix_setuid")
+int BPF_PROG(pol_lsm_setuid, struct cred *new, const struct cred *old, int flags)
+{
+	return pol_lsm_task(PG_EV_SETID);
+}
+
+SEC("lsm/task_fix_setgid")
+int BPF_PROG(pol_lsm_setgid, struct cred *new, const struct cred *old, int flags)
+{
+	return pol_lsm_task(PG_EV_SETID);
+}
+
+#define PTRACE_MODE_ATTACH 0x02
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(pol_lsm_ptrace, struct task_struct *child, unsigned int mode)
+{
+	if (!(mode & PTRACE_MODE_ATTACH))
+		return 0; /* reading what a process shows in /proc: not taking control of it */
+	return pol_lsm_task(PG_EV_PTRACE);
+}
+
+SEC("lsm/ptrace_traceme")
+int BPF_PROG(pol_lsm_traceme, struct task_struct *parent)
+{
+	return pol_lsm_task(PG_EV_PTRACE);
 }
 
 /* --- the binaries of each process ---------------------------------------------------------- */

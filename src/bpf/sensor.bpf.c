@@ -92,8 +92,12 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 			plen = 1;
 		}
 		pol_proc_exec(task, e->path, (__u32)plen);
+		/* with BPF LSM, bprm_check_security decided it (a refusal never gets here) */
 		if (pol_active(PG_EV_EXEC))
-			verdict = pol_exec(task, e->path, (__u32)plen, e->flags & PG_EXE_UNLINKED);
+			verdict = pol_lsm_types & (1u << PG_EV_EXEC) ?
+					  pol_lsm_taken(0, 0, PG_EV_EXEC) :
+					  pol_exec(task, e->path, (__u32)plen,
+						   e->flags & PG_EXE_UNLINKED);
 		if (!verdict && (!type_on(PG_EV_EXEC) || !pass_common(task, PG_EV_EXEC)))
 			return 0;
 	}
@@ -115,6 +119,50 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	fill_hdr(task, &e->hdr, PG_EV_EXEC, len);
 	output(e, PG_EV_EXEC, len);
 	return 0;
+}
+
+/*
+ * BPF LSM's exec decision: before the new image is even loaded. A refused exec fails with
+ * EPERM and has no sched_process_exec: it is reported here, as an exec event without argv
+ * (the arguments are not in the process yet). An interpreter's round (#! scripts) is the same
+ * exec, decided already.
+ */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(pol_lsm_bprm, struct linux_binprm *bprm)
+{
+	struct task_struct *task;
+	struct pg_exec_event *e;
+	__u32 zero = 0, v, len;
+	long plen;
+
+	if (!policy_on || !(pol_lsm_types & (1u << PG_EV_EXEC)))
+		return 0;
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
+		return 0;
+	if (!pol_cfg_of(pol_bank_now(), PG_EV_EXEC) ||
+	    !(e = bpf_map_lookup_elem(&exec_scratch, &zero)))
+		return 0;
+	e->flags = 0;
+	if (BPF_CORE_READ(bprm, file, f_inode, __i_nlink) == 0)
+		e->flags |= PG_EXE_UNLINKED;
+	plen = bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, filename));
+	if (plen <= 0) {
+		e->path[0] = 0;
+		plen = 1;
+	} else if (plen == PG_PATH_LEN) {
+		e->flags |= PG_TRUNC_PATH;
+	}
+	task = current_task();
+	v = pol_exec(task, e->path, (__u32)plen, e->flags & PG_EXE_UNLINKED);
+	if (!v || !pol_verdict_refuses(v))
+		return pol_lsm_leave(v, PG_EV_EXEC, 0);
+	e->flags |= v;
+	e->argc = 0;
+	e->argv_len = 0;
+	len = offsetof(struct pg_exec_event, argv);
+	fill_hdr(task, &e->hdr, PG_EV_EXEC, len);
+	output(e, PG_EV_EXEC, len);
+	return pol_eperm();
 }
 
 SEC("raw_tp/sched_process_fork")
@@ -301,6 +349,20 @@ static __noinline __u32 pol_dns_taken(__u64 fd, __u64 buf)
 		bpf_send_signal(p->signal);
 	bpf_map_delete_elem(&pol_dns_pending, &key);
 	return v;
+}
+
+/* The struct file behind fd of the task (its address), 0 when there is none. */
+static __always_inline __u64 fd_file(struct task_struct *task, int fd)
+{
+	struct fdtable *fdt = TREAD(task, files, fdt);
+	__u64 slot = 0;
+
+	if (fd < 0 || (unsigned int)fd >= KREAD(fdt, max_fds))
+		return 0;
+	if (bpf_probe_read_kernel(&slot, sizeof(slot),
+				  (void *)((__u64)KREAD(fdt, fd) + (__u64)fd * 8)))
+		return 0;
+	return slot;
 }
 
 /* --- DNS ----------------------------------------------------------------------------------- */
@@ -697,7 +759,12 @@ static __always_inline void emit_open(struct task_struct *task, sys_regs *r, __u
 	plen = read_path(e->path, filename, &e->pflags, true);
 	size = offsetof(struct pg_open_event, path) + plen;
 	if (pol) {
-		verdict = pol_open(task, e->path, plen);
+		/* an LSM hook decided it before it happened (on the resolved path); else now */
+		if (pol_lsm_types & (1u << PG_EV_OPEN))
+			verdict = pol_lsm_taken(ret, ret >= 0 ? fd_file(task, (int)ret) : 0,
+						PG_EV_OPEN);
+		else
+			verdict = pol_open(task, e->path, plen);
 		if (!verdict && !pol_wanted(task, PG_EV_OPEN))
 			return;
 	}
@@ -755,7 +822,8 @@ static __always_inline void emit_setid(struct task_struct *task, sys_regs *r, __
 	__u32 verdict = 0;
 
 	if (pol) {
-		verdict = pol_task(task, PG_EV_SETID);
+		verdict = pol_lsm_types & (1u << PG_EV_SETID) ? pol_lsm_taken(ret, 0, PG_EV_SETID) :
+								pol_task(task, PG_EV_SETID);
 		if (!verdict && !pol_wanted(task, PG_EV_SETID))
 			return;
 	}
@@ -818,7 +886,9 @@ static __always_inline void emit_ptrace(struct task_struct *task, sys_regs *r, l
 	__u32 verdict = 0;
 
 	if (pol) {
-		verdict = pol_task(task, PG_EV_PTRACE);
+		verdict = pol_lsm_types & (1u << PG_EV_PTRACE) ?
+				  pol_lsm_taken(ret, 0, PG_EV_PTRACE) :
+				  pol_task(task, PG_EV_PTRACE);
 		if (!verdict && !pol_wanted(task, PG_EV_PTRACE))
 			return;
 	}
@@ -899,6 +969,10 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	task = current_task();
 	if (kind >= PG_SYS_KIND_COUNT)
 		return 0;
+	if (kind == PG_SYS_URING_ENTER) {
+		pol_lsm_forget();
+		return 0;
+	}
 	type = kind_type[kind];
 	if (type == PG_EV_PTRACE && !ptrace_wanted(ARG1(r)))
 		return 0; /* reads: what debuggers do all day */

@@ -87,6 +87,7 @@ enum pg_sys_kind {
 	PG_SYS_SETRESGID,
 	PG_SYS_SETFSGID,
 	PG_SYS_PTRACE,
+	PG_SYS_URING_ENTER, /* no event: clears what an LSM hook left in it (policies) */
 	PG_SYS_KIND_COUNT
 };
 

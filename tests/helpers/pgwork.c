@@ -286,11 +286,14 @@ static int ptrace_poke(void)
 			pause();
 	}
 	attach = ptrace(PTRACE_ATTACH, c, NULL, NULL) ? -errno : 0;
-	waitpid(c, &st, 0);
-	errno = 0;
-	word = ptrace(PTRACE_PEEKDATA, c, (void *)&poke_target, NULL);
-	poke = ptrace(PTRACE_POKEDATA, c, (void *)&poke_target, (void *)word) ? -errno : 0;
-	ptrace(PTRACE_DETACH, c, NULL, NULL);
+	poke = -ESRCH;
+	if (!attach) { /* refused (a policy), the child never stops: nothing to wait for */
+		waitpid(c, &st, 0);
+		errno = 0;
+		word = ptrace(PTRACE_PEEKDATA, c, (void *)&poke_target, NULL);
+		poke = ptrace(PTRACE_POKEDATA, c, (void *)&poke_target, (void *)word) ? -errno : 0;
+		ptrace(PTRACE_DETACH, c, NULL, NULL);
+	}
 	kill(c, SIGKILL);
 	waitpid(c, &st, 0);
 	printf("pid=%d child=%d attach=%d poke=%d addr=%lu\n", getpid(), c, attach, poke,

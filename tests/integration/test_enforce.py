@@ -121,6 +121,46 @@ rules:
     assert s.stats["policy_rules"] == 1
 
 
+def test_rules_scoped_below_a_cgroup(pangolin, tmp_path, cgroup):
+    """cgroup startswith "/T/": every cgroup below T (a depth the kernel reads from the task's
+    own cgroup in tracing programs, and through a helper in the connect hook), not T itself
+    nor a sibling."""
+    token = uuid.uuid4().hex[:10]
+    secret = tmp_path / f"secret-{token}"
+    secret.write_bytes(b"TOPSECRET\n")
+    tree, tree_dir = cgroup("tree")
+    _, inner_dir = cgroup("tree/inner")
+    _, deeper_dir = cgroup("tree/inner/deeper")
+    _, free_dir = cgroup("free")
+    pol = policy(tmp_path, f"""name: below-{token}
+rules:
+  - name: open
+    match: type == "open" && path == "{secret}" && cgroup startswith "{tree}/"
+    action: kill
+  - name: net
+    match: type == "connect" && daddr == "127.0.0.1" && dport == 9 && cgroup startswith "{tree}/"
+    action: deny
+""")
+    cat, conn = {}, {}
+    with Sensor(pangolin, "--policy", pol, "--filter", 'type == "exec"') as s:
+        for name, d in (("tree", tree_dir), ("inner", inner_dir), ("deeper", deeper_dir),
+                        ("free", free_dir)):
+            cat[name] = subprocess.run(in_cgroup(d, ["/bin/cat", secret]), capture_output=True,
+                                       timeout=30)
+            conn[name] = subprocess.run(in_cgroup(d, [PGWORK, "connect", "127.0.0.1", "9"]),
+                                        capture_output=True, text=True, timeout=30)
+    assert s.returncode == 0, s.stderr
+    for name in ("inner", "deeper"):
+        assert cat[name].returncode == SIGKILL and cat[name].stdout == b"", (name, cat[name])
+        assert conn[name].returncode == 0 and f"ret=-{errno.EPERM}" in conn[name].stdout, conn[name]
+    for name in ("tree", "free"):
+        assert cat[name].returncode == 0 and cat[name].stdout == secret.read_bytes(), cat[name]
+        assert f"ret=-{errno.ECONNREFUSED}" in conn[name].stdout, (name, conn[name])
+    d = decided(s)
+    assert sorted((e["rule"], e["cgroup"].rsplit("/", 1)[1]) for e in d) == [
+        ("net", "deeper"), ("net", "inner"), ("open", "deeper"), ("open", "inner")], d
+
+
 def test_exec_from_tmp_or_memfd_is_killed(pangolin, tmp_path, cgroup):
     """An exec of a file under a /tmp directory, and of a memfd (fileless), is killed at
     sched_process_exec, before the new image runs; an ordinary exec in the same cgroup runs."""

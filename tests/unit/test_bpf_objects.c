@@ -79,7 +79,8 @@ static void test_embedded_programs_fit_512(void **state)
 }
 
 /* The analysis follows calls: the sensor's syscall program reaches its global DNS functions
- * and the overflow program its map callback, in every tier. */
+ * (or, as deep, its policy functions: the two chains tie at 480 bytes on tiers 1 and 2) and
+ * the overflow program its map callback, in every tier. */
 static void test_sensor_call_graph(void **state)
 {
 	for (size_t i = 0; i < 3; i++) {
@@ -90,7 +91,8 @@ static void test_sensor_call_graph(void **state)
 		const struct pg_bpf_stack_prog *sys = find(p, n, "handle_sys_exit");
 		const struct pg_bpf_stack_prog *ovf = find(p, n, "handle_uring_overflow");
 
-		assert_non_null(strstr(sys->chain, " > pg_dns_"));
+		assert_true(strstr(sys->chain, " > pg_dns_") ||
+			    strstr(sys->chain, " > pol_sys_exit("));
 		assert_non_null(strstr(ovf->chain, " > match_overflow"));
 	}
 }

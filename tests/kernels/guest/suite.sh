@@ -279,10 +279,117 @@ step_sniff() {
 	return $rc
 }
 
+# --- enforcement: policies stop what the suite's processes try (docs/enforce.md) ---------------
+
+# Every rule is scoped to the suite's cgroup. What each attempt did is a fact (exit status,
+# bytes out, the call's result); the host checks it against the mechanism doctor names for this
+# kernel: refused with EPERM (BPF LSM, cgroup hooks) or killed (the signal from the sensor's
+# hooks).
+enforce_workload() {
+	e=$OUT/enforce
+	# each attempt's output to a file, not $(...): a process killed at its ptrace attach leaves
+	# its child holding the pipe, and the shell would wait for it
+	attempt() {
+		name=$1
+		shift
+		"$@" >"$e/$name.out" 2>"$e/$name.err"
+		fact "$name rc=$? $(cat "$e/$name.out")"
+	}
+	attempt enforce_open "$PGWORK" open "$WORK/secret-$TOKEN"
+	cat "$WORK/secret-$TOKEN" >"$e/cat.out" 2>"$e/cat.err"
+	fact "enforce_cat rc=$? bytes=$(wc -c <"$e/cat.out")"
+	attempt enforce_exec "$WORK/bin-$TOKEN/true"
+	attempt enforce_connect "$PGWORK" connect 127.0.0.3 9
+	attempt enforce_setid "$PGWORK" setresuid 65534 65534 65534
+	attempt enforce_ptrace "$PGWORK" ptrace-poke
+	attempt enforce_uring "$PGWORK" uring-open "$WORK/secret-$TOKEN"
+}
+
+step_enforce() {
+	d=$OUT/enforce
+	mkdir -p "$d" "$WORK/bin-$TOKEN"
+	echo TOPSECRET >"$WORK/secret-$TOKEN"
+	cp /bin/busybox "$WORK/bin-$TOKEN/true"
+	cg=${CG#"$CGROOT"}
+	cat >"$d/policy.yaml" <<POLICY
+name: suite
+rules:
+  - name: secret
+    match: type == "open" && path == "$WORK/secret-$TOKEN" && cgroup == "$cg"
+    action: deny
+  - name: tmp-exec
+    match: type == "exec" && path startswith "$WORK/bin-$TOKEN/" && cgroup == "$cg"
+    action: deny
+  - name: net
+    match: type == "connect" && daddr == "127.0.0.3" && cgroup == "$cg"
+    action: deny
+  - name: creds
+    match: type == "setid" && cgroup == "$cg"
+    action: deny
+  - name: trace
+    match: type == "ptrace" && cgroup == "$cg"
+    action: deny
+POLICY
+	"$PANGOLIN" run --policy "$d/policy.yaml" -o "$d/events.ndjson" --stats "$d/stats.json" \
+		--filter "cgroup_id == $CGID" 2>"$d/stderr.txt" &
+	s=$!
+	if ! wait_for "$d/stderr.txt" "watching:" 600 "$s"; then
+		stop "$s"
+		fact "enforce_sensor rc=$? reason=never watching"
+		return 1
+	fi
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec sh "$1" enforce' "$CG" "$SUITE"
+	fact "enforce_done rc=$?"
+	# a ptrace-poke killed at its attach leaves its child (paused) behind
+	for p in $(cat "$CG/cgroup.procs"); do
+		kill -KILL "$p"
+	done
+	sleep 1
+	stop "$s"
+	rc=$?
+	fact "enforce_sensor rc=$rc"
+	return $rc
+}
+
+# DNS on its own: a kernel without the egress hook refuses DNS rules, and says so.
+step_enforce_dns() {
+	d=$OUT/enforce_dns
+	mkdir -p "$d"
+	cg=${CG#"$CGROOT"}
+	cat >"$d/policy.yaml" <<POLICY
+name: suite-dns
+rules:
+  - name: no-evil
+    match: type == "dns" && qname endswith ".evil-$TOKEN.pangolin.test" && cgroup == "$cg"
+    action: deny
+POLICY
+	"$PANGOLIN" run --policy "$d/policy.yaml" -o "$d/events.ndjson" --stats "$d/stats.json" \
+		--filter "cgroup_id == $CGID" 2>"$d/stderr.txt" &
+	s=$!
+	if ! wait_for "$d/stderr.txt" "watching:" 600 "$s"; then
+		stop "$s"
+		fact "enforce_dns_sensor rc=$? reason=$(tail -1 "$d/stderr.txt")"
+		return 0
+	fi
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec getent ahosts "$1"' "$CG" "www.evil-$TOKEN.pangolin.test" \
+		>"$d/denied.txt" 2>&1
+	fact "enforce_dns_denied rc=$? name=www.evil-$TOKEN.pangolin.test"
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec getent ahosts "$1"' "$CG" "good-$TOKEN.pangolin.test" \
+		>"$d/allowed.txt" 2>&1
+	fact "enforce_dns_allowed rc=$? name=good-$TOKEN.pangolin.test"
+	sleep 1
+	stop "$s"
+	fact "enforce_dns_sensor rc=$?"
+}
+
 # --- main ---------------------------------------------------------------------------------------
 
 if [ "${1:-}" = workload ]; then
 	workload
+	exit 0
+fi
+if [ "${1:-}" = enforce ]; then
+	enforce_workload
 	exit 0
 fi
 
@@ -307,6 +414,8 @@ step profile
 step runq
 step syscall
 step sniff
+step enforce
+step enforce_dns
 kill "$RESOLVER" 2>/dev/null
 wait "$RESOLVER"
 rmdir "$CG"
