@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -30,7 +31,7 @@ static int usage(void)
 	      "              uring-open-sqpoll PATH | uring-connect ADDR PORT | uring-burst N PATH\n"
 	      "              uring-loop SECONDS nop|open [PATH]\n"
 	      "              uring-send FD HEX | uring-sendmsg ADDR PORT HEX | ptrace-poke\n"
-	      "              udp-send ADDR PORT N\n",
+	      "              udp-send ADDR PORT N | memfd-exec SRC ARG0 [ARG...]\n",
 	      stderr);
 	return 2;
 }
@@ -302,6 +303,33 @@ static int ptrace_poke(void)
 }
 
 /*
+ * memfd-exec: SRC copied into a memfd and exec'd from there, as fileless malware runs (the
+ * image has no link in any directory). Prints the exec's error when it fails (a policy).
+ */
+static int memfd_exec(char **argv)
+{
+	char buf[65536], path[64];
+	int src = open(argv[2], O_RDONLY | O_CLOEXEC), fd = memfd_create("pgfileless", 0);
+	ssize_t n;
+
+	if (src < 0 || fd < 0) {
+		fprintf(stderr, "pgwork: %s: %s\n", src < 0 ? argv[2] : "memfd_create",
+			strerror(errno));
+		return 1;
+	}
+	while ((n = read(src, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n) {
+			fprintf(stderr, "pgwork: write to the memfd: %s\n", strerror(errno));
+			return 1;
+		}
+	close(src);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	execv(path, argv + 3);
+	printf("pid=%d ret=%d\n", getpid(), -errno);
+	return 0;
+}
+
+/*
  * udp-send: N datagrams of 8 bytes from one socket to ADDR:PORT, nothing else (a known count
  * for packet captures: a closed port answers with ICMP, which is not UDP).
  */
@@ -398,6 +426,8 @@ int main(int argc, char **argv)
 		printf("pid=%d child=%d signal=%d\n", getpid(), c, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		return 0;
 	}
+	if (!strcmp(cmd, "memfd-exec") && argc >= 4)
+		return memfd_exec(argv);
 	if (!strcmp(cmd, "udp-send") && argc == 5)
 		return udp_send(argv);
 	if (!strcmp(cmd, "ptrace-poke") && argc == 2)

@@ -507,6 +507,43 @@ def test_enforce_exec(row):
         assert e["action"] == "kill" and e["argv"] == [e["path"]], e
 
 
+def test_enforce_memfd_exec(row):
+    """deny of a fileless exec (a memfd, exe_unlinked): with BPF LSM the execv fails with EPERM
+    and pgwork says so; else the new image is killed before it runs."""
+    kind = _mechanism(row, "exec")
+    f = row.fact("enforce_memfd")
+    e = _decided(row, "exec", "fileless")
+    assert e["exe_unlinked"] is True and e["path"].startswith("/proc/self/fd/"), e
+    if kind == "lsm":
+        assert f["rc"] == 0 and f["ret"] == -errno.EPERM, f
+        assert e["action"] == "deny" and not e.get("argv"), e
+    else:
+        assert f["rc"] == 137 and "ret" not in f, f
+        assert e["action"] == "kill" and e["argv"] == ["true"], e
+
+
+def test_enforce_monitor(row):
+    """mode: monitor: the same deny rules decided in the same hooks, nothing refused or killed
+    (cat copies the secret, the program from the denied directory runs); each event says what
+    would have happened: would_deny where BPF LSM refuses, would_kill where deny is a kill."""
+    row.require_finished()
+    kind = _mechanism(row, "open")
+    err = row.text("enforce_monitor/stderr.txt")
+    assert row.fact("monitor_sensor")["rc"] == 0 and row.fact("monitor_done")["rc"] == 0, err
+    cat, ex = row.fact("monitor_cat"), row.fact("monitor_exec")
+    assert cat["rc"] == 0 and cat["bytes"] == len("TOPSECRET\n"), cat
+    assert ex["rc"] == 0, ex
+    ev = [json.loads(l) for l in row.text("enforce_monitor/events.ndjson").splitlines()
+          if l.strip()]
+    d = sorted(((e["rule"], e["type"], e["action"]) for e in ev if "action" in e))
+    would = "would_deny" if kind == "lsm" else "would_kill"
+    assert d == [("secret", "open", would), ("tmp-exec", "exec", would)], d
+    st = json.loads(row.text("enforce_monitor/stats.json"))
+    assert st["lost_in_kernel"] == 0, st
+    pol = st["policy"]["suite-monitor"]
+    assert pol["secret"].get(would) == 1 and pol["tmp-exec"].get(would) == 1, pol
+
+
 def test_enforce_connect(row):
     """deny of one address: refused in cgroup/connect4 on every kernel of the matrix."""
     assert enforcement(row)["connect"][0] == "cgroup", enforcement(row)

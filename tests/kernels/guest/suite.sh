@@ -5,6 +5,7 @@
 #
 #   sh suite.sh               the whole suite
 #   sh suite.sh workload      (internal) the sensor's workload, run inside the suite's cgroup
+#   sh suite.sh enforce|monitor  (internal) the policies' workloads, the same way
 #
 # Environment (set by the caller): OUT (results directory), PANGOLIN (the binary), HELPERS
 # (directory of pgwork, prof_target, syscall_loop), DNSMASQ (the resolver), CGROOT (the cgroup v2
@@ -299,6 +300,7 @@ enforce_workload() {
 	cat "$WORK/secret-$TOKEN" >"$e/cat.out" 2>"$e/cat.err"
 	fact "enforce_cat rc=$? bytes=$(wc -c <"$e/cat.out")"
 	attempt enforce_exec "$WORK/bin-$TOKEN/true"
+	attempt enforce_memfd "$PGWORK" memfd-exec /bin/busybox true
 	attempt enforce_connect "$PGWORK" connect 127.0.0.3 9
 	attempt enforce_setid "$PGWORK" setresuid 65534 65534 65534
 	attempt enforce_ptrace "$PGWORK" ptrace-poke
@@ -319,6 +321,9 @@ rules:
     action: deny
   - name: tmp-exec
     match: type == "exec" && path startswith "$WORK/bin-$TOKEN/" && cgroup == "$cg"
+    action: deny
+  - name: fileless
+    match: type == "exec" && exe_unlinked && cgroup == "$cg"
     action: deny
   - name: net
     match: type == "connect" && daddr == "127.0.0.3" && cgroup == "$cg"
@@ -348,6 +353,48 @@ POLICY
 	stop "$s"
 	rc=$?
 	fact "enforce_sensor rc=$rc"
+	return $rc
+}
+
+# Monitor mode: the same deny rules decided, nothing refused; the events say would_deny (or
+# would_kill where deny would be a kill).
+monitor_workload() {
+	e=$OUT/enforce_monitor
+	cat "$WORK/secret-$TOKEN" >"$e/cat.out" 2>"$e/cat.err"
+	fact "monitor_cat rc=$? bytes=$(wc -c <"$e/cat.out")"
+	"$WORK/bin-$TOKEN/true"
+	fact "monitor_exec rc=$?"
+}
+
+step_enforce_monitor() {
+	d=$OUT/enforce_monitor
+	mkdir -p "$d"
+	cg=${CG#"$CGROOT"}
+	cat >"$d/policy.yaml" <<POLICY
+name: suite-monitor
+mode: monitor
+rules:
+  - name: secret
+    match: type == "open" && path == "$WORK/secret-$TOKEN" && cgroup == "$cg"
+    action: deny
+  - name: tmp-exec
+    match: type == "exec" && path startswith "$WORK/bin-$TOKEN/" && cgroup == "$cg"
+    action: deny
+POLICY
+	"$PANGOLIN" run --policy "$d/policy.yaml" -o "$d/events.ndjson" --stats "$d/stats.json" \
+		--filter "cgroup_id == $CGID && type == \"fork\"" 2>"$d/stderr.txt" &
+	s=$!
+	if ! wait_for "$d/stderr.txt" "watching:" 600 "$s"; then
+		stop "$s"
+		fact "monitor_sensor rc=$? reason=never watching"
+		return 1
+	fi
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec sh "$1" monitor' "$CG" "$SUITE"
+	fact "monitor_done rc=$?"
+	sleep 1
+	stop "$s"
+	rc=$?
+	fact "monitor_sensor rc=$rc"
 	return $rc
 }
 
@@ -392,6 +439,10 @@ if [ "${1:-}" = enforce ]; then
 	enforce_workload
 	exit 0
 fi
+if [ "${1:-}" = monitor ]; then
+	monitor_workload
+	exit 0
+fi
 
 SUITE=$(realpath "$0")
 TOKEN=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -415,6 +466,7 @@ step runq
 step syscall
 step sniff
 step enforce
+step enforce_monitor
 step enforce_dns
 kill "$RESOLVER" 2>/dev/null
 wait "$RESOLVER"
