@@ -15,6 +15,11 @@ round runs every configuration once and the report takes medians):
                    excluded by type, so the kernel never runs code for them (no syscall hook)
   pangolin-hook    pangolin run --filter 'type == "setid"': the syscall hook is attached but
                    open and close are not syscalls it wants: the cost of the hook itself
+  pangolin-polN    pangolin-hook with a policy of N kill rules on opens, none matching the
+                   workload (exact paths, prefixes, comm and uid scopes, a quarter each): every
+                   open is decided in the kernel and nothing is emitted, so the difference to
+                   pangolin-hook is what deciding costs (docs/enforce.md)
+  pangolin-all-polN pangolin-all with the same N rules
   empty-hook       bench/hook_floor: a BPF program that does nothing (r0 = 0; exit) on the
                    raw tracepoint sys_exit: the floor under any syscall sensor on this kernel
   opensnoop        libbpf-tools opensnoop, output to a file
@@ -110,6 +115,22 @@ class Scraper:
         return self.count, round(s / n * 1e6, 1) if n else None
 
 
+def policy_file(tmp, n):
+    """N kill rules on opens, none of which the workload's open of tmp/target matches."""
+    f = os.path.join(tmp, f"policy-{n}.yaml")
+    if os.path.exists(f):
+        return f
+    rules = []
+    for i in range(n):
+        m = ['path == "/nonexistent/pgbench/secret-%d"' % i,
+             'path startswith "/nonexistent/pgbench/dir-%d/"' % i,
+             'comm == "nope-%d" && path startswith "/etc/"' % i,
+             'uid == %d && path startswith "/var/"' % (40000 + i)][i % 4]
+        rules.append(f"  - name: r{i}\n    match: type == \"open\" && {m}\n    action: kill\n")
+    pathlib.Path(f).write_text(f"name: bench-{n}\nrules:\n" + "".join(rules))
+    return f
+
+
 def bpf_progs():
     """{id: (name, run_time_ns, run_cnt)} of every BPF program loaded now"""
     out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True).stdout
@@ -137,8 +158,11 @@ def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False):
             argv += ["--filter", 'comm != "pgwork"']
         elif name == "pangolin-typefilt":
             argv += ["--filter", 'type in ["exec", "fork", "exit"]']
-        elif name == "pangolin-hook":
+        elif name == "pangolin-hook" or re.match(r"pangolin-pol\d+$", name):
             argv += ["--filter", 'type == "setid"']
+        pol = re.search(r"-pol(\d+)$", name)
+        if pol:
+            argv += ["--policy", policy_file(tmp, int(pol.group(1)))]
         elif name == "pangolin-noproc":
             argv += ["--no-process"]  # every event, without the process table's fields
         ready = lambda t: "watching:" in t
@@ -253,7 +277,8 @@ def main():
         if c != "alone":
             n = sum(x["n"] for x in rs)
             row["delivered_pct"] = (round(100.0 * sum(x["delivered"] for x in rs) / n, 3)
-                                    if "never" not in c and c.replace("-B-", "-") not in ("pangolin-hook", "pangolin-typefilt", "empty-hook") else None)
+                                    if "never" not in c and c.replace("-B-", "-") not in ("pangolin-hook", "pangolin-typefilt", "empty-hook")
+                                    and not re.match(r"pangolin-(B-)?pol\d+$", c) else None)
             row["lost"] = sum(x.get("lost", 0) for x in rs)
             rss = [x["rss_kb"] for x in rs if x.get("rss_kb")]
             row["rss_mb"] = round(statistics.median(rss) / 1024, 1) if rss else None
@@ -279,6 +304,15 @@ def main():
         print(f"\nscraped / not scraped, per round: median {statistics.median(pairs):.3f} "
               f"(min {min(pairs):.3f}, max {max(pairs):.3f}); the event loop spent a median "
               f"{statistics.median(us) if us else 0:.0f} us per collection, once a second")
+    pol = [c for c in configs if re.match(r"pangolin-(all-)?pol\d+$", c)]
+    for c in pol:
+        # each against its own no-policy run, per round (they ran next to each other)
+        base_c = "pangolin-all" if "-all-" in c else "pangolin-hook"
+        if base_c not in results:
+            continue
+        pairs = [b["ops"] / x["ops"] for b, x in zip(results[base_c], results[c])]
+        print(f"{c} vs {base_c}, per round: median {statistics.median(pairs):.3f} "
+              f"(min {min(pairs):.3f}, max {max(pairs):.3f}) times the time per op")
     if a.out:
         pathlib.Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(a.out).write_text(json.dumps({"rounds": a.rounds, "seconds": a.seconds, "rows": rows,
