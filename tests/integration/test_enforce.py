@@ -598,3 +598,26 @@ rules:
     assert other_after.returncode == SIGKILL and other_after.stdout == b""
     assert {e["rule"] for e in decided(s, "kill")} == {"secret", "other"}
     assert s.stats["policy_reloads"] == {"done": 1, "refused": 1}
+
+
+def test_doctor_says_which_mechanism_each_type_gets(pangolin):
+    """doctor's enforcement section, on this kernel: where BPF LSM runs, deny of exec, open,
+    setid and ptrace is refused by it; where it does not (this host), they are killed instead;
+    connect and DNS are refused by the cgroup hooks either way. The same as the sensor does
+    (test_setid_and_ptrace_rules_kill: a deny here says kill)."""
+    import re
+    p = subprocess.run([pangolin, "doctor"], capture_output=True, text=True, timeout=120)
+    out = p.stdout
+    assert "\nenforcement (run --policy: docs/enforce.md)\n" in out, out
+    lsm = re.search(r"^\s*BPF LSM\s+ok\b", out, re.M) is not None
+    deny = dict(re.findall(r"^  (\w+)\s+deny: (.*)$", out, re.M))
+    assert set(deny) == {"exec", "open", "connect", "dns", "setid", "ptrace"}, out
+    for t in ("exec", "open", "setid", "ptrace"):
+        want = "refused by BPF LSM" if lsm else "killed instead: nothing here refuses it"
+        assert deny[t].startswith(want), (t, deny[t], out)
+    for t in ("connect", "dns"):
+        assert deny[t].startswith("refused by the cgroup hook (EPERM: no packet leaves)"), out
+    if not lsm:
+        # the reason BPF LSM is not used, under each type it would have decided
+        assert out.count("(no BPF LSM program type)") + out.count("is not an active LSM") == 4, out
+        assert "the signal at sched_process_exec (before the program runs)" in out
