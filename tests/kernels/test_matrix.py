@@ -491,6 +491,21 @@ def test_enforce_open(row):
             assert x["action"] == "kill" and x["ret"] >= 0, x
 
 
+def test_enforce_kill(row):
+    """kill of one file's reader: where BPF LSM runs the open is refused (EPERM) and the
+    signal sent from the same hook; elsewhere the signal comes at sys_exit, the open done.
+    Either way cat dies (137) and writes nothing."""
+    kind = _mechanism(row, "open")
+    f = row.fact("enforce_kill")
+    assert f["rc"] == 137 and f["bytes"] == 0, f
+    e = _decided(row, "open", "kill-secret", "cat")
+    assert e["action"] == "kill" and e["path"].split("/")[-1].startswith("secret2-"), e
+    if kind == "lsm":
+        assert e["ret"] == -errno.EPERM, e
+    else:
+        assert e["ret"] >= 0, e
+
+
 def test_enforce_exec(row):
     """deny of a program under a directory: with BPF LSM the exec fails (EPERM, the program
     never loads; the event has no argv); else the new image is killed before it runs."""

@@ -299,6 +299,8 @@ enforce_workload() {
 	attempt enforce_open "$PGWORK" open "$WORK/secret-$TOKEN"
 	cat "$WORK/secret-$TOKEN" >"$e/cat.out" 2>"$e/cat.err"
 	fact "enforce_cat rc=$? bytes=$(wc -c <"$e/cat.out")"
+	cat "$WORK/secret2-$TOKEN" >"$e/cat2.out" 2>"$e/cat2.err"
+	fact "enforce_kill rc=$? bytes=$(wc -c <"$e/cat2.out")"
 	attempt enforce_exec "$WORK/bin-$TOKEN/true"
 	attempt enforce_memfd "$PGWORK" memfd-exec /bin/busybox true
 	attempt enforce_connect "$PGWORK" connect 127.0.0.3 9
@@ -311,6 +313,7 @@ step_enforce() {
 	d=$OUT/enforce
 	mkdir -p "$d" "$WORK/bin-$TOKEN"
 	echo TOPSECRET >"$WORK/secret-$TOKEN"
+	echo TOPSECRET >"$WORK/secret2-$TOKEN"
 	cp /bin/busybox "$WORK/bin-$TOKEN/true"
 	cg=${CG#"$CGROOT"}
 	cat >"$d/policy.yaml" <<POLICY
@@ -319,6 +322,9 @@ rules:
   - name: secret
     match: type == "open" && path == "$WORK/secret-$TOKEN" && cgroup == "$cg"
     action: deny
+  - name: kill-secret
+    match: type == "open" && path == "$WORK/secret2-$TOKEN" && cgroup == "$cg"
+    action: kill
   - name: tmp-exec
     match: type == "exec" && path startswith "$WORK/bin-$TOKEN/" && cgroup == "$cg"
     action: deny
