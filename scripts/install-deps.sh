@@ -11,7 +11,7 @@ PKGS=(
 	libpcap-dev libyaml-dev libiberty-dev clang-format libcurl4-openssl-dev libpcre2-dev
 	libmicrohttpd-dev libcap-dev
 	# tests
-	libcmocka-dev libclang-rt-14-dev liburing-dev g++ iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython tcpdump tshark dnsutils kcat strace
+	libcmocka-dev libclang-rt-14-dev liburing-dev g++ iproute2 python3 python3-pytest python3-confluent-kafka python3-protobuf python3-dnspython python3-yaml tcpdump tshark dnsutils kcat strace
 	# kernel matrix (tests/kernels): Debian kernels booted under QEMU from a busybox initramfs
 	# with the guest's own DNS resolver (dnsmasq-base: the binary, no system service)
 	qemu-system-x86 busybox-static dnsmasq-base cpio kmod

@@ -15,6 +15,7 @@
 #include "bpf_util.h"
 
 #define TRACEFS "/sys/kernel/tracing"
+#define CAP_NET_ADMIN_BIT 12
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
@@ -102,6 +103,19 @@ int pg_bpf_preflight(char *msg, size_t len)
 		return -ENOENT;
 	}
 	return pg_tracefs_ensure(msg, len);
+}
+
+int pg_bpf_preflight_cgroup_hooks(char *msg, size_t len)
+{
+	unsigned long long caps = pg_cap_effective();
+
+	if (caps & ((1ULL << CAP_NET_ADMIN_BIT) | (1ULL << CAP_SYS_ADMIN_BIT)))
+		return 0;
+	snprintf(msg, len,
+		 "--policy: connects and DNS queries are refused from cgroup socket hooks, which "
+		 "take CAP_NET_ADMIN to load and attach (missing: CAP_NET_ADMIN): grant it too, or "
+		 "run as root");
+	return -EPERM;
 }
 
 int pg_bpf_percpu_sum(int map_fd, uint32_t nkeys, size_t lanes, uint64_t *out)

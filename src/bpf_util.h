@@ -33,6 +33,9 @@ int pg_bpf_percpu_sum(int map_fd, uint32_t nkeys, size_t lanes, uint64_t *out);
 /* Effective capability bit set (from /proc/self/status), or 0 when it cannot be read. */
 unsigned long long pg_cap_effective(void);
 
+/* The cgroup socket hooks of --policy: CAP_NET_ADMIN (or CAP_SYS_ADMIN), else -EPERM + msg. */
+int pg_bpf_preflight_cgroup_hooks(char *msg, size_t len);
+
 /* Is name among the active LSMs? 1 yes, 0 no, -1 unknown (securityfs not mounted). */
 int pg_lsm_active(const char *name);
 

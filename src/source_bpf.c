@@ -991,6 +991,15 @@ static int load_best(struct source_bpf *s, const struct pg_kfilter *kf, const st
 			if (opts->verbose)
 				fprintf(stderr, "pangolin: verifier log of %s (tier %d):\n%s\n",
 					slot_program(s, slot), tier, s->logs[slot]);
+		} else if (rc == -EPERM) {
+			/* not a verifier's refusal (no log): a lower tier would be refused alike */
+			snprintf(
+				err, errlen,
+				"the kernel does not let this process load BPF programs (%s): it "
+				"needs CAP_BPF and CAP_PERFMON (with --policy, CAP_NET_ADMIN too), and "
+				"a kernel not locked down against BPF; 'pangolin doctor' checks",
+				strerror(-rc));
+			return rc;
 		} else {
 			snprintf(why, sizeof(why), "%s", strerror(-rc));
 		}
@@ -1132,6 +1141,15 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 	if ((rc = pg_bpf_preflight(err, errlen))) {
 		errno = -rc;
 		return NULL;
+	}
+	/* else the kernel refuses the cgroup programs with EPERM, which reads like a verifier's no */
+	if (opts->policy && (rc = pg_bpf_preflight_cgroup_hooks(err, errlen))) {
+		char cgmount[256];
+
+		if (!pg_cgroup2_mount(cgmount, sizeof(cgmount))) {
+			errno = -rc;
+			return NULL;
+		}
 	}
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
 		struct utsname u;

@@ -48,6 +48,33 @@ def apply_manifests(kube):
     kube.kubectl_ok("apply", "--validate=strict", "-f", str(DEPLOY))
 
 
+def test_configmap_policy_and_rules_load_as_the_daemonset_reads_them(pangolin, tmp_path):
+    """The ConfigMap's policies.yaml and rules.yaml, laid out as the DaemonSet mounts them
+    (items: policies/, rules/) and given to the sensor with the DaemonSet's own options: they
+    load, and the policy is in monitor mode (a fleet tries it before it stops anything)."""
+    import yaml
+    cm = yaml.safe_load((DEPLOY / "20-configmap.yaml").read_text())
+    ds = yaml.safe_load((DEPLOY / "30-daemonset.yaml").read_text())
+    c = ds["spec"]["template"]["spec"]["containers"][0]
+    items = {i["key"]: i["path"] for v in ds["spec"]["template"]["spec"]["volumes"]
+             if "configMap" in v for i in v["configMap"]["items"]}
+    mount = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}["config"]
+    for key, rel in items.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(cm["data"][key])
+    assert yaml.safe_load(cm["data"]["policies.yaml"])["mode"] == "monitor"
+    args = [a.replace(mount, str(tmp_path)) for a in c["args"][1:]
+            if a != "$(PANGOLIN_FILTER)" and a != "--filter"]
+    args = [a for i, a in enumerate(args) if not (a == ":9464" or (a == "--metrics"))]
+    assert "--policy" in args and "--rules" in args, c["args"]
+    p = subprocess.run([pangolin, "run", *args, "-f", 'type == "exec"', "-d", "1", "-o",
+                        str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([pangolin, "rules", "check", str(tmp_path / "rules")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "77d14903" in p.stdout + p.stderr, p.stdout + p.stderr
+
+
 @pytest.mark.kube
 def test_manifests_are_accepted(kube):
     apply_manifests(kube)
@@ -56,7 +83,7 @@ def test_manifests_are_accepted(kube):
     c = spec["containers"][0]
     sc = c["securityContext"]
     assert not sc.get("privileged")
-    assert set(sc["capabilities"]["add"]) >= {"BPF", "PERFMON"}
+    assert set(sc["capabilities"]["add"]) >= {"BPF", "PERFMON", "NET_ADMIN"}  # NET_ADMIN: --policy
     assert sc["capabilities"]["drop"] == ["ALL"]
     env = {e["name"]: e for e in c["env"]}
     assert env["NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"

@@ -100,6 +100,24 @@ def test_run_without_one_names_it(pangolin, caps, missing):
     assert f"run as root, or grant CAP_BPF and CAP_PERFMON (missing: {missing})" in p.stderr
 
 
+def test_policy_needs_net_admin_and_says_so(pangolin, tmp_path):
+    """--policy attaches cgroup socket hooks (connect and DNS refusals): without CAP_NET_ADMIN
+    the kernel refuses them with EPERM, which once read as a verifier's refusal of every tier.
+    Now it is named; with it, the sensor starts and stops cleanly."""
+    pol = tmp_path / "p.yaml"
+    pol.write_text('name: p\nrules:\n  - name: r\n    match: type == "connect" && '
+                   'daddr == "192.0.2.0/24"\n    action: deny\n')
+    argv = [pangolin, "run", "--policy", str(pol), "-f", 'type == "exec"', "-o", "/dev/null",
+            "-d", "1"]
+    p = subprocess.run(with_caps(["bpf", "perfmon"], argv), capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 1, p.stderr
+    assert "(missing: CAP_NET_ADMIN)" in p.stderr and "tier" not in p.stderr, p.stderr
+    p = subprocess.run(with_caps(["bpf", "perfmon", "net_admin"], argv), capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+
+
 def test_run_as_another_user_needs_dac_read_search(pangolin, tmp_path):
     """A user other than root also searches tracefs (root's only, 0700): CAP_DAC_READ_SEARCH.
     With it the hooks attach and events come; without it pangolin says what to grant."""
