@@ -305,8 +305,7 @@ def test_kernel_and_userspace_split_agree(pangolin, tmp_path):
     path.write_text("x")
     flt = 'type == "open" && comm == "pgwork" && (ret < 0 || path endswith "agree")'
     rec = tmp_path / "all.ndjson"
-    with Sensor(pangolin, "--filter", f'comm == "pgwork" && {mine_only}', cmd="record",
-                output=str(rec)) as everything, \
+    with Sensor(pangolin, "--filter", 'comm == "pgwork"', cmd="record", output=str(rec)) as everything, \
          Sensor(pangolin, "--filter", flt, "--explain") as split:
         pgwork("open", path)
         pgwork("open", tmp_path / "nope")
