@@ -37,6 +37,32 @@ int pg_kafka__set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char
 	return 0;
 }
 
+int pg_kafka__set_user_props(rd_kafka_conf_t *conf, const char *const *props, size_t nprops,
+			     const char *const *fixed, const char *fixed_why, char *err,
+			     size_t errlen)
+{
+	for (size_t i = 0; i < nprops; i++) {
+		const char *eq = strchr(props[i], '=');
+		char k[256];
+
+		if (!eq || eq == props[i] || (size_t)(eq - props[i]) >= sizeof(k)) {
+			snprintf(err, errlen, "-X '%s': expected KEY=VALUE (a librdkafka property)",
+				 props[i]);
+			return -EINVAL;
+		}
+		memcpy(k, props[i], (size_t)(eq - props[i]));
+		k[eq - props[i]] = 0;
+		for (size_t f = 0; fixed && fixed[f]; f++)
+			if (!strcmp(k, fixed[f])) {
+				snprintf(err, errlen, "-X %s: %s", k, fixed_why);
+				return -EINVAL;
+			}
+		if (pg_kafka__set_prop(conf, k, eq + 1, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 bool pg_kafka__user_set(const char *const *props, size_t nprops, const char *key)
 {
 	size_t kl = strlen(key);

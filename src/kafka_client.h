@@ -34,6 +34,14 @@ static inline void pg_kafka__clear_errors(struct pg_kafka_errors *e)
 int pg_kafka__set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
 		       size_t errlen);
 
+/*
+ * The user's -X "key=value" properties on conf, in order; a key in fixed (NULL-terminated, may
+ * be NULL) is refused with "-X key: " and fixed_why. -EINVAL with err filled.
+ */
+int pg_kafka__set_user_props(rd_kafka_conf_t *conf, const char *const *props, size_t nprops,
+			     const char *const *fixed, const char *fixed_why, char *err,
+			     size_t errlen);
+
 /* Whether the user's "key=value" properties set key. */
 bool pg_kafka__user_set(const char *const *props, size_t nprops, const char *key);
 

@@ -897,20 +897,8 @@ struct pg_sink *pg_sink_kafka__new(const struct pg_kafka_opts *o, char *err, siz
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 		if (pg_kafka__set_prop(conf, defaults[i][0], defaults[i][1], err, errlen))
 			goto err_out;
-	for (size_t i = 0; i < o->nprops; i++) {
-		const char *eq = strchr(o->props[i], '=');
-		char k[256];
-
-		if (!eq || eq == o->props[i] || (size_t)(eq - o->props[i]) >= sizeof(k)) {
-			snprintf(err, errlen, "-X '%s': expected KEY=VALUE (a librdkafka property)",
-				 o->props[i]);
-			goto err_out;
-		}
-		memcpy(k, o->props[i], (size_t)(eq - o->props[i]));
-		k[eq - o->props[i]] = 0;
-		if (pg_kafka__set_prop(conf, k, eq + 1, err, errlen))
-			goto err_out;
-	}
+	if (pg_kafka__set_user_props(conf, o->props, o->nprops, NULL, NULL, err, errlen))
+		goto err_out;
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);

@@ -651,11 +651,9 @@ static rd_kafka_conf_t *make_conf(struct source_kafka *s, const struct pg_kafka_
 		{ "queued.max.messages.kbytes", "131072" },
 		{ "queued.min.messages", "1000000" },
 	};
-	/* committing is this source's business (source_kafka.h): not librdkafka's */
-	static const char *const fixed[][2] = {
-		{ "enable.auto.commit", "false" },
-		{ "enable.auto.offset.store", "false" },
-	};
+	/* committing is this source's business (source_kafka.h), not librdkafka's: all "false" */
+	static const char *const fixed[] = { "enable.auto.commit", "enable.auto.offset.store",
+					     NULL };
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
 	if (pg_kafka__set_prop(conf, "bootstrap.servers", s->brokers, err, errlen) ||
@@ -664,28 +662,13 @@ static rd_kafka_conf_t *make_conf(struct source_kafka *s, const struct pg_kafka_
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 		if (pg_kafka__set_prop(conf, defaults[i][0], defaults[i][1], err, errlen))
 			goto err_out;
-	for (size_t i = 0; i < o->nprops; i++) {
-		const char *eq = strchr(o->props[i], '=');
-		char k[256];
-
-		if (!eq || eq == o->props[i] || (size_t)(eq - o->props[i]) >= sizeof(k)) {
-			snprintf(err, errlen, "-X '%s': expected KEY=VALUE (a librdkafka property)",
-				 o->props[i]);
-			goto err_out;
-		}
-		memcpy(k, o->props[i], (size_t)(eq - o->props[i]));
-		k[eq - o->props[i]] = 0;
-		for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++)
-			if (!strcmp(k, fixed[f][0])) {
-				snprintf(err, errlen, "-X %s: offsets are committed only once the alerts "
-					 "are acknowledged (docs/detect.md); this cannot be changed", k);
-				goto err_out;
-			}
-		if (pg_kafka__set_prop(conf, k, eq + 1, err, errlen))
-			goto err_out;
-	}
-	for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++)
-		if (pg_kafka__set_prop(conf, fixed[f][0], fixed[f][1], err, errlen))
+	if (pg_kafka__set_user_props(conf, o->props, o->nprops, fixed,
+				     "offsets are committed only once the alerts are acknowledged "
+				     "(docs/detect.md); this cannot be changed",
+				     err, errlen))
+		goto err_out;
+	for (size_t f = 0; fixed[f]; f++)
+		if (pg_kafka__set_prop(conf, fixed[f], "false", err, errlen))
 			goto err_out;
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
