@@ -264,7 +264,7 @@ struct source_bpf {
 	 * each at an 8-byte boundary
 	 */
 	unsigned char *snap;
-	size_t snap_bytes, snap_off, nsnap, snap_next;
+	size_t snap_off, nsnap, snap_next;
 	int snap_state; /* 1 taken, 0 failed, -1 not asked for */
 	struct pg_kfilter kf; /* the kernel part of the filter, for them (residual: NULL) */
 	/* policies (opts.policy) */
@@ -508,7 +508,6 @@ static int snapshot_complete(struct source_bpf *s, const struct pg_event_hdr *h,
 		len += SNAP_ALIGN(rec->hdr.size);
 	}
 	free(rec);
-	s->snap_bytes = len;
 	s->nsnap = n;
 	return 0;
 }
