@@ -23,6 +23,7 @@
 #include "dns.h"
 #include "enforce.h"
 #include "enrich.h"
+#include "ring.h"
 #include "source_bpf.h" /* before the skeletons: they name struct pg_prefix */
 #include "sensor.skel.h"
 #include "sensor_tier0.skel.h"
@@ -240,7 +241,7 @@ struct source_bpf {
 	bool uring_complete_cqe; /* io_uring_complete(ctx, req, cqe), 6.14+; else res is args[3] */
 	char *logs[NLOGS]; /* per program (hooks, iterator, policy hooks): the verifier's log */
 	char snap_refused[160];
-	struct ring_buffer *rb;
+	struct pg_ring ring;
 	struct bpf_link *links[NHOOKS];
 	struct pg_hook_status hooks[NHOOKS];
 	bool detached;
@@ -565,7 +566,7 @@ static int bpf_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void 
 {
 	struct source_bpf *s = (struct source_bpf *)src;
 	unsigned long long before = s->delivered;
-	int err;
+	int err = 0;
 
 	s->fn = fn;
 	s->fn_ctx = ctx;
@@ -575,12 +576,21 @@ static int bpf_poll(struct pg_source *src, int timeout_ms, pg_event_fn fn, void 
 			return err;
 		timeout_ms = 0; /* they came first; the ring may have filled meanwhile */
 	}
-	err = ring_buffer__poll(s->rb, next_timeout(s, timeout_ms));
-	/* records submitted without a wakeup are there too */
-	if (err >= 0)
-		err = ring_buffer__consume(s->rb);
-	if (err == -EINTR)
-		err = 0;
+	/*
+	 * Sleep first (pg_ring__wait: until the kernel wakes us or the timer is due), then take
+	 * the batch: reading at the producer's heels would move the ring's lines between CPUs
+	 * on every record. A caller who would wait for ever still gets what is waiting now.
+	 */
+	if (timeout_ms != 0) {
+		int t = next_timeout(s, timeout_ms);
+
+		err = pg_ring__wait(&s->ring, t < 0 && pg_ring__pending(&s->ring) ? 0 : t);
+	}
+	if (err >= 0 || err == -EINTR) {
+		long n = pg_ring__consume(&s->ring, on_record, s);
+
+		err = n < 0 ? (int)n : 0;
+	}
 	if (err < 0) {
 		if (s->delivered == before || err > -4096)
 			snprintf(src->errmsg, sizeof(src->errmsg), "ring buffer: %s", strerror(-err));
@@ -655,7 +665,7 @@ static void bpf_free(struct pg_source *src)
 	if (!s)
 		return;
 	pg_source_bpf__detach(src);
-	ring_buffer__free(s->rb);
+	pg_ring__close(&s->ring);
 	sensor_bpf__destroy(s->skel);
 	for (int i = 0; i < NLOGS; i++)
 		free(s->logs[i]);
@@ -1245,12 +1255,8 @@ struct pg_source *pg_source_bpf__new(const struct pg_bpf_opts *opts, char *err, 
 			   errlen, "port")))
 		goto err_out;
 
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
-	if (!s->rb) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot map the ring buffer: %s", strerror(errno));
+	if ((rc = pg_ring__open(&s->ring, bpf_map__fd(s->skel->maps.events), err, errlen)))
 		goto err_out;
-	}
 
 	t0 = ts_ns(CLOCK_MONOTONIC);
 	for (size_t i = 0; i < NHOOKS; i++) {
