@@ -22,6 +22,10 @@ round runs every configuration once and the report takes medians):
   pangolin-all-polN pangolin-all with the same N rules
   empty-hook       bench/hook_floor: a BPF program that does nothing (r0 = 0; exit) on the
                    raw tracepoint sys_exit: the floor under any syscall sensor on this kernel
+  min-open         bench/min_open: the least an open reporter can do in the kernel (timestamp,
+                   pid, result and path, reserved in the ring at full size and committed
+                   without a wakeup; read in batches, "PID PATH" written per open): what any
+                   sensor that reports opens pays above the floor on this machine
   opensnoop        libbpf-tools opensnoop, output to a file
   bpftrace         a printf one-liner on sys_enter_openat, output to a file
   bpftrace-never   bpftrace with a predicate that never matches
@@ -56,6 +60,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PANGOLIN = ROOT / "build" / "pangolin"
 PGWORK = ROOT / "build" / "tests" / "pgwork"
 HOOK_FLOOR = ROOT / "build" / "bench" / "hook_floor"
+MIN_OPEN = ROOT / "build" / "bench" / "min_open"
 
 
 def rss_kb(pid):
@@ -169,6 +174,9 @@ def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False):
     elif name == "empty-hook":
         argv = [str(HOOK_FLOOR)]
         ready = lambda t: "attached" in t
+    elif name == "min-open":
+        argv = [str(MIN_OPEN), str(MIN_OPEN) + ".bpf.o"]
+        ready = lambda t: "attached" in t
     elif name == "opensnoop":
         argv = ["/usr/sbin/opensnoop"]
         ready = None
@@ -234,7 +242,7 @@ def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False):
         res.update(delivered=mine, lost=lost)
     else:
         mine = sum(1 for l in data.splitlines() if l.startswith(f"{pid} ".encode()) and path.encode() in l)
-        lost = sum(int(x) for x in re.findall(r"Lost (\d+) events", text))
+        lost = sum(int(x) for x in re.findall(r"(?:Lost |lost=)(\d+)", text))
         res.update(delivered=mine, lost=lost)
     return res
 
@@ -243,7 +251,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-scraped,pangolin-kfilt,pangolin-typefilt,pangolin-hook,empty-hook,opensnoop,bpftrace,bpftrace-never")
+    ap.add_argument("--configs", default="alone,pangolin-all,pangolin-scraped,pangolin-kfilt,pangolin-typefilt,pangolin-hook,empty-hook,min-open,opensnoop,bpftrace,bpftrace-never")
     ap.add_argument("--out")
     ap.add_argument("--bpf-stats", action="store_true", help="also the run time of each tool's BPF "
                     "programs per workload op (kernel.bpf_stats_enabled during the run)")
