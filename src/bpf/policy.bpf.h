@@ -204,14 +204,25 @@ static __always_inline void pol_lkey(struct pol_scratch *sc, __u32 bank, __u32 t
 	sc->lkey.pad = 0;
 }
 
-/* A path (len bytes with its NUL, as read_path counts) into the LPM key, and the lookup. */
+/*
+ * A path (len bytes with its NUL, as read_path counts) into the LPM key, and the lookup. The
+ * trie compares only the bytes the prefix length covers, so only those are copied, 8 at a
+ * time (path: a PG_PATH_LEN buffer, 8-byte aligned): a 30-byte path is 4 words, not 252 bytes.
+ */
 static __always_inline struct pg_pol_bits *
 pol_path_get(struct pol_scratch *sc, __u32 bank, __u32 type, __u32 dim, const char *path, __u32 len)
 {
+	_Static_assert(PG_POL_PATH_BYTES == 31 * 8 + 4, "the copy below: 31 words and 4 bytes");
 	pol_lkey(sc, bank, type, dim);
-	__builtin_memcpy(sc->lkey.data, path, PG_POL_PATH_BYTES);
 	if (len > PG_POL_PATH_BYTES)
 		len = PG_POL_PATH_BYTES;
+	for (__u32 i = 0; i < PG_POL_PATH_BYTES / 8; i++) {
+		if (i * 8 >= len)
+			break;
+		__builtin_memcpy(sc->lkey.data + i * 8, path + i * 8, 8);
+	}
+	if (len > PG_POL_PATH_BYTES / 8 * 8)
+		__builtin_memcpy(sc->lkey.data + 248, path + 248, 4);
 	sc->lkey.prefixlen = 32 + 8 * len;
 	return bpf_map_lookup_elem(&pol_lpm, &sc->lkey);
 }
@@ -448,6 +459,31 @@ static __always_inline __u32 pol_conclude(struct pol_scratch *sc, const struct p
 
 /* --- the decisions at the sensor's own hooks ----------------------------------------------- */
 
+/*
+ * The path first, before anything else is set up: for most opens and execs no rule names the
+ * path and every rule needs one (cfg->required), and that miss ends the decision after one
+ * lookup. Else the rules still in the running start from that answer. NULL: decided, none.
+ */
+static __always_inline struct pol_scratch *pol_path_first(const struct pg_pol_cfg *cfg, __u32 bank,
+							  __u32 type, const char *path, __u32 len)
+{
+	__u32 zero = 0;
+	struct pol_scratch *sc = bpf_map_lookup_elem(&pol_scratch_map, &zero);
+	struct pg_pol_bits *hit = NULL;
+
+	if (!sc)
+		return NULL;
+	if (cfg->dims & POL_D(PATH)) {
+		hit = pol_path_get(sc, bank, type, PG_DIM_PATH, path, len);
+		if (!hit && (cfg->required & POL_D(PATH)))
+			return NULL;
+	}
+	pol_begin_in(sc, cfg);
+	if ((cfg->dims & POL_D(PATH)) && !pol_apply(sc, cfg, PG_DIM_PATH, hit))
+		return NULL;
+	return sc;
+}
+
 /* An open, at sys_exit: path as the process passed it (len: read_path's count). */
 static __noinline __u32 pol_open(struct task_struct *task, const char *path, __u32 len)
 {
@@ -455,10 +491,7 @@ static __noinline __u32 pol_open(struct task_struct *task, const char *path, __u
 	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
 	struct pol_scratch *sc;
 
-	if (!cfg || !(sc = pol_begin(cfg)))
-		return 0;
-	if ((cfg->dims & POL_D(PATH)) &&
-	    !pol_apply(sc, cfg, PG_DIM_PATH, pol_path_get(sc, bank, type, PG_DIM_PATH, path, len)))
+	if (!cfg || !(sc = pol_path_first(cfg, bank, type, path, len)))
 		return 0;
 	if ((cfg->dims & POL_D(SUFFIX)) &&
 	    !pol_apply(sc, cfg, PG_DIM_SUFFIX, pol_suffix_get(sc, bank, type, path, len)))
@@ -490,14 +523,11 @@ static __noinline __u32 pol_exec(struct task_struct *task, const char *path, __u
 	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
 	struct pol_scratch *sc;
 
-	if (!cfg || !(sc = pol_begin(cfg)))
+	if (!cfg || !(sc = pol_path_first(cfg, bank, type, path, len)))
 		return 0;
 	if ((cfg->dims & POL_D(UNLINKED)) &&
 	    !pol_apply(sc, cfg, PG_DIM_UNLINKED,
 		       unlinked ? pol_hash_get(sc, bank, type, PG_DIM_UNLINKED, 0, 1, 0) : NULL))
-		return 0;
-	if ((cfg->dims & POL_D(PATH)) &&
-	    !pol_apply(sc, cfg, PG_DIM_PATH, pol_path_get(sc, bank, type, PG_DIM_PATH, path, len)))
 		return 0;
 	if ((cfg->dims & POL_D(SUFFIX)) &&
 	    !pol_apply(sc, cfg, PG_DIM_SUFFIX, pol_suffix_get(sc, bank, type, path, len)))
