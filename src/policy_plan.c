@@ -975,6 +975,44 @@ static int place(struct pg_policy_plan *pl, struct index *ix, unsigned int t, st
 	return 0;
 }
 
+/* Is the gate's bit of these first 4 bytes set? (sensor.h, path_gate) */
+static bool gate_has(const struct pg_pol_cfg *cfg, const unsigned char *data)
+{
+	uint32_t head, bit;
+
+	memcpy(&head, data, 4);
+	bit = pg_pol_gate_bit(head);
+	return cfg->path_gate[bit / 64] >> (bit % 64) & 1;
+}
+
+/*
+ * The path gate of each type whose rules all need a path: the first 4 bytes of every path
+ * entry. An entry shorter than that (path startswith "/e") turns the gate off: a path that
+ * starts with it may start with anything after.
+ */
+static void path_gates(struct pg_policy_plan *pl)
+{
+	for (unsigned int t = 0; t < PG_POL_NTYPES; t++)
+		pl->cfg[t].path_gate_on = pl->cfg[t].nwords &&
+					  (pl->cfg[t].required & (1u << PG_DIM_PATH));
+	for (size_t i = 0; i < pl->nl; i++) {
+		const struct pg_pol_lpm_key *k = &pl->l[i].key;
+		struct pg_pol_cfg *cfg;
+		uint32_t head, bit;
+
+		if (k->dim != PG_DIM_PATH || k->type >= PG_POL_NTYPES)
+			continue;
+		cfg = &pl->cfg[k->type];
+		if (k->prefixlen - 32 < 32) {
+			cfg->path_gate_on = 0;
+			continue;
+		}
+		memcpy(&head, k->data, 4);
+		bit = pg_pol_gate_bit(head);
+		cfg->path_gate[bit / 64] |= 1ULL << (bit % 64);
+	}
+}
+
 int pg_policy_plan__build(struct pg_policy_plan *pl, const struct pg_policy_set *set,
 			  const struct pg_policy_env *env, char *err, size_t errlen)
 {
@@ -1031,8 +1069,10 @@ int pg_policy_plan__build(struct pg_policy_plan *pl, const struct pg_policy_set 
 					"matches no event the kernel acts on (exec, open, connect, dns, setid, ptrace)");
 		}
 	}
-	if (!rc)
+	if (!rc) {
 		lpm_inherit(pl);
+		path_gates(pl);
+	}
 	free(ix[0].slot);
 	free(ix[1].slot);
 	return rc;
@@ -1169,6 +1209,11 @@ uint32_t pg_policy_plan__decide(const struct pg_policy_plan *pl, const struct pg
 			const char *path = t == PG_EV_EXEC ? ev->r.exec.path : ev->r.open.path;
 			unsigned int bits = path_key(path, data, d == PG_DIM_SUFFIX);
 
+			/* as the kernel does: a path the gate turns away is not looked up (a
+			 * path under 4 bytes is, where the kernel hashes what lies after it) */
+			if (d == PG_DIM_PATH && cfg->path_gate_on && bits >= 32 &&
+			    !gate_has(cfg, data))
+				break;
 			hits[nh++] = find_l(pl, t, d, data, bits);
 			break;
 		}

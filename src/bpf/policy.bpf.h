@@ -461,16 +461,25 @@ static __always_inline __u32 pol_conclude(struct pol_scratch *sc, const struct p
 
 /*
  * The path first, before anything else is set up: for most opens and execs no rule names the
- * path and every rule needs one (cfg->required), and that miss ends the decision after one
- * lookup. Else the rules still in the running start from that answer. NULL: decided, none.
+ * path and every rule needs one (cfg->required). The gate (a bit per hash of the first 4
+ * bytes) ends most of those with no lookup at all, the trie's miss the rest. Else the rules
+ * still in the running start from that answer. NULL: decided, none.
  */
 static __always_inline struct pol_scratch *pol_path_first(const struct pg_pol_cfg *cfg, __u32 bank,
 							  __u32 type, const char *path, __u32 len)
 {
-	__u32 zero = 0;
-	struct pol_scratch *sc = bpf_map_lookup_elem(&pol_scratch_map, &zero);
+	__u32 zero = 0, head, bit;
+	struct pol_scratch *sc;
 	struct pg_pol_bits *hit = NULL;
 
+	if (cfg->path_gate_on && (cfg->required & POL_D(PATH))) {
+		__builtin_memcpy(&head, path, 4);
+		bit = pg_pol_gate_bit(head);
+		if (!(cfg->path_gate[(bit / 64) & (PG_POL_GATE_BITS / 64 - 1)] &
+		      (1ULL << (bit % 64))))
+			return NULL; /* starts like no rule's path (sensor.h, path_gate) */
+	}
+	sc = bpf_map_lookup_elem(&pol_scratch_map, &zero);
 	if (!sc)
 		return NULL;
 	if (cfg->dims & POL_D(PATH)) {

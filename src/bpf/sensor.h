@@ -203,13 +203,28 @@ struct pg_pol_lpm_key {
 };
 
 /* Per bank and event type: what the kernel needs to know before any lookup. */
+#define PG_POL_GATE_BITS 512
+
+/* The path gate's bit for a path's first 4 bytes (head, as they lie in memory). */
+static inline __u32 pg_pol_gate_bit(__u32 head)
+{
+	return (head * 2654435761u) >> 23; /* 0..511: Knuth's multiplicative hash, top 9 bits */
+}
+
 struct pg_pol_cfg {
 	__u32 nwords; /* words of bits in use; 0: no rule of this type */
 	__u32 dims; /* bit (1 << dim) per dimension some rule looks at */
 	__u32 required; /* dimensions every rule has a positive condition on: a miss ends it */
 	__u8 nlevels; /* cgroup ancestor levels to look up for 'under' selectors */
 	__u8 levels[PG_POL_LEVELS];
-	__u8 pad[3];
+	__u8 path_gate_on; /* path_gate says which paths no rule can match */
+	__u8 pad[2];
+	/*
+	 * With path_gate_on (every rule needs a path, and every path entry has 4 bytes or more):
+	 * a bit per pg_pol_gate_bit() of the first 4 bytes of each entry. A path whose bit is
+	 * clear starts like no rule's path: decided (none) without the trie.
+	 */
+	__u64 path_gate[PG_POL_GATE_BITS / 64];
 	__u64 live[PG_POL_WORDS]; /* the bits in use */
 	__u64 nopos[PG_DIM_COUNT][PG_POL_WORDS]; /* rules without a positive condition on dim */
 };

@@ -776,6 +776,69 @@ static void test_plan_1000_rules(void **state)
 	free(yaml);
 }
 
+/*
+ * The path gate: on when every rule needs a path of 4 bytes or more, with the bit of each
+ * entry's first 4 bytes; a path starting otherwise is decided without a lookup, one starting
+ * like a rule's is looked up; off with a shorter entry, or a rule without a path.
+ */
+static void gate_plan(const char *yaml, struct pg_policy_plan *pl)
+{
+	struct pg_policy_set *set = parse_ok(yaml);
+	struct pg_policy_env env = env_host();
+	char err[1024];
+
+	number_rules(set);
+	if (pg_policy_plan__build(pl, set, &env, err, sizeof(err)))
+		fail_msg("%s", err);
+	pg_policy_set__free(set);
+}
+
+static bool gate_bit(const struct pg_pol_cfg *cfg, const char *s)
+{
+	uint32_t head, bit;
+
+	memcpy(&head, s, 4);
+	bit = pg_pol_gate_bit(head);
+	return cfg->path_gate[bit / 64] >> (bit % 64) & 1;
+}
+
+static void test_plan_path_gate(void **state)
+{
+	struct pg_policy_plan pl;
+	const struct pg_pol_cfg *cfg = &pl.cfg[PG_EV_OPEN];
+	int set = 0;
+
+	gate_plan(
+		"name: g\nrules:\n"
+		"  - {name: a, match: 'type == \"open\" && path startswith \"/etc/\"', action: kill}\n"
+		"  - {name: b, match: 'type == \"open\" && path == \"/var/secret\" && uid == 7', action: kill}\n",
+		&pl);
+	assert_true(cfg->path_gate_on);
+	assert_true(gate_bit(cfg, "/etc/shadow"));
+	assert_true(gate_bit(cfg, "/var/secret"));
+	assert_false(gate_bit(cfg, "/tmp/x"));
+	for (int w = 0; w < PG_POL_GATE_BITS / 64; w++)
+		set += __builtin_popcountll(cfg->path_gate[w]);
+	assert_int_equal(set, 2);
+	pg_policy_plan__release(&pl);
+
+	gate_plan(
+		"name: g\nrules:\n"
+		"  - {name: a, match: 'type == \"open\" && path startswith \"/etc/\"', action: kill}\n"
+		"  - {name: b, match: 'type == \"open\" && path startswith \"/e\"', action: kill}\n",
+		&pl);
+	assert_false(cfg->path_gate_on); /* "/e": a path under it may go on with anything */
+	pg_policy_plan__release(&pl);
+
+	gate_plan(
+		"name: g\nrules:\n"
+		"  - {name: a, match: 'type == \"open\" && path startswith \"/etc/\"', action: kill}\n"
+		"  - {name: b, match: 'type == \"open\" && uid == 7', action: kill}\n",
+		&pl);
+	assert_false(cfg->path_gate_on); /* rule b decides opens of any path */
+	pg_policy_plan__release(&pl);
+}
+
 /* --- the stage ---------------------------------------------------------------------------- */
 
 static void test_stage_names_and_alerts(void **state)
@@ -900,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_stage_names_and_alerts),
 		cmocka_unit_test(test_stage_slots_survive_reloads),
 		cmocka_unit_test(test_verdict_bits_are_free),
+		cmocka_unit_test(test_plan_path_gate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
