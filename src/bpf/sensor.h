@@ -202,7 +202,6 @@ struct pg_pol_lpm_key {
 	__u8 data[PG_POL_PATH_BYTES];
 };
 
-/* Per bank and event type: what the kernel needs to know before any lookup. */
 #define PG_POL_GATE_BITS 512
 
 /* The path gate's bit for a path's first 4 bytes (head, as they lie in memory). */
@@ -211,6 +210,7 @@ static inline __u32 pg_pol_gate_bit(__u32 head)
 	return (head * 2654435761u) >> 23; /* 0..511: Knuth's multiplicative hash, top 9 bits */
 }
 
+/* Per bank and event type: what the kernel needs to know before any lookup. */
 struct pg_pol_cfg {
 	__u32 nwords; /* words of bits in use; 0: no rule of this type */
 	__u32 dims; /* bit (1 << dim) per dimension some rule looks at */
