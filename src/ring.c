@@ -19,10 +19,10 @@ int pg_ring__open(struct pg_ring *r, int map_fd, char *err, size_t errlen)
 	__u32 ilen = sizeof(info);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	long page = sysconf(_SC_PAGESIZE);
+	void *p;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->map_fd = map_fd;
 	r->epfd = -1;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(map_fd, &info, &ilen)) {
@@ -38,20 +38,16 @@ int pg_ring__open(struct pg_ring *r, int map_fd, char *err, size_t errlen)
 	r->mask = (size_t)info.max_entries - 1;
 	/* the consumer position, ours to write; then, read-only, the producer position and the
 	 * data twice in a row, so that a record crossing the end reads as one piece */
-	r->cons_map = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
-	if (r->cons_map == MAP_FAILED) {
-		r->cons_map = NULL;
+	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (p == MAP_FAILED)
 		goto map_failed;
-	}
+	r->consumer_pos = p;
 	r->prod_len = r->page + 2 * (size_t)info.max_entries;
-	r->prod_map = mmap(NULL, r->prod_len, PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
-	if (r->prod_map == MAP_FAILED) {
-		r->prod_map = NULL;
+	p = mmap(NULL, r->prod_len, PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
+	if (p == MAP_FAILED)
 		goto map_failed;
-	}
-	r->consumer_pos = r->cons_map;
-	r->producer_pos = r->prod_map;
-	r->data = (const unsigned char *)r->prod_map + r->page;
+	r->producer_pos = p;
+	r->data = (const unsigned char *)p + r->page;
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, map_fd, &ev)) {
 		rc = -errno;
@@ -83,11 +79,7 @@ int pg_ring__pending(const struct pg_ring *r)
 	       __atomic_load_n(r->consumer_pos, __ATOMIC_RELAXED);
 }
 
-static size_t record_bytes(uint32_t len)
-{
-	len &= ~(uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-	return ((size_t)len + BPF_RINGBUF_HDR_SZ + 7) & ~(size_t)7;
-}
+#define RECORD_FLAGS ((uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT))
 
 long pg_ring__consume(struct pg_ring *r, pg_ring_fn fn, void *ctx)
 {
@@ -100,14 +92,13 @@ long pg_ring__consume(struct pg_ring *r, pg_ring_fn fn, void *ctx)
 
 	while (cons < prod) {
 		const uint32_t *hdr = (const uint32_t *)(r->data + (cons & r->mask));
-		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		uint32_t word = __atomic_load_n(hdr, __ATOMIC_ACQUIRE), len = word & ~RECORD_FLAGS;
 
-		if (len & BPF_RINGBUF_BUSY_BIT)
+		if (word & BPF_RINGBUF_BUSY_BIT)
 			break; /* reserved and not committed yet: the next pass takes it */
-		cons += record_bytes(len);
-		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-			rc = fn(ctx, (void *)(hdr + 2),
-				len & ~(uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
+		cons += ((size_t)len + BPF_RINGBUF_HDR_SZ + 7) & ~(size_t)7;
+		if (!(word & BPF_RINGBUF_DISCARD_BIT)) {
+			rc = fn(ctx, (void *)(hdr + 2), len);
 			if (rc < 0)
 				break;
 			n++;
@@ -125,14 +116,14 @@ long pg_ring__consume(struct pg_ring *r, pg_ring_fn fn, void *ctx)
 
 void pg_ring__close(struct pg_ring *r)
 {
-	if (!r->cons_map)
+	if (!r->consumer_pos)
 		return; /* never opened (zeroed), or nothing else was made */
 	if (r->epfd >= 0)
 		close(r->epfd);
-	if (r->prod_map)
-		munmap(r->prod_map, r->prod_len);
-	if (r->cons_map)
-		munmap(r->cons_map, r->page);
+	if (r->producer_pos)
+		munmap((void *)r->producer_pos, r->prod_len);
+	munmap(r->consumer_pos, r->page);
 	r->epfd = -1;
-	r->prod_map = r->cons_map = NULL;
+	r->producer_pos = NULL;
+	r->consumer_pos = NULL;
 }

@@ -19,13 +19,12 @@
 typedef int (*pg_ring_fn)(void *ctx, void *data, size_t size);
 
 struct pg_ring {
-	int map_fd, epfd;
+	int epfd;
 	size_t page, mask; /* mask: data bytes - 1 */
-	unsigned long *consumer_pos; /* ours to write (a page of its own) */
-	const unsigned long *producer_pos; /* then the data, mapped twice in a row */
+	unsigned long *consumer_pos; /* ours to write: a page of its own, mapped read-write */
+	const unsigned long *producer_pos; /* then, read-only, this page and the data twice */
 	const unsigned char *data;
-	void *cons_map, *prod_map;
-	size_t prod_len;
+	size_t prod_len; /* bytes mapped from producer_pos on */
 };
 
 /* Map the ring of map_fd and watch it. 0, or -errno with err set. */
