@@ -460,25 +460,33 @@ static __always_inline __u32 pol_conclude(struct pol_scratch *sc, const struct p
 /* --- the decisions at the sensor's own hooks ----------------------------------------------- */
 
 /*
- * The path first, before anything else is set up: for most opens and execs no rule names the
- * path and every rule needs one (cfg->required). The gate (a bit per hash of the first 4
- * bytes) ends most of those with no lookup at all, the trie's miss the rest. Else the rules
- * still in the running start from that answer. NULL: decided, none.
+ * The gate (sensor.h, path_gate): false when path starts like no rule's path, and every rule
+ * needs one, so nothing can match. Inline in the hook: for most opens that is the whole
+ * decision, and no call is made.
+ */
+static __always_inline bool pol_gate_open(const struct pg_pol_cfg *cfg, const char *path)
+{
+	__u32 head, bit;
+
+	if (!cfg->path_gate_on || !(cfg->required & POL_D(PATH)))
+		return true;
+	__builtin_memcpy(&head, path, 4);
+	bit = pg_pol_gate_bit(head);
+	return cfg->path_gate[(bit / 64) & (PG_POL_GATE_BITS / 64 - 1)] & (1ULL << (bit % 64));
+}
+
+/*
+ * The path first, before anything else is set up: for most opens and execs the gate let
+ * through, no rule names the path and every rule needs one (cfg->required): the trie's miss
+ * ends those. Else the rules still in the running start from that answer. NULL: decided, none.
  */
 static __always_inline struct pol_scratch *pol_path_first(const struct pg_pol_cfg *cfg, __u32 bank,
 							  __u32 type, const char *path, __u32 len)
 {
-	__u32 zero = 0, head, bit;
+	__u32 zero = 0;
 	struct pol_scratch *sc;
 	struct pg_pol_bits *hit = NULL;
 
-	if (cfg->path_gate_on && (cfg->required & POL_D(PATH))) {
-		__builtin_memcpy(&head, path, 4);
-		bit = pg_pol_gate_bit(head);
-		if (!(cfg->path_gate[(bit / 64) & (PG_POL_GATE_BITS / 64 - 1)] &
-		      (1ULL << (bit % 64))))
-			return NULL; /* starts like no rule's path (sensor.h, path_gate) */
-	}
 	sc = bpf_map_lookup_elem(&pol_scratch_map, &zero);
 	if (!sc)
 		return NULL;
@@ -493,14 +501,14 @@ static __always_inline struct pol_scratch *pol_path_first(const struct pg_pol_cf
 	return sc;
 }
 
-/* An open, at sys_exit: path as the process passed it (len: read_path's count). */
-static __noinline __u32 pol_open(struct task_struct *task, const char *path, __u32 len)
+/* An open the gate let through, at sys_exit or in the LSM hook (bank and cfg: pol_open's). */
+static __noinline __u32 pol_open_rules(struct task_struct *task, const struct pg_pol_cfg *cfg,
+				       __u32 bank, const char *path, __u32 len)
 {
-	__u32 bank = pol_bank_now(), type = PG_EV_OPEN;
-	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
+	__u32 type = PG_EV_OPEN;
 	struct pol_scratch *sc;
 
-	if (!cfg || !(sc = pol_path_first(cfg, bank, type, path, len)))
+	if (!(sc = pol_path_first(cfg, bank, type, path, len)))
 		return 0;
 	if ((cfg->dims & POL_D(SUFFIX)) &&
 	    !pol_apply(sc, cfg, PG_DIM_SUFFIX, pol_suffix_get(sc, bank, type, path, len)))
@@ -508,6 +516,17 @@ static __noinline __u32 pol_open(struct task_struct *task, const char *path, __u
 	if (!pol_identity(sc, cfg, bank, type, task))
 		return 0;
 	return pol_conclude(sc, cfg, bank, type);
+}
+
+/* An open: its path as the process passed it (len: read_path's count) or as LSM resolved it. */
+static __always_inline __u32 pol_open(struct task_struct *task, const char *path, __u32 len)
+{
+	__u32 bank = pol_bank_now();
+	struct pg_pol_cfg *cfg = pol_cfg_of(bank, PG_EV_OPEN);
+
+	if (!cfg || !pol_gate_open(cfg, path))
+		return 0;
+	return pol_open_rules(task, cfg, bank, path, len);
 }
 
 /* setid and ptrace: who, nothing else. */
@@ -532,7 +551,7 @@ static __noinline __u32 pol_exec(struct task_struct *task, const char *path, __u
 	struct pg_pol_cfg *cfg = pol_cfg_of(bank, type);
 	struct pol_scratch *sc;
 
-	if (!cfg || !(sc = pol_path_first(cfg, bank, type, path, len)))
+	if (!cfg || !pol_gate_open(cfg, path) || !(sc = pol_path_first(cfg, bank, type, path, len)))
 		return 0;
 	if ((cfg->dims & POL_D(UNLINKED)) &&
 	    !pol_apply(sc, cfg, PG_DIM_UNLINKED,

@@ -905,19 +905,14 @@ static __always_inline void emit_ptrace(struct task_struct *task, sys_regs *r, l
 }
 
 /*
- * A syscall of a type some rule is for: decided before the filters (an enforcement is always an
- * event), which run once the decision is "none". A call of its own, so that the path without
- * policies keeps its code and its frame (the syscall path's frames share 512 bytes with DNS's).
+ * A syscall of a type some rule is for, opens aside (handle_sys_exit): decided before the filters
+ * (an enforcement is always an event), which run once the decision is "none". A call of its own,
+ * so that the path without policies keeps its code and its frame (the syscall path's frames
+ * share 512 bytes with DNS's).
  */
 static __noinline int pol_sys_exit(struct task_struct *task, sys_regs *r, __u8 kind, long ret)
 {
 	switch (kind) {
-	case PG_SYS_OPEN:
-	case PG_SYS_OPENAT:
-	case PG_SYS_OPENAT2:
-	case PG_SYS_CREAT:
-		emit_open(task, r, kind, ret, true);
-		break;
 	case PG_SYS_CONNECT:
 		emit_connect(task, r, ret, true);
 		break;
@@ -951,6 +946,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct task_struct *task;
 	__u8 kind;
 	__u32 type;
+	bool pol;
 
 #if PG_TIER < 2
 	if (!r || bpf_core_read(&r->orig_ax, sizeof(r->orig_ax), &saved->orig_ax))
@@ -979,23 +975,24 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	/*
 	 * A type some rule is for is decided before the filters (an enforcement is always an
 	 * event); the filters run once the decision is "none". With --policy, sys_kind holds the
-	 * types the rules may want, whether or not the filter does.
+	 * types the rules may want, whether or not the filter does. Opens, by far the most
+	 * frequent, are decided on the way they take without policies (emit_open, one copy of
+	 * it), not through a call of their own.
 	 */
-	if (policy_on && type != PG_EV_DNS && pol_active(type))
+	pol = policy_on && type != PG_EV_DNS && pol_active(type);
+	if (pol && type != PG_EV_OPEN)
 		return pol_sys_exit(task, r, kind, ret);
-	if (policy_on && !type_on(type) &&
+	if (policy_on && !pol && !type_on(type) &&
 	    !(type == PG_EV_DNS && pol_dns_hook && pol_cfg_of(pol_bank_now(), PG_EV_DNS)))
 		return 0;
 	/* DNS is decided by the destination port first: most sends are not DNS */
-	if (type != PG_EV_DNS && !pass_common(task, type))
+	if (type != PG_EV_DNS && !pol && !pass_common(task, type))
 		return 0;
 	switch (kind) {
 	case PG_SYS_OPEN:
 	case PG_SYS_OPENAT:
 	case PG_SYS_OPENAT2:
-	case PG_SYS_CREAT:
-		emit_open(task, r, kind, ret, false);
-		break;
+	case PG_SYS_CREAT: emit_open(task, r, kind, ret, pol); break;
 	case PG_SYS_CONNECT:
 		emit_connect(task, r, ret, false);
 		break;
