@@ -18,7 +18,9 @@ round runs every configuration once and the report takes medians):
   pangolin-polN    pangolin-hook with a policy of N kill rules on opens, none matching the
                    workload (exact paths, prefixes, comm and uid scopes, a quarter each): every
                    open is decided in the kernel and nothing is emitted, so the difference to
-                   pangolin-hook is what deciding costs (docs/enforce.md)
+                   pangolin-hook is what deciding costs (docs/enforce.md); pangolin-pol0 is
+                   the policy machinery with no rule loaded, so polN / pol0 is what the N
+                   rules themselves cost
   pangolin-all-polN pangolin-all with the same N rules
   empty-hook       bench/hook_floor: a BPF program that does nothing (r0 = 0; exit) on the
                    raw tracepoint sys_exit: the floor under any syscall sensor on this kernel
@@ -32,7 +34,11 @@ round runs every configuration once and the report takes medians):
 
 For each: workload ops/s (one op = open + close), slowdown = alone / config, events of the
 workload delivered, and events lost where the tool reports it. For pangolin also load+attach
-time and the steady RSS.
+time, the steady RSS, and the CPU time of the tool's own process per workload op.
+
+--discard: pangolin writes to /dev/null. Storing ~1 GB/s to a file makes the machine reclaim
+and compact memory (and the reader lose events) more on some rounds than others; comparing
+two sensor configurations (a policy or not) is sharper without it.
 
 --bpf-stats: the kernel accounts the run time of every BPF program (kernel.bpf_stats_enabled,
 set for the run and restored after); each configuration then also reports the time its own
@@ -61,6 +67,15 @@ PANGOLIN = ROOT / "build" / "pangolin"
 PGWORK = ROOT / "build" / "tests" / "pgwork"
 HOOK_FLOOR = ROOT / "build" / "bench" / "hook_floor"
 MIN_OPEN = ROOT / "build" / "bench" / "min_open"
+
+
+def cpu_s(pid):
+    """user + system CPU seconds process pid (its threads included) has used, None if gone"""
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
 
 
 def rss_kb(pid):
@@ -132,7 +147,8 @@ def policy_file(tmp, n):
              'comm == "nope-%d" && path startswith "/etc/"' % i,
              'uid == %d && path startswith "/var/"' % (40000 + i)][i % 4]
         rules.append(f"  - name: r{i}\n    match: type == \"open\" && {m}\n    action: kill\n")
-    pathlib.Path(f).write_text(f"name: bench-{n}\nrules:\n" + "".join(rules))
+    # 0: the policy machinery on (every hook a rule could need), no rule loaded
+    pathlib.Path(f).write_text(f"name: bench-{n}\nrules:" + ("\n" + "".join(rules) if rules else " []\n"))
     return f
 
 
@@ -143,7 +159,7 @@ def bpf_progs():
             for p in json.loads(out or "[]")}
 
 
-def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False):
+def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False, discard=False):
     out = os.path.join(tmp, f"{name}.out")
     err = os.path.join(tmp, f"{name}.err")
     stats = os.path.join(tmp, f"{name}.stats.json")
@@ -156,7 +172,7 @@ def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False):
         # "pangolin-B-...": the same configuration with the other build (--pangolin-b), for A/B
         binary = binary_b if "-B-" in name else str(PANGOLIN)
         name = name.replace("-B-", "-")
-        argv = [binary, "run", "-o", out, "--stats", stats]
+        argv = [binary, "run", "-o", "/dev/null" if discard else out, "--stats", stats]
         if name == "pangolin-scraped":
             argv += ["--metrics", "127.0.0.1:0"]
         if name == "pangolin-kfilt":
@@ -196,7 +212,11 @@ def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False):
             scraper = Scraper(err) if name == "pangolin-scraped" else None
             if bpf_stats:  # the programs this tool loaded, their counts as the workload starts
                 start = {i: v for i, v in bpf_progs().items() if i not in before}
+            cpu0 = cpu_s(p.pid)
             pid, ops, n = workload(seconds, path)
+            cpu1 = cpu_s(p.pid)
+            if cpu0 is not None and cpu1 is not None and n:
+                res["tool_cpu_ns_per_op"] = round((cpu1 - cpu0) / n * 1e9, 1)
             if bpf_stats:
                 end = bpf_progs()
                 progs = {}
@@ -231,7 +251,9 @@ def run_config(name, seconds, tmp, path, binary_b=None, bpf_stats=False):
     os.unlink(out)
     if name.startswith("pangolin"):
         st = json.loads(pathlib.Path(stats).read_text())
-        mine = sum(1 for l in data.splitlines() if b'"type":"open"' in l and b'"comm":"pgwork"' in l and path.encode() in l)
+        # --discard: nothing to count; the kernel's own count of opens it sent stands in
+        mine = (st["kernel"]["open"]["emitted"] if discard else
+                sum(1 for l in data.splitlines() if b'"type":"open"' in l and b'"comm":"pgwork"' in l and path.encode() in l))
         res.update(delivered=mine, lost=st["lost_in_kernel"], load_ms=st["load_ms"],
                    attach_ms=st["attach_ms"], total_events=st["read"])
     elif name == "empty-hook":
@@ -255,6 +277,9 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--bpf-stats", action="store_true", help="also the run time of each tool's BPF "
                     "programs per workload op (kernel.bpf_stats_enabled during the run)")
+    ap.add_argument("--discard", action="store_true", help="pangolin writes to /dev/null: what the "
+                    "sensor costs without the cost of storing a gigabyte a second (delivered: "
+                    "the kernel's count of opens sent, every process's)")
     ap.add_argument("--pangolin-b", help="a second pangolin build: every pangolin-* configuration "
                     "also runs with it, as pangolin-B-*, interleaved (an A/B in one run)")
     a = ap.parse_args()
@@ -274,7 +299,7 @@ def main():
             pathlib.Path(path).write_text("x")
             for r in range(a.rounds):
                 for c in configs:
-                    res = run_config(c, a.seconds, tmp, path, a.pangolin_b, a.bpf_stats)
+                    res = run_config(c, a.seconds, tmp, path, a.pangolin_b, a.bpf_stats, a.discard)
                     results[c].append(res)
                     extra = (f"  bpf {res['bpf_ns_per_op']:.1f} ns/op {res['bpf_progs']}"
                              if res.get("bpf_ns_per_op") is not None else "")
@@ -304,6 +329,9 @@ def main():
         if any(x.get("bpf_ns_per_op") is not None for x in rs):
             row["bpf_ns_per_op"] = round(statistics.median(x["bpf_ns_per_op"] for x in rs
                                                            if x.get("bpf_ns_per_op") is not None), 1)
+        cpu = [x["tool_cpu_ns_per_op"] for x in rs if x.get("tool_cpu_ns_per_op") is not None]
+        if cpu:  # the tool's own process (its reader, encoder, writer), per workload op
+            row["tool_cpu_ns_per_op"] = round(statistics.median(cpu), 1)
         if c.startswith("pangolin"):
             row["load_attach_ms"] = round(statistics.median(x["load_ms"] + x["attach_ms"] for x in rs), 1)
         rows.append(row)
@@ -312,7 +340,8 @@ def main():
         print(f"{r['config']:18s} {r['ops_per_s']:>10d} {r['ns_per_op']:>8.1f} {r['slowdown'] or 0:>9.3f} {r['vs_floor'] or 0:>9.3f}"
               f" {str(r.get('delivered_pct', '')) + ('%' if r.get('delivered_pct') is not None else ''):>10s}"
               f" {str(r.get('lost', '')):>8s} {str(r.get('rss_mb', '') or ''):>7s} {str(r.get('load_attach_ms', '')):>12s}"
-              + (f" {r['bpf_ns_per_op']:>8.1f} bpf ns/op" if r.get("bpf_ns_per_op") is not None else ""))
+              + (f" {r['bpf_ns_per_op']:>8.1f} bpf ns/op" if r.get("bpf_ns_per_op") is not None else "")
+              + (f" {r['tool_cpu_ns_per_op']:>8.1f} tool cpu ns/op" if r.get("tool_cpu_ns_per_op") is not None else ""))
     if "pangolin-all" in results and "pangolin-scraped" in results:
         # the two ran next to each other in every round: their ratio per round cancels most
         # of what the shared machine does between rounds
@@ -327,9 +356,14 @@ def main():
         base_c = "pangolin-all" if "-all-" in c else "pangolin-hook"
         if base_c not in results:
             continue
-        pairs = [b["ops"] / x["ops"] for b, x in zip(results[base_c], results[c])]
-        print(f"{c} vs {base_c}, per round: median {statistics.median(pairs):.3f} "
-              f"(min {min(pairs):.3f}, max {max(pairs):.3f}) times the time per op")
+        bases = [base_c]
+        zero = re.sub(r"pol\d+$", "pol0", c)
+        if zero != c and zero in results:
+            bases.append(zero)  # the policy machinery on, no rule: what the rules themselves cost
+        for b_c in bases:
+            pairs = [b["ops"] / x["ops"] for b, x in zip(results[b_c], results[c])]
+            print(f"{c} vs {b_c}, per round: median {statistics.median(pairs):.3f} "
+                  f"(min {min(pairs):.3f}, max {max(pairs):.3f}) times the time per op")
     if a.out:
         pathlib.Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(a.out).write_text(json.dumps({"rounds": a.rounds, "seconds": a.seconds, "rows": rows,
