@@ -152,6 +152,13 @@ def policy_file(tmp, n):
     return f
 
 
+def attached_links():
+    """BPF links attached now, as "id type prog" lines: a benchmark with a program of some other
+    tool (or a leftover of an earlier experiment) on a tracepoint measures that program too"""
+    out = subprocess.run(["bpftool", "link", "show", "-j"], capture_output=True, text=True).stdout
+    return [f"{l.get('id')} {l.get('type')} prog {l.get('prog_id')}" for l in json.loads(out or "[]")]
+
+
 def bpf_progs():
     """{id: (name, run_time_ns, run_cnt)} of every BPF program loaded now"""
     out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True).stdout
@@ -282,7 +289,17 @@ def main():
                     "the kernel's count of opens sent, every process's)")
     ap.add_argument("--pangolin-b", help="a second pangolin build: every pangolin-* configuration "
                     "also runs with it, as pangolin-B-*, interleaved (an A/B in one run)")
+    ap.add_argument("--allow-attached", action="store_true", help="run even with BPF links "
+                    "attached before the benchmark starts (refused by default: they would run in "
+                    "every configuration and shift every ratio)")
     a = ap.parse_args()
+    links = attached_links()
+    if links and not a.allow_attached:
+        # measured: two leftovers on sys_exit took the floor from ~555 to 730-790 ns per op
+        # and squeezed the policy's ratios from 1.10-1.20x to 1.01-1.03x (bench/README.md)
+        sys.exit("sensor_bench: BPF links are attached already; they would run in every "
+                 "configuration:\n  " + "\n  ".join(links) +
+                 "\nstop what owns them (bpftool link show), or pass --allow-attached")
     if os.geteuid() != 0:
         sys.exit("sensor_bench: needs root (it loads BPF programs)")
     configs = a.configs.split(",")
