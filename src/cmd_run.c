@@ -553,6 +553,8 @@ static int run_sensor(const struct pg_cli *cli, struct run_opts *o)
 			break;
 		if (pstage && (*cli->reload || (pwatch && pg_policy_watch__due(pwatch, now)))) {
 			*cli->reload = 0;
+			if (pwatch)
+				pg_policy_watch__refresh(pwatch);
 			reload_policies(o, src, pstage, !all_user);
 		}
 	}

@@ -191,6 +191,9 @@ struct pg_pol_facts {
 uint32_t pg_policy_plan__decide(const struct pg_policy_plan *plan, const struct pg_event *ev,
 				const struct pg_pol_facts *facts);
 
+/* A directory's entry --policy DIR loads: NAME.yaml, not hidden (policy_load.c). */
+bool pg_policy_is_file_name(const char *name);
+
 /* --- reloads: policy_watch.c ------------------------------------------------------------- */
 
 struct pg_policy_watch;
@@ -201,6 +204,9 @@ void pg_policy_watch__free(struct pg_policy_watch *pw);
 
 /* Time to reload? true once changes have been quiet for a moment (now: pg_now_seconds()). */
 bool pg_policy_watch__due(struct pg_policy_watch *pw, double now);
+
+/* Before a reload reads the paths: the watches set up again from them (where they lead now). */
+void pg_policy_watch__refresh(struct pg_policy_watch *pw);
 
 /* --- userspace: stage_policy.c ------------------------------------------------------------ */
 

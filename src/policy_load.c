@@ -731,7 +731,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool is_policy_file(const char *name)
+bool pg_policy_is_file_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -763,7 +763,7 @@ int pg_policy_set__load(struct pg_policy_set *set, const char *path, char *err, 
 	while ((d = readdir(dir))) {
 		char **nn;
 
-		if (!is_policy_file(d->d_name))
+		if (!pg_policy_is_file_name(d->d_name))
 			continue;
 		if (!(nn = realloc(names, (n + 1) * sizeof(*nn))) ||
 		    !(nn[n] = malloc(strlen(path) + strlen(d->d_name) + 2))) {
