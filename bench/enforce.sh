@@ -15,6 +15,6 @@ make -s build/pangolin build/tests/helpers >/dev/null
 mkdir -p build/bench
 cc -std=gnu11 -O2 -Wall -Wextra -Werror bench/hook_floor.c -o build/bench/hook_floor
 python3 bench/sensor_bench.py --rounds "${ROUNDS:-7}" --seconds "${SECONDS_PER_RUN:-4}" \
-	--configs alone,empty-hook,pangolin-hook,pangolin-pol0,pangolin-pol10,pangolin-pol1000,pangolin-all,pangolin-all-pol0,pangolin-all-pol1000 \
+	--configs alone,empty-hook,pangolin-hook,pangolin-pol0,pangolin-pol0-near,pangolin-pol10,pangolin-pol1000,pangolin-all,pangolin-all-pol0,pangolin-all-pol1000 \
 	--discard ${BPF_STATS:+--bpf-stats} --out build/bench/enforce-cost.json
 python3 bench/enforce_race.py --tries "${TRIES:-100}" --out build/bench/enforce-race.json
