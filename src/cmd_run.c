@@ -224,22 +224,6 @@ static bool pipeline_has(const struct pg_pipeline *pl, const struct pg_stage *st
 	return false;
 }
 
-/*
- * The kernel's mechanisms are known once the sensor is loaded; what a rule asks of the kernel
- * does not depend on them. So a set is checked before the (slow) load with this stand-in, and
- * a bad rule is a usage error at once.
- */
-static void provisional_env(struct pg_policy_env *env, char *cgmount, size_t len)
-{
-	memset(env, 0, sizeof(*env));
-	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
-		env->mech[t] = PG_MECH_SIGNAL;
-	if (!pg_cgroup2_mount(cgmount, len)) {
-		env->cgroup = pg_enforce__cgroup_lookup;
-		env->ctx = cgmount;
-	}
-}
-
 /* --policy: the set, its slots given by a new policy stage (*stage). NULL after an error. */
 static struct pg_policy_set *load_policies(struct run_opts *o, struct pg_stage **stage)
 {
@@ -259,7 +243,8 @@ static struct pg_policy_set *load_policies(struct run_opts *o, struct pg_stage *
 		pg_cli_err(o->cmd, "out of memory");
 		goto err_out;
 	}
-	provisional_env(&env, cgmount, sizeof(cgmount));
+	/* before the (slow) load: a bad rule is a usage error at once */
+	pg_enforce__provisional_env(&env, cgmount, sizeof(cgmount), true);
 	rc = pg_policy_plan__build(&plan, set, &env, err, sizeof(err));
 	pg_policy_plan__release(&plan);
 	if (rc) {

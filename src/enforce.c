@@ -24,6 +24,7 @@
 
 #include "bpf_util.h"
 #include "enforce.h"
+#include "enrich.h"
 
 /* What one bank holds, to count and clear it when it is retired. */
 struct bank {
@@ -334,27 +335,65 @@ int pg_enforce__fill_procs(struct pg_enforce *e)
 	return n;
 }
 
+/* A cgroup's path in the one form the kernel's depth is counted from: its depth, or -EINVAL. */
+static int cgroup_depth(const char *path)
+{
+	int depth = 0;
+
+	if (strstr(path, "//") || strstr(path, "/./") || strstr(path, "/../") ||
+	    (strlen(path) > 1 && path[strlen(path) - 1] == '/'))
+		return -EINVAL;
+	for (const char *p = path; *p; p++)
+		if (*p == '/' && p[1])
+			depth++;
+	return depth;
+}
+
 int pg_enforce__cgroup_lookup(void *ctx, const char *path, uint64_t *id, unsigned int *level)
 {
 	const char *mount = ctx;
 	char full[4096];
 	struct stat st;
-	unsigned int depth = 0;
+	int depth = cgroup_depth(path);
 
-	/* one name per cgroup: the depth is counted from the path */
-	if (strstr(path, "//") || strstr(path, "/./") || strstr(path, "/../") ||
-	    (strlen(path) > 1 && path[strlen(path) - 1] == '/'))
-		return -EINVAL;
+	if (depth < 0)
+		return depth;
 	if (snprintf(full, sizeof(full), "%s%s", mount, path) >= (int)sizeof(full))
 		return -ENAMETOOLONG;
 	if (stat(full, &st))
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	for (const char *p = path; *p; p++)
-		if (*p == '/' && p[1] && p[1] != '/')
-			depth++;
 	*id = st.st_ino;
-	*level = depth;
+	*level = (unsigned int)depth;
 	return 0;
+}
+
+int pg_enforce__cgroup_form(void *ctx, const char *path, uint64_t *id, unsigned int *level)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a: distinct paths, distinct stand-in ids */
+	int depth = cgroup_depth(path);
+
+	(void)ctx;
+	if (depth < 0)
+		return depth;
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	*id = h | 1;
+	*level = (unsigned int)depth;
+	return 0;
+}
+
+void pg_enforce__provisional_env(struct pg_policy_env *env, char *cgmount, size_t len,
+				 bool cgroups_here)
+{
+	memset(env, 0, sizeof(*env));
+	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
+		env->mech[t] = PG_MECH_SIGNAL;
+	if (!cgroups_here) {
+		env->cgroup = pg_enforce__cgroup_form;
+	} else if (!pg_cgroup2_mount(cgmount, len)) {
+		env->cgroup = pg_enforce__cgroup_lookup;
+		env->ctx = cgmount;
+	}
 }

@@ -8,6 +8,8 @@
 #ifndef PANGOLIN_ENFORCE_H
 #define PANGOLIN_ENFORCE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "policy.h"
@@ -45,5 +47,18 @@ int pg_enforce__fill_procs(struct pg_enforce *e);
 
 /* A cgroup by its path below the cgroup2 mount at ctx (a string): pg_policy_env.cgroup. */
 int pg_enforce__cgroup_lookup(void *ctx, const char *path, uint64_t *id, unsigned int *level);
+
+/* A cgroup path checked for its form only, with a stand-in id (policy check --offline). */
+int pg_enforce__cgroup_form(void *ctx, const char *path, uint64_t *id, unsigned int *level);
+
+/*
+ * The kernel's mechanisms are known once the sensor is loaded; what a rule asks of the kernel
+ * does not depend on them. So a set is checked before the (slow) load, or without a kernel at
+ * all, with this stand-in: every type enforced by a signal; cgroups looked up below this
+ * host's cgroup2 mount (cgmount, len bytes: where it is) when cgroups_here, else checked for
+ * their form only.
+ */
+void pg_enforce__provisional_env(struct pg_policy_env *env, char *cgmount, size_t len,
+				 bool cgroups_here);
 
 #endif /* PANGOLIN_ENFORCE_H */

@@ -19,7 +19,9 @@ extern const struct pg_cmd pg_cmd_cbpf;
 extern const struct pg_cmd pg_cmd_sniff;
 extern const struct pg_cmd pg_cmd_detect;
 extern const struct pg_cmd pg_cmd_rules;
+extern const struct pg_cmd pg_cmd_policy;
 
+/* clang-format off */
 static const struct pg_cmd *const commands[] = {
 	&pg_cmd_run,
 	&pg_cmd_record,
@@ -31,7 +33,9 @@ static const struct pg_cmd *const commands[] = {
 	&pg_cmd_sniff,
 	&pg_cmd_detect,
 	&pg_cmd_rules,
+	&pg_cmd_policy,
 };
+/* clang-format on */
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -1,0 +1,132 @@
+"""`pangolin policy check`: policies loaded and planned as `run --policy` does, without a kernel.
+
+Unmarked: these need no root, kernel or broker, and also run against the ASan+UBSan build.
+"""
+import pathlib
+
+import pytest
+import yaml
+
+from conftest import ROOT, run
+
+HEADER = ["POLICY", "RULE", "ACTION", "DECIDED", "TYPES", "WHERE"]
+
+
+def check(pangolin, *args):
+    return run([pangolin, "policy", "check", *map(str, args)])
+
+
+def rows(stdout):
+    lines = stdout.splitlines()
+    assert lines[0].split() == HEADER, stdout
+    return [l.split() for l in lines[1:]]
+
+
+def test_lists_every_rule_with_what_decides_it(pangolin, tmp_path):
+    d = tmp_path / "policies"
+    d.mkdir()
+    (d / "a.yaml").write_text("""name: secrets
+rules:
+  - name: shadow
+    match: type == "open" && path in ["/etc/shadow", "/etc/gshadow"] && uid != 0
+    action: deny
+  - name: nc
+    match: type == "exec" && comm == "nc"
+    action: alert
+---
+name: net
+mode: monitor
+rules:
+  - name: meta
+    match: type in ["connect", "dns"] && uid == 4242
+    action: kill
+    signal: 15
+""")
+    (d / "b.yaml").write_text("""name: scratch
+rules:
+  - name: from-tmp
+    match: type == "exec" && path startswith "/tmp/"
+    action: kill
+""")
+    (d / "notes.txt").write_text("not a policy: left alone\n")
+    (d / ".b.yaml.swp").write_text("hidden: left alone\n")
+    p = check(pangolin, d)
+    assert p.returncode == 0, p.stderr
+    assert rows(p.stdout) == [
+        ["secrets", "shadow", "deny", "kernel", "open", f"{d}/a.yaml:3"],
+        ["secrets", "nc", "alert", "userspace", "any", f"{d}/a.yaml:6"],
+        ["net", "meta", "would_kill", "kernel", "connect,dns", f"{d}/a.yaml:13"],
+        ["scratch", "from-tmp", "kill", "kernel", "exec", f"{d}/b.yaml:3"],
+    ]
+    assert p.stderr == "pangolin policy: 3 policies, 4 rules (3 decided in the kernel, 1 alert) load\n"
+
+
+def test_the_shipped_configmap_policy_checks(pangolin, tmp_path):
+    """What deploy/kubernetes ships to every node loads: checked here as an operator's CI would,
+    before it goes to a fleet."""
+    cm = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "20-configmap.yaml").read_text())
+    (tmp_path / "policies.yaml").write_text(cm["data"]["policies.yaml"])
+    p = check(pangolin, tmp_path / "policies.yaml", "--offline")
+    assert p.returncode == 0, p.stderr
+    assert [r[:5] for r in rows(p.stdout)] == [
+        ["baseline", "exec-from-scratch", "would_kill", "kernel", "exec"],
+        ["baseline", "shadow-read", "would_deny", "kernel", "open"],
+    ]
+
+
+def test_cgroups_must_exist_here_unless_offline(pangolin, tmp_path):
+    """run refuses a rule for a cgroup the host does not have; --offline checks a policy
+    written for other hosts by the form of its cgroups only, and still refuses a bad form."""
+    f = tmp_path / "p.yaml"
+    f.write_text("""name: pods
+rules:
+  - name: one
+    match: type == "open" && path == "/etc/shadow" && cgroup == "/pangolin-test/no/such/cgroup"
+    action: kill
+""")
+    here = check(pangolin, f)
+    assert here.returncode == 1
+    assert here.stderr.startswith(f"pangolin policy: {f}:4:55: rule one: ") and \
+        "no cgroup /pangolin-test/no/such/cgroup here" in here.stderr, here.stderr
+    assert here.stdout == ""
+    offline = check(pangolin, f, "--offline")
+    assert offline.returncode == 0, offline.stderr
+    assert rows(offline.stdout) == [["pods", "one", "kill", "kernel", "open", f"{f}:3"]]
+    assert "(cgroups checked for their form only)" in offline.stderr
+    f.write_text(f.read_text().replace("/pangolin-test/no/such/cgroup", "/a//b"))
+    bad = check(pangolin, f, "--offline")
+    assert bad.returncode == 1 and f"{f}:4:55: rule one: " in bad.stderr, bad.stderr
+
+
+@pytest.mark.parametrize("text,error", [
+    ("name: x\nrules:\n  - name: r\n    match: type == \"open\" &&\n    action: kill\n",
+     ":4:"),
+    ("name: x\nrules:\n  - name: r\n    match: type == \"open\"\n    action: explode\n",
+     ":5:13: "),
+    ("name: x\nrules:\n  - name: r\n    match: type == \"open\" && pod_uid == \"u\"\n    action: kill\n",
+     "cannot be decided in the kernel"),
+    ("name: x\nrules:\n  - name: r\n    match: type == \"open\"\n    action: kill\n    colour: red\n",
+     ":6:5: "),
+    ("name: x\nrules: [\n", ":"),
+    ("\x00\xff not yaml", ":"),
+])
+def test_a_bad_policy_is_an_error_naming_where(pangolin, tmp_path, text, error):
+    f = tmp_path / "bad.yaml"
+    f.write_bytes(text.encode("latin-1"))
+    p = check(pangolin, f)
+    assert p.returncode == 1, p
+    assert p.stdout == ""
+    assert p.stderr.startswith(f"pangolin policy: {f}") and error in p.stderr, p.stderr
+    assert p.stderr.count("\n") == 1
+
+
+def test_command_line_errors(pangolin, tmp_path):
+    for args in ([], ["check"], ["lint", str(tmp_path)], ["check", str(tmp_path), "--nope"]):
+        p = run([pangolin, "policy", *args])
+        assert p.returncode == 2, (args, p)
+        assert p.stderr.startswith("pangolin policy: ") and p.stdout == "", (args, p.stderr)
+    missing = check(pangolin, tmp_path / "missing.yaml")
+    assert missing.returncode == 1
+    assert missing.stderr == f"pangolin policy: {tmp_path}/missing.yaml: No such file or directory\n"
+    h = run([pangolin, "policy", "--help"])
+    assert h.returncode == 0 and h.stdout.startswith("usage: pangolin policy check PATH...")
