@@ -660,10 +660,13 @@ def atomic_write(root, files, gen):
         shutil.rmtree(root / old)
 
 
-def test_reload_follows_a_configmap_volume_update_after_update(pangolin, tmp_path, cgroup):
+@pytest.mark.parametrize("key", ["policies/policies.yaml", "policies.yaml"])
+def test_reload_follows_a_configmap_volume_update_after_update(pangolin, tmp_path, cgroup, key):
     """The DaemonSet (deploy/kubernetes) reads its policies from a ConfigMap volume, which the
     kubelet updates by swapping a symlink and deleting the directory the old files were in:
-    each update is in force without a signal, the third as well as the first."""
+    each update is in force without a signal, the third as well as the first. --policy names
+    the directory the volume's items put the file in (as the DaemonSet does), or the file at
+    the volume's top (a symlink into ..data)."""
     token = uuid.uuid4().hex[:10]
     secret = tmp_path / f"secret-{token}"
     secret.write_text("secret\n")
@@ -672,7 +675,7 @@ def test_reload_follows_a_configmap_volume_update_after_update(pangolin, tmp_pat
     root.mkdir()
 
     def rules(gen):
-        return {"policies/policies.yaml": f"""name: cm-{token}
+        return {key: f"""name: cm-{token}
 rules:
   - name: gen-{gen}
     match: type == "open" && path == "{secret}" && cgroup == "{cg}"
@@ -680,7 +683,7 @@ rules:
 """}
 
     atomic_write(root, rules(0), 0)
-    with Sensor(pangolin, "--policy", str(root / "policies"), "--filter", 'type == "fork"') as s:
+    with Sensor(pangolin, "--policy", str(root / key.split("/")[0]), "--filter", 'type == "fork"') as s:
         for gen in range(1, 4):
             atomic_write(root, rules(gen), gen)
             wait_stderr(s, "--policy: reloaded", gen)
