@@ -155,7 +155,7 @@ int pg_cli_add_rules(const char *cmd, struct pg_pipeline *pl, const char *dir,
 	return 0;
 }
 
-int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr)
+int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr, bool keep_decided)
 {
 	struct pg_filter_error ferr;
 	struct pg_filter *f;
@@ -171,7 +171,7 @@ int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr)
 		pg_cli_err(cmd, "--filter: %s", msg);
 		return -EINVAL;
 	}
-	st = pg_stage_filter__new(f);
+	st = pg_stage_filter__new_opts(f, keep_decided);
 	if (!st || pg_pipeline__add_stage(pl, st)) {
 		pg_stage__free(st);
 		pg_cli_err(cmd, "out of memory");

@@ -63,9 +63,10 @@ int pg_cli_add_rules(const char *cmd, struct pg_pipeline *pl, const char *dir,
 		     const struct pg_detector_opts *dopts, bool alerts_only, bool quiet,
 		     struct pg_stage **out);
 
-/* Add --filter's stage when expr is not NULL. Prints the error (with a caret) and returns
- * -EINVAL for a bad filter. */
-int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr);
+/* Add --filter's stage when expr is not NULL; keep_decided: an event a policy rule decided
+ * passes whatever the filter says. Prints the error (with a caret) and returns -EINVAL for a
+ * bad filter. */
+int pg_cli_add_filter(const char *cmd, struct pg_pipeline *pl, const char *expr, bool keep_decided);
 
 /* A filter file larger than this is refused: no useful filter comes near it. */
 #define PG_FILTER_FILE_MAX (16u << 20)

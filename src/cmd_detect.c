@@ -527,7 +527,7 @@ static int build(struct detect_opts *o, struct pg_pipeline *pl, struct pg_stage 
 	if (pg_cli_add_process("detect", pl) ||
 	    pg_cli_add_rules("detect", pl, o->rules, &o->dopts, !o->all, o->quiet, det))
 		return PG_EXIT_FAIL;
-	if (pg_cli_add_filter("detect", pl, o->filter))
+	if (pg_cli_add_filter("detect", pl, o->filter, false))
 		return PG_EXIT_USAGE;
 	sink = pg_output__open(&o->out, err, sizeof(err));
 	if (!sink) {

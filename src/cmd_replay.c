@@ -8,10 +8,13 @@
 
 #include "caps.h"
 #include "cli.h"
+#include "enforce.h"
 #include "enrich.h"
 #include "metrics_server.h"
+#include "policy.h"
 
 #define INTERRUPTED_FLUSH_MS 5000
+#define POLICY_PATHS_MAX 64
 
 static void replay_help(FILE *out)
 {
@@ -38,6 +41,11 @@ static void replay_help(FILE *out)
 	      "  -r, --rules DIR       run the Sigma rules under DIR (docs/detect.md) and write\n"
 	      "                        their alerts inline, each just before the event that\n"
 	      "                        completed it (implies --process)\n"
+	      "      --policy PATH     what the policies in PATH (a file, or a directory's\n"
+	      "                        *.yaml; repeatable) would have done: each event their\n"
+	      "                        kill and deny rules decide says would_kill or would_deny,\n"
+	      "                        as the kernel would decide it, and alert rules run\n"
+	      "                        (docs/enforce.md); it passes --filter whatever it says\n"
 	      "      --flush-timeout S seconds to wait at the end for the output to deliver;\n"
 	      "                        the default waits while Kafka may still deliver (as\n"
 	      "                        long as message.timeout.ms, 300 s, lets an event wait;\n"
@@ -71,6 +79,52 @@ static void warn_line(void *ctx, const char *msg)
 		fprintf(stderr, "pangolin replay: more lines skipped; the summary counts them\n");
 }
 
+/*
+ * --policy: the set, checked as `policy check --offline` does (a kill or deny rule the kernel
+ * could not decide is refused here too), in a policy stage that decides every rule itself.
+ */
+static int add_policies(struct pg_pipeline *pl, const char *const *paths, size_t n)
+{
+	struct pg_policy_set *set;
+	struct pg_stage *stage;
+	struct pg_policy_env env;
+	struct pg_policy_plan plan;
+	char err[2048], cgmount[256];
+	int rc;
+
+	if (!(set = pg_policy_set__load_paths(paths, n, err, sizeof(err)))) {
+		pg_cli_err("replay", "--policy: %s", err);
+		return -EINVAL;
+	}
+	if (!(stage = pg_stage_policy__new()) || pg_stage_policy__assign(stage, set)) {
+		pg_cli_err("replay", "out of memory");
+		rc = -ENOMEM;
+		goto err_out;
+	}
+	pg_enforce__provisional_env(&env, cgmount, sizeof(cgmount), false);
+	rc = pg_policy_plan__build(&plan, set, &env, err, sizeof(err));
+	pg_policy_plan__release(&plan);
+	if (rc) {
+		pg_cli_err("replay", "--policy: %s", err);
+		goto err_out;
+	}
+	if ((rc = pg_stage_policy__use(stage, set))) {
+		pg_cli_err("replay", "out of memory");
+		goto err_out;
+	}
+	set = NULL; /* the stage's */
+	pg_stage_policy__decide_here(stage);
+	if ((rc = pg_pipeline__add_stage(pl, stage))) {
+		pg_cli_err("replay", "out of memory");
+		goto err_out;
+	}
+	return 0;
+err_out:
+	pg_stage__free(stage);
+	pg_policy_set__free(set);
+	return rc ? rc : -EINVAL;
+}
+
 static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 {
 	static const struct option cmd_longopts[] = {
@@ -81,6 +135,7 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		{ "enrich", no_argument, NULL, 'E' },
 		{ "process", no_argument, NULL, 'P' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "policy", required_argument, NULL, 'Y' },
 		{ "flush-timeout", required_argument, NULL, 'T' },
 		{ "rotate-size", required_argument, NULL, 'R' },
 		{ "skip-bad", no_argument, NULL, 'S' },
@@ -102,7 +157,8 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 	struct pg_replay_opts ro = { .fd = -1 };
 	struct warn_state ws = { 0 };
 	const char *filter = NULL, *filter_file = NULL, *rules = NULL, *stats_path = NULL;
-	const char *metrics_addr = NULL;
+	const char *metrics_addr = NULL, *policies[POLICY_PATHS_MAX];
+	size_t npolicies = 0;
 	char *ftext = NULL;
 	struct pg_metrics_server *srv = NULL;
 	struct pg_metrics m;
@@ -133,6 +189,15 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		case 'E': eo.cgroups = true; enrich = true; break;
 		case 'P': process = true; break;
 		case 'r': rules = optarg; process = true; break;
+		case 'Y':
+			if (npolicies == POLICY_PATHS_MAX) {
+				pg_cli_err("replay",
+					   "--policy: at most %d paths (give a directory)",
+					   POLICY_PATHS_MAX);
+				return PG_EXIT_USAGE;
+			}
+			policies[npolicies++] = optarg;
+			break;
 		case 'T': {
 			char *end;
 			double v = strtod(optarg, &end);
@@ -208,11 +273,17 @@ static int replay_run(const struct pg_cli *cli, int argc, char **argv)
 		goto cleanup;
 	if (rules && pg_cli_add_rules("replay", &pl, rules, NULL, false, quiet, NULL))
 		goto cleanup;
+	/* after the process table: rules may ask for its fields; before the filter, which lets
+	 * what they decide pass */
+	if (npolicies && add_policies(&pl, policies, npolicies)) {
+		status = PG_EXIT_USAGE;
+		goto cleanup;
+	}
 	if (filter_file && !(filter = ftext = pg_cli_read_filter_file("replay", filter_file))) {
 		status = PG_EXIT_USAGE;
 		goto cleanup;
 	}
-	rc = pg_cli_add_filter("replay", &pl, filter);
+	rc = pg_cli_add_filter("replay", &pl, filter, npolicies > 0);
 	free(ftext); /* the filter keeps its own copy */
 	if (rc) {
 		status = PG_EXIT_USAGE;

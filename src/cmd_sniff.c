@@ -355,7 +355,7 @@ static int sniff_run(const struct pg_cli *cli, int argc, char **argv)
 	}
 
 	/* outputs */
-	if (pg_cli_add_filter(CMD, &pl, filter)) {
+	if (pg_cli_add_filter(CMD, &pl, filter, false)) {
 		status = PG_EXIT_USAGE;
 		goto out;
 	}

@@ -232,6 +232,14 @@ int pg_stage_policy__assign(struct pg_stage *st, struct pg_policy_set *set);
  * 0, or -ENOMEM (nothing changed, set still the caller's). */
 int pg_stage_policy__use(struct pg_stage *st, struct pg_policy_set *set);
 
+/*
+ * For a replay (no kernel): the stage decides the kill and deny rules too, from their own
+ * filters, as the kernel would on a kernel that can refuse every type, and names what they
+ * decide would_kill or would_deny (nothing is enforced on a recording). A decision an event
+ * carries from its recording is replaced by this set's.
+ */
+void pg_stage_policy__decide_here(struct pg_stage *st);
+
 /* The set in force (NULL before the first use). */
 const struct pg_policy_set *pg_stage_policy__set(const struct pg_stage *st);
 

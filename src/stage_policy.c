@@ -18,6 +18,7 @@
 struct slot {
 	struct pg_policy_slot pub;
 	char *policy, *rule;
+	uint64_t here[PG_ACT_COUNT]; /* kill and deny rules decided by this stage (replay) */
 };
 
 struct stage_policy {
@@ -25,6 +26,10 @@ struct stage_policy {
 	struct pg_policy_set *set; /* in force */
 	const struct pg_policy_rule **alerts; /* its alert rules, in order */
 	size_t nalerts;
+	/* pg_stage_policy__decide_here: its kill and deny rules, in the kernel's order */
+	bool decides;
+	const struct pg_policy_rule **kernel;
+	size_t nkernel;
 	struct slot *slots;
 	uint32_t nslots, cap;
 	uint64_t unknown;
@@ -48,11 +53,45 @@ uint32_t *pg_event_verdict_word(struct pg_event *ev)
 	}
 }
 
+/*
+ * The kernel's decision, made here from the rules' own filters (which decide what the plan
+ * does: fuzz/fuzz_policy.c checks it): the first kill or deny rule in the kernel's order
+ * that matches. Nothing is enforced on a recording, so every action is a would_. true when
+ * one decided.
+ */
+static bool decide_here(struct stage_policy *s, struct pg_event *ev)
+{
+	for (size_t i = 0; i < s->nkernel; i++) {
+		const struct pg_policy_rule *r = s->kernel[i];
+		unsigned int act = r->action == PG_RULE_DENY ? PG_ACT_WOULD_DENY :
+							       PG_ACT_WOULD_KILL;
+		struct slot *sl = &s->slots[r->slot];
+
+		if (!pg_filter__match(r->match, ev))
+			continue;
+		ev->meta.action = pg_action_name(act);
+		ev->meta.policy = sl->policy;
+		ev->meta.rule = sl->rule;
+		sl->here[act]++;
+		return true;
+	}
+	return false;
+}
+
 static int policy_process(struct pg_stage *st, struct pg_pipeline *pl, struct pg_event *ev)
 {
 	struct stage_policy *s = (struct stage_policy *)st;
 	uint32_t *w = pg_event_verdict_word(ev);
 
+	if (s->decides) {
+		/* the recording's own decisions were another set's: these policies decide */
+		if (w)
+			*w &= ~PG_VERDICT_MASK;
+		ev->meta.action = ev->meta.policy = ev->meta.rule = NULL;
+		if (decide_here(s, ev))
+			return PG_PASS;
+		w = NULL;
+	}
 	if (w && (*w & PG_VERDICT_MASK)) {
 		int slot = PG_VERDICT_SLOT(*w);
 		unsigned int act = PG_VERDICT_ACTION(*w);
@@ -94,6 +133,7 @@ static void policy_free(struct pg_stage *st)
 	}
 	free(s->slots);
 	free(s->alerts);
+	free(s->kernel);
 	pg_policy_set__free(s->set);
 	free(s);
 }
@@ -157,13 +197,16 @@ static void policy_metrics(struct pg_stage *st, struct pg_metrics *m)
 
 		if (s->hits)
 			s->hits(s->ctx, i, hits);
+		for (unsigned int a = 0; a < PG_ACT_COUNT; a++)
+			hits[a] += sl->here[a];
 		hits[PG_ACT_ALERT] += sl->pub.alerts;
 		for (unsigned int a = 1; a < PG_ACT_COUNT; a++) {
-			bool possible = sl->pub.action == PG_RULE_ALERT
-						? a == PG_ACT_ALERT
-						: a != PG_ACT_ALERT &&
-							  (sl->pub.monitor ? a >= PG_ACT_WOULD_KILL
-									   : a <= PG_ACT_DENY);
+			bool possible = sl->pub.action == PG_RULE_ALERT ?
+						a == PG_ACT_ALERT :
+						a != PG_ACT_ALERT &&
+							(sl->pub.monitor || s->decides ?
+								 a >= PG_ACT_WOULD_KILL :
+								 a <= PG_ACT_DENY);
 
 			if ((sl->pub.current && possible) || hits[a])
 				pg_metrics__add(m, &decisions, (double)hits[a], sl->policy, sl->rule,
@@ -343,14 +386,25 @@ int pg_stage_policy__assign(struct pg_stage *st, struct pg_policy_set *set)
 	return rc;
 }
 
+/* The kernel's priority class of a kill or deny rule (policy_plan.c, on a kernel that can
+ * refuse every type): deny, kill, then monitor mode's deny, kill. */
+static unsigned int kernel_class(const struct pg_policy_rule *r)
+{
+	return (r->policy->monitor ? 2u : 0u) + (r->action != PG_RULE_DENY);
+}
+
 int pg_stage_policy__use(struct pg_stage *st, struct pg_policy_set *set)
 {
 	struct stage_policy *s = (struct stage_policy *)st;
-	const struct pg_policy_rule **alerts = NULL;
-	size_t n = 0;
+	const struct pg_policy_rule **alerts = NULL, **kernel = NULL;
+	size_t n = 0, nk = 0;
 
-	if (set && set->nrules && !(alerts = calloc(set->nrules, sizeof(*alerts))))
+	if (set && set->nrules &&
+	    (!(alerts = calloc(set->nrules, sizeof(*alerts))) ||
+	     !(kernel = calloc(set->nrules, sizeof(*kernel))))) {
+		free(alerts);
 		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < s->nslots; i++)
 		s->slots[i].pub.current = false;
 	for (size_t p = 0; set && p < set->n; p++) {
@@ -363,12 +417,30 @@ int pg_stage_policy__use(struct pg_stage *st, struct pg_policy_set *set)
 				alerts[n++] = r;
 		}
 	}
+	/* in the order the plan gives them bits: by class, then as loaded */
+	for (unsigned int cls = 0; cls < 4; cls++)
+		for (size_t p = 0; set && p < set->n; p++)
+			for (size_t i = 0; i < set->policies[p]->nrules; i++) {
+				const struct pg_policy_rule *r = &set->policies[p]->rules[i];
+
+				if (r->action != PG_RULE_ALERT && r->slot < s->nslots &&
+				    kernel_class(r) == cls)
+					kernel[nk++] = r;
+			}
 	free(s->alerts);
 	s->alerts = alerts;
 	s->nalerts = n;
+	free(s->kernel);
+	s->kernel = kernel;
+	s->nkernel = nk;
 	pg_policy_set__free(s->set);
 	s->set = set;
 	return 0;
+}
+
+void pg_stage_policy__decide_here(struct pg_stage *st)
+{
+	((struct stage_policy *)st)->decides = true;
 }
 
 const struct pg_policy_set *pg_stage_policy__set(const struct pg_stage *st)

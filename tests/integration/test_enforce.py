@@ -748,6 +748,60 @@ rules:
     assert s.stats["policy_reloads"] == {"done": 3, "refused": 1}
 
 
+def test_replay_decides_as_the_kernel_did(pangolin, tmp_path, cgroup):
+    """What `replay --policy` says a policy would have done is what the kernel decided: the
+    live sensor's output (monitor mode) replayed with the same policy gets the same action,
+    policy and rule on every event, decided or not, kernel rules and alert rules alike."""
+    token = uuid.uuid4().hex[:10]
+    secret = tmp_path / f"s-{token}"
+    secret.write_text("secret\n")
+    cg, cgdir = cgroup("twin")
+    pol = policy(tmp_path, f"""name: twin-{token}
+mode: monitor
+rules:
+  - name: secret
+    match: type == "open" && path startswith "{tmp_path}/s-" && cgroup == "{cg}"
+    action: kill
+  - name: hostname
+    match: type == "open" && comm == "cat" && path == "/etc/hostname" && cgroup == "{cg}"
+    action: kill
+  - name: root-true
+    match: type == "exec" && uid == 0 && path == "/bin/true" && cgroup == "{cg}"
+    action: kill
+  - name: not-root
+    match: type == "open" && uid != 0 && cgroup == "{cg}"
+    action: kill
+  - name: execs
+    match: type == "exec" && cgroup == "{cg}"
+    action: alert
+""")
+    live = tmp_path / "live.ndjson"
+    with Sensor(pangolin, "--policy", pol, "--filter", f'cgroup == "{cg}"', output=str(live)) as s:
+        for argv in (["/bin/cat", secret], ["/bin/cat", "/etc/hostname"], ["/bin/true"]):
+            subprocess.run(in_cgroup(cgdir, argv), capture_output=True, timeout=30, check=True)
+    assert s.returncode == 0, s.stderr
+    # the recording without its decisions: replay makes its own
+    bare = tmp_path / "bare.ndjson"
+    bare.write_text("".join(json.dumps({k: v for k, v in e.items() if k not in ("action", "policy", "rule")},
+                                       separators=(",", ":")) + "\n" for e in s.events))
+    out = tmp_path / "replayed.ndjson"
+    r = subprocess.run([pangolin, "replay", bare, "--policy", pol, "-o", out], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    replayed = [json.loads(l) for l in out.read_text().splitlines()]
+    assert len(replayed) == len(s.events)
+
+    def decision(e):
+        return (e.get("action"), e.get("policy"), e.get("rule"))
+
+    assert [decision(e) for e in replayed] == [decision(e) for e in s.events]
+    rules = [e["rule"] for e in s.events if "rule" in e]
+    for rule in ("secret", "hostname", "root-true", "execs"):
+        assert rule in rules, rules
+    assert "not-root" not in rules
+    assert sum(1 for e in s.events if "action" not in e) > 0  # undecided events stay undecided
+
+
 def test_doctor_says_which_mechanism_each_type_gets(pangolin):
     """doctor's enforcement section, on this kernel: where BPF LSM runs, deny of exec, open,
     setid and ptrace is refused by it; where it does not (this host), they are killed instead;

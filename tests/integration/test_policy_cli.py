@@ -2,7 +2,7 @@
 
 Unmarked: these need no root, kernel or broker, and also run against the ASan+UBSan build.
 """
-import pathlib
+import json
 
 import pytest
 import yaml
@@ -130,3 +130,99 @@ def test_command_line_errors(pangolin, tmp_path):
     assert missing.stderr == f"pangolin policy: {tmp_path}/missing.yaml: No such file or directory\n"
     h = run([pangolin, "policy", "--help"])
     assert h.returncode == 0 and h.stdout.startswith("usage: pangolin policy check PATH...")
+
+
+SAMPLE = ROOT / "examples" / "sample.ndjson"
+
+
+def replay(pangolin, *args):
+    p = run([pangolin, "replay", *map(str, args)])
+    return p, [json.loads(l) for l in p.stdout.splitlines()]
+
+
+def test_replay_says_what_a_policy_would_have_done(pangolin, tmp_path):
+    """replay --policy: kill and deny rules decide as the kernel would (deny before kill,
+    enforce mode before monitor mode, then as loaded), every action a would_ (nothing is
+    enforced on a recording), alert rules after them; decided events pass --filter; --stats
+    counts per rule."""
+    f = tmp_path / "p.yaml"
+    f.write_text("""name: first
+mode: monitor
+rules:
+  - name: etc-monitor
+    match: type == "open" && path startswith "/etc/"
+    action: deny
+---
+name: second
+rules:
+  - name: curl-kill
+    match: type == "open" && comm == "curl" && path startswith "/etc/"
+    action: kill
+  - name: nss-deny
+    match: type == "open" && path == "/etc/nsswitch.conf"
+    action: deny
+  - name: connects
+    match: type == "connect" && dport == 443
+    action: kill
+  - name: execs
+    match: type == "exec"
+    action: alert
+""")
+    stats = tmp_path / "stats.json"
+    p, events = replay(pangolin, SAMPLE, "--policy", f, "--filter", 'type == "fork"', "--stats", stats)
+    assert p.returncode == 0, p.stderr
+    sample = [json.loads(l) for l in SAMPLE.read_text().splitlines()]
+    want = []
+    for e in sample:
+        d = None
+        if e["type"] == "open" and e["path"] == "/etc/nsswitch.conf":
+            d = ("would_deny", "second", "nss-deny")
+        elif e["type"] == "open" and e["comm"] == "curl" and e["path"].startswith("/etc/"):
+            d = ("would_kill", "second", "curl-kill")
+        elif e["type"] == "open" and e["path"].startswith("/etc/"):
+            d = ("would_deny", "first", "etc-monitor")
+        elif e["type"] == "connect" and e["dport"] == 443:
+            d = ("would_kill", "second", "connects")
+        elif e["type"] == "exec":
+            d = ("alert", "second", "execs")
+        if d or e["type"] == "fork":
+            want.append((e["type"], e.get("path"), d))
+    got = [(e["type"], e.get("path"), (e["action"], e["policy"], e["rule"]) if "action" in e else None)
+           for e in events]
+    assert got == want
+    assert {d[2] for _, _, d in want if d} == {"nss-deny", "curl-kill", "etc-monitor", "connects", "execs"}
+    counts = json.loads(stats.read_text())["policy"]
+    assert counts["second"]["connects"] == {"would_kill": sum(1 for _, _, d in want if d and d[2] == "connects"),
+                                            "would_deny": 0}
+    assert counts["second"]["execs"] == {"alert": 5}
+
+
+def test_replay_policy_replaces_the_recordings_decisions(pangolin, tmp_path):
+    """An event recorded with another set's decision is decided by the set given, and keeps
+    none when no rule of it decides."""
+    line = SAMPLE.read_text().splitlines()[2]
+    rec = tmp_path / "rec.ndjson"
+    rec.write_text(line[:-1] + ',"action":"kill","policy":"old","rule":"gone"}\n')
+    f = tmp_path / "p.yaml"
+    f.write_text('name: new\nrules:\n  - name: nothing\n    match: type == "setid" && uid == 4242\n    action: kill\n')
+    p, events = replay(pangolin, rec, "--policy", f)
+    assert p.returncode == 0, p.stderr
+    assert len(events) == 1 and "action" not in events[0] and "rule" not in events[0], events
+    _, kept = replay(pangolin, rec)  # without --policy the recording's decision stays
+    assert kept[0]["action"] == "kill" and kept[0]["rule"] == "gone"
+
+
+def test_replay_policy_errors(pangolin, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('name: x\nrules:\n  - name: r\n    match: type == "open" && pod_uid == "u"\n    action: kill\n')
+    p, events = replay(pangolin, SAMPLE, "--policy", bad)
+    assert p.returncode == 2 and events == []
+    assert p.stderr.startswith(f"pangolin replay: --policy: {bad}:4:") and \
+        "cannot be decided in the kernel" in p.stderr, p.stderr
+    p, _ = replay(pangolin, SAMPLE, "--policy", tmp_path / "missing.yaml")
+    assert p.returncode == 2 and "missing.yaml: No such file or directory" in p.stderr
+    many = []
+    for i in range(65):
+        many += ["--policy", bad]
+    p, _ = replay(pangolin, SAMPLE, *many)
+    assert p.returncode == 2 and "--policy: at most 64 paths" in p.stderr
