@@ -101,19 +101,24 @@ static int add_policies(struct pg_pipeline *pl, const char *const *paths, size_t
 		rc = -ENOMEM;
 		goto err_out;
 	}
+	/* cgroups by the form of their paths (a recording may come from any host); deny as a
+	 * kernel that can refuse every type decides it (on one without BPF LSM it is a kill) */
 	pg_enforce__provisional_env(&env, cgmount, sizeof(cgmount), false);
+	for (unsigned int t = 1; t < PG_EV_TYPE_COUNT; t++)
+		env.mech[t] = t == PG_EV_CONNECT || t == PG_EV_DNS ? PG_MECH_CGROUP : PG_MECH_LSM;
 	rc = pg_policy_plan__build(&plan, set, &env, err, sizeof(err));
-	pg_policy_plan__release(&plan);
 	if (rc) {
+		pg_policy_plan__release(&plan);
 		pg_cli_err("replay", "--policy: %s", err);
 		goto err_out;
 	}
 	if ((rc = pg_stage_policy__use(stage, set))) {
+		pg_policy_plan__release(&plan);
 		pg_cli_err("replay", "out of memory");
 		goto err_out;
 	}
 	set = NULL; /* the stage's */
-	pg_stage_policy__decide_here(stage);
+	pg_stage_policy__decide_here(stage, &plan, &env);
 	if ((rc = pg_pipeline__add_stage(pl, stage))) {
 		pg_cli_err("replay", "out of memory");
 		goto err_out;

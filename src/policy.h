@@ -187,6 +187,9 @@ struct pg_pol_facts {
 	const char *exe, *pexe;
 	const uint64_t *cgroup_ids;
 	unsigned int ncgroup; /* depth + 1 */
+	/* a second id the event's cgroup goes by (0: none): a replay's stand-in id of its path,
+	 * next to the id it was recorded with */
+	uint64_t cgroup_alias;
 };
 uint32_t pg_policy_plan__decide(const struct pg_policy_plan *plan, const struct pg_event *ev,
 				const struct pg_pol_facts *facts);
@@ -233,12 +236,14 @@ int pg_stage_policy__assign(struct pg_stage *st, struct pg_policy_set *set);
 int pg_stage_policy__use(struct pg_stage *st, struct pg_policy_set *set);
 
 /*
- * For a replay (no kernel): the stage decides the kill and deny rules too, from their own
- * filters, as the kernel would on a kernel that can refuse every type, and names what they
- * decide would_kill or would_deny (nothing is enforced on a recording). A decision an event
- * carries from its recording is replaced by this set's.
+ * For a replay (no kernel): the stage decides the kill and deny rules too, with plan (the set
+ * in force's, built with env; the stage owns it now), as the kernel would, and names what
+ * they decide would_kill or would_deny (nothing is enforced on a recording). An event's
+ * cgroup is looked up by its path through env, as the plan's selectors were. A decision an
+ * event carries from its recording is replaced by this set's.
  */
-void pg_stage_policy__decide_here(struct pg_stage *st);
+void pg_stage_policy__decide_here(struct pg_stage *st, struct pg_policy_plan *plan,
+				  const struct pg_policy_env *env);
 
 /* The set in force (NULL before the first use). */
 const struct pg_policy_set *pg_stage_policy__set(const struct pg_stage *st);

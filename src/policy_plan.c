@@ -1181,7 +1181,7 @@ uint32_t pg_policy_plan__decide(const struct pg_policy_plan *pl, const struct pg
 	cfg = &pl->cfg[t];
 	memcpy(acc, cfg->live, sizeof(acc));
 	for (unsigned int d = 0; d < PG_DIM_COUNT; d++) {
-		const struct pg_pol_bits *hits[PG_POL_QNAME_LABELS + PG_POL_LEVELS + 1] = { NULL };
+		const struct pg_pol_bits *hits[PG_POL_QNAME_LABELS + PG_POL_LEVELS + 2] = { NULL };
 		size_t nh = 0;
 
 		if (!(cfg->dims & (1u << d)))
@@ -1258,6 +1258,8 @@ uint32_t pg_policy_plan__decide(const struct pg_policy_plan *pl, const struct pg
 		}
 		case PG_DIM_CGROUP:
 			hits[nh++] = find_h(pl, t, d, PG_POL_EXACT, ev->r.hdr.cgroup_id, 0);
+			if (facts && facts->cgroup_alias)
+				hits[nh++] = find_h(pl, t, d, PG_POL_EXACT, facts->cgroup_alias, 0);
 			for (unsigned int l = 0; facts && l < cfg->nlevels; l++)
 				if (cfg->levels[l] + 1u < facts->ncgroup)
 					hits[nh++] = find_h(pl, t, d, PG_POL_UNDER,

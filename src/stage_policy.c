@@ -26,10 +26,10 @@ struct stage_policy {
 	struct pg_policy_set *set; /* in force */
 	const struct pg_policy_rule **alerts; /* its alert rules, in order */
 	size_t nalerts;
-	/* pg_stage_policy__decide_here: its kill and deny rules, in the kernel's order */
+	/* pg_stage_policy__decide_here: the kernel's plan of the set, and what it was made with */
 	bool decides;
-	const struct pg_policy_rule **kernel;
-	size_t nkernel;
+	struct pg_policy_plan plan;
+	struct pg_policy_env env;
 	struct slot *slots;
 	uint32_t nslots, cap;
 	uint64_t unknown;
@@ -54,28 +54,72 @@ uint32_t *pg_event_verdict_word(struct pg_event *ev)
 }
 
 /*
- * The kernel's decision, made here from the rules' own filters (which decide what the plan
- * does: fuzz/fuzz_policy.c checks it): the first kill or deny rule in the kernel's order
- * that matches. Nothing is enforced on a recording, so every action is a would_. true when
- * one decided.
+ * The cgroup facts of a recorded event, from its cgroup path: the ids the plan's env gives the
+ * path and each of its ancestors (so a 'cgroup' selector matches as the kernel matches it),
+ * next to the id the event was recorded with ('cgroup_id' selectors). false: no path.
+ */
+static bool cgroup_facts(const struct stage_policy *s, const struct pg_event *ev,
+			 struct pg_pol_facts *f, uint64_t *ids, size_t max)
+{
+	const char *cg = ev->meta.cgroup;
+	char prefix[4096];
+	size_t len;
+	unsigned int level;
+
+	if (!cg || cg[0] != '/' || !s->env.cgroup || (len = strlen(cg)) >= sizeof(prefix))
+		return false;
+	f->ncgroup = 0;
+	/* the root, then the path up to each '/' after it, and the whole path */
+	for (size_t i = 0; i <= len && f->ncgroup < max; i++) {
+		if (i > 0 && ((i < len && cg[i] != '/') || (i == len && len == 1)))
+			continue;
+		memcpy(prefix, cg, i ? i : 1);
+		prefix[i ? i : 1] = 0;
+		if (s->env.cgroup(s->env.ctx, prefix, &ids[f->ncgroup], &level) ||
+		    level != f->ncgroup)
+			return false;
+		f->ncgroup++;
+	}
+	f->cgroup_ids = ids;
+	f->cgroup_alias = f->ncgroup ? ids[f->ncgroup - 1] : 0;
+	return true;
+}
+
+/*
+ * The kernel's decision, made here with its own plan and the facts the kernel would have
+ * (pg_policy_plan__decide: the selector bitmaps, one lookup per field whatever the number of
+ * rules). Nothing is enforced on a recording, so every action is a would_. true when a rule
+ * decided.
  */
 static bool decide_here(struct stage_policy *s, struct pg_event *ev)
 {
-	for (size_t i = 0; i < s->nkernel; i++) {
-		const struct pg_policy_rule *r = s->kernel[i];
-		unsigned int act = r->action == PG_RULE_DENY ? PG_ACT_WOULD_DENY :
-							       PG_ACT_WOULD_KILL;
-		struct slot *sl = &s->slots[r->slot];
+	struct pg_pol_facts f = { 0 };
+	uint64_t ids[256];
+	uint32_t v;
+	int slot;
+	unsigned int act;
 
-		if (!pg_filter__match(r->match, ev))
-			continue;
-		ev->meta.action = pg_action_name(act);
-		ev->meta.policy = sl->policy;
-		ev->meta.rule = sl->rule;
-		sl->here[act]++;
-		return true;
+	f.exe = ev->meta.proc.exe;
+	if (!f.exe && ev->r.hdr.type == PG_EV_EXEC)
+		f.exe = ev->r.exec.path; /* an exec's binary is its path */
+	f.pexe = ev->meta.proc.parent_exe;
+	if (!cgroup_facts(s, ev, &f, ids, sizeof(ids) / sizeof(ids[0])))
+		f = (struct pg_pol_facts){ .exe = f.exe, .pexe = f.pexe };
+	if (!(v = pg_policy_plan__decide(&s->plan, ev, &f)))
+		return false;
+	slot = PG_VERDICT_SLOT(v);
+	act = PG_VERDICT_ACTION(v);
+	act = act == PG_ACT_DENY || act == PG_ACT_WOULD_DENY ? PG_ACT_WOULD_DENY :
+							       PG_ACT_WOULD_KILL;
+	if (slot < 0 || (uint32_t)slot >= s->nslots) {
+		s->unknown++;
+		return false;
 	}
-	return false;
+	ev->meta.action = pg_action_name(act);
+	ev->meta.policy = s->slots[slot].policy;
+	ev->meta.rule = s->slots[slot].rule;
+	s->slots[slot].here[act]++;
+	return true;
 }
 
 static int policy_process(struct pg_stage *st, struct pg_pipeline *pl, struct pg_event *ev)
@@ -133,7 +177,8 @@ static void policy_free(struct pg_stage *st)
 	}
 	free(s->slots);
 	free(s->alerts);
-	free(s->kernel);
+	if (s->decides)
+		pg_policy_plan__release(&s->plan);
 	pg_policy_set__free(s->set);
 	free(s);
 }
@@ -386,25 +431,14 @@ int pg_stage_policy__assign(struct pg_stage *st, struct pg_policy_set *set)
 	return rc;
 }
 
-/* The kernel's priority class of a kill or deny rule (policy_plan.c, on a kernel that can
- * refuse every type): deny, kill, then monitor mode's deny, kill. */
-static unsigned int kernel_class(const struct pg_policy_rule *r)
-{
-	return (r->policy->monitor ? 2u : 0u) + (r->action != PG_RULE_DENY);
-}
-
 int pg_stage_policy__use(struct pg_stage *st, struct pg_policy_set *set)
 {
 	struct stage_policy *s = (struct stage_policy *)st;
-	const struct pg_policy_rule **alerts = NULL, **kernel = NULL;
-	size_t n = 0, nk = 0;
+	const struct pg_policy_rule **alerts = NULL;
+	size_t n = 0;
 
-	if (set && set->nrules &&
-	    (!(alerts = calloc(set->nrules, sizeof(*alerts))) ||
-	     !(kernel = calloc(set->nrules, sizeof(*kernel))))) {
-		free(alerts);
+	if (set && set->nrules && !(alerts = calloc(set->nrules, sizeof(*alerts))))
 		return -ENOMEM;
-	}
 	for (uint32_t i = 0; i < s->nslots; i++)
 		s->slots[i].pub.current = false;
 	for (size_t p = 0; set && p < set->n; p++) {
@@ -417,30 +451,24 @@ int pg_stage_policy__use(struct pg_stage *st, struct pg_policy_set *set)
 				alerts[n++] = r;
 		}
 	}
-	/* in the order the plan gives them bits: by class, then as loaded */
-	for (unsigned int cls = 0; cls < 4; cls++)
-		for (size_t p = 0; set && p < set->n; p++)
-			for (size_t i = 0; i < set->policies[p]->nrules; i++) {
-				const struct pg_policy_rule *r = &set->policies[p]->rules[i];
-
-				if (r->action != PG_RULE_ALERT && r->slot < s->nslots &&
-				    kernel_class(r) == cls)
-					kernel[nk++] = r;
-			}
 	free(s->alerts);
 	s->alerts = alerts;
 	s->nalerts = n;
-	free(s->kernel);
-	s->kernel = kernel;
-	s->nkernel = nk;
 	pg_policy_set__free(s->set);
 	s->set = set;
 	return 0;
 }
 
-void pg_stage_policy__decide_here(struct pg_stage *st)
+void pg_stage_policy__decide_here(struct pg_stage *st, struct pg_policy_plan *plan,
+				  const struct pg_policy_env *env)
 {
-	((struct stage_policy *)st)->decides = true;
+	struct stage_policy *s = (struct stage_policy *)st;
+
+	if (s->decides)
+		pg_policy_plan__release(&s->plan);
+	s->plan = *plan;
+	s->env = *env;
+	s->decides = true;
 }
 
 const struct pg_policy_set *pg_stage_policy__set(const struct pg_stage *st)

@@ -226,3 +226,29 @@ def test_replay_policy_errors(pangolin, tmp_path):
         many += ["--policy", bad]
     p, _ = replay(pangolin, SAMPLE, *many)
     assert p.returncode == 2 and "--policy: at most 64 paths" in p.stderr
+
+
+@pytest.mark.parametrize("match", [
+    'type == "open" && cgroup startswith "/user.slice/"',
+    'type == "open" && cgroup == "/user.slice/user-1000.slice/session-3.scope" && path startswith "/etc/"',
+    'type == "open" && cgroup_id == 8123 && path endswith ".conf"',
+    'type in ["open", "connect"] && exe == "/usr/bin/curl"',
+    'type == "exec" && exe startswith "/usr/bin/" && uid == 1000',
+    'type == "connect" && daddr in ["203.0.113.0/24", "2001:db8::/32"] && dport == 443',
+    'type == "dns" && qname endswith ".com"',
+    'type == "open" && not (comm in ["curl", "bash"]) && cgroup startswith "/"',
+])
+def test_replay_policy_decides_what_the_filter_says(pangolin, tmp_path, match):
+    """One rule, decided the kernel's way (its selector maps, with the events' cgroup paths and
+    binaries as the kernel's facts), picks exactly the events the filter language picks with
+    the same expression: two implementations, one answer."""
+    f = tmp_path / "p.yaml"
+    f.write_text(f"name: one\nrules:\n  - name: r\n    match: '{match}'\n    action: kill\n")
+    p, decided = replay(pangolin, SAMPLE, "--process", "--policy", f)
+    assert p.returncode == 0, p.stderr
+    q, filtered = replay(pangolin, SAMPLE, "--process", "--filter", match)
+    assert q.returncode == 0, q.stderr
+    got = [(e["type"], e["ts"]) for e in decided if e.get("rule") == "r"]
+    want = [(e["type"], e["ts"]) for e in filtered]
+    assert want, "the sample has events for every expression here"
+    assert got == want and all(e["action"] == "would_kill" for e in decided if "rule" in e)
