@@ -19,14 +19,8 @@ RULES=$DIR/bench-rules
 
 mkdir -p "$DIR"
 [ -x "$PG" ] || make
-events=$DIR/events-$N.ndjson
-if [ ! -s "$events" ]; then
-	echo "generating $N events (bench/gen_events.py), canonical form by pangolin replay"
-	python3 bench/gen_events.py "$N" > "$DIR/raw.ndjson"
-	"$PG" replay "$DIR/raw.ndjson" -o "$events.tmp" -q
-	mv "$events.tmp" "$events"
-	rm -f "$DIR/raw.ndjson"
-fi
+. bench/lib.bash
+pg_bench_events "$N"
 
 # 100 rules: the pack (45, 6 correlations) and 55 more (bench/gen_rules.py)
 python3 bench/gen_rules.py "$RULES"

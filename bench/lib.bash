@@ -2,6 +2,8 @@
 #   pg_bench_init NAME     a scratch dir in $tmp, removed on exit with any pangolin still running
 #   pg_start ARGS...       pangolin run into $tmp/events.ndjson; returns once it watches
 #   pg_stop                SIGINT, wait
+#   pg_bench_events N      $DIR/events-N.ndjson: N events of bench/gen_events.py in canonical
+#                          form ($PG replay), made once and shared by the replay benchmarks
 # PANGOLIN=/path/to/binary runs another build (to compare a change against the committed one).
 
 pg_bench_init() {
@@ -31,4 +33,15 @@ pg_stop() {
 	kill -INT "$pg"
 	wait "$pg" || true
 	pg=
+}
+
+pg_bench_events() {
+	events=$DIR/events-$1.ndjson
+	if [ ! -s "$events" ]; then
+		echo "generating $1 events (bench/gen_events.py), canonical form by pangolin replay" >&2
+		python3 bench/gen_events.py "$1" > "$DIR/raw.ndjson"
+		"$PG" replay "$DIR/raw.ndjson" -o "$events.tmp" -q
+		mv "$events.tmp" "$events"
+		rm -f "$DIR/raw.ndjson"
+	fi
 }

@@ -23,15 +23,8 @@ mkdir -p "$DIR"
 [ -x "$PG" ] || make
 cc -std=gnu11 -O2 -Wall -Wextra -Werror bench/jansson_parse.c -ljansson -o "$DIR/jansson_parse"
 
-events=$DIR/events-$N.ndjson
-if [ ! -s "$events" ]; then
-	echo "generating $N events (bench/gen_events.py), canonical form by pangolin replay"
-	python3 bench/gen_events.py "$N" > "$DIR/raw.ndjson"
-	rm -f "$events.tmp"
-	"$PG" replay "$DIR/raw.ndjson" -o "$events.tmp" -q
-	mv "$events.tmp" "$events"
-	rm -f "$DIR/raw.ndjson"
-fi
+. bench/lib.bash
+pg_bench_events "$N"
 
 # The same answer from every tool first: a benchmark of different work is no benchmark.
 want=$("$PG" replay "$events" -f "$FILTER" -q | wc -l)

@@ -17,13 +17,8 @@ DIR=${BENCH_DIR:-build/bench}
 
 mkdir -p "$DIR/replay-policy"
 [ -x "$PG" ] || make
-events=$DIR/events-$N.ndjson
-if [ ! -s "$events" ]; then
-	python3 bench/gen_events.py "$N" > "$DIR/raw.ndjson"
-	"$PG" replay "$DIR/raw.ndjson" -o "$events.tmp" -q
-	mv "$events.tmp" "$events"
-	rm -f "$DIR/raw.ndjson"
-fi
+. bench/lib.bash
+pg_bench_events "$N"
 
 PG="$PG" EVENTS="$events" N="$N" ROUNDS="$ROUNDS" CPU="$CPU" PDIR="$DIR/replay-policy" python3 - <<'EOF'
 import os, statistics, subprocess, sys, time
