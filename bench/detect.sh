@@ -10,16 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-N=${N:-1000000}
-ROUNDS=${ROUNDS:-5}
-CPU=${CPU:-1}
-PG=${PANGOLIN_BIN:-build/pangolin}
-DIR=${BENCH_DIR:-build/bench}
+. bench/lib.bash
+pg_replay_defaults
 RULES=$DIR/bench-rules
 
 mkdir -p "$DIR"
 [ -x "$PG" ] || make
-. bench/lib.bash
 pg_bench_events "$N"
 
 # 100 rules: the pack (45, 6 correlations) and 55 more (bench/gen_rules.py)

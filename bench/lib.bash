@@ -2,6 +2,8 @@
 #   pg_bench_init NAME     a scratch dir in $tmp, removed on exit with any pangolin still running
 #   pg_start ARGS...       pangolin run into $tmp/events.ndjson; returns once it watches
 #   pg_stop                SIGINT, wait
+#   pg_replay_defaults     N ROUNDS CPU PG DIR of the replay benchmarks, from the environment
+#                          (N, ROUNDS, CPU, PANGOLIN_BIN, BENCH_DIR) or their defaults
 #   pg_bench_events N      $DIR/events-N.ndjson: N events of bench/gen_events.py in canonical
 #                          form ($PG replay), made once and shared by the replay benchmarks
 # PANGOLIN=/path/to/binary runs another build (to compare a change against the committed one).
@@ -44,4 +46,12 @@ pg_bench_events() {
 		mv "$events.tmp" "$events"
 		rm -f "$DIR/raw.ndjson"
 	fi
+}
+
+pg_replay_defaults() {
+	N=${N:-1000000}
+	ROUNDS=${ROUNDS:-5}
+	CPU=${CPU:-1}
+	PG=${PANGOLIN_BIN:-build/pangolin}
+	DIR=${BENCH_DIR:-build/bench}
 }

@@ -11,11 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-N=${N:-1000000}
-ROUNDS=${ROUNDS:-5}
-CPU=${CPU:-1}
-PG=${PANGOLIN_BIN:-build/pangolin}
-DIR=${BENCH_DIR:-build/bench}
+. bench/lib.bash
+pg_replay_defaults
 FILTER='type == "open" && comm == "curl" && path startswith "/etc/"'
 JQ_FILTER='select(.type == "open" and .comm == "curl" and (.path | startswith("/etc/")))'
 
@@ -23,7 +20,6 @@ mkdir -p "$DIR"
 [ -x "$PG" ] || make
 cc -std=gnu11 -O2 -Wall -Wextra -Werror bench/jansson_parse.c -ljansson -o "$DIR/jansson_parse"
 
-. bench/lib.bash
 pg_bench_events "$N"
 
 # The same answer from every tool first: a benchmark of different work is no benchmark.

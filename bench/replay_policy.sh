@@ -9,15 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-N=${N:-1000000}
-ROUNDS=${ROUNDS:-5}
-CPU=${CPU:-1}
-PG=${PANGOLIN_BIN:-build/pangolin}
-DIR=${BENCH_DIR:-build/bench}
+. bench/lib.bash
+pg_replay_defaults
 
 mkdir -p "$DIR/replay-policy"
 [ -x "$PG" ] || make
-. bench/lib.bash
 pg_bench_events "$N"
 
 PG="$PG" EVENTS="$events" N="$N" ROUNDS="$ROUNDS" CPU="$CPU" PDIR="$DIR/replay-policy" python3 - <<'EOF'
