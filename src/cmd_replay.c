@@ -80,8 +80,8 @@ static void warn_line(void *ctx, const char *msg)
 }
 
 /*
- * --policy: the set, checked as `policy check --offline` does (a kill or deny rule the kernel
- * could not decide is refused here too), in a policy stage that decides every rule itself.
+ * --policy: the set, planned as `run` plans it (a kill or deny rule the kernel could not
+ * decide is refused here too), in a policy stage that decides with that plan.
  */
 static int add_policies(struct pg_pipeline *pl, const char *const *paths, size_t n)
 {

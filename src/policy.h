@@ -239,8 +239,9 @@ int pg_stage_policy__use(struct pg_stage *st, struct pg_policy_set *set);
  * For a replay (no kernel): the stage decides the kill and deny rules too, with plan (the set
  * in force's, built with env; the stage owns it now), as the kernel would, and names what
  * they decide would_kill or would_deny (nothing is enforced on a recording). An event's
- * cgroup is looked up by its path through env, as the plan's selectors were. A decision an
- * event carries from its recording is replaced by this set's.
+ * cgroup is looked up by its path through env, as the plan's selectors were (env's ctx must
+ * live as long as the stage). A decision an event carries from its recording is replaced by
+ * this set's.
  */
 void pg_stage_policy__decide_here(struct pg_stage *st, struct pg_policy_plan *plan,
 				  const struct pg_policy_env *env);
