@@ -14,7 +14,7 @@
  *
  * Directories are watched only for their own entries, never for what happens to the files in
  * them: a directory watched for opens, writes or closes of its files makes every open and close
- * of any file in it pay for a notification, 65-75 ns per open+close on this machine
+ * of any file in it pay for a notification, 50-75 ns per open+close on this machine
  * (bench/README.md), a tenth of a syscall hook's whole cost; a policy kept in /etc would have
  * slowed every open in /etc.
  *

@@ -103,7 +103,11 @@ static bool decide_here(struct stage_policy *s, struct pg_event *ev)
 	if (!f.exe && ev->r.hdr.type == PG_EV_EXEC)
 		f.exe = ev->r.exec.path; /* an exec's binary is its path */
 	f.pexe = ev->meta.proc.parent_exe;
-	if (!cgroup_facts(s, ev, &f, ids, sizeof(ids) / sizeof(ids[0])))
+	/* the cgroup's ancestors only for a type some rule scopes by cgroup: they hash the path
+	 * once per level, on every event */
+	if (ev->r.hdr.type < PG_POL_NTYPES &&
+	    (s->plan.cfg[ev->r.hdr.type].dims & (1u << PG_DIM_CGROUP)) &&
+	    !cgroup_facts(s, ev, &f, ids, sizeof(ids) / sizeof(ids[0])))
 		f = (struct pg_pol_facts){ .exe = f.exe, .pexe = f.pexe };
 	if (!(v = pg_policy_plan__decide(&s->plan, ev, &f)))
 		return false;

@@ -621,7 +621,7 @@ def test_policy_watch_costs_other_files_nothing(pangolin, tmp_path):
     """A policy file's directory is watched for what replaces the file (create, rename,
     delete), never for what happens to the other files in it: a watch on a directory for
     opens, writes or closes of its files makes every open and close of any file there pay for a
-    notification (65-75 ns per open+close here, bench/README.md). The file itself is watched
+    notification (50-75 ns per open+close here, bench/README.md). The file itself is watched
     for writes in place."""
     IN_CHILD = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20  # access, modify, attrib, close, open
     IN_CLOSE_WRITE = 0x8
